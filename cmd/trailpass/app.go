@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/config"
+	"github.com/trailpass/trailpass/internal/secret"
+	"github.com/trailpass/trailpass/internal/store"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=…".
+var Version = "dev"
+
+const usage = `Usage: trailpass [command] [flags]
+
+Commands:
+  serve          run the server (the default)
+  migrate        apply database migrations and exit
+  user create    create an account: --username U --email E [--name N] [--admin] [--password-stdin]
+  user list      list accounts
+  user set-password --username U   read a new password from standard input
+  keys generate  print a new random master key
+  version        print the version
+
+Run "trailpass <command> -h" for the flags of a command.
+`
+
+// env bundles what a command may touch, so tests can run commands in-process.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "user" || cmd == "keys" {
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		cmd, args = cmd+" "+args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = e.serve(ctx, args)
+	case "migrate":
+		err = e.migrate(ctx, args)
+	case "user create":
+		err = e.userCreate(ctx, args)
+	case "user list":
+		err = e.userList(ctx, args)
+	case "user set-password":
+		err = e.userSetPassword(ctx, args)
+	case "keys generate":
+		fmt.Fprintln(stdout, secret.NewKeyHex())
+	case "version":
+		fmt.Fprintln(stdout, "trailpass", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "trailpass: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		// One line, so the problem is the last thing an operator reads.
+		fmt.Fprintf(stderr, "trailpass: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return 1
+	}
+	return 0
+}
+
+// loadConfig parses a command's flags and the environment.
+func (e env) loadConfig(fs *flag.FlagSet, args []string) (*config.Config, error) {
+	fs.SetOutput(e.stderr)
+	return config.Load(fs, args, e.getenv)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// openStore opens and migrates the configured database.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	n, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if n > 0 {
+		logger.Info("applied database migrations", "count", n, "dialect", st.Dialect())
+	}
+	return st, nil
+}
+
+// loadKeyring returns the configured master key, or the one in the data directory,
+// generating it on first start.
+func loadKeyring(cfg *config.Config, logger *slog.Logger) (*secret.Keyring, error) {
+	key := cfg.SecretKey
+	if key == nil {
+		var created bool
+		var err error
+		key, created, err = secret.LoadOrCreateKeyFile(cfg.SecretKeyFile())
+		if err != nil {
+			return nil, fmt.Errorf("secret key: %w", err)
+		}
+		if created {
+			logger.Warn("generated a new master secret key; back it up, encrypted data cannot be read without it", "path", cfg.SecretKeyFile())
+		}
+	}
+	return secret.NewKeyring(key, cfg.OldSecretKeys...)
+}
+
+// newHasher returns the password hasher; four concurrent hashes bound memory to
+// about 4 × 64 MiB even when verifying Endurain's heavier hashes.
+func newHasher() *secret.Hasher { return secret.NewHasher(secret.DefaultArgon2, 4) }
+
+func newAccounts(st *store.Store) *account.Service {
+	return &account.Service{Store: st, Hasher: newHasher(), Now: timeNow}
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/httpapi"
+)
+
+var timeNow = time.Now
+
+// serve runs the HTTP server until ctx is cancelled, then lets in-flight requests
+// finish and closes the database.
+func (e env) serve(ctx context.Context, args []string) error {
+	cfg, err := e.loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(e.stderr, cfg.LogLevel)
+	// Listen before anything else so a taken port fails fast with a clear message.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("TRAILPASS_LISTEN: %w", err)
+	}
+	defer ln.Close()
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := loadKeyring(cfg, logger); err != nil {
+		return err
+	}
+	accounts := newAccounts(st)
+	created, generated, err := accounts.EnsureAdmin(ctx, cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if created && generated != "" {
+		logger.Warn("created the first admin account with a generated password; it is shown only this once, change it after signing in",
+			"username", "admin", "password", generated)
+	} else if created {
+		logger.Info("created the first admin account from TRAILPASS_ADMIN_PASSWORD", "username", "admin")
+	}
+
+	api := &httpapi.Server{
+		Config:   httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
+		Logger:   logger,
+		Ready:    st,
+		Accounts: accounts,
+		Now:      timeNow,
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          nil,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("trailpass listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String(), "database", st.Dialect(), "version", Version)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: waiting for in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// migrate applies pending migrations and exits.
+func (e env) migrate(ctx context.Context, args []string) error {
+	cfg, err := e.loadConfig(flag.NewFlagSet("migrate", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintln(e.stdout, "database is up to date")
+	return nil
+}

@@ -1,0 +1,3 @@
+// Package account holds the user domain: the User type, the error codes every
+// capability package shares, and the rules for creating and changing accounts.
+package account

@@ -1,0 +1,157 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/secret"
+)
+
+// Service holds the account rules shared by the API, the console and the CLI.
+type Service struct {
+	Store  Store
+	Hasher *secret.Hasher
+	Now    func() time.Time
+}
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Username string
+	Email    string
+	Name     string
+	Password string // empty: an account without a password (SSO only)
+	Admin    bool
+}
+
+// CreateUser validates and creates an account with Endurain's defaults.
+// Returns EUNPROCESSABLE for bad fields, EINVALID for a password that breaks the
+// policy and ECONFLICT when the username or email is taken.
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
+	u := &User{
+		Username:          NormalizeUsername(in.Username),
+		Email:             NormalizeEmail(in.Email),
+		Name:              in.Name,
+		PreferredLanguage: "us",
+		Gender:            1,
+		Units:             1,
+		AccessType:        AccessRegular,
+		Active:            true,
+		FirstDayOfWeek:    1,
+		Currency:          1,
+	}
+	if u.Name == "" {
+		u.Name = u.Username
+	}
+	var problems []FieldError
+	if fe := ValidateUsername(u.Username); fe != nil {
+		problems = append(problems, *fe)
+	}
+	if fe := ValidateEmail(u.Email); fe != nil {
+		problems = append(problems, *fe)
+	}
+	if len(u.Name) > 250 {
+		problems = append(problems, FieldError{Field: "name", Message: "Name must be at most 250 characters"})
+	}
+	if len(problems) > 0 {
+		return nil, ValidationError(problems...)
+	}
+	if in.Admin {
+		u.AccessType = AccessAdmin
+	}
+	if in.Password != "" {
+		if err := ValidatePassword(in.Password); err != nil {
+			return nil, err
+		}
+		hash, err := s.Hasher.Hash(ctx, in.Password)
+		if err != nil {
+			return nil, fmt.Errorf("hash password: %w", err)
+		}
+		u.PasswordHash = &hash
+	}
+	now := s.Now().UTC()
+	u.CreatedAt, u.UpdatedAt = now, now
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// EnsureAdmin creates the account "admin" when the database has no users at all.
+// password may be empty, in which case one is generated and returned so the caller
+// can show it once. created is false when users already existed.
+func (s *Service) EnsureAdmin(ctx context.Context, password string) (created bool, generated string, err error) {
+	n, err := s.Store.CountUsers(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	if n > 0 {
+		return false, "", nil
+	}
+	if password == "" {
+		password = GeneratePassword(20)
+		generated = password
+	}
+	_, err = s.CreateUser(ctx, NewUser{Username: "admin", Email: "admin@localhost.localdomain", Name: "Administrator", Password: password, Admin: true})
+	if ErrorCode(err) == ECONFLICT {
+		// Another instance created it at the same moment.
+		return false, "", nil
+	} else if err != nil {
+		return false, "", fmt.Errorf("create admin: %w", err)
+	}
+	return true, generated, nil
+}
+
+// GeneratePassword returns a random password of length n (at least 8) that meets
+// the password policy.
+func GeneratePassword(n int) string {
+	const (
+		upper = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+		lower = "abcdefghijkmnopqrstuvwxyz"
+		digit = "23456789"
+		punct = "!#%+-.:=?@_~"
+		all   = upper + lower + digit + punct
+	)
+	if n < 8 {
+		n = 8
+	}
+	out := make([]byte, n)
+	sets := []string{upper, lower, digit, punct}
+	for i := range out {
+		set := all
+		if i < len(sets) {
+			set = sets[i]
+		}
+		out[i] = set[randIntn(len(set))]
+	}
+	// Shuffle so the guaranteed classes are not always in front.
+	for i := len(out) - 1; i > 0; i-- {
+		j := randIntn(i + 1)
+		out[i], out[j] = out[j], out[i]
+	}
+	return string(out)
+}
+
+// randIntn returns a uniform random int in [0, n) from crypto/rand.
+func randIntn(n int) int {
+	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return int(v.Int64())
+}
+
+// SetPassword validates and sets a user's password. Returns EINVALID when the
+// password breaks the policy and ENOTFOUND for an unknown user.
+func (s *Service) SetPassword(ctx context.Context, userID int64, password string) error {
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	hash, err := s.Hasher.Hash(ctx, password)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	return s.Store.SetPasswordHash(ctx, userID, hash)
+}

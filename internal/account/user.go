@@ -1,0 +1,121 @@
+package account
+
+import (
+	"context"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Access types, as Endurain numbers them.
+const (
+	AccessRegular = 1
+	AccessAdmin   = 2
+)
+
+// User is an account. PasswordHash is nil for accounts created through SSO that
+// never set a password. The hash never leaves the server.
+type User struct {
+	ID                   int64
+	Name                 string
+	Username             string
+	Email                string
+	PasswordHash         *string
+	City                 *string
+	Birthdate            *string // YYYY-MM-DD
+	PreferredLanguage    string
+	Gender               int
+	Units                int
+	Height               *int
+	MaxHeartRate         *int
+	AccessType           int
+	PhotoPath            *string
+	Active               bool
+	FirstDayOfWeek       int
+	Currency             int
+	EmailVerified        bool
+	PendingAdminApproval bool
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+// IsAdmin reports whether the user has the admin access type.
+func (u *User) IsAdmin() bool { return u.AccessType == AccessAdmin }
+
+// HasPassword reports whether the user can sign in with a password.
+func (u *User) HasPassword() bool { return u.PasswordHash != nil && *u.PasswordHash != "" }
+
+// Store is what the account rules need from storage.
+type Store interface {
+	// CreateUser inserts u and its one-per-user child rows (privacy settings,
+	// integrations, health targets, default gear) in one transaction and sets u.ID.
+	// Returns ECONFLICT if the username or email is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// FindUserByID returns ENOTFOUND if no such user exists.
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserByUsername looks the username up lower-cased; ENOTFOUND if absent.
+	FindUserByUsername(ctx context.Context, username string) (*User, error)
+	// ListUsers returns every user ordered by id.
+	ListUsers(ctx context.Context) ([]*User, error)
+	// CountUsers returns the number of users.
+	CountUsers(ctx context.Context) (int, error)
+	// SetPasswordHash replaces the password hash; ENOTFOUND if no such user.
+	SetPasswordHash(ctx context.Context, id int64, hash string) error
+}
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@+-]{0,249}$`)
+
+// NormalizeUsername lower-cases and trims a username, as Endurain stores it.
+func NormalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// NormalizeEmail lower-cases and trims an email address.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// ValidateUsername checks a normalized username.
+func ValidateUsername(s string) *FieldError {
+	if !usernameRE.MatchString(s) {
+		return &FieldError{Field: "username", Message: "Username must be 1-250 characters: letters, digits and . _ @ + -"}
+	}
+	return nil
+}
+
+// ValidateEmail checks a normalized email address.
+func ValidateEmail(s string) *FieldError {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || len(s) > 250 || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return &FieldError{Field: "email", Message: "Value is not a valid email address"}
+	}
+	return nil
+}
+
+// PasswordPolicy is the text shown when a password does not meet the policy.
+const PasswordPolicy = "Password must be between 8 and 1024 characters long and contain at least one uppercase letter, one lowercase letter, one number, and one special character"
+
+// MaxPasswordLength bounds the work a password can cause when hashed.
+const MaxPasswordLength = 1024
+
+// ValidatePassword enforces Endurain's hasher policy (at least 8 characters with
+// upper, lower, digit and punctuation) plus a maximum length. Returns EINVALID.
+func ValidatePassword(p string) error {
+	var upper, lower, digit, punct bool
+	n := 0
+	for _, r := range p {
+		n++
+		switch {
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsDigit(r):
+			digit = true
+		case r < unicode.MaxASCII && (unicode.IsPunct(r) || unicode.IsSymbol(r)):
+			punct = true
+		}
+	}
+	if n < 8 || len(p) > MaxPasswordLength || !upper || !lower || !digit || !punct {
+		return Errorf(EINVALID, PasswordPolicy)
+	}
+	return nil
+}

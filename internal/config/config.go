@@ -1,0 +1,228 @@
+// Package config reads trailpass's configuration from TRAILPASS_* environment
+// variables and their --flag twins, validates it, and hands it out as plain values.
+// Flags win over environment variables; secrets may come from *_FILE variables.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/trailpass/trailpass/internal/secret"
+	"github.com/trailpass/trailpass/internal/store"
+)
+
+// Config is the validated configuration.
+type Config struct {
+	Listen         string
+	MetricsListen  string
+	DataDir        string
+	DatabaseURL    string
+	PublicURL      *url.URL
+	SecretKey      []byte // nil: use or create DataDir/secret.key
+	OldSecretKeys  [][]byte
+	TrustedProxies []netip.Prefix
+	MFAIssuer      string
+	AdminPassword  string
+	WebDir         string
+	LogLevel       string
+}
+
+// SecretKeyFile is where the master key lives when none is configured.
+func (c *Config) SecretKeyFile() string { return filepath.Join(c.DataDir, "secret.key") }
+
+// Secure reports whether the public URL is https, which decides cookie and HSTS
+// attributes.
+func (c *Config) Secure() bool { return c.PublicURL.Scheme == "https" }
+
+// option is one setting: its variable, its flag, its default.
+type option struct {
+	env, flag, def, usage string
+	secret             bool // also read from env_FILE and --flag-file
+	value              *string
+	fileValue          *string
+}
+
+func options() []*option {
+	return []*option{
+		{env: "TRAILPASS_LISTEN", flag: "listen", def: ":8080", usage: "address to serve HTTP on"},
+		{env: "TRAILPASS_METRICS_LISTEN", flag: "metrics-listen", usage: "separate address for /metrics (default: the main listener)"},
+		{env: "TRAILPASS_DATA_DIR", flag: "data-dir", def: "./data", usage: "directory for the SQLite database, files and the generated secret key"},
+		{env: "TRAILPASS_DATABASE_URL", flag: "database-url", secret: true, usage: "postgres://… to use PostgreSQL (default: SQLite in the data directory)"},
+		{env: "TRAILPASS_PUBLIC_URL", flag: "public-url", usage: "URL users reach trailpass at (default: http://localhost:<port>)"},
+		{env: "TRAILPASS_SECRET_KEY", flag: "secret-key", secret: true, usage: "master key, 32 bytes as hex or base64 (default: generated into the data directory)"},
+		{env: "TRAILPASS_OLD_SECRET_KEYS", flag: "old-secret-keys", secret: true, usage: "comma-separated retired master keys, still accepted for decryption"},
+		{env: "TRAILPASS_TRUSTED_PROXIES", flag: "trusted-proxies", usage: "comma-separated IPs or CIDRs whose X-Forwarded-For is believed"},
+		{env: "TRAILPASS_MFA_ISSUER", flag: "mfa-issuer", def: "Trailpass", usage: "issuer shown in authenticator apps"},
+		{env: "TRAILPASS_ADMIN_PASSWORD", flag: "admin-password", secret: true, usage: "password of the first admin (default: generated and logged once)"},
+		{env: "TRAILPASS_WEB_DIR", flag: "web-dir", usage: "serve a prebuilt single-page app (such as Endurain's) from this directory"},
+		{env: "TRAILPASS_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
+	}
+}
+
+// Load registers the configuration flags on fs, parses args, and builds the
+// configuration from flags, then environment (getenv), then defaults. Errors name
+// the variable at fault.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config, error) {
+	opts := options()
+	for _, o := range opts {
+		o.value = fs.String(o.flag, "", o.usage+" ("+o.env+")")
+		if o.secret {
+			o.fileValue = fs.String(o.flag+"-file", "", "read "+o.flag+" from this file ("+o.env+"_FILE)")
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	get := map[string]string{}
+	var errs []error
+	for _, o := range opts {
+		v, err := o.resolve(getenv)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		get[o.env] = v
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	c := &Config{
+		Listen:        get["TRAILPASS_LISTEN"],
+		MetricsListen: get["TRAILPASS_METRICS_LISTEN"],
+		DataDir:       get["TRAILPASS_DATA_DIR"],
+		DatabaseURL:   get["TRAILPASS_DATABASE_URL"],
+		MFAIssuer:     get["TRAILPASS_MFA_ISSUER"],
+		AdminPassword: get["TRAILPASS_ADMIN_PASSWORD"],
+		WebDir:        get["TRAILPASS_WEB_DIR"],
+		LogLevel:      strings.ToLower(get["TRAILPASS_LOG_LEVEL"]),
+	}
+	port, err := checkListen(c.Listen)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("TRAILPASS_LISTEN: %w", err))
+	}
+	if c.MetricsListen != "" {
+		if _, err := checkListen(c.MetricsListen); err != nil {
+			errs = append(errs, fmt.Errorf("TRAILPASS_METRICS_LISTEN: %w", err))
+		}
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("TRAILPASS_DATA_DIR: must not be empty"))
+	}
+	if _, _, err := store.ParseURL(c.DatabaseURL, c.DataDir); err != nil {
+		errs = append(errs, fmt.Errorf("TRAILPASS_DATABASE_URL: %w", err))
+	}
+	if pub := get["TRAILPASS_PUBLIC_URL"]; pub == "" {
+		c.PublicURL = &url.URL{Scheme: "http", Host: "localhost:" + port}
+	} else if u, err := url.Parse(strings.TrimRight(pub, "/")); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("TRAILPASS_PUBLIC_URL: %q is not an absolute http or https URL", pub))
+	} else {
+		c.PublicURL = u
+	}
+	if k := get["TRAILPASS_SECRET_KEY"]; k != "" {
+		if c.SecretKey, err = secret.ParseKey(k); err != nil {
+			errs = append(errs, fmt.Errorf("TRAILPASS_SECRET_KEY: %w", err))
+		}
+	}
+	for _, k := range splitList(get["TRAILPASS_OLD_SECRET_KEYS"]) {
+		key, err := secret.ParseKey(k)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRAILPASS_OLD_SECRET_KEYS: %w", err))
+			break
+		}
+		c.OldSecretKeys = append(c.OldSecretKeys, key)
+	}
+	for _, p := range splitList(get["TRAILPASS_TRUSTED_PROXIES"]) {
+		prefix, err := parsePrefix(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRAILPASS_TRUSTED_PROXIES: %q is not an IP address or CIDR", p))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix)
+	}
+	if c.MFAIssuer == "" || strings.Contains(c.MFAIssuer, ":") {
+		errs = append(errs, errors.New("TRAILPASS_MFA_ISSUER: must be non-empty and contain no colon"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("TRAILPASS_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	if c.WebDir != "" {
+		if st, err := os.Stat(filepath.Join(c.WebDir, "index.html")); err != nil || st.IsDir() {
+			errs = append(errs, fmt.Errorf("TRAILPASS_WEB_DIR: %s has no index.html", c.WebDir))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// resolve picks the flag, then the flag's file, then the variable, then the
+// variable's file, then the default.
+func (o *option) resolve(getenv func(string) string) (string, error) {
+	if *o.value != "" {
+		return *o.value, nil
+	}
+	if o.secret {
+		file, name := *o.fileValue, "--"+o.flag+"-file"
+		if file == "" && getenv(o.env) != "" {
+			return getenv(o.env), nil
+		}
+		if file == "" {
+			file, name = getenv(o.env+"_FILE"), o.env+"_FILE"
+		}
+		if file != "" {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return "", fmt.Errorf("%s: cannot read %s: %w", name, file, errors.Unwrap(err))
+			}
+			return strings.TrimSpace(string(data)), nil
+		}
+	}
+	if v := getenv(o.env); v != "" {
+		return v, nil
+	}
+	return o.def, nil
+}
+
+func checkListen(addr string) (port string, err error) {
+	_, port, err = net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a host:port address", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("%q has an invalid port", addr)
+	}
+	return port, nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

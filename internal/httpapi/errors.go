@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/trailpass/trailpass/internal/account"
+)
+
+// statusOf is the one map from domain error codes to HTTP status codes.
+var statusOf = map[string]int{
+	account.EINVALID:       http.StatusBadRequest,
+	account.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	account.EUNAUTHORIZED:  http.StatusUnauthorized,
+	account.EFORBIDDEN:     http.StatusForbidden,
+	account.ENOTFOUND:      http.StatusNotFound,
+	account.ECONFLICT:      http.StatusConflict,
+	account.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	account.ETOOMANY:       http.StatusTooManyRequests,
+	account.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	account.EINSUFFICIENT:  http.StatusInsufficientStorage,
+	account.EINTERNAL:      http.StatusInternalServerError,
+}
+
+// validationItem is one entry of a FastAPI-style 422 detail list.
+type validationItem struct {
+	Loc  []string `json:"loc"`
+	Msg  string   `json:"msg"`
+	Type string   `json:"type"`
+}
+
+// writeError answers with err's status and a JSON detail. Internal errors are
+// logged with the request id and shown to the client only as a generic message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := account.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	body := map[string]any{"detail": account.ErrorMessage(err), "request_id": requestIDFrom(r.Context())}
+	var e *account.Error
+	if asError(err, &e) {
+		if len(e.Fields) > 0 {
+			items := make([]validationItem, len(e.Fields))
+			for i, f := range e.Fields {
+				items[i] = validationItem{Loc: []string{"body", f.Field}, Msg: f.Message, Type: "value_error"}
+			}
+			body["detail"] = items
+		}
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+		}
+	}
+	if status >= 500 {
+		s.Logger.ErrorContext(r.Context(), "request failed", "err", err, "status", status)
+	}
+	writeJSON(w, status, body)
+}
+
+// writeJSON writes v as JSON with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

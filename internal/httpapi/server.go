@@ -1,0 +1,49 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
+)
+
+// Readiness reports whether the service can take traffic.
+type Readiness interface {
+	Ready(ctx context.Context) error
+}
+
+// Config carries the plain values the server needs from the configuration.
+type Config struct {
+	PublicURL      *url.URL
+	TrustedProxies []netip.Prefix
+}
+
+// Server is the HTTP front of trailpass. Fill its fields, then call Handler.
+type Server struct {
+	Config   Config
+	Logger   *slog.Logger
+	Ready    Readiness
+	Accounts *account.Service
+	Now      func() time.Time
+
+	mux *http.ServeMux
+}
+
+// Handler returns the server's root handler with every middleware applied.
+func (s *Server) Handler() http.Handler {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.mux = http.NewServeMux()
+	s.routes()
+	var h http.Handler = s.mux
+	h = s.securityHeaders(h)
+	h = s.recoverPanics(h)
+	h = s.logRequests(h)
+	h = s.requestID(h)
+	return h
+}

@@ -1,0 +1,254 @@
+// Package store implements trailpass's storage over database/sql, with one SQL code
+// path for SQLite (the embedded default) and PostgreSQL. All SQL lives here.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/trailpass/trailpass/internal/account"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect names the database engine behind a Store.
+type Dialect string
+
+// The supported engines.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is trailpass's storage. It is safe for concurrent use.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+}
+
+// ErrUnknownScheme is returned by Open for a database URL it cannot use.
+var ErrUnknownScheme = errors.New("unknown database URL scheme (want postgres://, postgresql:// or sqlite:)")
+
+// ParseURL tells which engine a database URL selects and returns the DSN to open.
+// An empty URL selects SQLite in dataDir/trailpass.db.
+func ParseURL(rawURL, dataDir string) (Dialect, string, error) {
+	switch {
+	case rawURL == "":
+		return SQLite, sqliteDSN(filepath.Join(dataDir, "trailpass.db")), nil
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		if _, err := url.Parse(rawURL); err != nil {
+			return "", "", fmt.Errorf("invalid PostgreSQL URL: %w", errors.Unwrap(err))
+		}
+		return Postgres, rawURL, nil
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
+		if path == "" {
+			return "", "", errors.New("sqlite URL has no file path")
+		}
+		return SQLite, sqliteDSN(path), nil
+	default:
+		return "", "", ErrUnknownScheme
+	}
+}
+
+func sqliteDSN(path string) string {
+	// WAL lets readers run beside the writer; foreign keys are off by default in
+	// SQLite; a busy timeout makes writers queue instead of failing; IMMEDIATE
+	// transactions take the write lock up front so two read-then-write
+	// transactions cannot deadlock on upgrading their locks.
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// Open connects to the database named by rawURL (see ParseURL). It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, rawURL, dataDir string) (*Store, error) {
+	dialect, dsn, err := ParseURL(rawURL, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	var db *sql.DB
+	switch dialect {
+	case SQLite:
+		if rawURL == "" {
+			if err := os.MkdirAll(dataDir, 0o700); err != nil {
+				return nil, fmt.Errorf("create data directory: %w", err)
+			}
+		}
+		db, err = sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(8)
+	case Postgres:
+		db, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
+	}
+	return &Store{db: db, dialect: dialect}, nil
+}
+
+// Dialect returns the engine behind the store.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB returns the underlying pool, for health checks and pool statistics.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) provider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+string(s.dialect))
+	if err != nil {
+		return nil, err
+	}
+	var opts []goose.ProviderOption
+	gd := goose.DialectSQLite3
+	if s.dialect == Postgres {
+		gd = goose.DialectPostgres
+		// A session-level advisory lock: several instances starting at once on one
+		// database take turns, and only the first applies anything.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(gd, s.db, sub, opts...)
+}
+
+// Migrate applies every pending migration and returns how many it applied.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	p, err := s.provider()
+	if err != nil {
+		return 0, fmt.Errorf("migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return len(res), fmt.Errorf("migrate: %w", err)
+	}
+	return len(res), nil
+}
+
+// Ready returns nil when the database answers and every migration is applied.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("read migration version: %w", err)
+	}
+	if current < target {
+		return fmt.Errorf("migrations pending: at version %d of %d", current, target)
+	}
+	return nil
+}
+
+// Tables lists the tables of the current schema, for tests and diagnostics.
+func (s *Store) Tables(ctx context.Context) ([]string, error) {
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`
+	if s.dialect == Postgres {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`
+	}
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
+}
+
+// withTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(fmt.Errorf("begin: %w", err))
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return mapErr(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// mapErr turns driver errors the caller can act on into account errors, by driver
+// error code rather than by message text: unique violations become ECONFLICT, an
+// unreachable database EUNAVAILABLE. Other errors are returned unchanged.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505":
+			return &account.Error{Code: account.ECONFLICT, Message: "Duplicate entry"}
+		case "57P01", "57P02", "57P03", "53300":
+			return fmt.Errorf("%w", &account.Error{Code: account.EUNAVAILABLE, Message: "Database unavailable"})
+		}
+		return err
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &account.Error{Code: account.ECONFLICT, Message: "Duplicate entry"}
+		}
+		return err
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) || errors.Is(err, sql.ErrConnDone) {
+		return &account.Error{Code: account.EUNAVAILABLE, Message: "Database unavailable"}
+	}
+	return err
+}
+
+// notFound wraps sql.ErrNoRows into ENOTFOUND with msg, and maps other errors.
+func notFound(err error, msg string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return account.Errorf(account.ENOTFOUND, "%s", msg)
+	}
+	return mapErr(err)
+}
