@@ -1,0 +1,175 @@
+// Package blob stores files (activity files, activity media, user photos) under
+// keys chosen by the server. The local-directory store is the default; another
+// backend (S3) can sit behind the same interface.
+package blob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// ErrNotFound is returned when no blob has the key.
+var ErrNotFound = errors.New("blob: not found")
+
+// ErrInvalidKey is returned for a key outside the allowed shape.
+var ErrInvalidKey = errors.New("blob: invalid key")
+
+// Store is a flat namespace of files addressed by keys like "activity_files/12.gpx".
+type Store interface {
+	// Put writes the blob atomically: readers see the old content or the new one,
+	// never a part. It returns the number of bytes written.
+	Put(ctx context.Context, key string, r io.Reader) (int64, error)
+	// Open returns the blob's content; ErrNotFound if absent.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// Size returns the blob's size; ErrNotFound if absent.
+	Size(ctx context.Context, key string) (int64, error)
+	// Delete removes the blob; deleting a missing blob is not an error.
+	Delete(ctx context.Context, key string) error
+}
+
+// Keys are server-chosen: a known top-level folder, then a simple file name.
+// They are never taken from user input unchecked.
+var keyRE = regexp.MustCompile(`^(activity_files|activity_media|user_images|staging/[A-Za-z0-9-]{1,64})/[A-Za-z0-9][A-Za-z0-9._-]{0,200}$`)
+
+// ValidKey reports whether key has the allowed shape.
+func ValidKey(key string) bool {
+	return keyRE.MatchString(key) && !strings.Contains(key, "..")
+}
+
+// Dir stores blobs as files under a root directory.
+type Dir struct {
+	root *os.Root
+	path string
+}
+
+var _ Store = (*Dir)(nil)
+
+// OpenDir returns a store rooted at dir, creating it. All file access goes through
+// os.Root, so no key can reach outside dir even if validation were bypassed.
+func OpenDir(dir string) (*Dir, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("blob dir: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("blob dir: %w", err)
+	}
+	return &Dir{root: root, path: dir}, nil
+}
+
+// Close releases the directory handle.
+func (d *Dir) Close() error { return d.root.Close() }
+
+// Put writes key via a temporary file and a rename.
+func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if !ValidKey(key) {
+		return 0, ErrInvalidKey
+	}
+	dir := filepath.Dir(filepath.FromSlash(key))
+	if err := d.root.MkdirAll(dir, 0o700); err != nil {
+		return 0, fmt.Errorf("blob put %s: %w", key, err)
+	}
+	tmp := filepath.Join(dir, "."+filepath.Base(key)+".tmp-"+randSuffix())
+	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("blob put %s: %w", key, err)
+	}
+	n, err := io.Copy(f, &ctxReader{ctx: ctx, r: r})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = d.root.Rename(tmp, filepath.FromSlash(key))
+	}
+	if err != nil {
+		d.root.Remove(tmp)
+		return 0, fmt.Errorf("blob put %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// Open opens key for reading.
+func (d *Dir) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if !ValidKey(key) {
+		return nil, ErrInvalidKey
+	}
+	f, err := d.root.Open(filepath.FromSlash(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("blob open %s: %w", key, err)
+	}
+	return f, nil
+}
+
+// Size returns key's size in bytes.
+func (d *Dir) Size(ctx context.Context, key string) (int64, error) {
+	if !ValidKey(key) {
+		return 0, ErrInvalidKey
+	}
+	st, err := d.root.Stat(filepath.FromSlash(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, ErrNotFound
+	} else if err != nil {
+		return 0, fmt.Errorf("blob stat %s: %w", key, err)
+	}
+	return st.Size(), nil
+}
+
+// Delete removes key.
+func (d *Dir) Delete(ctx context.Context, key string) error {
+	if !ValidKey(key) {
+		return ErrInvalidKey
+	}
+	if err := d.root.Remove(filepath.FromSlash(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("blob delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// Move renames a blob to another key (for moving staged files into place).
+func (d *Dir) Move(ctx context.Context, from, to string) error {
+	if !ValidKey(from) || !ValidKey(to) {
+		return ErrInvalidKey
+	}
+	if err := d.root.MkdirAll(filepath.Dir(filepath.FromSlash(to)), 0o700); err != nil {
+		return fmt.Errorf("blob move: %w", err)
+	}
+	if err := d.root.Rename(filepath.FromSlash(from), filepath.FromSlash(to)); err != nil {
+		return fmt.Errorf("blob move %s: %w", from, err)
+	}
+	return nil
+}
+
+// RemoveAll deletes a staging folder ("staging/<id>") and everything in it.
+func (d *Dir) RemoveAll(ctx context.Context, prefix string) error {
+	if !regexp.MustCompile(`^staging(/[A-Za-z0-9-]{1,64})?$`).MatchString(prefix) {
+		return ErrInvalidKey
+	}
+	if err := d.root.RemoveAll(filepath.FromSlash(prefix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("blob remove %s: %w", prefix, err)
+	}
+	return nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

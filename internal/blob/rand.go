@@ -1,0 +1,5 @@
+package blob
+
+import "crypto/rand"
+
+func randSuffix() string { return rand.Text()[:10] }
