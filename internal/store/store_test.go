@@ -189,3 +189,28 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestStore_SecurityEvents(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u := newUser("eve")
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
+		for i, typ := range []string{account.EventLogin, account.EventMFAEnabled} {
+			e := &account.SecurityEvent{UserID: &u.ID, Type: typ, IPAddress: "192.0.2.1", UserAgent: "curl",
+				Detail: map[string]any{"n": i}, CreatedAt: t0.Add(time.Duration(i) * time.Minute)}
+			if err := s.RecordSecurityEvent(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.ListSecurityEvents(ctx, u.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].Type != account.EventMFAEnabled || got[1].Detail["n"] != float64(0) || got[0].IPAddress != "192.0.2.1" {
+			t.Fatalf("events: %+v", got)
+		}
+	})
+}
