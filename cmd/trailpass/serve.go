@@ -5,11 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/httpapi"
+	"github.com/trailpass/trailpass/internal/store"
 )
 
 var timeNow = time.Now
@@ -48,13 +51,19 @@ func (e env) serve(ctx context.Context, args []string) error {
 		logger.Info("created the first admin account from TRAILPASS_ADMIN_PASSWORD", "username", "admin")
 	}
 
+	authSvc := &auth.Service{
+		Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
+		Throttle: &auth.Throttle{Store: st, Now: timeNow},
+	}
 	api := &httpapi.Server{
 		Config:   httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
 		Logger:   logger,
 		Ready:    st,
 		Accounts: accounts,
+		Auth:     authSvc,
 		Now:      timeNow,
 	}
+	go cleanupLoop(ctx, st, logger)
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -78,6 +87,25 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// cleanupLoop deletes expired sessions, tickets, states and counters every few
+// minutes. Every instance runs it; the deletes are idempotent.
+func cleanupLoop(ctx context.Context, st *store.Store, logger *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := st.DeleteExpired(ctx, timeNow()); err != nil {
+				logger.Warn("cleanup of expired rows failed", "err", err)
+			} else if n > 0 {
+				logger.Debug("deleted expired rows", "count", n)
+			}
+		}
+	}
 }
 
 // migrate applies pending migrations and exits.

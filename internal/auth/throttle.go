@@ -7,12 +7,19 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
-	"github.com/trailpass/trailpass/internal/store"
 )
+
+// ThrottleState is a counter's state after an attempt.
+type ThrottleState struct {
+	Count       int
+	Level       int        // how many times the key was locked since its last reset
+	LockedUntil *time.Time // set while the key is locked
+	ResetAt     time.Time  // when the counter starts again from zero
+}
 
 // ThrottleStore keeps counters in the database, so limits hold across instances.
 type ThrottleStore interface {
-	ThrottleAttempt(ctx context.Context, key string, now time.Time, ttl time.Duration, slide bool) (store.ThrottleState, error)
+	ThrottleAttempt(ctx context.Context, key string, now time.Time, ttl time.Duration, slide bool) (ThrottleState, error)
 	ThrottleLock(ctx context.Context, key string, now, until, keepUntil time.Time) error
 	ThrottleReset(ctx context.Context, key string) error
 }

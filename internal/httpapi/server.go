@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
 )
 
 // Readiness reports whether the service can take traffic.
@@ -28,6 +29,7 @@ type Server struct {
 	Logger   *slog.Logger
 	Ready    Readiness
 	Accounts *account.Service
+	Auth     *auth.Service
 	Now      func() time.Time
 
 	mux *http.ServeMux
@@ -41,6 +43,8 @@ func (s *Server) Handler() http.Handler {
 	s.mux = http.NewServeMux()
 	s.routes()
 	var h http.Handler = s.mux
+	h = s.csrf(h)
+	h = s.crossOrigin(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)

@@ -6,15 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
-)
 
-// ThrottleState is a counter's state after an attempt.
-type ThrottleState struct {
-	Count       int
-	Level       int        // how many times the key was locked since its last reset
-	LockedUntil *time.Time // set while the key is locked
-	ResetAt     time.Time  // when the counter starts again from zero
-}
+	"github.com/trailpass/trailpass/internal/auth"
+)
 
 // ThrottleAttempt atomically counts one attempt on key and returns the state, so
 // that concurrent attempts (on any instance) each see a distinct count. A counter
@@ -22,8 +16,8 @@ type ThrottleState struct {
 // are not counted. slide moves the reset time to now+ttl on every attempt (idle
 // expiry, for failure counters); otherwise the window is fixed at its first
 // attempt (for rate limits).
-func (s *Store) ThrottleAttempt(ctx context.Context, key string, now time.Time, ttl time.Duration, slide bool) (ThrottleState, error) {
-	var st ThrottleState
+func (s *Store) ThrottleAttempt(ctx context.Context, key string, now time.Time, ttl time.Duration, slide bool) (auth.ThrottleState, error) {
+	var st auth.ThrottleState
 	n, reset := s.ts(now), s.ts(now.Add(ttl))
 	err := s.db.QueryRowContext(ctx, `
 		INSERT INTO throttle_counters (key, count, window_start, lock_level, expires_at) VALUES ($1, 1, $2, 0, $3)
@@ -80,13 +74,4 @@ func (s *Store) ThrottleReset(ctx context.Context, key string) error {
 		return fmt.Errorf("throttle reset: %w", mapErr(err))
 	}
 	return nil
-}
-
-// DeleteExpiredThrottles removes counters whose reset time has passed.
-func (s *Store) DeleteExpiredThrottles(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM throttle_counters WHERE expires_at <= $1`, s.ts(now))
-	if err != nil {
-		return 0, fmt.Errorf("delete expired throttles: %w", mapErr(err))
-	}
-	return res.RowsAffected()
 }

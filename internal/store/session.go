@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/auth"
+)
+
+var _ auth.Store = (*Store)(nil)
+
+const sessionColumns = `s.id, s.user_id, s.family_id, s.auth_method, s.ip_address, s.device_type, s.operating_system,
+	s.operating_system_version, s.browser, s.browser_version, s.created_at, s.authenticated_at, s.last_active_at,
+	s.expires_at, s.absolute_expires_at`
+
+func scanSession(r rowScanner, extra ...any) (*auth.Session, error) {
+	s := &auth.Session{}
+	dest := []any{&s.ID, &s.UserID, &s.FamilyID, &s.AuthMethod, &s.IPAddress, &s.DeviceType, &s.OperatingSystem,
+		&s.OperatingSystemVersion, &s.Browser, &s.BrowserVersion, scanTime(&s.CreatedAt), scanTime(&s.AuthenticatedAt),
+		scanTime(&s.LastActiveAt), scanTime(&s.ExpiresAt), scanTime(&s.AbsoluteExpiresAt)}
+	if err := r.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) insertTokens(ctx context.Context, tx *sql.Tx, tokens []auth.TokenRow) error {
+	for _, t := range tokens {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO session_tokens (token_hash, session_id, kind, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5)`, t.Hash, t.SessionID, t.Kind, s.ts(t.CreatedAt), s.ts(t.ExpiresAt)); err != nil {
+			return fmt.Errorf("insert token: %w", mapErr(err))
+		}
+	}
+	return nil
+}
+
+// CreateSession inserts a session with its first tokens.
+func (s *Store) CreateSession(ctx context.Context, sess *auth.Session, tokens []auth.TokenRow) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, family_id, auth_method, ip_address, device_type,
+			operating_system, operating_system_version, browser, browser_version, created_at, authenticated_at,
+			last_active_at, expires_at, absolute_expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			sess.ID, sess.UserID, sess.FamilyID, sess.AuthMethod, sess.IPAddress, sess.DeviceType, sess.OperatingSystem,
+			sess.OperatingSystemVersion, sess.Browser, sess.BrowserVersion, s.ts(sess.CreatedAt), s.ts(sess.AuthenticatedAt),
+			s.ts(sess.LastActiveAt), s.ts(sess.ExpiresAt), s.ts(sess.AbsoluteExpiresAt))
+		if err != nil {
+			return fmt.Errorf("insert session: %w", mapErr(err))
+		}
+		return s.insertTokens(ctx, tx, tokens)
+	})
+}
+
+// FindSessionByToken returns the live session owning an unexpired token.
+func (s *Store) FindSessionByToken(ctx context.Context, hash, kind string, now time.Time) (*auth.Session, *auth.TokenRow, error) {
+	t := &auth.TokenRow{Hash: hash, Kind: kind}
+	sess, err := scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionColumns+`, t.created_at, t.expires_at, t.superseded_at
+		FROM session_tokens t JOIN sessions s ON s.id = t.session_id
+		WHERE t.token_hash = $1 AND t.kind = $2 AND t.expires_at > $3 AND s.expires_at > $3`, hash, kind, s.ts(now)),
+		scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt), nullTime{&t.SupersededAt})
+	if err != nil {
+		return nil, nil, notFound(err, "Session not found")
+	}
+	t.SessionID = sess.ID
+	return sess, t, nil
+}
+
+// RotateRefresh supersedes oldHash if it is still current and adds new tokens.
+func (s *Store) RotateRefresh(ctx context.Context, sessionID, oldHash string, now, expiresAt time.Time, ip string, tokens []auth.TokenRow) (bool, error) {
+	rotated := false
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE session_tokens SET superseded_at = $1
+			WHERE token_hash = $2 AND session_id = $3 AND superseded_at IS NULL`, s.ts(now), oldHash, sessionID)
+		if err != nil {
+			return fmt.Errorf("supersede token: %w", mapErr(err))
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil
+		}
+		rotated = true
+		if err := s.insertTokens(ctx, tx, tokens); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = $1, last_active_at = $2, ip_address = $3 WHERE id = $4`,
+			s.ts(expiresAt), s.ts(now), ip, sessionID); err != nil {
+			return fmt.Errorf("slide session: %w", mapErr(err))
+		}
+		return nil
+	})
+	return rotated, err
+}
+
+// AddTokens adds tokens to a session and slides its expiry.
+func (s *Store) AddTokens(ctx context.Context, sessionID string, now, expiresAt time.Time, tokens []auth.TokenRow) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertTokens(ctx, tx, tokens); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = $1, last_active_at = $2 WHERE id = $3`,
+			s.ts(expiresAt), s.ts(now), sessionID)
+		return mapErr(err)
+	})
+}
+
+// TouchSession sets last_active_at when it is older than olderThan.
+func (s *Store) TouchSession(ctx context.Context, id string, now, olderThan time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_active_at = $1 WHERE id = $2 AND last_active_at < $3`,
+		s.ts(now), id, s.ts(olderThan))
+	if err != nil {
+		return fmt.Errorf("touch session: %w", mapErr(err))
+	}
+	return nil
+}
+
+// SetSessionAuthenticatedAt records a step-up on the session.
+func (s *Store) SetSessionAuthenticatedAt(ctx context.Context, id string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET authenticated_at = $1 WHERE id = $2`, s.ts(at), id)
+	if err != nil {
+		return fmt.Errorf("set authenticated_at: %w", mapErr(err))
+	}
+	return nil
+}
+
+// ListSessions returns a user's live sessions, newest first.
+func (s *Store) ListSessions(ctx context.Context, userID int64, now time.Time) ([]*auth.Session, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
+		WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id`, userID, s.ts(now))
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []*auth.Session{}
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan session: %w", err)
+		}
+		out = append(out, sess)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// DeleteSession deletes a session and, by cascade, its tokens.
+func (s *Store) DeleteSession(ctx context.Context, id string) (bool, error) {
+	return s.deleted(s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id))
+}
+
+// DeleteUserSession deletes a session only if it belongs to userID.
+func (s *Store) DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error) {
+	return s.deleted(s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, id, userID))
+}
+
+// DeleteOtherSessions deletes every session of userID but keepID.
+func (s *Store) DeleteOtherSessions(ctx context.Context, userID int64, keepID string) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keepID)
+	if err != nil {
+		return 0, fmt.Errorf("delete sessions: %w", mapErr(err))
+	}
+	return res.RowsAffected()
+}
+
+func (s *Store) deleted(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, fmt.Errorf("delete: %w", mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// CreateLoginTicket stores a pending MFA sign-in.
+func (s *Store) CreateLoginTicket(ctx context.Context, t *auth.LoginTicket) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO login_tickets (ticket_hash, user_id, username, client_type, auth_method, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.Hash, t.UserID, t.Username, t.ClientType, t.AuthMethod, s.ts(t.CreatedAt), s.ts(t.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("insert login ticket: %w", mapErr(err))
+	}
+	return nil
+}
+
+// FindLoginTicket returns an unexpired ticket, or ENOTFOUND.
+func (s *Store) FindLoginTicket(ctx context.Context, hash string, now time.Time) (*auth.LoginTicket, error) {
+	t := &auth.LoginTicket{Hash: hash}
+	err := s.db.QueryRowContext(ctx, `SELECT user_id, username, client_type, auth_method, created_at, expires_at
+		FROM login_tickets WHERE ticket_hash = $1 AND expires_at > $2`, hash, s.ts(now)).
+		Scan(&t.UserID, &t.Username, &t.ClientType, &t.AuthMethod, scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt))
+	if err != nil {
+		return nil, notFound(err, "No pending MFA login")
+	}
+	return t, nil
+}
+
+// DeleteLoginTicket consumes a ticket; false if it was already gone.
+func (s *Store) DeleteLoginTicket(ctx context.Context, hash string) (bool, error) {
+	return s.deleted(s.db.ExecContext(ctx, `DELETE FROM login_tickets WHERE ticket_hash = $1`, hash))
+}
+
+// UpdatePasswordHashIf replaces the hash only if it is still oldHash, so a rehash
+// at sign-in never undoes a concurrent password change.
+func (s *Store) UpdatePasswordHashIf(ctx context.Context, userID int64, oldHash, newHash string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE users SET password = $1 WHERE id = $2 AND password = $3`, newHash, userID, oldHash)
+	if err != nil {
+		return fmt.Errorf("rehash: %w", mapErr(err))
+	}
+	return nil
+}
+
+// DeleteExpired removes expired sessions, tokens, sign-in tickets and throttle
+// counters, and returns how many rows went.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	var total int64
+	for _, q := range []string{
+		`DELETE FROM sessions WHERE expires_at <= $1`,
+		`DELETE FROM session_tokens WHERE expires_at <= $1`,
+		`DELETE FROM login_tickets WHERE expires_at <= $1`,
+		`DELETE FROM throttle_counters WHERE expires_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)`,
+		`DELETE FROM mfa_setups WHERE expires_at <= $1`,
+		`DELETE FROM oidc_states WHERE expires_at <= $1`,
+	} {
+		res, err := s.db.ExecContext(ctx, q, s.ts(now))
+		if err != nil {
+			return total, fmt.Errorf("delete expired: %w", mapErr(err))
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
+}
