@@ -137,7 +137,10 @@ func (s *Server) csrf(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
-			if r.Header.Get(headerClient) == auth.ClientWeb && !csrfExempt[r.URL.Path] {
+			// Only requests that carry a session cookie can act as a user; without
+			// one (a repeated logout, say) there is nothing to forge.
+			hasSession := cookieValue(r, cookieAccess) != "" || cookieValue(r, cookieRefresh) != ""
+			if r.Header.Get(headerClient) == auth.ClientWeb && hasSession && !csrfExempt[r.URL.Path] {
 				c, h := cookieValue(r, cookieCSRF), r.Header.Get(headerCSRF)
 				if c == "" || h == "" {
 					s.writeError(w, r, account.Errorf(account.EFORBIDDEN, "CSRF token missing"))
