@@ -133,3 +133,55 @@ func decodeNullable[T any](d *fieldDecoder, raw map[string]json.RawMessage, key,
 	}
 	return Nullable[T]{Set: true, Value: &v}
 }
+
+// DecodeDefaultGear reads the body of PUT /api/v1/profile/default_gear: the 15
+// <type>_gear_id fields (an absent or null one means no default). id, user_id and
+// unknown keys are ignored; a value that is not an integer is EUNPROCESSABLE
+// naming its field.
+func DecodeDefaultGear(body []byte) (DefaultGear, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return DefaultGear{}, ValidationError(FieldError{Field: "body", Message: "Body must be a JSON object"})
+	}
+	var d fieldDecoder
+	var out DefaultGear
+	for _, f := range out.GearFields() {
+		*f.ID = decodeNullable[int64](&d, raw, f.Name, "Input should be a valid integer").Value
+	}
+	if len(d.problems) > 0 {
+		return DefaultGear{}, ValidationError(d.problems...)
+	}
+	return out, nil
+}
+
+// DecodeGoalInput reads the body of POST /api/v1/profile/goals and PUT
+// /api/v1/profile/goals/{goal_id}. id, user_id and unknown keys are ignored; a
+// value of the wrong type is EUNPROCESSABLE naming its field. The rules (ranges,
+// which goal_* is set) are CreateGoal's and UpdateGoal's.
+func DecodeGoalInput(body []byte) (GoalInput, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return GoalInput{}, ValidationError(FieldError{Field: "body", Message: "Body must be a JSON object"})
+	}
+	var d fieldDecoder
+	const intMsg = "Input should be a valid integer"
+	var in GoalInput
+	if v := decodeRequired[string](&d, raw, "interval", "Input should be a valid string"); v != nil {
+		in.Interval = *v
+	}
+	if v := decodeRequired[int](&d, raw, "activity_type", intMsg); v != nil {
+		in.ActivityType = *v
+	}
+	if v := decodeRequired[int](&d, raw, "goal_type", intMsg); v != nil {
+		in.GoalType = *v
+	}
+	in.GoalCalories = decodeNullable[int](&d, raw, "goal_calories", intMsg).Value
+	in.GoalActivitiesNumber = decodeNullable[int](&d, raw, "goal_activities_number", intMsg).Value
+	in.GoalDistance = decodeNullable[int](&d, raw, "goal_distance", intMsg).Value
+	in.GoalElevation = decodeNullable[int](&d, raw, "goal_elevation", intMsg).Value
+	in.GoalDuration = decodeNullable[int](&d, raw, "goal_duration", intMsg).Value
+	if len(d.problems) > 0 {
+		return GoalInput{}, ValidationError(d.problems...)
+	}
+	return in, nil
+}
