@@ -1,0 +1,125 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/secret"
+)
+
+// RecentAuthWindow is how recently a session must have signed in (or stepped up)
+// to change the password without giving the current one.
+const RecentAuthWindow = 10 * time.Minute
+
+// PasswordStore is what a password change needs from storage.
+type PasswordStore interface {
+	// SessionAuthenticatedAt returns when the user's session last signed in or
+	// stepped up; ENOTFOUND if the user has no such session.
+	SessionAuthenticatedAt(ctx context.Context, userID int64, sessionID string) (time.Time, error)
+	// ReplacePassword sets the password hash and deletes every session of the
+	// user except keepSessionID, in one transaction, and returns how many
+	// sessions it deleted. ENOTFOUND if no such user.
+	ReplacePassword(ctx context.Context, userID int64, hash, keepSessionID string) (int, error)
+}
+
+// AttemptGuard limits guesses of the current password. The HTTP wiring adapts
+// auth.Throttle with its password lockout policy to it.
+type AttemptGuard interface {
+	// Attempt counts one attempt on key and returns ETOOMANY while key is locked.
+	Attempt(ctx context.Context, key string) error
+	// Succeeded forgets the failures of key.
+	Succeeded(ctx context.Context, key string) error
+}
+
+// PasswordChange is the body of PUT /api/v1/profile/password plus who asks.
+type PasswordChange struct {
+	Password        string  `json:"password"`
+	CurrentPassword *string `json:"current_password"`
+	// SessionID is the caller's session, which stays signed in.
+	SessionID string `json:"-"`
+	IPAddress string `json:"-"`
+	UserAgent string `json:"-"`
+}
+
+// Password-change messages.
+const (
+	MsgReauthRequired       = "Confirm your current password, or sign in again, to change your password"
+	MsgWrongCurrentPassword = "The current password is incorrect"
+)
+
+// ChangePassword sets a new password for the caller. The caller must give the
+// current password, or use a session that signed in or stepped up within
+// RecentAuthWindow (EFORBIDDEN MsgReauthRequired otherwise). A wrong current
+// password is EFORBIDDEN MsgWrongCurrentPassword (never 401, which would sign the
+// web app out) and counts against the guard; a new password breaking the policy
+// is EINVALID with PasswordPolicy. Every other session of the user is revoked;
+// the count is returned, and a password_changed security event is recorded.
+func (s *ProfileService) ChangePassword(ctx context.Context, userID int64, in PasswordChange) (revoked int, err error) {
+	u, err := s.Store.FindUserByID(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	now := s.Now()
+	if in.CurrentPassword != nil && *in.CurrentPassword != "" {
+		if err := s.checkCurrentPassword(ctx, u, *in.CurrentPassword); err != nil {
+			return 0, err
+		}
+	} else {
+		at, err := s.Store.SessionAuthenticatedAt(ctx, userID, in.SessionID)
+		if ErrorCode(err) == ENOTFOUND {
+			return 0, Errorf(EFORBIDDEN, MsgReauthRequired)
+		} else if err != nil {
+			return 0, fmt.Errorf("read session: %w", err)
+		}
+		if now.Sub(at) > RecentAuthWindow {
+			return 0, Errorf(EFORBIDDEN, MsgReauthRequired)
+		}
+	}
+	if err := ValidatePassword(in.Password); err != nil {
+		return 0, err
+	}
+	hash, err := s.Hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return 0, fmt.Errorf("hash password: %w", err)
+	}
+	revoked, err = s.Store.ReplacePassword(ctx, userID, hash, in.SessionID)
+	if err != nil {
+		return 0, fmt.Errorf("replace password: %w", err)
+	}
+	uid := userID
+	ev := &SecurityEvent{UserID: &uid, Type: EventPasswordChanged, IPAddress: in.IPAddress, UserAgent: in.UserAgent,
+		Detail: map[string]any{"sessions_revoked": revoked}, CreatedAt: now.UTC()}
+	if err := s.Events.RecordSecurityEvent(ctx, ev); err != nil {
+		return revoked, fmt.Errorf("record password change: %w", err)
+	}
+	return revoked, nil
+}
+
+func (s *ProfileService) checkCurrentPassword(ctx context.Context, u *User, current string) error {
+	key := "password-change:" + strconv.FormatInt(u.ID, 10)
+	if s.Guard != nil {
+		if err := s.Guard.Attempt(ctx, key); err != nil {
+			return err
+		}
+	}
+	if !u.HasPassword() {
+		// Same answer as a wrong password, after the same work.
+		s.Hasher.VerifyDummy(ctx, current)
+		return Errorf(EFORBIDDEN, MsgWrongCurrentPassword)
+	}
+	_, err := s.Hasher.Verify(ctx, *u.PasswordHash, current)
+	if errors.Is(err, secret.ErrMismatch) {
+		return Errorf(EFORBIDDEN, MsgWrongCurrentPassword)
+	} else if err != nil {
+		return fmt.Errorf("verify password: %w", err)
+	}
+	if s.Guard != nil {
+		if err := s.Guard.Succeeded(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,279 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/blob"
+	"github.com/trailpass/trailpass/internal/secret"
+)
+
+// ProfileStore is what the profile rules need from storage.
+type ProfileStore interface {
+	// FindUserByID returns ENOTFOUND if no such user exists.
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// UpdateProfile writes the editable columns of u (name, username, email, city,
+	// birthdate, gender, units, height, max_heart_rate, preferred_language,
+	// first_day_of_week, currency, updated_at) to the row u.ID and nothing else.
+	// When recomputeBMI is set it recomputes the BMI of every weight entry of the
+	// user from u.Height in the same transaction. Returns ECONFLICT when the
+	// username or email is taken and ENOTFOUND for an unknown user.
+	UpdateProfile(ctx context.Context, u *User, recomputeBMI bool) error
+	// ProfileLinks reports the linked integrations and whether MFA is enabled.
+	ProfileLinks(ctx context.Context, userID int64) (ProfileLinks, error)
+	// SetPhotoPath sets or (nil) clears users.photo_path; ENOTFOUND if no such user.
+	SetPhotoPath(ctx context.Context, userID int64, path *string) error
+	// UsernameTaken and EmailTaken report whether a user has the exact
+	// (normalized) value.
+	UsernameTaken(ctx context.Context, username string) (bool, error)
+	EmailTaken(ctx context.Context, email string) (bool, error)
+
+	PrivacyStore
+	DefaultGearStore
+	GoalStore
+	PasswordStore
+
+	// ListGear returns the user's gear ordered by id.
+	ListGear(ctx context.Context, userID int64) ([]*Gear, error)
+	// SetActivitiesVisibility sets the visibility of every activity of the user
+	// and returns how many rows changed.
+	SetActivitiesVisibility(ctx context.Context, userID int64, visibility int) (int64, error)
+}
+
+// ProfileLinks is what GET /profile shows beside the user row, computed from
+// other tables.
+type ProfileLinks struct {
+	StravaLinked        bool // users_integrations.strava_token is set
+	GarminConnectLinked bool // users_integrations.garminconnect_oauth1 is set
+	MFAEnabled          bool // the user has an MFA factor
+}
+
+// ProfileService holds the rules of the profile capability: the editable-field
+// whitelist, privacy, default gear, goals, the photo and the password change.
+// It is safe for concurrent use.
+type ProfileService struct {
+	Store  ProfileStore
+	Blobs  blob.Store
+	Events EventStore
+	Hasher *secret.Hasher
+	// Guard limits guesses of the current password; nil means no limit.
+	Guard AttemptGuard
+	Now   func() time.Time
+
+	decodeOnce sync.Once
+	decodeSem  chan struct{} // bounds concurrent photo decodes (see photo.go)
+}
+
+// Profile is everything GET /profile shows. Marshal it through UserMe, which
+// decides the wire shape and leaves out every secret.
+type Profile struct {
+	User    *User
+	Privacy *Privacy
+	Links   ProfileLinks
+}
+
+// GetProfile gathers the user, their privacy settings and linked integrations.
+// Returns ENOTFOUND for an unknown user.
+func (s *ProfileService) GetProfile(ctx context.Context, userID int64) (*Profile, error) {
+	u, err := s.Store.FindUserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Store.GetPrivacy(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	links, err := s.Store.ProfileLinks(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &Profile{User: u, Privacy: p, Links: links}, nil
+}
+
+// Languages are the preferred_language values Endurain accepts.
+var Languages = []string{"ca", "cn", "tw", "de", "fr", "gl", "it", "nl", "pt", "sl", "es", "us"}
+
+// Nullable is an optional update of a nullable column: when Set, Value replaces
+// the column, and a nil Value stores NULL. The zero value leaves it unchanged.
+type Nullable[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// ProfileUpdate lists the only fields a user may change on their own profile.
+// Nil pointers and unset Nullables leave the column unchanged. Privileged fields
+// (id, access_type, active, email_verified, MFA, photo) have no place here, so
+// they cannot be set through it.
+type ProfileUpdate struct {
+	Name              *string
+	Username          *string
+	Email             *string
+	City              Nullable[string]
+	Birthdate         Nullable[string] // YYYY-MM-DD
+	Gender            *int
+	Units             *int
+	Height            Nullable[int] // centimetres
+	MaxHeartRate      Nullable[int]
+	PreferredLanguage *string
+	FirstDayOfWeek    *int
+	Currency          *int
+}
+
+// MsgDuplicateUser is Endurain's message for a username or email collision.
+const MsgDuplicateUser = "Duplicate entry error. Check if email and username are unique"
+
+// UpdateProfile applies the editable fields of in to the user's row and returns
+// the updated user. Every bad field is reported (EUNPROCESSABLE with Fields);
+// ECONFLICT with MsgDuplicateUser when the username or email is taken; ENOTFOUND
+// for an unknown user. A height change recomputes the BMI of the user's weight
+// entries. The photo is never touched.
+func (s *ProfileService) UpdateProfile(ctx context.Context, userID int64, in ProfileUpdate) (*User, error) {
+	u, err := s.Store.FindUserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	oldHeight := u.Height
+	var problems []FieldError
+	bad := func(field, msg string) { problems = append(problems, FieldError{Field: field, Message: msg}) }
+
+	if in.Name != nil {
+		u.Name = strings.TrimSpace(*in.Name)
+		if u.Name == "" || len(u.Name) > 250 {
+			bad("name", "Name must be 1-250 characters")
+		}
+	}
+	if in.Username != nil {
+		u.Username = NormalizeUsername(*in.Username)
+		if fe := ValidateUsername(u.Username); fe != nil {
+			problems = append(problems, *fe)
+		}
+	}
+	if in.Email != nil {
+		u.Email = NormalizeEmail(*in.Email)
+		if fe := ValidateEmail(u.Email); fe != nil {
+			problems = append(problems, *fe)
+		}
+	}
+	if in.City.Set {
+		u.City = emptyToNil(in.City.Value)
+		if u.City != nil && len(*u.City) > 250 {
+			bad("city", "City must be at most 250 characters")
+		}
+	}
+	if in.Birthdate.Set {
+		u.Birthdate = emptyToNil(in.Birthdate.Value)
+		if u.Birthdate != nil {
+			d, err := time.Parse(time.DateOnly, *u.Birthdate)
+			if err != nil || d.Year() < 1900 || d.After(s.Now()) {
+				bad("birthdate", "Birthdate must be a past date in the form YYYY-MM-DD")
+			}
+		}
+	}
+	if in.Gender != nil {
+		u.Gender = *in.Gender
+		if u.Gender < 1 || u.Gender > 3 {
+			bad("gender", "Gender must be 1, 2 or 3")
+		}
+	}
+	if in.Units != nil {
+		u.Units = *in.Units
+		if u.Units < 1 || u.Units > 2 {
+			bad("units", "Units must be 1 (metric) or 2 (imperial)")
+		}
+	}
+	if in.Height.Set {
+		u.Height = in.Height.Value
+		if u.Height != nil && (*u.Height < 1 || *u.Height > 300) {
+			bad("height", "Height must be between 1 and 300 cm")
+		}
+	}
+	if in.MaxHeartRate.Set {
+		u.MaxHeartRate = in.MaxHeartRate.Value
+		if u.MaxHeartRate != nil && (*u.MaxHeartRate < 1 || *u.MaxHeartRate > 300) {
+			bad("max_heart_rate", "Maximum heart rate must be between 1 and 300")
+		}
+	}
+	if in.PreferredLanguage != nil {
+		u.PreferredLanguage = *in.PreferredLanguage
+		if !slices.Contains(Languages, u.PreferredLanguage) {
+			bad("preferred_language", "Preferred language must be one of "+strings.Join(Languages, ", "))
+		}
+	}
+	if in.FirstDayOfWeek != nil {
+		u.FirstDayOfWeek = *in.FirstDayOfWeek
+		if u.FirstDayOfWeek < 0 || u.FirstDayOfWeek > 6 {
+			bad("first_day_of_week", "First day of week must be between 0 and 6")
+		}
+	}
+	if in.Currency != nil {
+		u.Currency = *in.Currency
+		if u.Currency < 1 || u.Currency > 3 {
+			bad("currency", "Currency must be 1 (EUR), 2 (USD) or 3 (GBP)")
+		}
+	}
+	if len(problems) > 0 {
+		return nil, ValidationError(problems...)
+	}
+	u.UpdatedAt = s.Now().UTC()
+	heightChanged := !equalPtr(oldHeight, u.Height)
+	if err := s.Store.UpdateProfile(ctx, u, heightChanged); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return nil, Errorf(ECONFLICT, MsgDuplicateUser)
+		}
+		return nil, fmt.Errorf("update profile: %w", err)
+	}
+	return u, nil
+}
+
+// UsernameAvailable reports whether no account uses the username (compared
+// normalized). It reveals nothing else about any account.
+func (s *ProfileService) UsernameAvailable(ctx context.Context, username string) (bool, error) {
+	taken, err := s.Store.UsernameTaken(ctx, NormalizeUsername(username))
+	return !taken, err
+}
+
+// EmailAvailable reports whether no account uses the email address (compared
+// normalized). It reveals nothing else about any account.
+func (s *ProfileService) EmailAvailable(ctx context.Context, email string) (bool, error) {
+	taken, err := s.Store.EmailTaken(ctx, NormalizeEmail(email))
+	return !taken, err
+}
+
+// SetActivitiesVisibility sets the visibility (0 public, 1 followers, 2 private)
+// of every activity of the user. Returns EUNPROCESSABLE for another value.
+func (s *ProfileService) SetActivitiesVisibility(ctx context.Context, userID int64, visibility int) error {
+	if visibility < 0 || visibility > 2 {
+		return ValidationError(FieldError{Field: "visibility", Message: "Visibility must be 0, 1 or 2"})
+	}
+	if _, err := s.Store.SetActivitiesVisibility(ctx, userID, visibility); err != nil {
+		return fmt.Errorf("set activities visibility: %w", err)
+	}
+	return nil
+}
+
+// ListGear returns the caller's gear, for the default-gear selectors.
+func (s *ProfileService) ListGear(ctx context.Context, userID int64) ([]*Gear, error) {
+	return s.Store.ListGear(ctx, userID)
+}
+
+func emptyToNil(p *string) *string {
+	if p == nil {
+		return nil
+	}
+	v := strings.TrimSpace(*p)
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+func equalPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

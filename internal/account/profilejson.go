@@ -1,0 +1,187 @@
+package account
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
+
+// UserMe is the wire shape of GET /api/v1/profile: Endurain's UserMe plus
+// has_password. It is built field by field so that no secret (password hash, MFA
+// secret, tokens) can ever appear in it.
+type UserMe struct {
+	ID                    int64   `json:"id"`
+	Name                  string  `json:"name"`
+	Username              string  `json:"username"`
+	Email                 string  `json:"email"`
+	City                  *string `json:"city"`
+	Birthdate             *string `json:"birthdate"`
+	PreferredLanguage     string  `json:"preferred_language"`
+	Gender                int     `json:"gender"`
+	Units                 int     `json:"units"`
+	Height                *int    `json:"height"`
+	MaxHeartRate          *int    `json:"max_heart_rate"`
+	AccessType            int     `json:"access_type"`
+	PhotoPath             *string `json:"photo_path"`
+	Active                bool    `json:"active"`
+	FirstDayOfWeek        int     `json:"first_day_of_week"`
+	Currency              int     `json:"currency"`
+	MFAEnabled            bool    `json:"mfa_enabled"`
+	EmailVerified         bool    `json:"email_verified"`
+	PendingAdminApproval  bool    `json:"pending_admin_approval"`
+	ExternalAuthCount     int     `json:"external_auth_count"`
+	HasPassword           bool    `json:"has_password"`
+	IsStravaLinked        int     `json:"is_strava_linked"`
+	IsGarminConnectLinked int     `json:"is_garminconnect_linked"`
+	PrivacyFlags
+}
+
+// UserMe returns the profile in its wire shape.
+func (p *Profile) UserMe() UserMe {
+	u := p.User
+	me := UserMe{
+		ID: u.ID, Name: u.Name, Username: u.Username, Email: u.Email, City: u.City, Birthdate: u.Birthdate,
+		PreferredLanguage: u.PreferredLanguage, Gender: u.Gender, Units: u.Units, Height: u.Height,
+		MaxHeartRate: u.MaxHeartRate, AccessType: u.AccessType, PhotoPath: u.PhotoPath, Active: u.Active,
+		FirstDayOfWeek: u.FirstDayOfWeek, Currency: u.Currency, MFAEnabled: p.Links.MFAEnabled,
+		EmailVerified: u.EmailVerified, PendingAdminApproval: u.PendingAdminApproval, HasPassword: u.HasPassword(),
+		IsStravaLinked: b2i(p.Links.StravaLinked), IsGarminConnectLinked: b2i(p.Links.GarminConnectLinked),
+	}
+	if p.Privacy != nil {
+		me.PrivacyFlags = p.Privacy.PrivacyFlags
+	}
+	return me
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// DecodeProfileUpdate reads the body of PUT /api/v1/profile, the web app's full
+// UserRead object, and keeps only the editable fields. Other keys (id,
+// access_type, active, photo_path, mfa_*, email_verified, unknown ones) are
+// accepted and ignored. A value of the wrong JSON type is EUNPROCESSABLE naming
+// its field, with every such field listed; a body that is not a JSON object is
+// EUNPROCESSABLE on "body". Range checks are UpdateProfile's.
+func DecodeProfileUpdate(body []byte) (ProfileUpdate, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return ProfileUpdate{}, ValidationError(FieldError{Field: "body", Message: "Body must be a JSON object"})
+	}
+	var d fieldDecoder
+	var in ProfileUpdate
+	in.Name = decodeRequired[string](&d, raw, "name", "Input should be a valid string")
+	in.Username = decodeRequired[string](&d, raw, "username", "Input should be a valid string")
+	in.Email = decodeRequired[string](&d, raw, "email", "Input should be a valid string")
+	in.City = decodeNullable[string](&d, raw, "city", "Input should be a valid string")
+	in.Birthdate = decodeNullable[string](&d, raw, "birthdate", "Input should be a date in the form YYYY-MM-DD")
+	in.Gender = decodeRequired[int](&d, raw, "gender", "Input should be a valid integer")
+	in.Units = decodeRequired[int](&d, raw, "units", "Input should be a valid integer")
+	in.Height = decodeNullable[int](&d, raw, "height", "Input should be a valid integer")
+	in.MaxHeartRate = decodeNullable[int](&d, raw, "max_heart_rate", "Input should be a valid integer")
+	in.PreferredLanguage = decodeRequired[string](&d, raw, "preferred_language", "Input should be a valid string")
+	in.FirstDayOfWeek = decodeRequired[int](&d, raw, "first_day_of_week", "Input should be a valid integer")
+	in.Currency = decodeRequired[int](&d, raw, "currency", "Input should be a valid integer")
+	// Endurain's birthdate is a date; accept a full timestamp by keeping its date.
+	if v := in.Birthdate.Value; v != nil && len(*v) > 10 {
+		if t, err := time.Parse(time.RFC3339, *v); err == nil {
+			s := t.Format(time.DateOnly)
+			in.Birthdate.Value = &s
+		}
+	}
+	if len(d.problems) > 0 {
+		return ProfileUpdate{}, ValidationError(d.problems...)
+	}
+	return in, nil
+}
+
+// fieldDecoder collects per-field type errors while decoding a JSON object.
+type fieldDecoder struct{ problems []FieldError }
+
+func isNull(m json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(m), []byte("null")) }
+
+// decodeRequired decodes a key that may be absent but, when present, not null.
+func decodeRequired[T any](d *fieldDecoder, raw map[string]json.RawMessage, key, msg string) *T {
+	m, ok := raw[key]
+	if !ok {
+		return nil
+	}
+	var v T
+	if isNull(m) || json.Unmarshal(m, &v) != nil {
+		d.problems = append(d.problems, FieldError{Field: key, Message: msg})
+		return nil
+	}
+	return &v
+}
+
+// decodeNullable decodes a key that may be absent, null or a value.
+func decodeNullable[T any](d *fieldDecoder, raw map[string]json.RawMessage, key, msg string) Nullable[T] {
+	m, ok := raw[key]
+	if !ok {
+		return Nullable[T]{}
+	}
+	if isNull(m) {
+		return Nullable[T]{Set: true}
+	}
+	var v T
+	if json.Unmarshal(m, &v) != nil {
+		d.problems = append(d.problems, FieldError{Field: key, Message: msg})
+		return Nullable[T]{}
+	}
+	return Nullable[T]{Set: true, Value: &v}
+}
+
+// DecodeDefaultGear reads the body of PUT /api/v1/profile/default_gear: the 15
+// <type>_gear_id fields (an absent or null one means no default). id, user_id and
+// unknown keys are ignored; a value that is not an integer is EUNPROCESSABLE
+// naming its field.
+func DecodeDefaultGear(body []byte) (DefaultGear, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return DefaultGear{}, ValidationError(FieldError{Field: "body", Message: "Body must be a JSON object"})
+	}
+	var d fieldDecoder
+	var out DefaultGear
+	for _, f := range out.GearFields() {
+		*f.ID = decodeNullable[int64](&d, raw, f.Name, "Input should be a valid integer").Value
+	}
+	if len(d.problems) > 0 {
+		return DefaultGear{}, ValidationError(d.problems...)
+	}
+	return out, nil
+}
+
+// DecodeGoalInput reads the body of POST /api/v1/profile/goals and PUT
+// /api/v1/profile/goals/{goal_id}. id, user_id and unknown keys are ignored; a
+// value of the wrong type is EUNPROCESSABLE naming its field. The rules (ranges,
+// which goal_* is set) are CreateGoal's and UpdateGoal's.
+func DecodeGoalInput(body []byte) (GoalInput, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return GoalInput{}, ValidationError(FieldError{Field: "body", Message: "Body must be a JSON object"})
+	}
+	var d fieldDecoder
+	const intMsg = "Input should be a valid integer"
+	var in GoalInput
+	if v := decodeRequired[string](&d, raw, "interval", "Input should be a valid string"); v != nil {
+		in.Interval = *v
+	}
+	if v := decodeRequired[int](&d, raw, "activity_type", intMsg); v != nil {
+		in.ActivityType = *v
+	}
+	if v := decodeRequired[int](&d, raw, "goal_type", intMsg); v != nil {
+		in.GoalType = *v
+	}
+	in.GoalCalories = decodeNullable[int](&d, raw, "goal_calories", intMsg).Value
+	in.GoalActivitiesNumber = decodeNullable[int](&d, raw, "goal_activities_number", intMsg).Value
+	in.GoalDistance = decodeNullable[int](&d, raw, "goal_distance", intMsg).Value
+	in.GoalElevation = decodeNullable[int](&d, raw, "goal_elevation", intMsg).Value
+	in.GoalDuration = decodeNullable[int](&d, raw, "goal_duration", intMsg).Value
+	if len(d.problems) > 0 {
+		return GoalInput{}, ValidationError(d.problems...)
+	}
+	return in, nil
+}
