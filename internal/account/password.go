@@ -5,20 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/trailpass/trailpass/internal/secret"
 )
 
-// RecentAuthWindow is how recently a session must have signed in (or stepped up)
-// to change the password without giving the current one.
-const RecentAuthWindow = 10 * time.Minute
-
 // PasswordStore is what a password change needs from storage.
 type PasswordStore interface {
-	// SessionAuthenticatedAt returns when the user's session last signed in or
-	// stepped up; ENOTFOUND if the user has no such session.
-	SessionAuthenticatedAt(ctx context.Context, userID int64, sessionID string) (time.Time, error)
 	// ReplacePassword sets the password hash and deletes every session of the
 	// user except keepSessionID, in one transaction, and returns how many
 	// sessions it deleted. ENOTFOUND if no such user.
@@ -40,8 +32,11 @@ type PasswordChange struct {
 	CurrentPassword *string `json:"current_password"`
 	// SessionID is the caller's session, which stays signed in.
 	SessionID string `json:"-"`
-	IPAddress string `json:"-"`
-	UserAgent string `json:"-"`
+	// RecentlyAuthenticated tells whether that session signed in or stepped up
+	// recently enough (the auth package decides) to skip the current password.
+	RecentlyAuthenticated bool   `json:"-"`
+	IPAddress             string `json:"-"`
+	UserAgent             string `json:"-"`
 }
 
 // Password-change messages.
@@ -51,8 +46,8 @@ const (
 )
 
 // ChangePassword sets a new password for the caller. The caller must give the
-// current password, or use a session that signed in or stepped up within
-// RecentAuthWindow (EFORBIDDEN MsgReauthRequired otherwise). A wrong current
+// current password, or use a recently authenticated session (EFORBIDDEN
+// MsgReauthRequired otherwise). A wrong current
 // password is EFORBIDDEN MsgWrongCurrentPassword (never 401, which would sign the
 // web app out) and counts against the guard; a new password breaking the policy
 // is EINVALID with PasswordPolicy. Every other session of the user is revoked;
@@ -67,16 +62,8 @@ func (s *ProfileService) ChangePassword(ctx context.Context, userID int64, in Pa
 		if err := s.checkCurrentPassword(ctx, u, *in.CurrentPassword); err != nil {
 			return 0, err
 		}
-	} else {
-		at, err := s.Store.SessionAuthenticatedAt(ctx, userID, in.SessionID)
-		if ErrorCode(err) == ENOTFOUND {
-			return 0, Errorf(EFORBIDDEN, MsgReauthRequired)
-		} else if err != nil {
-			return 0, fmt.Errorf("read session: %w", err)
-		}
-		if now.Sub(at) > RecentAuthWindow {
-			return 0, Errorf(EFORBIDDEN, MsgReauthRequired)
-		}
+	} else if !in.RecentlyAuthenticated {
+		return 0, Errorf(EFORBIDDEN, MsgReauthRequired)
 	}
 	if err := ValidatePassword(in.Password); err != nil {
 		return 0, err

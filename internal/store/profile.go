@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/big"
-	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
 )
@@ -131,17 +130,6 @@ func (s *Store) SetActivitiesVisibility(ctx context.Context, userID int64, visib
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
-}
-
-// SessionAuthenticatedAt returns when the user's session last authenticated.
-func (s *Store) SessionAuthenticatedAt(ctx context.Context, userID int64, sessionID string) (time.Time, error) {
-	var at time.Time
-	err := s.db.QueryRowContext(ctx, `SELECT authenticated_at FROM sessions WHERE id = $1 AND user_id = $2`,
-		sessionID, userID).Scan(scanTime(&at))
-	if err != nil {
-		return time.Time{}, notFound(err, "Session not found")
-	}
-	return at, nil
 }
 
 // ReplacePassword sets the password hash and ends every other session of the
