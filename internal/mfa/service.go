@@ -1,0 +1,394 @@
+package mfa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/secret"
+	"github.com/trailpass/trailpass/internal/store"
+)
+
+// Store is what the MFA rules need from storage. Every update that spends a
+// code or a try is conditional in the database, so it holds across instances.
+type Store interface {
+	MFAEnabled(ctx context.Context, userID int64) (bool, error)
+	// FindMFAFactor returns ENOTFOUND when the user has no factor.
+	FindMFAFactor(ctx context.Context, userID int64) (*store.MFAFactor, error)
+	PutMFASetup(ctx context.Context, userID int64, ciphertext string, now, expiresAt time.Time) error
+	// ClaimMFASetupAttempt returns ENOTFOUND when no setup with tries left exists.
+	ClaimMFASetupAttempt(ctx context.Context, userID int64, now time.Time, maxAttempts int) (*store.MFASetup, error)
+	DeleteMFASetup(ctx context.Context, userID int64) error
+	// EnableMFA returns ECONFLICT when the user already has a factor.
+	EnableMFA(ctx context.Context, userID int64, ciphertext string, lastUsedStep int64, codeHashes []string, now time.Time) error
+	AdvanceTOTPStep(ctx context.Context, userID, step int64) (bool, error)
+	DeleteMFA(ctx context.Context, userID int64) (bool, error)
+	ListUnusedBackupCodes(ctx context.Context, userID int64) ([]store.BackupCode, error)
+	UseBackupCode(ctx context.Context, userID, id int64, now time.Time) (bool, error)
+	ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string, now time.Time) error
+	BackupCodeStats(ctx context.Context, userID int64) (store.BackupCodeStats, error)
+}
+
+// The store package cannot import this one (it would be an import cycle through
+// auth), so the compile-time check lives here.
+var _ Store = (*store.Store)(nil)
+
+// Verification methods, as Verify reports them.
+const (
+	MethodTOTP       = "totp"
+	MethodBackupCode = "backup_code"
+)
+
+// Enrolment limits.
+const (
+	SetupTTL         = 10 * time.Minute
+	MaxSetupAttempts = 5
+)
+
+// DefaultIssuer names the service in authenticator apps when none is configured.
+const DefaultIssuer = "Trailpass"
+
+// Endurain's messages.
+const (
+	msgAlreadyEnabled = "MFA is already enabled for this user"
+	msgNotEnabled     = "MFA is not enabled for this user"
+	msgNoSetup        = "No MFA setup in progress. Please run setup first."
+	msgInvalidCode    = "Invalid MFA code"
+)
+
+// Service holds the MFA rules shared by the API, the console and the CLI.
+type Service struct {
+	Store    Store
+	Events   account.EventStore
+	Keyring  *secret.Keyring
+	Hasher   *secret.Hasher
+	Throttle *auth.Throttle
+	// Lockout is the per-account failure policy; zero means auth.MFALockout.
+	Lockout auth.LockoutPolicy
+	Issuer  string       // empty means DefaultIssuer
+	Logger  *slog.Logger // optional; where failures to record events go
+	Now     func() time.Time
+}
+
+// Status is what GET /profile/mfa/status reports.
+type Status struct {
+	Enabled              bool
+	BackupCodesRemaining int
+}
+
+// Setup is a pending enrolment as shown once to the user.
+type Setup struct {
+	Secret        string // base32, 32 characters
+	SecretGrouped string // the same in groups of four, for typing
+	QRCode        string // data:image/png;base64,…
+	AppName       string // the issuer
+	OTPAuthURI    string
+}
+
+// BackupStatus is what GET /profile/mfa/backup-codes/status reports.
+type BackupStatus struct {
+	Total, Remaining int
+	CreatedAt        *time.Time
+}
+
+func (s *Service) issuer() string {
+	if s.Issuer == "" {
+		return DefaultIssuer
+	}
+	return s.Issuer
+}
+
+func (s *Service) lockout() auth.LockoutPolicy {
+	if s.Lockout == (auth.LockoutPolicy{}) {
+		return auth.MFALockout
+	}
+	return s.Lockout
+}
+
+// The bindings tie each sealed secret to its row and purpose.
+func setupBinding(userID int64) string  { return "mfa_setups.secret:" + strconv.FormatInt(userID, 10) }
+func factorBinding(userID int64) string { return "mfa_factors.secret:" + strconv.FormatInt(userID, 10) }
+func lockKey(userID int64) string       { return "mfa:user:" + strconv.FormatInt(userID, 10) }
+
+// Enabled reports whether the user has MFA; sign-in asks before issuing tokens.
+func (s *Service) Enabled(ctx context.Context, userID int64) (bool, error) {
+	return s.Store.MFAEnabled(ctx, userID)
+}
+
+// Status reports whether MFA is on and how many backup codes are left.
+func (s *Service) Status(ctx context.Context, userID int64) (Status, error) {
+	on, err := s.Store.MFAEnabled(ctx, userID)
+	if err != nil || !on {
+		return Status{}, err
+	}
+	st, err := s.Store.BackupCodeStats(ctx, userID)
+	if err != nil {
+		return Status{}, err
+	}
+	return Status{Enabled: true, BackupCodesRemaining: st.Remaining}, nil
+}
+
+// BeginSetup starts an enrolment: a new secret is sealed into the database for
+// SetupTTL (replacing an earlier pending one), so any instance can finish it.
+// Returns EINVALID "MFA is already enabled for this user".
+func (s *Service) BeginSetup(ctx context.Context, u *account.User) (*Setup, error) {
+	on, err := s.Store.MFAEnabled(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if on {
+		return nil, account.Errorf(account.EINVALID, msgAlreadyEnabled)
+	}
+	sec := NewSecret()
+	uri := OTPAuthURI(s.issuer(), u.Username, sec)
+	qr, err := QRCodeDataURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	if err := s.Store.PutMFASetup(ctx, u.ID, s.Keyring.Seal([]byte(sec), setupBinding(u.ID)), now, now.Add(SetupTTL)); err != nil {
+		return nil, err
+	}
+	return &Setup{Secret: sec, SecretGrouped: GroupSecret(sec), QRCode: qr, AppName: s.issuer(), OTPAuthURI: uri}, nil
+}
+
+// Enable finishes an enrolment with the first code from the authenticator and
+// returns the new backup codes, which are shown once and stored only hashed. A
+// wrong code keeps the setup for up to MaxSetupAttempts tries in all.
+// Returns EINVALID "No MFA setup in progress. Please run setup first.",
+// "MFA is already enabled for this user" or "Invalid MFA code".
+func (s *Service) Enable(ctx context.Context, userID int64, code string) ([]string, error) {
+	now := s.Now()
+	setup, err := s.Store.ClaimMFASetupAttempt(ctx, userID, now, MaxSetupAttempts)
+	if account.ErrorCode(err) == account.ENOTFOUND {
+		return nil, account.Errorf(account.EINVALID, msgNoSetup)
+	} else if err != nil {
+		return nil, err
+	}
+	if on, err := s.Store.MFAEnabled(ctx, userID); err != nil {
+		return nil, err
+	} else if on {
+		return nil, account.Errorf(account.EINVALID, msgAlreadyEnabled)
+	}
+	raw, err := s.Keyring.Open(setup.SecretCiphertext, setupBinding(userID))
+	if err != nil {
+		return nil, fmt.Errorf("open mfa setup secret: %w", err)
+	}
+	key, err := DecodeSecret(string(raw))
+	if err != nil {
+		return nil, err
+	}
+	step, ok := Match(key, strings.TrimSpace(code), now)
+	if !ok {
+		if setup.Attempts >= MaxSetupAttempts {
+			if err := s.Store.DeleteMFASetup(ctx, userID); err != nil {
+				return nil, err
+			}
+		}
+		return nil, account.Errorf(account.EINVALID, msgInvalidCode)
+	}
+	codes, hashes, err := s.newBackupCodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.Store.EnableMFA(ctx, userID, s.Keyring.Seal(raw, factorBinding(userID)), step, hashes, now)
+	if account.ErrorCode(err) == account.ECONFLICT {
+		return nil, account.Errorf(account.EINVALID, msgAlreadyEnabled)
+	} else if err != nil {
+		return nil, err
+	}
+	s.event(ctx, userID, account.EventMFAEnabled, nil)
+	return codes, nil
+}
+
+// newBackupCodes returns fresh codes and their argon2id hashes. The hash is of
+// the normalised form, which is what verification hashes.
+func (s *Service) newBackupCodes(ctx context.Context) (codes, hashes []string, err error) {
+	codes = NewBackupCodes(BackupCodeCount)
+	hashes = make([]string, len(codes))
+	for i, c := range codes {
+		norm, _ := NormalizeBackupCode(c)
+		if hashes[i], err = s.Hasher.Hash(ctx, norm); err != nil {
+			return nil, nil, fmt.Errorf("hash backup code: %w", err)
+		}
+	}
+	return codes, hashes, nil
+}
+
+// Verify is the one check behind the MFA step of sign-in, the step-up and
+// disable. It takes a TOTP code (exactly six digits) or a backup code and
+// returns MethodTOTP or MethodBackupCode. Each code is accepted once, even under
+// concurrent requests on several instances. Failures count against a
+// per-account lockout checked first.
+// Returns ETOOMANY (with RetryAfter) while locked, EINVALID "MFA is not enabled
+// for this user", or EINVALID "Invalid MFA code" for a wrong, stale or replayed code.
+func (s *Service) Verify(ctx context.Context, userID int64, code string) (string, error) {
+	if err := s.Throttle.Attempt(ctx, lockKey(userID), s.lockout()); err != nil {
+		return "", err
+	}
+	f, err := s.Store.FindMFAFactor(ctx, userID)
+	if account.ErrorCode(err) == account.ENOTFOUND {
+		return "", account.Errorf(account.EINVALID, msgNotEnabled)
+	} else if err != nil {
+		return "", err
+	}
+	code = strings.TrimSpace(code)
+	var method string
+	if isTOTPInput(code) {
+		method = MethodTOTP
+		err = s.verifyTOTP(ctx, f, code)
+	} else {
+		method = MethodBackupCode
+		err = s.verifyBackupCode(ctx, userID, code)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := s.Throttle.Succeeded(ctx, lockKey(userID)); err != nil {
+		return "", err
+	}
+	return method, nil
+}
+
+func (s *Service) verifyTOTP(ctx context.Context, f *store.MFAFactor, code string) error {
+	raw, err := s.Keyring.Open(f.SecretCiphertext, factorBinding(f.UserID))
+	if err != nil {
+		return fmt.Errorf("open mfa secret: %w", err)
+	}
+	key, err := DecodeSecret(string(raw))
+	if err != nil {
+		return err
+	}
+	step, ok := Match(key, code, s.Now())
+	if !ok {
+		return account.Errorf(account.EINVALID, msgInvalidCode)
+	}
+	advanced, err := s.Store.AdvanceTOTPStep(ctx, f.UserID, step)
+	if err != nil {
+		return err
+	}
+	if !advanced {
+		// A correct code whose step is already spent: someone is replaying it,
+		// or lost a race against the request that used it.
+		s.event(ctx, f.UserID, account.EventMFAReplay, map[string]any{"method": MethodTOTP})
+		return account.Errorf(account.EINVALID, msgInvalidCode)
+	}
+	return nil
+}
+
+func (s *Service) verifyBackupCode(ctx context.Context, userID int64, input string) error {
+	norm, ok := NormalizeBackupCode(input)
+	if !ok {
+		return account.Errorf(account.EINVALID, msgInvalidCode)
+	}
+	codes, err := s.Store.ListUnusedBackupCodes(ctx, userID)
+	if err != nil {
+		return err
+	}
+	// Check every hash, without stopping at a match, so the time taken does not
+	// tell which code (or whether any) matched.
+	var match *store.BackupCode
+	for i := range codes {
+		_, err := s.Hasher.Verify(ctx, codes[i].Hash, norm)
+		switch {
+		case err == nil:
+			match = &codes[i]
+		case !errors.Is(err, secret.ErrMismatch):
+			return fmt.Errorf("verify backup code: %w", err)
+		}
+	}
+	if match == nil {
+		return account.Errorf(account.EINVALID, msgInvalidCode)
+	}
+	used, err := s.Store.UseBackupCode(ctx, userID, match.ID, s.Now())
+	if err != nil {
+		return err
+	}
+	if !used {
+		s.event(ctx, userID, account.EventMFAReplay, map[string]any{"method": MethodBackupCode})
+		return account.Errorf(account.EINVALID, msgInvalidCode)
+	}
+	s.event(ctx, userID, account.EventBackupCodeUsed, map[string]any{"remaining": len(codes) - 1})
+	return nil
+}
+
+// Disable removes the factor and all backup codes after checking a TOTP or
+// backup code with Verify (same errors). The caller revokes the other sessions.
+func (s *Service) Disable(ctx context.Context, userID int64, code string) error {
+	method, err := s.Verify(ctx, userID, code)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Store.DeleteMFA(ctx, userID); err != nil {
+		return err
+	}
+	s.event(ctx, userID, account.EventMFADisabled, map[string]any{"method": method})
+	return nil
+}
+
+// BackupCodesStatus counts the user's backup codes.
+func (s *Service) BackupCodesStatus(ctx context.Context, userID int64) (BackupStatus, error) {
+	st, err := s.Store.BackupCodeStats(ctx, userID)
+	if err != nil {
+		return BackupStatus{}, err
+	}
+	return BackupStatus{Total: st.Total, Remaining: st.Remaining, CreatedAt: st.CreatedAt}, nil
+}
+
+// RegenerateBackupCodes replaces all of the user's backup codes and returns the
+// new ones, shown once. The caller checks the step-up first.
+// Returns EINVALID "MFA is not enabled for this user".
+func (s *Service) RegenerateBackupCodes(ctx context.Context, userID int64) ([]string, error) {
+	on, err := s.Store.MFAEnabled(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if !on {
+		return nil, account.Errorf(account.EINVALID, msgNotEnabled)
+	}
+	codes, hashes, err := s.newBackupCodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.ReplaceBackupCodes(ctx, userID, hashes, s.Now()); err != nil {
+		return nil, err
+	}
+	s.event(ctx, userID, account.EventBackupCodesRenewed, nil)
+	return codes, nil
+}
+
+// Reset removes the user's factor, backup codes and pending setup, for
+// operators (trailpass user reset-mfa), and forgets the user's MFA failures.
+// Returns EINVALID "MFA is not enabled for this user" when there was nothing
+// to remove.
+func (s *Service) Reset(ctx context.Context, userID int64) error {
+	had, err := s.Store.DeleteMFA(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := s.Throttle.Succeeded(ctx, lockKey(userID)); err != nil {
+		return err
+	}
+	if !had {
+		return account.Errorf(account.EINVALID, msgNotEnabled)
+	}
+	s.event(ctx, userID, account.EventMFAReset, map[string]any{"by": "operator"})
+	return nil
+}
+
+// event records a security event. Details never carry a secret or a code. The
+// factor change has already happened, so a logging failure must not undo it.
+func (s *Service) event(ctx context.Context, userID int64, typ string, detail map[string]any) {
+	if s.Events == nil {
+		return
+	}
+	if err := s.Events.RecordSecurityEvent(ctx, &account.SecurityEvent{UserID: &userID, Type: typ, Detail: detail, CreatedAt: s.Now()}); err != nil && s.Logger != nil {
+		s.Logger.WarnContext(ctx, "record security event", "type", typ, "err", err)
+	}
+}

@@ -1,0 +1,510 @@
+package mfa
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/secret"
+	"github.com/trailpass/trailpass/internal/store"
+	"github.com/trailpass/trailpass/internal/testkit"
+)
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+// fastHasher keeps argon2 cheap in tests; production uses secret.DefaultArgon2.
+var fastHasher = secret.NewHasher(secret.Argon2Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 8)
+
+// fixture is a service over a real store with one user.
+type fixture struct {
+	st    *store.Store
+	svc   *Service
+	clock *testkit.Clock
+	user  *account.User
+}
+
+func newService(t *testing.T, st *store.Store, clock *testkit.Clock) *Service {
+	t.Helper()
+	kr, err := secret.NewKeyring(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Service{Store: st, Events: st, Keyring: kr, Hasher: fastHasher,
+		Throttle: &auth.Throttle{Store: st, Now: clock.Now}, Issuer: "Trailpass Test", Now: clock.Now}
+}
+
+func newFixture(t *testing.T, st *store.Store) *fixture {
+	t.Helper()
+	clock := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	u, err := (&account.Service{Store: st, Now: clock.Now}).CreateUser(context.Background(),
+		account.NewUser{Username: "ann", Email: "ann@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{st: st, svc: newService(t, st, clock), clock: clock, user: u}
+}
+
+// enable runs setup and enable and returns the secret's key and the backup codes.
+func (f *fixture) enable(t *testing.T) ([]byte, []string) {
+	t.Helper()
+	ctx := context.Background()
+	setup, err := f.svc.BeginSetup(ctx, f.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := DecodeSecret(setup.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := f.svc.Enable(ctx, f.user.ID, f.code(key))
+	if err != nil {
+		t.Fatalf("enable: %v", err)
+	}
+	return key, codes
+}
+
+// code returns the TOTP code of key now.
+func (f *fixture) code(key []byte) string { return Code(key, f.clock.Now(), SHA1, Digits, Period) }
+
+// nextCode moves the clock to the next time step and returns its code.
+func (f *fixture) nextCode(key []byte) string {
+	f.clock.Advance(Period)
+	return f.code(key)
+}
+
+func (f *fixture) events(t *testing.T, typ string) []*account.SecurityEvent {
+	t.Helper()
+	all, err := f.st.ListSecurityEvents(context.Background(), f.user.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*account.SecurityEvent
+	for _, e := range all {
+		if typ == "" || e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func wantErr(t *testing.T, err error, code, msg string) {
+	t.Helper()
+	var e *account.Error
+	if !errors.As(err, &e) || e.Code != code || (msg != "" && e.Message != msg) {
+		t.Fatalf("err = %v, want %s %q", err, code, msg)
+	}
+}
+
+func TestService_SetupEnable(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		if s, err := f.svc.Status(ctx, f.user.ID); err != nil || s.Enabled || s.BackupCodesRemaining != 0 {
+			t.Fatalf("status before = %+v, %v", s, err)
+		}
+		setup, err := f.svc.BeginSetup(ctx, f.user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(setup.Secret) != 32 || setup.AppName != "Trailpass Test" || !strings.HasPrefix(setup.QRCode, "data:image/png;base64,") ||
+			setup.SecretGrouped != GroupSecret(setup.Secret) ||
+			setup.OTPAuthURI != OTPAuthURI("Trailpass Test", "ann", setup.Secret) {
+			t.Fatalf("setup = %+v", setup)
+		}
+		key, _ := DecodeSecret(setup.Secret)
+		codes, err := f.svc.Enable(ctx, f.user.ID, f.code(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(codes) != 10 {
+			t.Fatalf("got %d backup codes", len(codes))
+		}
+		if s, err := f.svc.Status(ctx, f.user.ID); err != nil || !s.Enabled || s.BackupCodesRemaining != 10 {
+			t.Fatalf("status after = %+v, %v", s, err)
+		}
+		if on, err := f.svc.Enabled(ctx, f.user.ID); err != nil || !on {
+			t.Fatalf("Enabled = %v, %v", on, err)
+		}
+		if len(f.events(t, account.EventMFAEnabled)) != 1 {
+			t.Fatal("no mfa_enabled event")
+		}
+		_, err = f.svc.BeginSetup(ctx, f.user)
+		wantErr(t, err, account.EINVALID, "MFA is already enabled for this user")
+		// The pending setup is gone: enabling again finds none.
+		_, err = f.svc.Enable(ctx, f.user.ID, f.code(key))
+		wantErr(t, err, account.EINVALID, "No MFA setup in progress. Please run setup first.")
+		// The code that enabled MFA counts as used (hanko #2723).
+		_, err = f.svc.Verify(ctx, f.user.ID, f.code(key))
+		wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		if len(f.events(t, account.EventMFAReplay)) != 1 {
+			t.Fatal("replay of the enabling code not recorded")
+		}
+	})
+}
+
+func TestService_EnableAttempts(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		_, err := f.svc.Enable(ctx, f.user.ID, "123456")
+		wantErr(t, err, account.EINVALID, "No MFA setup in progress. Please run setup first.")
+
+		t.Run("WrongCodeKeepsSetup", func(t *testing.T) {
+			setup, err := f.svc.BeginSetup(ctx, f.user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, _ := DecodeSecret(setup.Secret)
+			wrong := CodeAt(key, Step(f.clock.Now(), Period)+5, SHA1, Digits)
+			for i := 0; i < MaxSetupAttempts-1; i++ {
+				_, err := f.svc.Enable(ctx, f.user.ID, wrong)
+				wantErr(t, err, account.EINVALID, "Invalid MFA code")
+			}
+			if _, err := f.svc.Enable(ctx, f.user.ID, f.code(key)); err != nil {
+				t.Fatalf("fifth try with the right code: %v", err)
+			}
+			if _, err := f.svc.Store.DeleteMFA(ctx, f.user.ID); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Run("FiveWrongCodesDiscardSetup", func(t *testing.T) {
+			setup, err := f.svc.BeginSetup(ctx, f.user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, _ := DecodeSecret(setup.Secret)
+			for i := 0; i < MaxSetupAttempts; i++ {
+				_, err := f.svc.Enable(ctx, f.user.ID, "not a code")
+				wantErr(t, err, account.EINVALID, "Invalid MFA code")
+			}
+			_, err = f.svc.Enable(ctx, f.user.ID, f.code(key))
+			wantErr(t, err, account.EINVALID, "No MFA setup in progress. Please run setup first.")
+		})
+		t.Run("Expired", func(t *testing.T) {
+			setup, err := f.svc.BeginSetup(ctx, f.user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, _ := DecodeSecret(setup.Secret)
+			f.clock.Advance(SetupTTL + time.Second)
+			_, err = f.svc.Enable(ctx, f.user.ID, f.code(key))
+			wantErr(t, err, account.EINVALID, "No MFA setup in progress. Please run setup first.")
+			if n, err := st.DeleteExpiredMFASetups(ctx, f.clock.Now()); err != nil || n != 1 {
+				t.Fatalf("DeleteExpiredMFASetups = %d, %v; want 1", n, err)
+			}
+		})
+		t.Run("NewSetupReplacesOld", func(t *testing.T) {
+			first, _ := f.svc.BeginSetup(ctx, f.user)
+			second, err := f.svc.BeginSetup(ctx, f.user)
+			if err != nil || first.Secret == second.Secret {
+				t.Fatalf("second setup: %v", err)
+			}
+			k1, _ := DecodeSecret(first.Secret)
+			_, err = f.svc.Enable(ctx, f.user.ID, f.code(k1))
+			wantErr(t, err, account.EINVALID, "Invalid MFA code")
+			k2, _ := DecodeSecret(second.Secret)
+			if _, err := f.svc.Enable(ctx, f.user.ID, f.code(k2)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+}
+
+// A setup begun on one instance is finished on another that shares the database.
+func TestService_SetupAcrossInstances(t *testing.T) {
+	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
+		ctx := context.Background()
+		f := newFixture(t, testkit.OpenStore(t, b))
+		other := newService(t, testkit.OpenStore(t, b), f.clock)
+		setup, err := f.svc.BeginSetup(ctx, f.user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _ := DecodeSecret(setup.Secret)
+		if _, err := other.Enable(ctx, f.user.ID, f.code(key)); err != nil {
+			t.Fatalf("enable on the second instance: %v", err)
+		}
+		if _, err := f.svc.Verify(ctx, f.user.ID, f.nextCode(key)); err != nil {
+			t.Fatalf("verify on the first instance: %v", err)
+		}
+	})
+}
+
+func TestService_VerifyReplay(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		key, _ := f.enable(t)
+		code := f.nextCode(key)
+		if m, err := f.svc.Verify(ctx, f.user.ID, code); err != nil || m != MethodTOTP {
+			t.Fatalf("first use = %q, %v", m, err)
+		}
+		_, err := f.svc.Verify(ctx, f.user.ID, code)
+		wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		// A code of an earlier step, still inside the skew window, is stale too.
+		f.clock.Advance(Period)
+		_, err = f.svc.Verify(ctx, f.user.ID, code)
+		wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		if n := len(f.events(t, account.EventMFAReplay)); n != 2 {
+			t.Fatalf("%d replay events, want 2", n)
+		}
+		if _, err := f.svc.Verify(ctx, f.user.ID, f.code(key)); err != nil {
+			t.Fatalf("fresh code: %v", err)
+		}
+	})
+}
+
+// Fifty concurrent requests carrying one valid code: exactly one succeeds, for a
+// TOTP code and for a backup code.
+func TestService_VerifyConcurrent(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		// A lockout that cannot interfere: the 49 losers would otherwise lock the account.
+		f.svc.Lockout = auth.LockoutPolicy{Threshold: 1000, Base: time.Minute, Max: time.Minute, Memory: time.Hour}
+		key, codes := f.enable(t)
+		for _, tc := range []struct{ name, code, method string }{
+			{"TOTP", f.nextCode(key), MethodTOTP},
+			{"BackupCode", codes[3], MethodBackupCode},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				var ok, invalid int
+				for i := 0; i < 50; i++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						m, err := f.svc.Verify(context.Background(), f.user.ID, tc.code)
+						mu.Lock()
+						defer mu.Unlock()
+						switch {
+						case err == nil && m == tc.method:
+							ok++
+						case account.ErrorCode(err) == account.EINVALID:
+							invalid++
+						default:
+							t.Errorf("unexpected result %q, %v", m, err)
+						}
+					}()
+				}
+				wg.Wait()
+				if ok != 1 || invalid != 49 {
+					t.Fatalf("%d successes and %d rejections, want 1 and 49", ok, invalid)
+				}
+			})
+		}
+	})
+}
+
+// Six wrong codes lock the account for every use of Verify (sign-in, step-up,
+// disable); once the lock ends a correct code works.
+func TestService_Lockout(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		key, codes := f.enable(t)
+		for i := 0; i < 5; i++ {
+			_, err := f.svc.Verify(ctx, f.user.ID, "000000")
+			wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		}
+		_, err := f.svc.Verify(ctx, f.user.ID, "000000")
+		wantErr(t, err, account.ETOOMANY, "")
+		var e *account.Error
+		errors.As(err, &e)
+		if e.RetryAfter != 900 {
+			t.Fatalf("RetryAfter = %d, want 900", e.RetryAfter)
+		}
+		// Right codes do not get through the lock either, and disable shares it.
+		_, err = f.svc.Verify(ctx, f.user.ID, f.nextCode(key))
+		wantErr(t, err, account.ETOOMANY, "")
+		wantErr(t, f.svc.Disable(ctx, f.user.ID, codes[0]), account.ETOOMANY, "")
+
+		// Failing on after the lock ends locks again, twice as long.
+		f.clock.Advance(15 * time.Minute)
+		for i := 0; i < 5; i++ {
+			_, err := f.svc.Verify(ctx, f.user.ID, "000000")
+			wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		}
+		_, err = f.svc.Verify(ctx, f.user.ID, "000000")
+		e = nil
+		if errors.As(err, &e); e == nil || e.Code != account.ETOOMANY || e.RetryAfter != 1800 {
+			t.Fatalf("second lock: %v (RetryAfter %d), want 1800 s", err, e.RetryAfter)
+		}
+
+		f.clock.Advance(30 * time.Minute)
+		if m, err := f.svc.Verify(ctx, f.user.ID, f.code(key)); err != nil || m != MethodTOTP {
+			t.Fatalf("after the lock: %q, %v", m, err)
+		}
+		// The success reset the count: five more failures are allowed before a lock.
+		for i := 0; i < 5; i++ {
+			_, err := f.svc.Verify(ctx, f.user.ID, "000000")
+			wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		}
+	})
+}
+
+func TestService_BackupCodes(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		enabledAt := f.clock.Now()
+		_, codes := f.enable(t)
+
+		bs, err := f.svc.BackupCodesStatus(ctx, f.user.ID)
+		if err != nil || bs.Total != 10 || bs.Remaining != 10 || bs.CreatedAt == nil || !bs.CreatedAt.Equal(enabledAt) {
+			t.Fatalf("status = %+v, %v", bs, err)
+		}
+		// Typed sloppily: lower case, spaces instead of the hyphen, and look-alikes.
+		typed := strings.NewReplacer("0", "o", "1", "l", "-", "  ").Replace(strings.ToLower(codes[0]))
+		if m, err := f.svc.Verify(ctx, f.user.ID, typed); err != nil || m != MethodBackupCode {
+			t.Fatalf("verify %q (from %q) = %q, %v", typed, codes[0], m, err)
+		}
+		if m, err := f.svc.Verify(ctx, f.user.ID, strings.ReplaceAll(codes[1], "-", "")); err != nil || m != MethodBackupCode {
+			t.Fatalf("verify without hyphen = %q, %v", m, err)
+		}
+		_, err = f.svc.Verify(ctx, f.user.ID, codes[0])
+		wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		if bs, _ := f.svc.BackupCodesStatus(ctx, f.user.ID); bs.Total != 10 || bs.Remaining != 8 {
+			t.Fatalf("after two uses: %+v", bs)
+		}
+		if s, _ := f.svc.Status(ctx, f.user.ID); s.BackupCodesRemaining != 8 {
+			t.Fatalf("status remaining = %d", s.BackupCodesRemaining)
+		}
+		if n := len(f.events(t, account.EventBackupCodeUsed)); n != 2 {
+			t.Fatalf("%d backup_code_used events, want 2", n)
+		}
+
+		f.clock.Advance(time.Hour)
+		fresh, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		if err != nil || len(fresh) != 10 {
+			t.Fatalf("regenerate: %d codes, %v", len(fresh), err)
+		}
+		_, err = f.svc.Verify(ctx, f.user.ID, codes[5])
+		wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		if _, err := f.svc.Verify(ctx, f.user.ID, fresh[5]); err != nil {
+			t.Fatalf("new code: %v", err)
+		}
+		bs, _ = f.svc.BackupCodesStatus(ctx, f.user.ID)
+		if bs.Total != 10 || bs.Remaining != 9 || !bs.CreatedAt.Equal(f.clock.Now()) {
+			t.Fatalf("after regenerate: %+v", bs)
+		}
+		if len(f.events(t, account.EventBackupCodesRenewed)) != 1 {
+			t.Fatal("no backup_codes_regenerated event")
+		}
+	})
+}
+
+func TestService_DisableAndReset(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		_, err := f.svc.Verify(ctx, f.user.ID, "123456")
+		wantErr(t, err, account.EINVALID, "MFA is not enabled for this user")
+		_, err = f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		wantErr(t, err, account.EINVALID, "MFA is not enabled for this user")
+		wantErr(t, f.svc.Disable(ctx, f.user.ID, "123456"), account.EINVALID, "MFA is not enabled for this user")
+
+		key, codes := f.enable(t)
+		wantErr(t, f.svc.Disable(ctx, f.user.ID, "000000"), account.EINVALID, "Invalid MFA code")
+		if err := f.svc.Disable(ctx, f.user.ID, codes[2]); err != nil {
+			t.Fatalf("disable with a backup code: %v", err)
+		}
+		if s, err := f.svc.Status(ctx, f.user.ID); err != nil || s.Enabled {
+			t.Fatalf("status after disable = %+v, %v", s, err)
+		}
+		if bs, _ := f.svc.BackupCodesStatus(ctx, f.user.ID); bs.Total != 0 || bs.CreatedAt != nil {
+			t.Fatalf("backup codes after disable: %+v", bs)
+		}
+		if len(f.events(t, account.EventMFADisabled)) != 1 {
+			t.Fatal("no mfa_disabled event")
+		}
+
+		key, _ = f.enable(t)
+		if err := f.svc.Disable(ctx, f.user.ID, f.nextCode(key)); err != nil {
+			t.Fatalf("disable with TOTP: %v", err)
+		}
+
+		f.enable(t)
+		if _, err := f.svc.BeginSetup(ctx, &account.User{ID: f.user.ID, Username: "ann"}); err == nil {
+			t.Fatal("setup while enabled")
+		}
+		if err := f.svc.Reset(ctx, f.user.ID); err != nil {
+			t.Fatal(err)
+		}
+		if on, _ := f.svc.Enabled(ctx, f.user.ID); on {
+			t.Fatal("still enabled after reset")
+		}
+		if len(f.events(t, account.EventMFAReset)) != 1 {
+			t.Fatal("no mfa_reset event")
+		}
+		wantErr(t, f.svc.Reset(ctx, f.user.ID), account.EINVALID, "MFA is not enabled for this user")
+	})
+}
+
+// Neither the secret nor any backup code is stored in the clear or appears in a
+// security event.
+func TestService_SecretsStayHidden(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		setup, err := f.svc.BeginSetup(ctx, f.user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _ := DecodeSecret(setup.Secret)
+		codes, err := f.svc.Enable(ctx, f.user.ID, f.code(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.svc.Verify(ctx, f.user.ID, codes[0])
+		f.svc.Verify(ctx, f.user.ID, codes[0])
+		f.svc.Verify(ctx, f.user.ID, "000000")
+		f.svc.Verify(ctx, f.user.ID, f.code(key)) // a replay
+		fresh, _ := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		f.svc.Disable(ctx, f.user.ID, fresh[0])
+
+		secrets := []string{setup.Secret, setup.SecretGrouped}
+		for _, c := range append(codes, fresh...) {
+			norm, _ := NormalizeBackupCode(c)
+			secrets = append(secrets, c, norm)
+		}
+		events := f.events(t, "")
+		if len(events) < 5 {
+			t.Fatalf("only %d events", len(events))
+		}
+		blob, _ := json.Marshal(events)
+		for _, s := range secrets {
+			if strings.Contains(string(blob), s) {
+				t.Fatalf("an event holds %q: %s", s, blob)
+			}
+		}
+
+		// At rest: the factor's secret is sealed to its row, codes are argon2id hashes.
+		f.enable(t)
+		factor, err := st.FindMFAFactor(ctx, f.user.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(factor.SecretCiphertext, "v1.") {
+			t.Fatalf("secret not sealed: %.10s…", factor.SecretCiphertext)
+		}
+		if _, err := f.svc.Keyring.Open(factor.SecretCiphertext, "mfa_factors.secret:999"); err == nil {
+			t.Fatal("the sealed secret opens for another user")
+		}
+		hashes, err := st.ListUnusedBackupCodes(ctx, f.user.ID)
+		if err != nil || len(hashes) != 10 {
+			t.Fatalf("%d hashes, %v", len(hashes), err)
+		}
+		for _, h := range hashes {
+			if !strings.HasPrefix(h.Hash, "$argon2id$") {
+				t.Fatalf("backup code stored as %.12s…", h.Hash)
+			}
+		}
+	})
+}

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// MFAFactor is a user's enrolled TOTP factor. The secret is sealed; LastUsedStep
+// is the latest time step a code was accepted for.
+type MFAFactor struct {
+	UserID           int64
+	SecretCiphertext string
+	LastUsedStep     int64
+	CreatedAt        time.Time
+}
+
+// MFASetup is a pending TOTP enrolment: a sealed secret waiting for its first code.
+type MFASetup struct {
+	UserID           int64
+	SecretCiphertext string
+	Attempts         int
+	ExpiresAt        time.Time
+}
+
+// BackupCode is an unused backup code's hash.
+type BackupCode struct {
+	ID   int64
+	Hash string
+}
+
+// BackupCodeStats counts a user's backup codes.
+type BackupCodeStats struct {
+	Total, Remaining int
+	CreatedAt        *time.Time // when the current set was made; nil without codes
+}
+
+// MFAEnabled reports whether the user has a TOTP factor.
+func (s *Store) MFAEnabled(ctx context.Context, userID int64) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM mfa_factors WHERE user_id = $1 AND type = 'totp'`, userID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check mfa factor: %w", mapErr(err))
+	}
+	return n > 0, nil
+}
+
+// FindMFAFactor returns the user's TOTP factor, or ENOTFOUND.
+func (s *Store) FindMFAFactor(ctx context.Context, userID int64) (*MFAFactor, error) {
+	f := &MFAFactor{UserID: userID}
+	err := s.db.QueryRowContext(ctx, `SELECT secret_ciphertext, last_used_step, created_at
+		FROM mfa_factors WHERE user_id = $1 AND type = 'totp'`, userID).
+		Scan(&f.SecretCiphertext, &f.LastUsedStep, scanTime(&f.CreatedAt))
+	if err != nil {
+		return nil, notFound(err, "MFA is not enabled for this user")
+	}
+	return f, nil
+}
+
+// PutMFASetup stores a pending enrolment, replacing an earlier one and its attempts.
+func (s *Store) PutMFASetup(ctx context.Context, userID int64, ciphertext string, now, expiresAt time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO mfa_setups (user_id, secret_ciphertext, attempts, created_at, expires_at)
+		VALUES ($1, $2, 0, $3, $4)
+		ON CONFLICT (user_id) DO UPDATE SET secret_ciphertext = excluded.secret_ciphertext, attempts = 0,
+			created_at = excluded.created_at, expires_at = excluded.expires_at`,
+		userID, ciphertext, s.ts(now), s.ts(expiresAt))
+	if err != nil {
+		return fmt.Errorf("store mfa setup: %w", mapErr(err))
+	}
+	return nil
+}
+
+// ClaimMFASetupAttempt counts one attempt at finishing the user's pending
+// enrolment and returns it, with the count including this attempt. The count is
+// raised before the code is checked and only while it is below maxAttempts, so
+// concurrent guesses cannot exceed the limit. Returns ENOTFOUND when there is no
+// unexpired setup with attempts left.
+func (s *Store) ClaimMFASetupAttempt(ctx context.Context, userID int64, now time.Time, maxAttempts int) (*MFASetup, error) {
+	st := &MFASetup{UserID: userID}
+	err := s.db.QueryRowContext(ctx, `UPDATE mfa_setups SET attempts = attempts + 1
+		WHERE user_id = $1 AND expires_at > $2 AND attempts < $3
+		RETURNING secret_ciphertext, attempts, expires_at`, userID, s.ts(now), maxAttempts).
+		Scan(&st.SecretCiphertext, &st.Attempts, scanTime(&st.ExpiresAt))
+	if err != nil {
+		return nil, notFound(err, "No MFA setup in progress. Please run setup first.")
+	}
+	return st, nil
+}
+
+// DeleteMFASetup discards the user's pending enrolment.
+func (s *Store) DeleteMFASetup(ctx context.Context, userID int64) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM mfa_setups WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("delete mfa setup: %w", mapErr(err))
+	}
+	return nil
+}
+
+// DeleteExpiredMFASetups removes pending enrolments that expired by now, for the
+// cleanup loop, and returns how many.
+func (s *Store) DeleteExpiredMFASetups(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM mfa_setups WHERE expires_at <= $1`, s.ts(now))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired mfa setups: %w", mapErr(err))
+	}
+	return res.RowsAffected()
+}
+
+// EnableMFA finishes an enrolment in one transaction: it inserts the TOTP factor
+// with lastUsedStep (the enabling code counts as used), replaces the backup codes
+// with codeHashes and deletes the pending setup. Returns ECONFLICT when the user
+// already has a factor.
+func (s *Store) EnableMFA(ctx context.Context, userID int64, ciphertext string, lastUsedStep int64, codeHashes []string, now time.Time) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mfa_factors (user_id, type, secret_ciphertext, last_used_step, created_at)
+			VALUES ($1, 'totp', $2, $3, $4)`, userID, ciphertext, lastUsedStep, s.ts(now)); err != nil {
+			return fmt.Errorf("insert mfa factor: %w", mapErr(err))
+		}
+		if err := s.replaceBackupCodes(ctx, tx, userID, codeHashes, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mfa_setups WHERE user_id = $1`, userID); err != nil {
+			return fmt.Errorf("delete mfa setup: %w", mapErr(err))
+		}
+		return nil
+	})
+}
+
+// AdvanceTOTPStep moves the factor's last used step forward to step, atomically:
+// it reports false when the step is not beyond the last used one (a replay, or a
+// concurrent request that won) or when there is no factor.
+func (s *Store) AdvanceTOTPStep(ctx context.Context, userID, step int64) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE mfa_factors SET last_used_step = $1
+		WHERE user_id = $2 AND type = 'totp' AND last_used_step < $1`, step, userID)
+	if err != nil {
+		return false, fmt.Errorf("advance totp step: %w", mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("advance totp step: %w", err)
+	}
+	return n == 1, nil
+}
+
+// DeleteMFA removes the user's factor, backup codes and pending setup in one
+// transaction, and reports whether there was a factor.
+func (s *Store) DeleteMFA(ctx context.Context, userID int64) (bool, error) {
+	var had bool
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM mfa_factors WHERE user_id = $1`, userID)
+		if err != nil {
+			return fmt.Errorf("delete mfa factor: %w", mapErr(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("delete mfa factor: %w", err)
+		}
+		had = n > 0
+		for _, table := range []string{"backup_codes", "mfa_setups"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = $1`, userID); err != nil {
+				return fmt.Errorf("delete %s: %w", table, mapErr(err))
+			}
+		}
+		return nil
+	})
+	return had, err
+}
