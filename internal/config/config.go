@@ -45,9 +45,9 @@ func (c *Config) Secure() bool { return c.PublicURL.Scheme == "https" }
 // option is one setting: its variable, its flag, its default.
 type option struct {
 	env, flag, def, usage string
-	secret             bool // also read from env_FILE and --flag-file
-	value              *string
-	fileValue          *string
+	secret                bool // also read from env_FILE and --flag-file
+	value                 *string
+	fileValue             *string
 }
 
 func options() []*option {
