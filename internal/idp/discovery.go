@@ -3,6 +3,7 @@ package idp
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -27,12 +28,15 @@ func (s *Service) forget(id int64) {
 	s.mu.Unlock()
 }
 
+// defaultClient bounds every call to a provider when the service has no client.
+var defaultClient = &http.Client{Timeout: 15 * time.Second}
+
 // clientContext makes go-oidc and oauth2 use the service's HTTP client.
 func (s *Service) clientContext(ctx context.Context) context.Context {
 	if s.HTTPClient != nil {
 		return oidc.ClientContext(ctx, s.HTTPClient)
 	}
-	return ctx
+	return oidc.ClientContext(ctx, defaultClient)
 }
 
 // discover returns p's OIDC provider, from the cache when it was fetched for the
@@ -46,9 +50,9 @@ func (s *Service) discover(ctx context.Context, p *Provider) (*oidc.Provider, er
 	if d != nil && d.issuer == p.IssuerURL && d.updatedAt.Equal(p.UpdatedAt) && now.Sub(d.fetchedAt) < discoveryTTL {
 		return d.provider, nil
 	}
-	// The key set must outlive this request, so discovery gets a context without
-	// its cancellation (go-oidc keeps it for later JWKS fetches).
-	op, err := oidc.NewProvider(s.clientContext(context.WithoutCancel(ctx)), p.IssuerURL)
+	// go-oidc keeps only the HTTP client from this context: its key set fetches
+	// JWKS later under a background context, so the request's may be cancelled.
+	op, err := oidc.NewProvider(s.clientContext(ctx), p.IssuerURL)
 	if err != nil {
 		return nil, fmt.Errorf("discover %s: %w", p.Slug, err)
 	}

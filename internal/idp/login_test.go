@@ -50,8 +50,12 @@ func TestSSOLogin_CreatesAccountThenSignsIn(t *testing.T) {
 		}
 
 		e.clock.Advance(time.Minute)
-		e.op.QueueUser("sub-alice-0001", "alice-renamed", "alice@example.com", true)
+		// sync_user_info takes the new verified email; the username stays.
+		e.op.QueueUser("sub-alice-0001", "alice-renamed", "alice@new.example", true)
 		again := e.login(t)
+		if u2, _ := st.FindUserByID(ctx, u.ID); u2.Email != "alice@new.example" || u2.Username != "alice" {
+			t.Fatalf("after sync: %q <%s>", u2.Username, u2.Email)
+		}
 		if again.UserID != u.ID || again.Created || again.Redirect != "" {
 			t.Fatalf("second login outcome = %+v, want user %d not created", again, u.ID)
 		}
