@@ -1,0 +1,356 @@
+package httpapi
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
+)
+
+// The web app turns photo_path into a URL by dropping its first four "/"-separated
+// parts (Endurain stores /app/backend/data/user_images/<file>), so the path it is
+// given keeps that depth; the file is served at /user_images/<file>.
+const photoPathPrefix = "/app/backend/data/"
+
+func publicPhotoPath(key *string) *string {
+	if key == nil || *key == "" {
+		return nil
+	}
+	p := photoPathPrefix + *key
+	return &p
+}
+
+// readBody reads a JSON body of at most 1 MiB.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		return nil, account.Errorf(account.ETOOLARGE, "Request body too large")
+	}
+	return b, nil
+}
+
+// handleProfile answers GET /api/v1/profile with the UserMe shape; no secret is
+// part of that type.
+func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	prof, err := s.Profiles.GetProfile(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	me := prof.UserMe()
+	me.PhotoPath = publicPhotoPath(me.PhotoPath)
+	writeJSON(w, http.StatusOK, me)
+}
+
+// handleProfileUpdate applies the editable fields of the web app's full body:
+// PUT /api/v1/profile. Privileged fields in the body are ignored by construction.
+func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in, err := account.DecodeProfileUpdate(body)
+	if err == nil {
+		_, err = s.Profiles.UpdateProfile(r.Context(), p.User.ID, in)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"detail": fmt.Sprintf("User ID %d updated successfully", p.User.ID)})
+}
+
+// handlePrivacyUpdate: PUT /api/v1/profile/privacy. Like Endurain it answers a
+// one-string array; id and user_id in the body are ignored.
+func (s *Server) handlePrivacyUpdate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in, err := account.DecodePrivacyUpdate(body)
+	if err == nil {
+		_, err = s.Profiles.UpdatePrivacy(r.Context(), p.User.ID, in)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, []string{fmt.Sprintf("User ID %d privacy settings updated successfully", p.User.ID)})
+}
+
+// handlePasswordChange: PUT /api/v1/profile/password {password, current_password?}.
+func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var in account.PasswordChange
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	dev := s.device(r)
+	in.SessionID, in.IPAddress, in.UserAgent = p.Session.ID, dev.IP, dev.UserAgent
+	in.RecentlyAuthenticated = s.Auth.RecentlyAuthenticated(p)
+	n, err := s.Profiles.ChangePassword(r.Context(), p.User.ID, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	msg := fmt.Sprintf("User ID %d password updated successfully", p.User.ID)
+	if n > 0 {
+		msg += fmt.Sprintf("; %d other session(s) signed out", n)
+	}
+	w.Header().Set("X-Revoked-Sessions", strconv.Itoa(n))
+	writeJSON(w, http.StatusOK, []string{msg})
+}
+
+// maxPhotoUpload leaves room for the multipart envelope around a 20 MiB photo;
+// the service itself refuses more than 20 MiB of image.
+const maxPhotoUpload = 21 << 20
+
+// handlePhotoUpload: POST /api/v1/profile/image (multipart "file"), 201 with the
+// new photo path. The file part is streamed, never buffered whole by net/http.
+func (s *Server) handlePhotoUpload(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxPhotoUpload)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		s.writeError(w, r, account.Errorf(account.EINVALID, "Expected a multipart/form-data upload with a file field"))
+		return
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			s.writeError(w, r, account.Errorf(account.EINVALID, "No file field in the upload"))
+			return
+		} else if err != nil {
+			s.writeError(w, r, account.Errorf(account.EINVALID, "File too large: the limit is 20 MiB"))
+			return
+		}
+		if part.FormName() != "file" {
+			part.Close()
+			continue
+		}
+		key, err := s.Profiles.SetPhoto(r.Context(), p.User.ID, part)
+		part.Close()
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, publicPhotoPath(&key))
+		return
+	}
+}
+
+// handlePhotoDelete: PUT /api/v1/profile/photo removes the photo.
+func (s *Server) handlePhotoDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if err := s.Profiles.DeletePhoto(r.Context(), p.User.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, fmt.Sprintf("User ID %d photo deleted successfully", p.User.ID))
+}
+
+// handleUserImage serves /user_images/<file> to signed-in users only (Endurain
+// served photos to anyone).
+func (s *Server) handleUserImage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	rc, ctype, err := s.Profiles.OpenPhoto(r.Context(), r.PathValue("file"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	io.Copy(w, rc)
+}
+
+// handleDefaultGear: GET /api/v1/profile/default_gear.
+func (s *Server) handleDefaultGear(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	dg, err := s.Profiles.GetDefaultGear(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, dg)
+}
+
+// handleDefaultGearUpdate: PUT /api/v1/profile/default_gear; gear that is not the
+// caller's is a 422 naming the field.
+func (s *Server) handleDefaultGearUpdate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in, err := account.DecodeDefaultGear(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	dg, err := s.Profiles.UpdateDefaultGear(r.Context(), p.User.ID, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, dg)
+}
+
+// handleGoals: GET /api/v1/profile/goals.
+func (s *Server) handleGoals(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	goals, err := s.Profiles.ListGoals(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if goals == nil {
+		goals = []*account.Goal{}
+	}
+	writeJSON(w, http.StatusOK, goals)
+}
+
+// handleGoalResults: GET /api/v1/profile/goals/results. Progress needs the
+// activity engine, which trailpass does not run; the home page only needs an
+// answer that is not an error.
+func (s *Server) handleGoalResults(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	writeJSON(w, http.StatusOK, []any{})
+}
+
+func (s *Server) goalInput(w http.ResponseWriter, r *http.Request) (account.GoalInput, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return account.GoalInput{}, err
+	}
+	return account.DecodeGoalInput(body)
+}
+
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, account.ValidationError(account.FieldError{Field: name, Message: "Input should be a valid integer"})
+	}
+	return id, nil
+}
+
+// handleGoalCreate: POST /api/v1/profile/goals → 201 with the goal.
+func (s *Server) handleGoalCreate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	in, err := s.goalInput(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	g, err := s.Profiles.CreateGoal(r.Context(), p.User.ID, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, g)
+}
+
+// handleGoalUpdate: PUT /api/v1/profile/goals/{goal_id}; another user's goal is 404.
+func (s *Server) handleGoalUpdate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id, err := pathID(r, "goal_id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in, err := s.goalInput(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	g, err := s.Profiles.UpdateGoal(r.Context(), p.User.ID, id, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, g)
+}
+
+// handleGoalDelete: DELETE /api/v1/profile/goals/{goal_id}.
+func (s *Server) handleGoalDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id, err := pathID(r, "goal_id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Profiles.DeleteGoal(r.Context(), p.User.ID, id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"detail": fmt.Sprintf("Goal ID %d deleted successfully", id)})
+}
+
+// handleGears: GET /api/v1/gears, the caller's gear for the default-gear selectors.
+func (s *Server) handleGears(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	gear, err := s.Profiles.ListGear(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if gear == nil {
+		gear = []*account.Gear{}
+	}
+	writeJSON(w, http.StatusOK, gear)
+}
+
+// handleActivitiesVisibility: PUT /api/v1/activities/visibility/{visibility}.
+func (s *Server) handleActivitiesVisibility(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	v, err := strconv.Atoi(r.PathValue("visibility"))
+	if err != nil {
+		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "visibility", Message: "Input should be 0, 1 or 2"}))
+		return
+	}
+	if err := s.Profiles.SetActivitiesVisibility(r.Context(), p.User.ID, v); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"detail": "Activities visibility updated successfully"})
+}
+
+// handleUsernameCheck and handleEmailCheck tell the profile form whether a value
+// is free. They reveal nothing but that: null when free (or the caller's own),
+// {"available": false} when taken.
+func (s *Server) handleUsernameCheck(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	name := account.NormalizeUsername(r.PathValue("username"))
+	ok, err := s.Profiles.UsernameAvailable(r.Context(), name)
+	s.writeAvailability(w, r, ok || name == p.User.Username, err)
+}
+
+func (s *Server) handleEmailCheck(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	email := account.NormalizeEmail(r.PathValue("email"))
+	ok, err := s.Profiles.EmailAvailable(r.Context(), email)
+	s.writeAvailability(w, r, ok || strings.EqualFold(email, p.User.Email), err)
+}
+
+func (s *Server) writeAvailability(w http.ResponseWriter, r *http.Request, available bool, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if available {
+		writeJSON(w, http.StatusOK, nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"available": false})
+}
+
+// handlePublicServerSettings: GET /api/v1/public/server_settings, which the web
+// app awaits before it mounts. Sign-up and public links are not trailpass's, so
+// they are off.
+func (s *Server) handlePublicServerSettings(w http.ResponseWriter, r *http.Request) {
+	sso := false
+	if s.IdP != nil {
+		if list, err := s.IdP.PublicList(r.Context()); err == nil && len(list) > 0 {
+			sso = true
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": 1, "units": 1, "currency": 1, "num_records_per_page": 25,
+		"public_shareable_links": false, "public_shareable_links_user_info": false, "login_photo_set": false,
+		"signup_enabled": false, "signup_require_admin_approval": false, "signup_require_email_verification": false,
+		"sso_enabled": sso, "local_login_enabled": true, "sso_auto_redirect": false,
+	})
+}

@@ -1,0 +1,229 @@
+package idp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/secret"
+)
+
+// Service holds the identity-provider rules shared by the API, the console and
+// the CLI. Discovery documents are cached in memory per provider; everything a
+// flow needs between its two requests lives in the database, so any instance can
+// answer a callback.
+type Service struct {
+	Store    Store
+	Accounts *account.Service
+	Events   account.EventStore
+	Keyring  *secret.Keyring
+	// PublicURL is trailpass's external base URL; callbacks go to
+	// <PublicURL>/api/v1/public/idp/callback/<slug>.
+	PublicURL  *url.URL
+	HTTPClient *http.Client
+	Now        func() time.Time
+
+	mu        sync.Mutex
+	discovery map[int64]*discovered
+}
+
+var slugRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+func secretBinding(id int64) string {
+	return "identity_providers.client_secret:" + strconv.FormatInt(id, 10)
+}
+
+// List returns every provider, ordered by name, without secrets.
+func (s *Service) List(ctx context.Context) ([]*Provider, error) {
+	ps, err := s.Store.ListIdentityProviders(ctx)
+	if ps == nil && err == nil {
+		ps = []*Provider{}
+	}
+	return ps, err
+}
+
+// Get returns one provider without its secret; ENOTFOUND
+// "Identity provider with id N not found".
+func (s *Service) Get(ctx context.Context, id int64) (*Provider, error) {
+	p, _, err := s.Store.FindIdentityProvider(ctx, id)
+	return p, err
+}
+
+// PublicList returns the enabled providers for the sign-in page.
+func (s *Service) PublicList(ctx context.Context) ([]PublicProvider, error) {
+	ps, err := s.Store.ListIdentityProviders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []PublicProvider{}
+	for _, p := range ps {
+		if p.Enabled {
+			out = append(out, PublicProvider{ID: p.ID, Name: p.Name, Slug: p.Slug, Icon: p.Icon})
+		}
+	}
+	return out, nil
+}
+
+// Create validates and stores a new provider, its client secret sealed with the
+// keyring. Returns EUNPROCESSABLE with Fields for bad input and ECONFLICT when
+// the slug is taken.
+func (s *Service) Create(ctx context.Context, in ProviderInput) (*Provider, error) {
+	p := &Provider{}
+	if err := s.apply(p, in, true); err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	p.CreatedAt, p.UpdatedAt = now, now
+	if err := s.Store.CreateIdentityProvider(ctx, p, s.sealer(in.ClientSecret)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Update replaces a provider's settings; an empty client secret keeps the stored
+// one. Returns ENOTFOUND, EUNPROCESSABLE or ECONFLICT (slug taken). The cached
+// discovery document is dropped, so a changed issuer takes effect at once.
+func (s *Service) Update(ctx context.Context, id int64, in ProviderInput) (*Provider, error) {
+	p, _, err := s.Store.FindIdentityProvider(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.apply(p, in, false); err != nil {
+		return nil, err
+	}
+	p.UpdatedAt = s.Now().UTC()
+	var seal func(int64) string
+	if in.ClientSecret != "" {
+		seal = s.sealer(in.ClientSecret)
+		p.HasClientSecret = true
+	}
+	if err := s.Store.UpdateIdentityProvider(ctx, p, seal); err != nil {
+		return nil, err
+	}
+	s.forget(id)
+	return p, nil
+}
+
+// Delete removes a provider. Returns ENOTFOUND, or ECONFLICT while accounts are
+// linked to it.
+func (s *Service) Delete(ctx context.Context, id int64) error {
+	if err := s.Store.DeleteIdentityProvider(ctx, id); err != nil {
+		return err
+	}
+	s.forget(id)
+	return nil
+}
+
+func (s *Service) sealer(clientSecret string) func(int64) string {
+	return func(id int64) string { return s.Keyring.Seal([]byte(clientSecret), secretBinding(id)) }
+}
+
+// apply validates in and copies it onto p.
+func (s *Service) apply(p *Provider, in ProviderInput, create bool) error {
+	var fe []account.FieldError
+	bad := func(field, msg string) { fe = append(fe, account.FieldError{Field: field, Message: msg}) }
+	name := strings.TrimSpace(in.Name)
+	if name == "" || len(name) > 100 {
+		bad("name", "Name must be 1-100 characters")
+	}
+	if !slugRE.MatchString(in.Slug) || len(in.Slug) > 50 {
+		bad("slug", "Slug must be 1-50 characters of lower-case letters, digits and hyphens")
+	}
+	typ := in.ProviderType
+	if typ == "" {
+		typ = TypeOIDC
+	}
+	if typ != TypeOIDC && typ != TypeOAuth2 {
+		bad("provider_type", "Provider type must be oidc or oauth2")
+	}
+	clientID := strings.TrimSpace(in.ClientID)
+	if clientID == "" || len(clientID) > 512 {
+		bad("client_id", "Client ID is required (at most 512 characters)")
+	}
+	if create && in.ClientSecret == "" {
+		bad("client_secret", "Client secret is required")
+	}
+	if len(in.ClientSecret) > 1024 {
+		bad("client_secret", "Client secret must be at most 1024 characters")
+	}
+	issuer := strings.TrimSpace(in.IssuerURL)
+	if !validHTTPURL(issuer) {
+		bad("issuer_url", "Issuer URL must be an http(s) URL of at most 500 characters")
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"authorization_endpoint", in.AuthorizationEndpoint}, {"token_endpoint", in.TokenEndpoint},
+		{"userinfo_endpoint", in.UserinfoEndpoint}, {"jwks_uri", in.JWKSURI}} {
+		if f.v != nil && *f.v != "" && !validHTTPURL(*f.v) {
+			bad(f.name, "Must be an http(s) URL of at most 500 characters")
+		}
+	}
+	scopes := strings.Join(strings.Fields(in.Scopes), " ")
+	if scopes == "" {
+		scopes = DefaultScopes
+	}
+	if !strings.Contains(" "+scopes+" ", " openid ") {
+		bad("scopes", "Scopes must include openid")
+	}
+	if len(scopes) > 500 {
+		bad("scopes", "Scopes must be at most 500 characters")
+	}
+	if in.Icon != nil && len(*in.Icon) > 100 {
+		bad("icon", "Icon must be at most 100 characters")
+	}
+	for k, v := range in.UserMapping {
+		if k != "username" && k != "email" && k != "name" {
+			bad("user_mapping", "user_mapping keys must be username, email or name")
+		}
+		for _, c := range v {
+			if c == "" || len(c) > 100 {
+				bad("user_mapping", "user_mapping claim names must be 1-100 characters")
+			}
+		}
+	}
+	if len(fe) > 0 {
+		return account.ValidationError(fe...)
+	}
+	p.Name, p.Slug, p.ProviderType, p.Enabled = name, in.Slug, typ, in.Enabled
+	p.ClientID, p.IssuerURL, p.Scopes, p.Icon = clientID, issuer, scopes, emptyNil(in.Icon)
+	p.AuthorizationEndpoint, p.TokenEndpoint = emptyNil(in.AuthorizationEndpoint), emptyNil(in.TokenEndpoint)
+	p.UserinfoEndpoint, p.JWKSURI = emptyNil(in.UserinfoEndpoint), emptyNil(in.JWKSURI)
+	p.AutoCreateUsers = in.AutoCreateUsers == nil || *in.AutoCreateUsers
+	p.SyncUserInfo = in.SyncUserInfo == nil || *in.SyncUserInfo
+	p.LinkByVerifiedEmail = in.LinkByVerifiedEmail
+	p.UserMapping = in.UserMapping
+	return nil
+}
+
+func validHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && len(s) <= 500 && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
+}
+
+func emptyNil(p *string) *string {
+	if p == nil || strings.TrimSpace(*p) == "" {
+		return nil
+	}
+	v := strings.TrimSpace(*p)
+	return &v
+}
+
+// clientSecret opens a provider's sealed client secret.
+func (s *Service) clientSecret(p *Provider, sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	b, err := s.Keyring.Open(sealed, secretBinding(p.ID))
+	if err != nil {
+		return "", fmt.Errorf("open client secret of provider %d: %w", p.ID, err)
+	}
+	return string(b), nil
+}
