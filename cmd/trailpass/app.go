@@ -26,6 +26,7 @@ Commands:
   user create    create an account: --username U --email E [--name N] [--admin] [--password-stdin]
   user list      list accounts
   user set-password --username U   read a new password from standard input
+  user reset-mfa --username U      remove a user's MFA factor and backup codes
   keys generate  print a new random master key
   version        print the version
 
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = e.userList(ctx, args)
 	case "user set-password":
 		err = e.userSetPassword(ctx, args)
+	case "user reset-mfa":
+		err = e.userResetMFA(ctx, args)
 	case "keys generate":
 		fmt.Fprintln(stdout, secret.NewKeyHex())
 	case "version":

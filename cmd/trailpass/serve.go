@@ -10,8 +10,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/httpapi"
+	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/store"
 )
 
@@ -36,9 +40,15 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := loadKeyring(cfg, logger); err != nil {
+	keyring, err := loadKeyring(cfg, logger)
+	if err != nil {
 		return err
 	}
+	blobs, err := blob.OpenDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer blobs.Close()
 	accounts := newAccounts(st)
 	created, generated, err := accounts.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
@@ -51,16 +61,24 @@ func (e env) serve(ctx context.Context, args []string) error {
 		logger.Info("created the first admin account from TRAILPASS_ADMIN_PASSWORD", "username", "admin")
 	}
 
-	authSvc := &auth.Service{
-		Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
-		Throttle: &auth.Throttle{Store: st, Now: timeNow},
-	}
+	throttle := &auth.Throttle{Store: st, Now: timeNow}
+	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
+		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow}
+	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
+		Throttle: throttle, MFA: mfaSvc}
+	profiles := &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: accounts.Hasher, Now: timeNow,
+		Guard: passwordGuard{throttle}}
+	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow}
 	api := &httpapi.Server{
 		Config:   httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
 		Logger:   logger,
 		Ready:    st,
 		Accounts: accounts,
 		Auth:     authSvc,
+		Profiles: profiles,
+		MFA:      mfaSvc,
+		IdP:      idpSvc,
+		Events:   st,
 		Now:      timeNow,
 	}
 	go cleanupLoop(ctx, st, logger)
@@ -106,6 +124,18 @@ func cleanupLoop(ctx context.Context, st *store.Store, logger *slog.Logger) {
 			}
 		}
 	}
+}
+
+// passwordGuard limits guesses of the current password on a password change
+// with the sign-in lockout policy.
+type passwordGuard struct{ t *auth.Throttle }
+
+func (g passwordGuard) Attempt(ctx context.Context, key string) error {
+	return g.t.Attempt(ctx, key, auth.PasswordLockout)
+}
+
+func (g passwordGuard) Succeeded(ctx context.Context, key string) error {
+	return g.t.Succeeded(ctx, key)
 }
 
 // migrate applies pending migrations and exits.

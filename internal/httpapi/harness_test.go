@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +18,10 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/httpapi"
+	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
@@ -32,6 +36,11 @@ type testEnv struct {
 	Accounts *account.Service
 	Auth     *auth.Service
 	Server   *httpapi.Server
+	Profiles *account.ProfileService
+	MFA      *mfa.Service
+	IdP      *idp.Service
+	Blobs    *blob.Dir
+	Keyring  *secret.Keyring
 	Logs     *bytes.Buffer
 }
 
@@ -56,8 +65,20 @@ func newEnv(t *testing.T, b testkit.Backend, configure ...func(*testEnv)) *testE
 	srv := httptest.NewUnstartedServer(nil)
 	e.URL = "http://" + srv.Listener.Addr().String()
 	pub, _ := url.Parse(e.URL)
+	blobs, err := blob.OpenDir(filepath.Join(b.DataDir, "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blobs.Close() })
+	e.Blobs = blobs
+	e.Keyring, _ = secret.NewKeyring(make([]byte, 32))
+	throttle := &auth.Throttle{Store: st, Now: clock.Now}
+	e.Profiles = &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: hasher, Now: clock.Now}
+	e.MFA = &mfa.Service{Store: st, Events: st, Keyring: e.Keyring, Hasher: hasher, Throttle: throttle, Issuer: "Trailpass", Now: clock.Now}
+	e.IdP = &idp.Service{Store: st, Accounts: e.Accounts, Events: st, Keyring: e.Keyring, PublicURL: pub, Now: clock.Now}
+	e.Auth.MFA = e.MFA
 	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
-		Accounts: e.Accounts, Auth: e.Auth, Now: clock.Now}
+		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, MFA: e.MFA, IdP: e.IdP, Events: st, Now: clock.Now}
 	for _, c := range configure {
 		c(e)
 	}

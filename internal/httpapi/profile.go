@@ -310,17 +310,38 @@ func (s *Server) handleActivitiesVisibility(w http.ResponseWriter, r *http.Reque
 	writeJSON(w, http.StatusOK, map[string]string{"detail": "Activities visibility updated successfully"})
 }
 
-// handleUsernameCheck and handleEmailCheck tell the profile form whether a value
-// is free. They reveal nothing but that: null when free (or the caller's own),
+// handleUsersPair serves GET /api/v1/users/username/{username},
+// /users/email/{email} and, for admins, /users/{user_id}/identity-providers.
+func (s *Server) handleUsersPair(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	a, b := r.PathValue("a"), r.PathValue("b")
+	switch {
+	case a == "username":
+		s.checkUsername(w, r, p, b)
+	case a == "email":
+		s.checkEmail(w, r, p, b)
+	case b == "identity-providers":
+		if !p.User.IsAdmin() {
+			s.writeError(w, r, account.Errorf(account.EFORBIDDEN, "Unauthorized Access - Missing permissions: admin"))
+			return
+		}
+		r.SetPathValue("user_id", a)
+		s.handleUserIdPs(w, r, p)
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not Found"})
+	}
+}
+
+// checkUsername and checkEmail tell the profile form whether a value is free.
+// They reveal nothing but that: null when free (or the caller's own),
 // {"available": false} when taken.
-func (s *Server) handleUsernameCheck(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	name := account.NormalizeUsername(r.PathValue("username"))
+func (s *Server) checkUsername(w http.ResponseWriter, r *http.Request, p *auth.Principal, raw string) {
+	name := account.NormalizeUsername(raw)
 	ok, err := s.Profiles.UsernameAvailable(r.Context(), name)
 	s.writeAvailability(w, r, ok || name == p.User.Username, err)
 }
 
-func (s *Server) handleEmailCheck(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	email := account.NormalizeEmail(r.PathValue("email"))
+func (s *Server) checkEmail(w http.ResponseWriter, r *http.Request, p *auth.Principal, raw string) {
+	email := account.NormalizeEmail(raw)
 	ok, err := s.Profiles.EmailAvailable(r.Context(), email)
 	s.writeAvailability(w, r, ok || strings.EqualFold(email, p.User.Email), err)
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/mfa"
 )
 
 // Readiness reports whether the service can take traffic.
@@ -30,6 +32,10 @@ type Server struct {
 	Ready    Readiness
 	Accounts *account.Service
 	Auth     *auth.Service
+	Profiles *account.ProfileService
+	MFA      *mfa.Service
+	IdP      *idp.Service
+	Events   account.EventStore
 	Now      func() time.Time
 
 	mux *http.ServeMux

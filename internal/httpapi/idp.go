@@ -1,0 +1,273 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/idp"
+)
+
+// cookieOIDC binds an OIDC flow to the browser that started it.
+const cookieOIDC = "trailpass_oidc"
+
+func (s *Server) setOIDCCookie(w http.ResponseWriter, value string) {
+	http.SetCookie(w, &http.Cookie{Name: cookieOIDC, Value: value, Path: "/api/v1/", MaxAge: int(idp.StateTTL.Seconds()),
+		HttpOnly: true, Secure: s.Config.PublicURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
+}
+
+// redirectTo answers a browser navigation with a redirect to a path of ours.
+func (s *Server) redirectTo(w http.ResponseWriter, r *http.Request, path string, q url.Values) {
+	u := *s.Config.PublicURL
+	u.Path = path
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.String(), http.StatusTemporaryRedirect)
+}
+
+// handlePublicIdPs: GET /api/v1/public/idp, the enabled providers for the
+// sign-in page.
+func (s *Server) handlePublicIdPs(w http.ResponseWriter, r *http.Request) {
+	list, err := s.IdP.PublicList(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []idp.PublicProvider{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// handleSSOLogin: GET /api/v1/public/idp/login/{slug}?redirect= sends the browser
+// to the provider (code flow with PKCE, state and nonce kept server-side).
+func (s *Server) handleSSOLogin(w http.ResponseWriter, r *http.Request) {
+	authURL, binding, err := s.IdP.BeginLogin(r.Context(), r.PathValue("slug"), r.URL.Query().Get("redirect"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.setOIDCCookie(w, binding)
+	http.Redirect(w, r, authURL, http.StatusTemporaryRedirect)
+}
+
+// handleSSOCallback: GET /api/v1/public/idp/callback/{slug}. It ends every flow
+// with a redirect the web app understands: signed in, waiting for MFA, linked, or
+// failed. Accounts with MFA must still pass it.
+func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	out, err := s.IdP.Callback(r.Context(), r.PathValue("slug"), q.Get("code"), q.Get("state"), cookieValue(r, cookieOIDC), q.Get("error"))
+	s.clearCookies(w, cookieOIDC)
+	linkMode := out != nil && out.Mode == idp.ModeLink
+	if err != nil {
+		s.Logger.InfoContext(r.Context(), "sso callback failed", "err", err, "request_id", requestIDFrom(r.Context()))
+		if linkMode {
+			s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "detail": {account.ErrorMessage(err)}})
+			return
+		}
+		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
+		return
+	}
+	if linkMode {
+		s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"success"}, "idp_name": {out.ProviderName}})
+		return
+	}
+	u, err := s.Accounts.Store.FindUserByID(r.Context(), out.UserID)
+	if err != nil {
+		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
+		return
+	}
+	if on, err := s.MFA.Enabled(r.Context(), u.ID); err != nil {
+		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
+		return
+	} else if on {
+		ticket, err := s.Auth.NewLoginTicket(r.Context(), u, u.Username, auth.ClientWeb, auth.MethodSSO)
+		if err != nil {
+			s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: cookieMFATicket, Value: ticket, Path: "/api/v1/", MaxAge: int(auth.TicketTTL.Seconds()),
+			HttpOnly: true, Secure: s.Config.PublicURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
+		q := url.Values{"sso": {"mfa_required"}, "mfa_required": {"true"}, "username": {u.Username}}
+		if out.Redirect != "" {
+			q.Set("redirect", out.Redirect)
+		}
+		s.redirectTo(w, r, "/login", q)
+		return
+	}
+	tok, err := s.Auth.CreateSession(r.Context(), u, auth.MethodSSO, s.device(r))
+	if err != nil {
+		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
+		return
+	}
+	s.setAuthCookies(w, tok)
+	q = url.Values{"sso": {"success"}, "session_id": {tok.SessionID}}
+	if out.Redirect != "" {
+		q.Set("redirect", out.Redirect)
+	}
+	s.redirectTo(w, r, "/login", q)
+}
+
+// handleMyIdPs: GET /api/v1/profile/idp, the caller's linked identities.
+func (s *Server) handleMyIdPs(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	s.writeLinks(w, r, p.User.ID)
+}
+
+func (s *Server) writeLinks(w http.ResponseWriter, r *http.Request, userID int64) {
+	links, err := s.IdP.ListLinks(r.Context(), userID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if links == nil {
+		links = []*idp.Link{}
+	}
+	writeJSON(w, http.StatusOK, links)
+}
+
+// handleLinkIdP: GET /api/v1/profile/idp/{idp_id}/link, a browser navigation that
+// starts linking after a recent step-up.
+func (s *Server) handleLinkIdP(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id, err := pathID(r, "idp_id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Auth.RequireRecentAuth(p); err != nil {
+		// A navigation cannot show a JSON error well: send the browser back to the
+		// security page, which prompts for the step-up.
+		s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "reauth_required": {"true"}, "detail": {account.ErrorMessage(err)}})
+		return
+	}
+	authURL, binding, err := s.IdP.BeginLink(r.Context(), p.User.ID, p.Session.ID, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.setOIDCCookie(w, binding)
+	http.Redirect(w, r, authURL, http.StatusTemporaryRedirect)
+}
+
+// handleUnlinkIdP: DELETE /api/v1/profile/idp/{idp_id} → 204, unless it is the
+// account's last way to sign in.
+func (s *Server) handleUnlinkIdP(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	s.unlink(w, r, p.User.ID)
+}
+
+func (s *Server) unlink(w http.ResponseWriter, r *http.Request, userID int64) {
+	id, err := pathID(r, "idp_id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.IdP.Unlink(r.Context(), userID, id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// publicProviderView is what a regular user sees of a provider: enough to offer
+// linking, none of the configuration.
+type publicProviderView struct {
+	ID           int64   `json:"id"`
+	Name         string  `json:"name"`
+	Slug         string  `json:"slug"`
+	ProviderType string  `json:"provider_type"`
+	Enabled      bool    `json:"enabled"`
+	Icon         *string `json:"icon"`
+}
+
+// handleIdPList: GET /api/v1/idp. Admins get the configuration (never the client
+// secret); everyone else the public view.
+func (s *Server) handleIdPList(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	list, err := s.IdP.List(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p.User.IsAdmin() {
+		writeJSON(w, http.StatusOK, list)
+		return
+	}
+	out := make([]publicProviderView, 0, len(list))
+	for _, pr := range list {
+		out = append(out, publicProviderView{ID: pr.ID, Name: pr.Name, Slug: pr.Slug, ProviderType: pr.ProviderType, Enabled: pr.Enabled, Icon: pr.Icon})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleIdPTemplates: GET /api/v1/idp/templates.
+func (s *Server) handleIdPTemplates(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	writeJSON(w, http.StatusOK, idp.Templates())
+}
+
+// handleIdPCreate: POST /api/v1/idp → 201.
+func (s *Server) handleIdPCreate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var in idp.ProviderInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pr, err := s.IdP.Create(r.Context(), in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, pr)
+}
+
+// handleIdPUpdate: PUT /api/v1/idp/{idp_id}; an empty client_secret keeps the old one.
+func (s *Server) handleIdPUpdate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id, err := pathID(r, "idp_id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in idp.ProviderInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pr, err := s.IdP.Update(r.Context(), id, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pr)
+}
+
+// handleIdPDelete: DELETE /api/v1/idp/{idp_id} → 204, 409 while users are linked.
+func (s *Server) handleIdPDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id, err := pathID(r, "idp_id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.IdP.Delete(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleUserIdPs: GET /api/v1/users/{user_id}/identity-providers, for admins.
+func (s *Server) handleUserIdPs(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeLinks(w, r, uid)
+}
+
+// handleUserIdPUnlink: DELETE /api/v1/users/{user_id}/identity-providers/{idp_id},
+// for admins; the last-method guard still applies.
+func (s *Server) handleUserIdPUnlink(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.unlink(w, r, uid)
+}

@@ -1,0 +1,148 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
+)
+
+type mfaCodeBody struct {
+	MFACode string `json:"mfa_code"`
+}
+
+// mfaCode reads {"mfa_code": "..."}; a missing code is a 422 like FastAPI's.
+func (s *Server) mfaCode(w http.ResponseWriter, r *http.Request) (string, error) {
+	var b mfaCodeBody
+	if err := decodeJSON(w, r, &b); err != nil {
+		return "", err
+	}
+	if b.MFACode == "" || len(b.MFACode) > 32 {
+		return "", account.ValidationError(account.FieldError{Field: "mfa_code", Message: "A 6-digit code or a backup code is required"})
+	}
+	return b.MFACode, nil
+}
+
+// handleMFAStatus: GET /api/v1/profile/mfa/status.
+func (s *Server) handleMFAStatus(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	st, err := s.MFA.Status(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"mfa_enabled": st.Enabled, "backup_codes_remaining": st.BackupCodesRemaining})
+}
+
+// handleMFASetup: POST /api/v1/profile/mfa/setup starts an enrolment; the pending
+// secret waits, encrypted, in the database for ten minutes.
+func (s *Server) handleMFASetup(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	setup, err := s.MFA.BeginSetup(r.Context(), p.User)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]string{"secret": setup.Secret, "secret_grouped": setup.SecretGrouped,
+		"qr_code": setup.QRCode, "app_name": setup.AppName, "otpauth_uri": setup.OTPAuthURI})
+}
+
+// handleMFAEnable: POST /api/v1/profile/mfa/enable {mfa_code} → the backup codes,
+// shown this once.
+func (s *Server) handleMFAEnable(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	code, err := s.mfaCode(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	codes, err := s.MFA.Enable(r.Context(), p.User.ID, code)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"message": "MFA enabled successfully", "backup_codes": codes})
+}
+
+// handleMFADisable: POST /api/v1/profile/mfa/disable {mfa_code} removes the factor
+// and the backup codes, and signs out every other session.
+func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	code, err := s.mfaCode(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	dev := s.device(r)
+	if err := s.MFA.Disable(r.Context(), p.User.ID, code); err != nil {
+		s.mfaFailed(r, p, dev, err)
+		s.writeError(w, r, err)
+		return
+	}
+	n, err := s.Auth.RevokeOtherSessions(r.Context(), p.User.ID, p.Session.ID, dev)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": "MFA disabled successfully", "sessions_revoked": n})
+}
+
+// handleMFAStepUp: POST /api/v1/profile/mfa/verify {mfa_code} proves the user
+// again and marks the session as recently authenticated for ten minutes.
+func (s *Server) handleMFAStepUp(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	code, err := s.mfaCode(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	dev := s.device(r)
+	method, err := s.MFA.Verify(r.Context(), p.User.ID, code)
+	if err != nil {
+		s.mfaFailed(r, p, dev, err)
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Auth.MarkStepUp(r.Context(), p, dev, method); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": "MFA code verified successfully",
+		"valid_until": p.Session.AuthenticatedAt.Add(auth.RecentAuthTTL)})
+}
+
+// mfaFailed records a wrong code in the security log (the MFA service does not
+// know the client's address).
+func (s *Server) mfaFailed(r *http.Request, p *auth.Principal, dev auth.Device, err error) {
+	if account.ErrorCode(err) != account.EINVALID {
+		return
+	}
+	uid := p.User.ID
+	e := &account.SecurityEvent{UserID: &uid, Type: account.EventMFAFailed, IPAddress: dev.IP, UserAgent: dev.UserAgent, CreatedAt: s.Now()}
+	if err := s.Events.RecordSecurityEvent(r.Context(), e); err != nil {
+		s.Logger.WarnContext(r.Context(), "record security event", "err", err)
+	}
+}
+
+// handleBackupCodesStatus: GET /api/v1/profile/mfa/backup-codes/status.
+func (s *Server) handleBackupCodesStatus(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	st, err := s.MFA.BackupCodesStatus(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": st.Total, "remaining": st.Remaining, "created_at": st.CreatedAt})
+}
+
+// handleBackupCodesRegenerate: POST /api/v1/profile/mfa/backup-codes replaces every
+// code after a recent step-up and shows the new ones once.
+func (s *Server) handleBackupCodesRegenerate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if err := s.Auth.RequireRecentAuth(p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	codes, err := s.MFA.RegenerateBackupCodes(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"message": "Backup codes regenerated", "backup_codes": codes})
+}
