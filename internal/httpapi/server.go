@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
@@ -38,7 +39,11 @@ type Server struct {
 	Events   account.EventStore
 	Now      func() time.Time
 
-	mux *http.ServeMux
+	mux      *http.ServeMux
+	patterns []string
+
+	openapiOnce sync.Once
+	openapi     []byte
 }
 
 // Handler returns the server's root handler with every middleware applied.

@@ -1,0 +1,86 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The document lists exactly the routes the server registers: a route added
+// without documentation, or documentation left for a removed route, fails here.
+func TestOpenAPI_MatchesRegisteredRoutes(t *testing.T) {
+	s := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s.Handler()
+	var served []string
+	for _, p := range s.patterns {
+		if strings.Contains(p, " ") { // method-less patterns are catch-alls, not API routes
+			served = append(served, p)
+		}
+	}
+	sort.Strings(served)
+	documented := docPatterns(apiOps)
+	for _, p := range served {
+		if !slices.Contains(documented, p) {
+			t.Errorf("route %q is served but not documented in apiOps", p)
+		}
+	}
+	for _, p := range documented {
+		if !slices.Contains(served, p) {
+			t.Errorf("route %q is documented but not served", p)
+		}
+	}
+}
+
+func TestOpenAPI_Document(t *testing.T) {
+	s := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		OpenAPI    string                               `json:"openapi"`
+		Paths      map[string]map[string]map[string]any `json:"paths"`
+		Components struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.1.0" || len(doc.Paths) < 40 {
+		t.Fatalf("openapi %q with %d paths", doc.OpenAPI, len(doc.Paths))
+	}
+	me := doc.Components.Schemas["UserMe"]
+	props, _ := me["properties"].(map[string]any)
+	for _, want := range []string{"username", "mfa_enabled", "has_password", "hide_activity_gear"} {
+		if _, ok := props[want]; !ok {
+			t.Errorf("UserMe schema lacks %s", want)
+		}
+	}
+	for _, bad := range []string{"password", "mfa_secret"} {
+		if _, ok := props[bad]; ok {
+			t.Errorf("UserMe schema has %s", bad)
+		}
+	}
+	put := doc.Paths["/api/v1/profile"]["put"]
+	if put == nil || put["requestBody"] == nil || put["responses"].(map[string]any)["422"] == nil {
+		t.Fatalf("PUT /profile: %v", put)
+	}
+	// Every reference points at a defined schema.
+	raw, _ := json.Marshal(doc)
+	for _, m := range strings.Split(string(raw), `"$ref":"#/components/schemas/`)[1:] {
+		name := m[:strings.IndexByte(m, '"')]
+		if doc.Components.Schemas[name] == nil {
+			t.Errorf("dangling $ref %s", name)
+		}
+	}
+}
