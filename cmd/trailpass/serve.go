@@ -76,6 +76,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Accounts: accounts,
 		Auth:     authSvc,
 		Profiles: profiles,
+		Admin:    &account.AdminService{Store: st, Accounts: accounts},
 		MFA:      mfaSvc,
 		IdP:      idpSvc,
 		Events:   st,

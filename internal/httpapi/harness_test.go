@@ -78,7 +78,7 @@ func newEnv(t *testing.T, b testkit.Backend, configure ...func(*testEnv)) *testE
 	e.IdP = &idp.Service{Store: st, Accounts: e.Accounts, Events: st, Keyring: e.Keyring, PublicURL: pub, Now: clock.Now}
 	e.Auth.MFA = e.MFA
 	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
-		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, MFA: e.MFA, IdP: e.IdP, Events: st, Now: clock.Now}
+		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts}, MFA: e.MFA, IdP: e.IdP, Events: st, Now: clock.Now}
 	for _, c := range configure {
 		c(e)
 	}

@@ -187,6 +187,13 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/idp", Tag: "identity providers", Summary: "Add a provider", Auth: "admin", Request: idp.ProviderInput{}, Status: 201, Resp: idp.Provider{}, Errors: []int{401, 403, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/idp/{idp_id}", Tag: "identity providers", Summary: "Edit a provider; an empty client_secret keeps the old one", Auth: "admin", Request: idp.ProviderInput{}, Resp: idp.Provider{}, Errors: []int{401, 403, 404, 409, 422}},
 	{Method: "DELETE", Path: "/api/v1/idp/{idp_id}", Tag: "identity providers", Summary: "Delete a provider no user is linked to", Auth: "admin", Status: 204, Errors: []int{401, 403, 404, 409}},
+	{Method: "GET", Path: "/api/v1/users/number", Tag: "users", Summary: "Number of accounts", Auth: "admin", Resp: 0, Errors: authErrs},
+	{Method: "GET", Path: "/api/v1/users/page_number/{page_number}/num_records/{num_records}", Tag: "users", Summary: "A page of accounts", Auth: "admin", Resp: []userRead{}, Errors: writeErrs},
+	{Method: "GET", Path: "/api/v1/users/id/{user_id}", Tag: "users", Summary: "One account", Auth: "admin", Resp: userRead{}, Errors: []int{401, 403, 404}},
+	{Method: "POST", Path: "/api/v1/users", Tag: "users", Summary: "Create an account", Auth: "admin", Request: userCreateBody{}, Status: 201, Resp: userRead{}, Errors: []int{400, 401, 403, 409, 422}},
+	{Method: "PUT", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Edit an account (name, username, email, role, active); the last active admin stays", Auth: "admin", Request: account.AdminUserUpdate{}, Resp: userRead{}, Errors: []int{401, 403, 404, 409, 422}},
+	{Method: "PUT", Path: "/api/v1/users/{user_id}/password", Tag: "users", Summary: "Set an account's password; ends its sessions", Auth: "admin", Request: passwordBody{}, Resp: map[string]any{}, Errors: []int{400, 401, 403, 404}},
+	{Method: "POST", Path: "/api/v1/users/{user_id}/mfa/reset", Tag: "users", Summary: "Remove an account's MFA", Auth: "admin", Resp: detailBody{}, Errors: []int{400, 401, 403}},
 	{Method: "DELETE", Path: "/api/v1/users/{user_id}/identity-providers/{idp_id}", Tag: "identity providers", Summary: "Unlink a user's identity", Auth: "admin", Status: 204, Errors: []int{400, 401, 403, 404}},
 }
 

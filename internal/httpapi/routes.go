@@ -72,6 +72,15 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/v1/idp/{idp_id}", s.admin(s.handleIdPDelete))
 	s.handle("DELETE /api/v1/users/{user_id}/identity-providers/{idp_id}", s.admin(s.handleUserIdPUnlink))
 
+	// User administration (Endurain's /users paths).
+	s.handle("GET /api/v1/users/number", s.admin(s.handleUsersCount))
+	s.handle("GET /api/v1/users/page_number/{page_number}/num_records/{num_records}", s.admin(s.handleUsersPage))
+	s.handle("GET /api/v1/users/id/{user_id}", s.admin(s.handleUserByID))
+	s.handle("POST /api/v1/users", s.admin(s.handleUserCreate))
+	s.handle("PUT /api/v1/users/{user_id}", s.admin(s.handleUserUpdate))
+	s.handle("PUT /api/v1/users/{user_id}/password", s.admin(s.handleUserPassword))
+	s.handle("POST /api/v1/users/{user_id}/mfa/reset", s.admin(s.handleUserResetMFA))
+
 	// Anything else under /api answers JSON, never an HTML page, so clients can
 	// always read the detail.
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) {

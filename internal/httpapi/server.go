@@ -34,6 +34,7 @@ type Server struct {
 	Accounts *account.Service
 	Auth     *auth.Service
 	Profiles *account.ProfileService
+	Admin    *account.AdminService
 	MFA      *mfa.Service
 	IdP      *idp.Service
 	Events   account.EventStore

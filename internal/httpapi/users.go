@@ -1,0 +1,197 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
+)
+
+// userRead is Endurain's UserRead as admins see it: no password hash, no MFA
+// secret (Endurain sent its ciphertext), only whether MFA is on.
+type userRead struct {
+	ID                   int64   `json:"id"`
+	Name                 string  `json:"name"`
+	Username             string  `json:"username"`
+	Email                string  `json:"email"`
+	City                 *string `json:"city"`
+	Birthdate            *string `json:"birthdate"`
+	PreferredLanguage    string  `json:"preferred_language"`
+	Gender               int     `json:"gender"`
+	Units                int     `json:"units"`
+	Height               *int    `json:"height"`
+	MaxHeartRate         *int    `json:"max_heart_rate"`
+	AccessType           int     `json:"access_type"`
+	PhotoPath            *string `json:"photo_path"`
+	Active               bool    `json:"active"`
+	FirstDayOfWeek       int     `json:"first_day_of_week"`
+	Currency             int     `json:"currency"`
+	MFAEnabled           bool    `json:"mfa_enabled"`
+	EmailVerified        bool    `json:"email_verified"`
+	PendingAdminApproval bool    `json:"pending_admin_approval"`
+	HasPassword          bool    `json:"has_password"`
+}
+
+func (s *Server) userRead(r *http.Request, u *account.User) (userRead, error) {
+	on, err := s.MFA.Enabled(r.Context(), u.ID)
+	return userRead{ID: u.ID, Name: u.Name, Username: u.Username, Email: u.Email, City: u.City, Birthdate: u.Birthdate,
+		PreferredLanguage: u.PreferredLanguage, Gender: u.Gender, Units: u.Units, Height: u.Height, MaxHeartRate: u.MaxHeartRate,
+		AccessType: u.AccessType, PhotoPath: publicPhotoPath(u.PhotoPath), Active: u.Active, FirstDayOfWeek: u.FirstDayOfWeek,
+		Currency: u.Currency, MFAEnabled: on, EmailVerified: u.EmailVerified, PendingAdminApproval: u.PendingAdminApproval,
+		HasPassword: u.HasPassword()}, err
+}
+
+// handleUsersCount: GET /api/v1/users/number.
+func (s *Server) handleUsersCount(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	n, err := s.Accounts.Store.CountUsers(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, n)
+}
+
+// handleUsersPage: GET /api/v1/users/page_number/{page_number}/num_records/{num_records}.
+func (s *Server) handleUsersPage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	page, err1 := strconv.Atoi(r.PathValue("page_number"))
+	per, err2 := strconv.Atoi(r.PathValue("num_records"))
+	if err1 != nil || err2 != nil {
+		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "page_number", Message: "Input should be a valid integer"}))
+		return
+	}
+	users, err := s.Admin.ListUsers(r.Context(), page, per)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]userRead, 0, len(users))
+	for _, u := range users {
+		ur, err := s.userRead(r, u)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out = append(out, ur)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleUserByID: GET /api/v1/users/id/{user_id}.
+func (s *Server) handleUserByID(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeUser(w, r, uid, http.StatusOK)
+}
+
+func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, uid int64, status int) {
+	u, err := s.Accounts.Store.FindUserByID(r.Context(), uid)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ur, err := s.userRead(r, u)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, ur)
+}
+
+// userCreateBody is POST /api/v1/users.
+type userCreateBody struct {
+	Username   string `json:"username"`
+	Email      string `json:"email"`
+	Name       string `json:"name"`
+	Password   string `json:"password"`
+	AccessType int    `json:"access_type"`
+	Active     *bool  `json:"active"`
+}
+
+// handleUserCreate: POST /api/v1/users → 201 with the account.
+func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var in userCreateBody
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.Password == "" {
+		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "password", Message: "Field required"}))
+		return
+	}
+	active := in.Active == nil || *in.Active
+	u, err := s.Admin.CreateUser(r.Context(), account.NewUser{Username: in.Username, Email: in.Email, Name: in.Name,
+		Password: in.Password, Admin: in.AccessType == account.AccessAdmin}, active)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeUser(w, r, u.ID, http.StatusCreated)
+}
+
+// handleUserUpdate: PUT /api/v1/users/{user_id}; the last active admin can be
+// neither deactivated nor demoted.
+func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in account.AdminUserUpdate
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.Admin.UpdateUser(r.Context(), uid, in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeUser(w, r, uid, http.StatusOK)
+}
+
+// handleUserPassword: PUT /api/v1/users/{user_id}/password {password}; the user's
+// sessions end, since whoever held them may not know the new password.
+func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in passwordBody
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Accounts.SetPassword(r.Context(), uid, in.Password); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	keep := ""
+	if uid == p.User.ID {
+		keep = p.Session.ID
+	}
+	n, err := s.Auth.RevokeOtherSessions(r.Context(), uid, keep, s.device(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"detail": "Password updated", "sessions_revoked": n})
+}
+
+// handleUserResetMFA: POST /api/v1/users/{user_id}/mfa/reset, for a user who lost
+// their authenticator and backup codes.
+func (s *Server) handleUserResetMFA(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.MFA.Reset(r.Context(), uid); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"detail": "MFA reset"})
+}
