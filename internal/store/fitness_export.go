@@ -31,7 +31,8 @@ type exportTable struct {
 	tz string
 }
 
-// parseCols reads a compact column list "name:kind[=expr] …", kinds i d s b t D j.
+// parseCols reads a compact column list "name:kind[=expr] …", kinds i d s b t D j;
+// "~" in an expression stands for a space.
 func parseCols(spec string) []exportColumn {
 	kinds := map[string]fitness.Kind{"i": fitness.Int, "d": fitness.Decimal, "s": fitness.String,
 		"b": fitness.Bool, "t": fitness.Time, "D": fitness.Date, "j": fitness.JSON}
@@ -46,6 +47,7 @@ func parseCols(spec string) []exportColumn {
 		if !hasExpr {
 			expr = "t." + name
 		}
+		expr = strings.ReplaceAll(expr, "~", " ")
 		out = append(out, exportColumn{fitness.Column{Name: name, Kind: k}, expr})
 	}
 	return out
@@ -129,7 +131,7 @@ var exportTables = map[fitness.Table]exportTable{
 	fitness.Users: {from: "users t", owner: "t.id = $1", cols: parseCols(`
 		id:i name:s username:s email:s city:s birthdate:D preferred_language:s gender:i units:i height:i
 		max_heart_rate:i access_type:i photo_path:s active:b first_day_of_week:i currency:i
-		mfa_enabled:b=(EXISTS(SELECT 1 FROM mfa_factors f WHERE f.user_id = t.id))
+		mfa_enabled:b=EXISTS(SELECT~1~FROM~mfa_factors~f~WHERE~f.user_id=t.id)
 		mfa_secret:s=NULL email_verified:b pending_admin_approval:b`)},
 }
 
