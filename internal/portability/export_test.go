@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -504,3 +505,35 @@ func TestExport_WhileEditing(t *testing.T) {
 }
 
 var _ fitness.Store = (*store.Store)(nil)
+
+// failAfter accepts n bytes, then fails like a client that went away.
+type failAfter struct{ n int }
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		return 0, io.ErrClosedPipe
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+func TestExport_MidStreamFailure(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		uid := f.user(t, "gina", 6, 8)
+		if _, err := f.x.Export(context.Background(), uid, &failAfter{n: 4096}); !errors.Is(err, io.ErrClosedPipe) {
+			t.Errorf("write failure: err = %v", err)
+		}
+		// A cancelled export stops with the context's error and leaves no
+		// readable archive behind.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var buf bytes.Buffer
+		if _, err := f.x.Export(ctx, uid, &buf); !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled: err = %v", err)
+		}
+		if _, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err == nil {
+			t.Error("a cancelled export produced a readable archive")
+		}
+	})
+}
