@@ -510,3 +510,10 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// FileName is the archive's download name, as Endurain names it:
+// Content-Disposition: attachment; filename=user_<id>_export.zip.
+func FileName(userID int64) string { return "user_" + strconv.FormatInt(userID, 10) + "_export.zip" }
+
+// ContentType is the archive's media type.
+const ContentType = "application/zip"

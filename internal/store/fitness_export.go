@@ -53,10 +53,15 @@ func parseCols(spec string) []exportColumn {
 	return out
 }
 
+// Children are read driven by their own primary key: CROSS JOIN makes SQLite
+// walk t by id and stop at LIMIT, where a plain JOIN let it start from the
+// user's activities and sort all their children on every page (quadratic:
+// 10,000 activities took 50 s instead of 5). PostgreSQL plans CROSS JOIN like
+// any inner join.
 const (
-	ownActivity = "a.user_id = $1"
+	ownActivity = "a.id = t.activity_id AND a.user_id = $1"
 	ownUser     = "t.user_id = $1"
-	joinAct     = " t JOIN activities a ON a.id = t.activity_id"
+	joinAct     = " t CROSS JOIN activities a"
 )
 
 // Column order is Endurain's; secrets are selected as NULL so they never leave
@@ -315,7 +320,7 @@ func (s *Store) ActivityFiles(ctx context.Context, userID int64, after fitness.C
 // MediaFiles pages through the user's activity media by id.
 func (s *Store) MediaFiles(ctx context.Context, userID int64, after fitness.Cursor, limit int) ([]fitness.FileRef, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT t.media_path, t.id FROM activity_media t
-		JOIN activities a ON a.id = t.activity_id WHERE a.user_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3`,
+		CROSS JOIN activities a WHERE a.id = t.activity_id AND a.user_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3`,
 		userID, after.ID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list media files: %w", mapErr(err))
