@@ -116,6 +116,13 @@ func Run(ctx context.Context, st fitness.Store, blobs blob.Store, userID int64, 
 		}
 		done += n
 	}
+	// Fresh statistics after a bulk load, so the export's queries get index plans
+	// at once.
+	if a, ok := st.(interface{ AnalyzeFitness(context.Context) error }); ok && res.Activities >= 100 {
+		if err := a.AnalyzeFitness(ctx); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 

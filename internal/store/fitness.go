@@ -294,3 +294,14 @@ func (s *Store) CreateNotifications(ctx context.Context, userID int64, ns []*fit
 		return nil
 	})
 }
+
+// AnalyzeFitness refreshes the planner statistics after a bulk load. On a fresh
+// PostgreSQL table the planner has none and picks plans that page through a
+// user's activities once per export query (quadratic); autovacuum fixes that
+// eventually, a seed should not leave it to chance.
+func (s *Store) AnalyzeFitness(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("analyze: %w", mapErr(err))
+	}
+	return nil
+}
