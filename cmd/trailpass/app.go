@@ -27,6 +27,8 @@ Commands:
   user list      list accounts
   user set-password --username U   read a new password from standard input
   user reset-mfa --username U      remove a user's MFA factor and backup codes
+  seed           create demo data: --username U [--activities N] [--gear G] [--seed S]
+  export         write a user's archive: --username U -o FILE
   keys generate  print a new random master key
   version        print the version
 
@@ -69,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = e.userSetPassword(ctx, args)
 	case "user reset-mfa":
 		err = e.userResetMFA(ctx, args)
+	case "seed":
+		err = e.seed(ctx, args)
+	case "export":
+		err = e.exportCmd(ctx, args)
 	case "keys generate":
 		fmt.Fprintln(stdout, secret.NewKeyHex())
 	case "version":
