@@ -12,10 +12,10 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
-	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/httpapi"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/store"
 )
 
@@ -44,7 +44,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	blobs, err := blob.OpenDir(cfg.DataDir)
+	blobs, err := openFileStore(cfg)
 	if err != nil {
 		return err
 	}
@@ -79,6 +79,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Admin:    &account.AdminService{Store: st, Accounts: accounts},
 		MFA:      mfaSvc,
 		IdP:      idpSvc,
+		Exporter: &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
 		Events:   st,
 		Now:      timeNow,
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/trailpass/trailpass/internal/httpapi"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
@@ -77,8 +78,9 @@ func newEnv(t *testing.T, b testkit.Backend, configure ...func(*testEnv)) *testE
 	e.MFA = &mfa.Service{Store: st, Events: st, Keyring: e.Keyring, Hasher: hasher, Throttle: throttle, Issuer: "Trailpass", Now: clock.Now}
 	e.IdP = &idp.Service{Store: st, Accounts: e.Accounts, Events: st, Keyring: e.Keyring, PublicURL: pub, Now: clock.Now}
 	e.Auth.MFA = e.MFA
+	exporter := &portability.Exporter{Store: st, Blobs: blobs, Now: clock.Now, Version: "test"}
 	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
-		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts}, MFA: e.MFA, IdP: e.IdP, Events: st, Now: clock.Now}
+		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts}, MFA: e.MFA, IdP: e.IdP, Exporter: exporter, Events: st, Now: clock.Now}
 	for _, c := range configure {
 		c(e)
 	}

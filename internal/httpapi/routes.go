@@ -48,6 +48,7 @@ func (s *Server) routes() {
 	// which ServeMux cannot tell apart by pattern alone; one handler dispatches.
 	s.handle("GET /api/v1/users/{a}/{b}", s.authed(s.handleUsersPair))
 	s.handle("GET /api/v1/public/server_settings", s.handlePublicServerSettings)
+	s.handle("GET /api/v1/profile/export", s.authed(s.handleExport))
 
 	// MFA.
 	s.handle("GET /api/v1/profile/mfa/status", s.authed(s.handleMFAStatus))

@@ -13,6 +13,7 @@ import (
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/portability"
 )
 
 // Readiness reports whether the service can take traffic.
@@ -37,6 +38,7 @@ type Server struct {
 	Admin    *account.AdminService
 	MFA      *mfa.Service
 	IdP      *idp.Service
+	Exporter *portability.Exporter
 	Events   account.EventStore
 	Now      func() time.Time
 
