@@ -1,7 +1,6 @@
 package webui_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/trailpass/trailpass/internal/account"
@@ -179,7 +179,7 @@ func location(t *testing.T, ctx context.Context) *url.URL {
 // -outputdir when go test runs with -artifacts).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 		return
@@ -325,10 +325,20 @@ func TestBrowserPagesRunUnderCSP(t *testing.T) {
 			t.Errorf("%s: %s inline scripts or styles", p.path, n)
 		}
 	}
-	var buf bytes.Buffer
-	buf.WriteString(text(t, ctx, `document.title`))
-	if !strings.Contains(buf.String(), "Sign in") {
-		t.Errorf("title %q", buf.String())
+	if title := text(t, ctx, `document.title`); !strings.Contains(title, "Sign in") {
+		t.Errorf("title %q", title)
 	}
-	screenshot(t, ctx, "login")
+	light := text(t, ctx, `getComputedStyle(document.body).backgroundColor`)
+	screenshot(t, ctx, "login-light")
+
+	// The same page follows a dark system theme.
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+		t.Fatal(err)
+	}
+	dark := text(t, ctx, `getComputedStyle(document.body).backgroundColor`)
+	if dark == light || dark != "rgb(20, 23, 27)" {
+		t.Errorf("dark background %q (light %q)", dark, light)
+	}
+	screenshot(t, ctx, "login-dark")
 }
