@@ -291,9 +291,12 @@ func TestBrowserRevokeSessions(t *testing.T) {
 	if got := text(t, first, `document.getElementById('stepup-error').textContent`); got != "Invalid password" {
 		t.Errorf("step-up error = %q", got)
 	}
+	if v := text(t, first, `String(document.getElementById('stepup-confirm').checkVisibility())`); v != "true" {
+		t.Errorf("the confirm button is hidden after an error")
+	}
 	screenshot(t, first, "4-step-up")
-	do(t, first, "password", clear("stepup-input"),
-		chromedp.SendKeys(chromedp.CSS("#stepup-input"), browserPassword+"\r"))
+	do(t, first, "password", clear("stepup-input"), chromedp.SendKeys(chromedp.CSS("#stepup-input"), browserPassword),
+		chromedp.Click(chromedp.CSS("#stepup-confirm")))
 	waitFor(t, first, "others revoked", `!document.getElementById('stepup').open && document.getElementById('sessions-ok').textContent === '1 other session was signed out.'`)
 	waitFor(t, first, "only this session", `document.querySelectorAll('#sessions li.session').length === 1`)
 	do(t, third, "third acts", chromedp.Navigate(s.URL+"/account/security"))

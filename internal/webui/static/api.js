@@ -121,13 +121,19 @@
     }
     return 'Could not reach the server. Check your connection and try again.';
   }
+  // clearMessage empties a status line, and nothing else that shares its name.
+  function clearMessage(id, cls) {
+    const n = $(id);
+    if (n && n.classList.contains(cls)) say(id, '');
+  }
   // fail shows err in the element id and clears the matching "-ok" message.
   function fail(id, err) {
-    say(id.replace(/-error$/, '-ok'), '');
+    clearMessage(id.replace(/-error$/, '-ok'), 'ok');
     say(id, errorText(err));
   }
+  // ok shows a success message and clears the matching "-error" message.
   function ok(id, text) {
-    say(id.replace(/-ok$/, '-error'), '');
+    clearMessage(id.replace(/-ok$/, '-error'), 'error');
     say(id, text);
   }
 

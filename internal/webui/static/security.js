@@ -38,7 +38,7 @@
         const v = input.value.trim();
         if (!v) { say('stepup-error', 'This field is required.'); return; }
         try {
-          await busy($('stepup-ok'), () => mfaEnabled
+          await busy($('stepup-confirm'), () => mfaEnabled
             ? api('POST', '/api/v1/profile/mfa/verify', { mfa_code: v.replace(/\s+/g, '') })
             : api('POST', '/api/v1/profile/reauth', { password: input.value }));
           done(true);
