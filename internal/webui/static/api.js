@@ -1,0 +1,207 @@
+// api.js: the console's one way to reach the JSON API, and small DOM helpers.
+// Every page loads it before its own script; it defines the global `tp`.
+'use strict';
+(function () {
+  function cookie(name) {
+    for (const part of document.cookie.split(';')) {
+      const i = part.indexOf('=');
+      if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    }
+    return '';
+  }
+
+  // APIError carries the status and the API's detail, ready to show.
+  class APIError extends Error {
+    constructor(status, message, retryAfter) {
+      super(message);
+      this.status = status;
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  // detailText turns {"detail": "..."} or FastAPI's [{loc, msg}] list into one line.
+  function detailText(detail, status) {
+    if (typeof detail === 'string' && detail) return detail;
+    if (Array.isArray(detail) && detail.length) {
+      return detail.map((d) => {
+        const loc = Array.isArray(d.loc) ? d.loc.filter((x) => x !== 'body').join('.') : '';
+        return (loc ? loc + ': ' : '') + (d.msg || 'invalid');
+      }).join('; ');
+    }
+    return 'The request failed (HTTP ' + status + ').';
+  }
+
+  // Sign-in calls answer 401 for a wrong password or code: never refresh on those.
+  const noRefresh = new Set(['/api/v1/token', '/api/v1/refresh', '/api/v1/mfa/verify', '/api/v1/logout']);
+
+  function send(method, path, body) {
+    const headers = { 'X-Client-Type': 'web', 'Accept': 'application/json' };
+    let payload;
+    if (body instanceof FormData || body instanceof URLSearchParams) {
+      payload = body;
+    } else if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      // Read at each send: a refresh rotates the CSRF cookie.
+      const csrf = cookie('endurain_csrf_token');
+      if (csrf) headers['X-CSRF-Token'] = csrf;
+    }
+    return fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  }
+
+  // One refresh at a time: concurrent 401s share it.
+  let refreshing = null;
+  function refreshOnce() {
+    if (!refreshing) {
+      refreshing = send('POST', '/api/v1/refresh').then((r) => r.ok, () => false);
+      refreshing.finally(() => setTimeout(() => { refreshing = null; }, 0));
+    }
+    return refreshing;
+  }
+
+  let leaving = false;
+  async function sessionEnded() {
+    if (leaving) return;
+    leaving = true;
+    try { await send('POST', '/api/v1/logout'); } catch (e) { /* signed out either way */ }
+    location.assign('/login?sessionExpired=true&redirect=' + encodeURIComponent(location.pathname));
+  }
+
+  // api sends one request and returns the parsed JSON (null for an empty body),
+  // or the Response itself with {raw: true}. A 401 gets one refresh and one retry;
+  // when that fails too the session is over and the page goes to /login.
+  async function api(method, path, body, opts) {
+    opts = opts || {};
+    let res = await send(method, path, body);
+    if (res.status === 401 && !noRefresh.has(path.split('?')[0])) {
+      if (await refreshOnce()) res = await send(method, path, body);
+      if (res.status === 401) {
+        sessionEnded();
+        throw new APIError(401, 'Your session has ended. Please sign in again.');
+      }
+    }
+    if (!res.ok) {
+      let detail;
+      try { detail = (await res.json()).detail; } catch (e) { /* not JSON */ }
+      throw new APIError(res.status, detailText(detail, res.status), res.headers.get('Retry-After'));
+    }
+    if (opts.raw) return res;
+    const text = await res.text();
+    return text ? JSON.parse(text) : null;
+  }
+
+  const $ = (id) => document.getElementById(id);
+
+  // el builds an element: el('li', {class: 'x', dataset: {id: 1}}, 'text', child).
+  function el(tag, attrs, ...children) {
+    const n = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'dataset') Object.assign(n.dataset, v);
+      else if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
+      else if (k === 'text') n.textContent = v;
+      else n.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) n.append(c);
+    return n;
+  }
+
+  function say(id, text) {
+    const n = $(id);
+    if (!n) return;
+    n.textContent = text || '';
+    n.hidden = !text;
+  }
+  function errorText(err) {
+    if (err instanceof APIError) {
+      if (err.status === 429 && err.retryAfter) return err.message + ' (try again in ' + err.retryAfter + ' s)';
+      return err.message;
+    }
+    return 'Could not reach the server. Check your connection and try again.';
+  }
+  // clearMessage empties a status line, and nothing else that shares its name.
+  function clearMessage(id, cls) {
+    const n = $(id);
+    if (n && n.classList.contains(cls)) say(id, '');
+  }
+  // fail shows err in the element id and clears the matching "-ok" message.
+  function fail(id, err) {
+    clearMessage(id.replace(/-error$/, '-ok'), 'ok');
+    say(id, errorText(err));
+  }
+  // ok shows a success message and clears the matching "-error" message.
+  function ok(id, text) {
+    clearMessage(id.replace(/-ok$/, '-error'), 'error');
+    say(id, text);
+  }
+
+  // busy disables a button while fn runs, so a double click sends one request.
+  async function busy(button, fn) {
+    if (button) button.disabled = true;
+    try { return await fn(); } finally { if (button) button.disabled = false; }
+  }
+
+  function fmtTime(s) {
+    if (!s) return '—';
+    const d = new Date(s);
+    return isNaN(d) ? String(s) : d.toLocaleString();
+  }
+
+  // formJSON reads a form's named fields; data-int fields become numbers and
+  // empty optional fields null.
+  function formJSON(form) {
+    const out = {};
+    for (const f of form.elements) {
+      if (!f.name || f.disabled) continue;
+      if (f.type === 'checkbox') { out[f.name] = f.checked; continue; }
+      if (f.type === 'file') continue;
+      let v = f.value.trim();
+      if (v === '') { out[f.name] = null; continue; }
+      out[f.name] = f.hasAttribute('data-int') ? Number(v) : v;
+    }
+    return out;
+  }
+  function fillForm(form, data) {
+    for (const f of form.elements) {
+      if (!f.name || !(f.name in data)) continue;
+      const v = data[f.name];
+      if (f.type === 'checkbox') f.checked = !!v;
+      else f.value = v === null || v === undefined ? '' : String(v);
+    }
+  }
+
+  function download(blob, name) {
+    const url = URL.createObjectURL(blob);
+    const a = el('a', { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  async function signOut() {
+    try { await api('POST', '/api/v1/logout'); } catch (e) { /* cookies are cleared either way */ }
+    sessionStorage.clear();
+    location.assign('/login?logoutSuccess=true');
+  }
+
+  // me is the signed-in user (GET /api/v1/profile), fetched once per page.
+  let mePromise = null;
+  function me() {
+    if (!mePromise) mePromise = api('GET', '/api/v1/profile');
+    return mePromise;
+  }
+
+  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText };
+
+  document.addEventListener('DOMContentLoaded', () => {
+    const out = $('signout');
+    if (out) {
+      out.addEventListener('click', () => busy(out, signOut));
+      // The admin link shows for admins only; the API enforces it anyway.
+      me().then((u) => { if (u && u.access_type === 2) $('nav-admin').hidden = false; }, () => {});
+    }
+  });
+})();
