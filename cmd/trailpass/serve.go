@@ -17,6 +17,7 @@ import (
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/store"
+	"github.com/trailpass/trailpass/internal/webui"
 )
 
 var timeNow = time.Now
@@ -80,6 +81,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		MFA:      mfaSvc,
 		IdP:      idpSvc,
 		Exporter: &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
+		Fallback: webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),
 		Events:   st,
 		Now:      timeNow,
 	}

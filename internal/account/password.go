@@ -11,10 +11,11 @@ import (
 
 // PasswordStore is what a password change needs from storage.
 type PasswordStore interface {
-	// ReplacePassword sets the password hash and deletes every session of the
-	// user except keepSessionID, in one transaction, and returns how many
-	// sessions it deleted. ENOTFOUND if no such user.
-	ReplacePassword(ctx context.Context, userID int64, hash, keepSessionID string) (int, error)
+	// ReplacePassword sets the password hash and, in the same transaction,
+	// drops the user's pending sign-in tickets and OIDC states and, when
+	// signOut is set, every session but keepSessionID. It returns how many
+	// sessions it ended. ENOTFOUND if no such user.
+	ReplacePassword(ctx context.Context, userID int64, hash, keepSessionID string, signOut bool) (int, error)
 }
 
 // AttemptGuard limits guesses of the current password. The HTTP wiring adapts
@@ -30,6 +31,9 @@ type AttemptGuard interface {
 type PasswordChange struct {
 	Password        string  `json:"password"`
 	CurrentPassword *string `json:"current_password"`
+	// SignOutOtherSessions, true when absent, ends every other session of the
+	// user; the console offers it as a box ticked by default.
+	SignOutOtherSessions *bool `json:"sign_out_other_sessions"`
 	// SessionID is the caller's session, which stays signed in.
 	SessionID string `json:"-"`
 	// RecentlyAuthenticated tells whether that session signed in or stepped up
@@ -72,16 +76,20 @@ func (s *ProfileService) ChangePassword(ctx context.Context, userID int64, in Pa
 	if err != nil {
 		return 0, fmt.Errorf("hash password: %w", err)
 	}
-	revoked, err = s.Store.ReplacePassword(ctx, userID, hash, in.SessionID)
+	keep := in.SessionID
+	if in.SignOutOtherSessions != nil && !*in.SignOutOtherSessions {
+		keep = "" // "" keeps every session
+	}
+	revoked, err = s.Store.ReplacePassword(ctx, userID, hash, keep, in.SignOutOtherSessions == nil || *in.SignOutOtherSessions)
 	if err != nil {
 		return 0, fmt.Errorf("replace password: %w", err)
 	}
 	uid := userID
 	ev := &SecurityEvent{UserID: &uid, Type: EventPasswordChanged, IPAddress: in.IPAddress, UserAgent: in.UserAgent,
 		Detail: map[string]any{"sessions_revoked": revoked}, CreatedAt: now.UTC()}
-	if err := s.Events.RecordSecurityEvent(ctx, ev); err != nil {
-		return revoked, fmt.Errorf("record password change: %w", err)
-	}
+	// The password has changed; failing to log it must not report the change as
+	// failed.
+	_ = s.Events.RecordSecurityEvent(ctx, ev)
 	return revoked, nil
 }
 

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -17,16 +18,16 @@ var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 
 func TestLogin(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		e.createUser("ana", false)
+		e := httpapitest.New(t, b)
+		e.CreateUser("ana", false)
 
 		t.Run("L1_Web", func(t *testing.T) {
-			c := e.newClient("web")
-			r := c.login("Ana", testPassword)
+			c := e.NewClient("web")
+			r := c.Login("Ana", httpapitest.Password)
 			if r.Status != 200 {
 				t.Fatalf("status %d %s", r.Status, r.Body)
 			}
-			m := r.json(t)
+			m := r.JSON(t)
 			if len(m) != 1 || !uuidRE.MatchString(m["session_id"].(string)) {
 				t.Fatalf("body %s, want exactly {session_id}", r.Body)
 			}
@@ -45,10 +46,10 @@ func TestLogin(t *testing.T) {
 			}
 		})
 		t.Run("L2_Mobile", func(t *testing.T) {
-			c := e.newClient("mobile")
-			r := c.login("ana", testPassword)
-			m := r.json(t)
-			if r.Status != 200 || m["token_type"] != "Bearer" || c.access == "" || c.refresh == "" || c.access == c.refresh {
+			c := e.NewClient("mobile")
+			r := c.Login("ana", httpapitest.Password)
+			m := r.JSON(t)
+			if r.Status != 200 || m["token_type"] != "Bearer" || c.Access == "" || c.Refresh == "" || c.Access == c.Refresh {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 			exp, _ := m["expires_in"].(float64)
@@ -58,16 +59,16 @@ func TestLogin(t *testing.T) {
 			if len(r.Header.Values("Set-Cookie")) != 0 {
 				t.Fatal("mobile login set cookies")
 			}
-			if got := c.do("GET", "/api/v1/profile/sessions", nil); got.Status != 200 {
+			if got := c.Do("GET", "/api/v1/profile/sessions", nil); got.Status != 200 {
 				t.Fatalf("bearer not accepted: %d", got.Status)
 			}
 		})
 		t.Run("L5_InvalidClientType", func(t *testing.T) {
 			var before int
 			e.Store.DB().QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&before)
-			c := e.newClient("desktop")
-			r := c.login("ana", testPassword)
-			if r.Status != 403 || r.detail() != "Invalid client type" {
+			c := e.NewClient("desktop")
+			r := c.Login("ana", httpapitest.Password)
+			if r.Status != 403 || r.Detail() != "Invalid client type" {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 			var after int
@@ -77,10 +78,10 @@ func TestLogin(t *testing.T) {
 			}
 		})
 		t.Run("L6_SameFailureForUnknownUserAndWrongPassword", func(t *testing.T) {
-			c := e.newClient("web")
-			wrong := c.login("ana", "Wrong!Passw0rd")
-			unknown := c.login("nobody", "Wrong!Passw0rd")
-			if wrong.Status != 401 || unknown.Status != 401 || wrong.detail() != "Invalid username or password" {
+			c := e.NewClient("web")
+			wrong := c.Login("ana", "Wrong!Passw0rd")
+			unknown := c.Login("nobody", "Wrong!Passw0rd")
+			if wrong.Status != 401 || unknown.Status != 401 || wrong.Detail() != "Invalid username or password" {
 				t.Fatalf("wrong %d %s / unknown %d %s", wrong.Status, wrong.Body, unknown.Status, unknown.Body)
 			}
 			strip := regexp.MustCompile(`"request_id":"[^"]*"`)
@@ -89,18 +90,18 @@ func TestLogin(t *testing.T) {
 			}
 		})
 		t.Run("L7_Inactive", func(t *testing.T) {
-			u := e.createUser("sleepy", false)
+			u := e.CreateUser("sleepy", false)
 			e.Store.DB().Exec(`UPDATE users SET active = FALSE WHERE id = $1`, u.ID)
-			c := e.newClient("web")
-			if r := c.login("sleepy", "Wrong!Passw0rd"); r.Status != 401 {
+			c := e.NewClient("web")
+			if r := c.Login("sleepy", "Wrong!Passw0rd"); r.Status != 401 {
 				t.Fatalf("inactive, wrong password: %d (must not reveal inactivity)", r.Status)
 			}
-			if r := c.login("sleepy", testPassword); r.Status != 403 || r.detail() != "Inactive user" {
+			if r := c.Login("sleepy", httpapitest.Password); r.Status != 403 || r.Detail() != "Inactive user" {
 				t.Fatalf("inactive, right password: %d %s", r.Status, r.Body)
 			}
 		})
 		t.Run("MissingFields", func(t *testing.T) {
-			r := e.newClient("web").do("POST", "/api/v1/token", url.Values{"username": {"ana"}})
+			r := e.NewClient("web").Do("POST", "/api/v1/token", url.Values{"username": {"ana"}})
 			if r.Status != 422 || !strings.Contains(string(r.Body), `"password"`) {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
@@ -112,21 +113,21 @@ func TestLogin(t *testing.T) {
 // by the current parameters after the sign-in.
 func TestLogin_UpgradesLegacyHashes(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
+		e := httpapitest.New(t, b)
 		for name, hash := range map[string]string{
 			"argon": "$argon2id$v=19$m=65536,t=3,p=4$h66Uv+UhX390ijzEFBK2vA$O2xXYwBMg0oqToqIFI/aF57O6PXpBl56xb0IjtnMTt8",
 			"bcryp": "$2b$12$x.k7Kew3kRzqDRN9v.4d3ekbY/cNzO40s75VMMCJ0gSnxPRlpa6f.",
 		} {
-			u := e.createUser(name, false)
+			u := e.CreateUser(name, false)
 			e.Store.SetPasswordHash(context.Background(), u.ID, hash)
-			if r := e.newClient("web").login(name, "Endur4in!Pass"); r.Status != 200 {
+			if r := e.NewClient("web").Login(name, "Endur4in!Pass"); r.Status != 200 {
 				t.Fatalf("%s: %d %s", name, r.Status, r.Body)
 			}
 			got, _ := e.Store.FindUserByID(context.Background(), u.ID)
 			if *got.PasswordHash == hash || !strings.HasPrefix(*got.PasswordHash, "$argon2id$v=19$m=1024,t=1,p=1$") {
 				t.Fatalf("%s: hash not upgraded: %s", name, *got.PasswordHash)
 			}
-			if r := e.newClient("web").login(name, "Endur4in!Pass"); r.Status != 200 {
+			if r := e.NewClient("web").Login(name, "Endur4in!Pass"); r.Status != 200 {
 				t.Fatalf("%s: login with the upgraded hash: %d", name, r.Status)
 			}
 		}
@@ -135,50 +136,50 @@ func TestLogin_UpgradesLegacyHashes(t *testing.T) {
 
 func TestRefresh(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		e.createUser("ben", false)
+		e := httpapitest.New(t, b)
+		e.CreateUser("ben", false)
 
 		t.Run("R1_WebRotatesAndKeepsSession", func(t *testing.T) {
-			c := e.newClient("web")
-			sid := c.mustLogin("ben")
-			oldAccess, oldRefresh, oldCSRF := c.cookie("endurain_access_token"), c.cookie("endurain_refresh_token"), c.cookie("endurain_csrf_token")
+			c := e.NewClient("web")
+			sid := c.MustLogin("ben")
+			oldAccess, oldRefresh, oldCSRF := c.Cookie("endurain_access_token"), c.Cookie("endurain_refresh_token"), c.Cookie("endurain_csrf_token")
 			e.Clock.Advance(time.Minute)
-			r := c.refreshNow()
-			if r.Status != 200 || r.json(t)["session_id"] != sid {
+			r := c.RefreshNow()
+			if r.Status != 200 || r.JSON(t)["session_id"] != sid {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
-			if c.cookie("endurain_access_token") == oldAccess || c.cookie("endurain_refresh_token") == oldRefresh || c.cookie("endurain_csrf_token") == oldCSRF {
+			if c.Cookie("endurain_access_token") == oldAccess || c.Cookie("endurain_refresh_token") == oldRefresh || c.Cookie("endurain_csrf_token") == oldCSRF {
 				t.Fatal("cookies not rotated")
 			}
 		})
 		t.Run("R2_Mobile", func(t *testing.T) {
-			c := e.newClient("mobile")
-			c.mustLogin("ben")
-			oldRefresh := c.refresh
-			r := c.refreshNow()
-			if r.Status != 200 || r.json(t)["token_type"] != "bearer" || c.refresh == oldRefresh {
+			c := e.NewClient("mobile")
+			c.MustLogin("ben")
+			oldRefresh := c.Refresh
+			r := c.RefreshNow()
+			if r.Status != 200 || r.JSON(t)["token_type"] != "bearer" || c.Refresh == oldRefresh {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
-			if got := c.do("GET", "/api/v1/profile/sessions", nil); got.Status != 200 {
+			if got := c.Do("GET", "/api/v1/profile/sessions", nil); got.Status != 200 {
 				t.Fatalf("new access token rejected: %d", got.Status)
 			}
 		})
 		t.Run("R4_ReuseRevokesSession", func(t *testing.T) {
-			c := e.newClient("mobile")
-			c.mustLogin("ben")
-			stolen := c.refresh
-			c.refreshNow()
+			c := e.NewClient("mobile")
+			c.MustLogin("ben")
+			stolen := c.Refresh
+			c.RefreshNow()
 			e.Clock.Advance(time.Minute) // past the concurrency grace
-			thief := e.newClient("mobile")
-			thief.refresh = stolen
-			if r := thief.refreshNow(); r.Status != 401 || r.detail() != "Invalid refresh token" {
+			thief := e.NewClient("mobile")
+			thief.Refresh = stolen
+			if r := thief.RefreshNow(); r.Status != 401 || r.Detail() != "Invalid refresh token" {
 				t.Fatalf("reused token: %d %s", r.Status, r.Body)
 			}
 			// The whole session is gone: the legitimate tokens stop working too.
-			if r := c.do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
+			if r := c.Do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
 				t.Fatalf("session survived a reuse: %d", r.Status)
 			}
-			if r := c.refreshNow(); r.Status != 401 {
+			if r := c.RefreshNow(); r.Status != 401 {
 				t.Fatalf("refresh after reuse: %d", r.Status)
 			}
 			var n int
@@ -188,18 +189,18 @@ func TestRefresh(t *testing.T) {
 			}
 		})
 		t.Run("ConcurrentTabsStaySignedIn", func(t *testing.T) {
-			c := e.newClient("mobile")
-			c.mustLogin("ben")
-			token := c.refresh
+			c := e.NewClient("mobile")
+			c.MustLogin("ben")
+			token := c.Refresh
 			var wg sync.WaitGroup
 			status := make([]int, 2)
 			for i := range status {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					tab := e.newClient("mobile")
-					tab.refresh = token
-					status[i] = tab.refreshNow().Status
+					tab := e.NewClient("mobile")
+					tab.Refresh = token
+					status[i] = tab.RefreshNow().Status
 				}()
 			}
 			wg.Wait()
@@ -208,35 +209,35 @@ func TestRefresh(t *testing.T) {
 			}
 		})
 		t.Run("R6_InvalidClientType", func(t *testing.T) {
-			if r := e.newClient("tv").do("POST", "/api/v1/refresh", nil); r.Status != 403 || r.detail() != "Invalid client type" {
+			if r := e.NewClient("tv").Do("POST", "/api/v1/refresh", nil); r.Status != 403 || r.Detail() != "Invalid client type" {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
 		t.Run("SlidingExpiryWithAbsoluteCap", func(t *testing.T) {
-			c := e.newClient("mobile")
-			c.mustLogin("ben")
+			c := e.NewClient("mobile")
+			c.MustLogin("ben")
 			for i, days := range []int{6, 6, 6, 6, 5} { // day 29: each refresh within 7 days of the last
 				e.Clock.Advance(time.Duration(days) * 24 * time.Hour)
-				if r := c.refreshNow(); r.Status != 200 {
+				if r := c.RefreshNow(); r.Status != 200 {
 					t.Fatalf("refresh %d: %d %s", i, r.Status, r.Body)
 				}
 			}
 			e.Clock.Advance(25 * time.Hour) // now past 30 days since login
-			if r := c.refreshNow(); r.Status != 401 {
+			if r := c.RefreshNow(); r.Status != 401 {
 				t.Fatalf("refresh past the absolute cap: %d", r.Status)
 			}
 		})
 		t.Run("AccessExpiresAfter15Minutes", func(t *testing.T) {
-			c := e.newClient("mobile")
-			c.mustLogin("ben")
+			c := e.NewClient("mobile")
+			c.MustLogin("ben")
 			e.Clock.Advance(auth.AccessTTL + time.Second)
-			if r := c.do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
+			if r := c.Do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
 				t.Fatalf("expired access token: %d", r.Status)
 			}
-			if r := c.refreshNow(); r.Status != 200 {
+			if r := c.RefreshNow(); r.Status != 200 {
 				t.Fatalf("refresh: %d", r.Status)
 			}
-			if r := c.do("GET", "/api/v1/profile/sessions", nil); r.Status != 200 {
+			if r := c.Do("GET", "/api/v1/profile/sessions", nil); r.Status != 200 {
 				t.Fatalf("after refresh: %d", r.Status)
 			}
 		})
@@ -245,43 +246,43 @@ func TestRefresh(t *testing.T) {
 
 func TestLogout(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		e.createUser("cy", false)
+		e := httpapitest.New(t, b)
+		e.CreateUser("cy", false)
 		for _, ct := range []string{"web", "mobile"} {
 			t.Run("O1_O3_"+ct, func(t *testing.T) {
-				c := e.newClient(ct)
-				c.mustLogin("cy")
-				r := c.do("POST", "/api/v1/logout", nil)
-				if r.Status != 200 || r.detail() != "" || r.json(t)["message"] != "Logout successful" {
+				c := e.NewClient(ct)
+				c.MustLogin("cy")
+				r := c.Do("POST", "/api/v1/logout", nil)
+				if r.Status != 200 || r.Detail() != "" || r.JSON(t)["message"] != "Logout successful" {
 					t.Fatalf("%d %s", r.Status, r.Body)
 				}
 				if ct == "web" && len(r.Header.Values("Set-Cookie")) != 3 {
 					t.Fatalf("cookies not cleared: %v", r.Header.Values("Set-Cookie"))
 				}
-				if r := c.do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
+				if r := c.Do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
 					t.Fatalf("after logout: %d", r.Status)
 				}
-				if r := c.do("POST", "/api/v1/logout", nil); r.Status != 200 {
+				if r := c.Do("POST", "/api/v1/logout", nil); r.Status != 200 {
 					t.Fatalf("second logout: %d", r.Status)
 				}
 			})
 		}
 		t.Run("WebNeedsCSRF", func(t *testing.T) {
-			c := e.newClient("web")
-			c.mustLogin("cy")
-			r := c.do("POST", "/api/v1/logout", nil, "X-CSRF-Token", "")
-			if r.Status != 403 || r.detail() != "CSRF token missing" {
+			c := e.NewClient("web")
+			c.MustLogin("cy")
+			r := c.Do("POST", "/api/v1/logout", nil, "X-CSRF-Token", "")
+			if r.Status != 403 || r.Detail() != "CSRF token missing" {
 				t.Fatalf("missing: %d %s", r.Status, r.Body)
 			}
-			r = c.do("POST", "/api/v1/logout", nil, "X-CSRF-Token", "forged")
-			if r.Status != 403 || r.detail() != "CSRF token invalid" {
+			r = c.Do("POST", "/api/v1/logout", nil, "X-CSRF-Token", "forged")
+			if r.Status != 403 || r.Detail() != "CSRF token invalid" {
 				t.Fatalf("forged: %d %s", r.Status, r.Body)
 			}
 		})
 		t.Run("CrossSiteRefused", func(t *testing.T) {
-			c := e.newClient("web")
-			c.mustLogin("cy")
-			r := c.do("POST", "/api/v1/logout", nil, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+			c := e.NewClient("web")
+			c.MustLogin("cy")
+			r := c.Do("POST", "/api/v1/logout", nil, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
 			if r.Status != 403 {
 				t.Fatalf("cross-site unsafe request: %d", r.Status)
 			}
@@ -291,16 +292,16 @@ func TestLogout(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		dana := e.createUser("dana", false)
-		admin := e.createUser("root", true)
-		laptop, phone := e.newClient("web"), e.newClient("mobile")
-		phone.ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
-		laptopSID := laptop.mustLogin("dana")
+		e := httpapitest.New(t, b)
+		dana := e.CreateUser("dana", false)
+		admin := e.CreateUser("root", true)
+		laptop, phone := e.NewClient("web"), e.NewClient("mobile")
+		phone.UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+		laptopSID := laptop.MustLogin("dana")
 		e.Clock.Advance(time.Second)
-		phoneSID := phone.mustLogin("dana")
+		phoneSID := phone.MustLogin("dana")
 
-		r := laptop.do("GET", "/api/v1/profile/sessions", nil)
+		r := laptop.Do("GET", "/api/v1/profile/sessions", nil)
 		var list []map[string]any
 		if err := jsonUnmarshal(r.Body, &list); err != nil || r.Status != 200 || len(list) != 2 {
 			t.Fatalf("%d %s", r.Status, r.Body)
@@ -316,61 +317,61 @@ func TestSessions(t *testing.T) {
 				t.Errorf("session lacks %s", key)
 			}
 		}
-		if strings.Contains(strings.ToLower(string(r.Body)), "token") || strings.Contains(string(r.Body), phone.access) {
+		if strings.Contains(strings.ToLower(string(r.Body)), "token") || strings.Contains(string(r.Body), phone.Access) {
 			t.Fatalf("session list leaks a token: %s", r.Body)
 		}
 
 		// Revoking one session cuts it off on the very next request.
-		if r := laptop.do("DELETE", "/api/v1/profile/sessions/"+phoneSID, nil); r.Status != 200 || string(r.Body) != "null\n" {
+		if r := laptop.Do("DELETE", "/api/v1/profile/sessions/"+phoneSID, nil); r.Status != 200 || string(r.Body) != "null\n" {
 			t.Fatalf("revoke: %d %q", r.Status, r.Body)
 		}
-		if r := phone.do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
+		if r := phone.Do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
 			t.Fatalf("revoked session still works: %d", r.Status)
 		}
 		// Another user's session id is 404.
-		other := e.newClient("web")
-		otherSID := other.mustLogin("root")
-		if r := laptop.do("DELETE", "/api/v1/profile/sessions/"+otherSID, nil); r.Status != 404 {
+		other := e.NewClient("web")
+		otherSID := other.MustLogin("root")
+		if r := laptop.Do("DELETE", "/api/v1/profile/sessions/"+otherSID, nil); r.Status != 404 {
 			t.Fatalf("foreign session: %d", r.Status)
 		}
 
 		// Revoke all others needs a recent sign-in.
-		phone2 := e.newClient("mobile")
-		phone2.mustLogin("dana")
+		phone2 := e.NewClient("mobile")
+		phone2.MustLogin("dana")
 		e.Clock.Advance(11 * time.Minute)
-		laptop.refreshNow() // keep the laptop's access token fresh
-		if r := laptop.do("DELETE", "/api/v1/profile/sessions", nil); r.Status != 403 || !strings.Contains(r.detail(), "Recent authentication required") {
+		laptop.RefreshNow() // keep the laptop's access token fresh
+		if r := laptop.Do("DELETE", "/api/v1/profile/sessions", nil); r.Status != 403 || !strings.Contains(r.Detail(), "Recent authentication required") {
 			t.Fatalf("stale revoke-all: %d %s", r.Status, r.Body)
 		}
-		if r := laptop.do("POST", "/api/v1/profile/reauth", map[string]string{"password": testPassword}); r.Status != 200 {
+		if r := laptop.Do("POST", "/api/v1/profile/reauth", map[string]string{"password": httpapitest.Password}); r.Status != 200 {
 			t.Fatalf("reauth: %d %s", r.Status, r.Body)
 		}
-		r = laptop.do("DELETE", "/api/v1/profile/sessions", nil)
-		if r.Status != 200 || r.json(t)["revoked"] != float64(1) {
+		r = laptop.Do("DELETE", "/api/v1/profile/sessions", nil)
+		if r.Status != 200 || r.JSON(t)["revoked"] != float64(1) {
 			t.Fatalf("revoke-all: %d %s", r.Status, r.Body)
 		}
-		if r := phone2.do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
+		if r := phone2.Do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
 			t.Fatalf("other session survived revoke-all: %d", r.Status)
 		}
 
 		// S1-S4: admin routes.
-		if r := laptop.do("GET", "/api/v1/sessions/user/"+itoa(admin.ID), nil); r.Status != 403 {
+		if r := laptop.Do("GET", "/api/v1/sessions/user/"+itoa(admin.ID), nil); r.Status != 403 {
 			t.Fatalf("regular user on admin route: %d", r.Status)
 		}
-		r = other.do("GET", "/api/v1/sessions/user/"+itoa(dana.ID), nil)
+		r = other.Do("GET", "/api/v1/sessions/user/"+itoa(dana.ID), nil)
 		if err := jsonUnmarshal(r.Body, &list); r.Status != 200 || err != nil || len(list) != 1 || list[0]["id"] != laptopSID {
 			t.Fatalf("S1: %d %s", r.Status, r.Body)
 		}
-		if r := other.do("GET", "/api/v1/sessions/user/999999", nil); r.Status != 200 || strings.TrimSpace(string(r.Body)) != "[]" {
+		if r := other.Do("GET", "/api/v1/sessions/user/999999", nil); r.Status != 200 || strings.TrimSpace(string(r.Body)) != "[]" {
 			t.Fatalf("S2: %d %s", r.Status, r.Body)
 		}
-		if r := other.do("DELETE", "/api/v1/sessions/nope/user/"+itoa(dana.ID), nil); r.Status != 404 || !strings.Contains(r.detail(), "not found for user") {
+		if r := other.Do("DELETE", "/api/v1/sessions/nope/user/"+itoa(dana.ID), nil); r.Status != 404 || !strings.Contains(r.Detail(), "not found for user") {
 			t.Fatalf("S4: %d %s", r.Status, r.Body)
 		}
-		if r := other.do("DELETE", "/api/v1/sessions/"+laptopSID+"/user/"+itoa(dana.ID), nil); r.Status != 200 {
+		if r := other.Do("DELETE", "/api/v1/sessions/"+laptopSID+"/user/"+itoa(dana.ID), nil); r.Status != 200 {
 			t.Fatalf("S3: %d %s", r.Status, r.Body)
 		}
-		if r := laptop.do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
+		if r := laptop.Do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
 			t.Fatalf("admin-revoked session still works: %d", r.Status)
 		}
 	})
@@ -379,44 +380,44 @@ func TestSessions(t *testing.T) {
 func TestThrottling(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
 		t.Run("PerAddress", func(t *testing.T) {
-			e := newEnv(t, b)
-			e.createUser("eli", false)
-			c := e.newClient("web")
+			e := httpapitest.New(t, b)
+			e.CreateUser("eli", false)
+			c := e.NewClient("web")
 			for i := 0; i < auth.LoginRate.Requests; i++ {
 				// A forged X-Forwarded-For from an untrusted peer must not change the key.
-				c.ip = "198.51.100." + itoa(int64(i+1))
-				if r := c.login("eli", testPassword); r.Status != 200 {
+				c.IP = "198.51.100." + itoa(int64(i+1))
+				if r := c.Login("eli", httpapitest.Password); r.Status != 200 {
 					t.Fatalf("attempt %d: %d %s", i+1, r.Status, r.Body)
 				}
 			}
-			r := c.login("eli", testPassword)
-			if r.Status != 429 || r.Header.Get("Retry-After") == "" || !strings.Contains(r.detail(), "Too many requests") {
+			r := c.Login("eli", httpapitest.Password)
+			if r.Status != 429 || r.Header.Get("Retry-After") == "" || !strings.Contains(r.Detail(), "Too many requests") {
 				t.Fatalf("attempt past the limit: %d %s (Retry-After %q)", r.Status, r.Body, r.Header.Get("Retry-After"))
 			}
 			e.Clock.Advance(61 * time.Second)
-			if r := c.login("eli", testPassword); r.Status != 200 {
+			if r := c.Login("eli", httpapitest.Password); r.Status != 200 {
 				t.Fatalf("after the window: %d %s", r.Status, r.Body)
 			}
 		})
 		// Failures from many addresses lock the account only briefly.
 		t.Run("PerAccountBounded", func(t *testing.T) {
-			e := newEnv(t, b, func(e *testEnv) { e.Server.Config.TrustedProxies = mustPrefixes("127.0.0.0/8", "::1/128") })
-			e.createUser("gus", false)
+			e := httpapitest.New(t, b, func(e *httpapitest.Env) { e.Server.Config.TrustedProxies = mustPrefixes("127.0.0.0/8", "::1/128") })
+			e.CreateUser("gus", false)
 			for i := 0; i < auth.PasswordLockout.Threshold; i++ {
-				c := e.newClient("web")
-				c.ip = "198.51.100." + itoa(int64(i+1))
-				if r := c.login("gus", "Wrong!Passw0rd"); r.Status != 401 {
+				c := e.NewClient("web")
+				c.IP = "198.51.100." + itoa(int64(i+1))
+				if r := c.Login("gus", "Wrong!Passw0rd"); r.Status != 401 {
 					t.Fatalf("failure %d: %d", i+1, r.Status)
 				}
 			}
-			owner := e.newClient("web")
-			owner.ip = "192.0.2.10"
-			r := owner.login("gus", testPassword)
+			owner := e.NewClient("web")
+			owner.IP = "192.0.2.10"
+			r := owner.Login("gus", httpapitest.Password)
 			if r.Status != 429 || r.Header.Get("Retry-After") != "60" {
 				t.Fatalf("locked account: %d %s (Retry-After %q)", r.Status, r.Body, r.Header.Get("Retry-After"))
 			}
 			e.Clock.Advance(61 * time.Second)
-			if r := owner.login("gus", testPassword); r.Status != 200 {
+			if r := owner.Login("gus", httpapitest.Password); r.Status != 200 {
 				t.Fatalf("after the lock: %d %s", r.Status, r.Body)
 			}
 		})
@@ -427,21 +428,21 @@ func TestThrottling(t *testing.T) {
 // peer's does not (tested above: the forged header never changed the key).
 func TestClientIP_TrustedProxy(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b, func(e *testEnv) {
+		e := httpapitest.New(t, b, func(e *httpapitest.Env) {
 			e.Server.Config.TrustedProxies = mustPrefixes("127.0.0.0/8", "::1/128")
 		})
-		e.createUser("fay", false)
+		e.CreateUser("fay", false)
 		for i := 0; i < auth.LoginRate.Requests+2; i++ {
-			c := e.newClient("web")
-			c.ip = "198.51.100." + itoa(int64(i+1))
-			if r := c.login("fay", testPassword); r.Status != 200 {
+			c := e.NewClient("web")
+			c.IP = "198.51.100." + itoa(int64(i+1))
+			if r := c.Login("fay", httpapitest.Password); r.Status != 200 {
 				t.Fatalf("distinct client %d behind a trusted proxy was limited: %d", i, r.Status)
 			}
 		}
-		c := e.newClient("mobile")
-		c.ip = "192.0.2.44"
-		c.mustLogin("fay")
-		r := c.do("GET", "/api/v1/profile/sessions", nil)
+		c := e.NewClient("mobile")
+		c.IP = "192.0.2.44"
+		c.MustLogin("fay")
+		r := c.Do("GET", "/api/v1/profile/sessions", nil)
 		if !strings.Contains(string(r.Body), `"ip_address":"192.0.2.44"`) {
 			t.Fatalf("session address: %s", r.Body)
 		}

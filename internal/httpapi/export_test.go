@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"strings"
 	"testing"
 
@@ -13,18 +14,18 @@ import (
 
 func TestExport_HTTP(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		u := e.createUser("xena", false)
+		e := httpapitest.New(t, b)
+		u := e.CreateUser("xena", false)
 		if _, err := seed.Run(context.Background(), e.Store, e.Blobs, u.ID, seed.Config{Activities: 3, Gear: 2, Seed: 7}); err != nil {
 			t.Fatal(err)
 		}
-		if r := e.newClient("web").do("GET", "/api/v1/profile/export", nil); r.Status != 401 {
+		if r := e.NewClient("web").Do("GET", "/api/v1/profile/export", nil); r.Status != 401 {
 			t.Fatalf("anonymous export: %d", r.Status)
 		}
-		c := e.newClient("web")
-		c.mustLogin("xena")
+		c := e.NewClient("web")
+		c.MustLogin("xena")
 		secret, codes := enableMFA(t, e, c)
-		r := c.do("GET", "/api/v1/profile/export", nil)
+		r := c.Do("GET", "/api/v1/profile/export", nil)
 		if r.Status != 200 || r.Header.Get("Content-Type") != "application/zip" ||
 			r.Header.Get("Content-Disposition") != "attachment; filename=user_"+itoa(u.ID)+"_export.zip" {
 			t.Fatalf("%d %v %.200s", r.Status, r.Header, r.Body)
@@ -36,7 +37,7 @@ func TestExport_HTTP(t *testing.T) {
 		if m.UserID != u.ID {
 			t.Fatalf("manifest user %d", m.UserID)
 		}
-		for _, leak := range append([]string{secret, c.cookie("endurain_access_token"), c.cookie("endurain_refresh_token")}, codes...) {
+		for _, leak := range append([]string{secret, c.Cookie("endurain_access_token"), c.Cookie("endurain_refresh_token")}, codes...) {
 			if bytes.Contains(r.Body, []byte(leak)) {
 				t.Fatalf("export contains a secret %q", leak)
 			}

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/base32"
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"net/url"
 	"strings"
 	"sync"
@@ -24,19 +25,19 @@ func totp(t *testing.T, secret string, at time.Time) string {
 
 // enableMFA runs setup and enable for a signed-in client and returns the secret
 // and the backup codes.
-func enableMFA(t *testing.T, e *testEnv, c *client) (string, []string) {
+func enableMFA(t *testing.T, e *httpapitest.Env, c *httpapitest.Client) (string, []string) {
 	t.Helper()
-	r := c.do("POST", "/api/v1/profile/mfa/setup", map[string]any{})
+	r := c.Do("POST", "/api/v1/profile/mfa/setup", map[string]any{})
 	if r.Status != 200 {
 		t.Fatalf("setup: %d %s", r.Status, r.Body)
 	}
-	m := r.json(t)
+	m := r.JSON(t)
 	secret := m["secret"].(string)
 	if !strings.HasPrefix(m["qr_code"].(string), "data:image/png;base64,") || m["app_name"] != "Trailpass" ||
 		!strings.HasPrefix(m["otpauth_uri"].(string), "otpauth://totp/Trailpass:") || len(secret) != 32 {
 		t.Fatalf("setup body: %s", r.Body)
 	}
-	r = c.do("POST", "/api/v1/profile/mfa/enable", map[string]string{"mfa_code": totp(t, secret, e.Clock.Now())})
+	r = c.Do("POST", "/api/v1/profile/mfa/enable", map[string]string{"mfa_code": totp(t, secret, e.Clock.Now())})
 	if r.Status != 200 {
 		t.Fatalf("enable: %d %s", r.Status, r.Body)
 	}
@@ -51,35 +52,35 @@ func enableMFA(t *testing.T, e *testEnv, c *client) (string, []string) {
 }
 
 // mfaLogin runs the password step and then /mfa/verify with code.
-func mfaLogin(t *testing.T, c *client, username, code string) (*response, *response) {
+func mfaLogin(t *testing.T, c *httpapitest.Client, username, code string) (*httpapitest.Response, *httpapitest.Response) {
 	t.Helper()
-	first := c.login(username, testPassword)
+	first := c.Login(username, httpapitest.Password)
 	body := map[string]string{"username": username, "mfa_code": code}
-	if c.ct == "mobile" {
+	if c.CT == "mobile" {
 		var m map[string]any
 		jsonUnmarshal(first.Body, &m)
 		if tk, ok := m["mfa_ticket"].(string); ok {
 			body["mfa_ticket"] = tk
 		}
 	}
-	second := c.do("POST", "/api/v1/mfa/verify", body)
-	c.keepTokens(second)
+	second := c.Do("POST", "/api/v1/mfa/verify", body)
+	c.KeepTokens(second)
 	return first, second
 }
 
 func TestMFA_LoginContract(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		e.createUser("mia", false)
-		owner := e.newClient("web")
-		owner.mustLogin("mia")
+		e := httpapitest.New(t, b)
+		e.CreateUser("mia", false)
+		owner := e.NewClient("web")
+		owner.MustLogin("mia")
 		secret, backup := enableMFA(t, e, owner)
 
 		t.Run("L3_V1_Web", func(t *testing.T) {
 			e.Clock.Advance(30 * time.Second)
-			c := e.newClient("web")
+			c := e.NewClient("web")
 			first, second := mfaLogin(t, c, "Mia", totp(t, secret, e.Clock.Now()))
-			m := first.json(t)
+			m := first.JSON(t)
 			if first.Status != 202 || m["mfa_required"] != true || m["username"] != "Mia" || m["message"] != "MFA verification required" {
 				t.Fatalf("L3: %d %s", first.Status, first.Body)
 			}
@@ -88,85 +89,85 @@ func TestMFA_LoginContract(t *testing.T) {
 					t.Fatalf("L3 set an auth cookie: %s", sc)
 				}
 			}
-			if second.Status != 200 || !uuidRE.MatchString(second.json(t)["session_id"].(string)) || c.cookie("endurain_access_token") == "" {
+			if second.Status != 200 || !uuidRE.MatchString(second.JSON(t)["session_id"].(string)) || c.Cookie("endurain_access_token") == "" {
 				t.Fatalf("V1: %d %s", second.Status, second.Body)
 			}
 		})
 		t.Run("L4_V2_Mobile", func(t *testing.T) {
 			e.Clock.Advance(30 * time.Second)
-			c := e.newClient("mobile")
+			c := e.NewClient("mobile")
 			first, second := mfaLogin(t, c, "mia", totp(t, secret, e.Clock.Now()))
-			if first.Status != 200 || first.json(t)["mfa_required"] != true || first.json(t)["access_token"] != nil {
+			if first.Status != 200 || first.JSON(t)["mfa_required"] != true || first.JSON(t)["access_token"] != nil {
 				t.Fatalf("L4: %d %s", first.Status, first.Body)
 			}
-			if second.Status != 200 || c.access == "" || second.json(t)["token_type"] != "Bearer" {
+			if second.Status != 200 || c.Access == "" || second.JSON(t)["token_type"] != "Bearer" {
 				t.Fatalf("V2: %d %s", second.Status, second.Body)
 			}
 		})
 		t.Run("V3_NoPendingLogin", func(t *testing.T) {
-			c := e.newClient("web")
-			r := c.do("POST", "/api/v1/mfa/verify", map[string]string{"username": "mia", "mfa_code": "123456"})
-			if r.Status != 400 || r.detail() != "No pending MFA login found for this username" {
+			c := e.NewClient("web")
+			r := c.Do("POST", "/api/v1/mfa/verify", map[string]string{"username": "mia", "mfa_code": "123456"})
+			if r.Status != 400 || r.Detail() != "No pending MFA login found for this username" {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 			// A ticket is bound to its username: another name gets nothing.
-			c.login("mia", testPassword)
-			r = c.do("POST", "/api/v1/mfa/verify", map[string]string{"username": "other", "mfa_code": "123456"})
+			c.Login("mia", httpapitest.Password)
+			r = c.Do("POST", "/api/v1/mfa/verify", map[string]string{"username": "other", "mfa_code": "123456"})
 			if r.Status != 400 {
 				t.Fatalf("ticket of another username: %d %s", r.Status, r.Body)
 			}
 		})
 		t.Run("V4_WrongCodeKeepsTicket", func(t *testing.T) {
 			e.Clock.Advance(30 * time.Second)
-			c := e.newClient("web")
-			c.login("mia", testPassword)
-			r := c.do("POST", "/api/v1/mfa/verify", map[string]string{"username": "mia", "mfa_code": "000000"})
-			if r.Status != 401 || r.detail() != "Invalid MFA code" {
+			c := e.NewClient("web")
+			c.Login("mia", httpapitest.Password)
+			r := c.Do("POST", "/api/v1/mfa/verify", map[string]string{"username": "mia", "mfa_code": "000000"})
+			if r.Status != 401 || r.Detail() != "Invalid MFA code" {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
-			r = c.do("POST", "/api/v1/mfa/verify", map[string]string{"username": "mia", "mfa_code": totp(t, secret, e.Clock.Now())})
+			r = c.Do("POST", "/api/v1/mfa/verify", map[string]string{"username": "mia", "mfa_code": totp(t, secret, e.Clock.Now())})
 			if r.Status != 200 {
 				t.Fatalf("right code after a wrong one: %d %s", r.Status, r.Body)
 			}
 		})
 		t.Run("BackupCodeOnce", func(t *testing.T) {
-			c := e.newClient("web")
+			c := e.NewClient("web")
 			if _, r := mfaLogin(t, c, "mia", strings.ToLower(backup[0])); r.Status != 200 {
 				t.Fatalf("backup code: %d %s", r.Status, r.Body)
 			}
-			if _, r := mfaLogin(t, e.newClient("web"), "mia", backup[0]); r.Status != 401 {
+			if _, r := mfaLogin(t, e.NewClient("web"), "mia", backup[0]); r.Status != 401 {
 				t.Fatalf("backup code reused: %d %s", r.Status, r.Body)
 			}
 		})
 		t.Run("SameTOTPTwice", func(t *testing.T) {
 			e.Clock.Advance(30 * time.Second)
 			code := totp(t, secret, e.Clock.Now())
-			if _, r := mfaLogin(t, e.newClient("web"), "mia", code); r.Status != 200 {
+			if _, r := mfaLogin(t, e.NewClient("web"), "mia", code); r.Status != 200 {
 				t.Fatalf("first use: %d", r.Status)
 			}
-			if _, r := mfaLogin(t, e.newClient("web"), "mia", code); r.Status != 401 {
+			if _, r := mfaLogin(t, e.NewClient("web"), "mia", code); r.Status != 401 {
 				t.Fatalf("replayed code: %d %s", r.Status, r.Body)
 			}
 		})
 		t.Run("TicketIsSingleUseAndExpires", func(t *testing.T) {
 			e.Clock.Advance(30 * time.Second)
-			c := e.newClient("mobile")
-			first := c.login("mia", testPassword)
-			ticket := first.json(t)["mfa_ticket"].(string)
+			c := e.NewClient("mobile")
+			first := c.Login("mia", httpapitest.Password)
+			ticket := first.JSON(t)["mfa_ticket"].(string)
 			e.Clock.Advance(6 * time.Minute)
-			r := c.do("POST", "/api/v1/mfa/verify", map[string]string{"username": "mia", "mfa_code": totp(t, secret, e.Clock.Now()), "mfa_ticket": ticket})
+			r := c.Do("POST", "/api/v1/mfa/verify", map[string]string{"username": "mia", "mfa_code": totp(t, secret, e.Clock.Now()), "mfa_ticket": ticket})
 			if r.Status != 400 {
 				t.Fatalf("expired ticket: %d %s", r.Status, r.Body)
 			}
 		})
 		t.Run("V6_Inactive", func(t *testing.T) {
 			e.Clock.Advance(30 * time.Second)
-			c := e.newClient("web")
-			c.login("mia", testPassword)
+			c := e.NewClient("web")
+			c.Login("mia", httpapitest.Password)
 			e.Store.DB().Exec(`UPDATE users SET active = FALSE WHERE username = 'mia'`)
 			defer e.Store.DB().Exec(`UPDATE users SET active = TRUE WHERE username = 'mia'`)
-			r := c.do("POST", "/api/v1/mfa/verify", map[string]string{"username": "mia", "mfa_code": totp(t, secret, e.Clock.Now())})
-			if r.Status != 403 || r.detail() != "Inactive user" {
+			r := c.Do("POST", "/api/v1/mfa/verify", map[string]string{"username": "mia", "mfa_code": totp(t, secret, e.Clock.Now())})
+			if r.Status != 403 || r.Detail() != "Inactive user" {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
@@ -175,31 +176,31 @@ func TestMFA_LoginContract(t *testing.T) {
 
 func TestMFA_Management(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		e.createUser("noor", false)
-		c := e.newClient("web")
-		c.mustLogin("noor")
-		if r := c.do("GET", "/api/v1/profile/mfa/status", nil); r.Status != 200 || r.json(t)["mfa_enabled"] != false {
+		e := httpapitest.New(t, b)
+		e.CreateUser("noor", false)
+		c := e.NewClient("web")
+		c.MustLogin("noor")
+		if r := c.Do("GET", "/api/v1/profile/mfa/status", nil); r.Status != 200 || r.JSON(t)["mfa_enabled"] != false {
 			t.Fatalf("status: %d %s", r.Status, r.Body)
 		}
-		if r := c.do("POST", "/api/v1/profile/mfa/enable", map[string]string{"mfa_code": "123456"}); r.Status != 400 ||
-			r.detail() != "No MFA setup in progress. Please run setup first." {
+		if r := c.Do("POST", "/api/v1/profile/mfa/enable", map[string]string{"mfa_code": "123456"}); r.Status != 400 ||
+			r.Detail() != "No MFA setup in progress. Please run setup first." {
 			t.Fatalf("enable without setup: %d %s", r.Status, r.Body)
 		}
 		// Setup through one instance, enable through another on the same database.
-		r := c.do("POST", "/api/v1/profile/mfa/setup", nil)
-		secret := r.json(t)["secret"].(string)
-		if r := c.do("POST", "/api/v1/profile/mfa/enable", map[string]string{"mfa_code": "000000"}); r.Status != 400 || r.detail() != "Invalid MFA code" {
+		r := c.Do("POST", "/api/v1/profile/mfa/setup", nil)
+		secret := r.JSON(t)["secret"].(string)
+		if r := c.Do("POST", "/api/v1/profile/mfa/enable", map[string]string{"mfa_code": "000000"}); r.Status != 400 || r.Detail() != "Invalid MFA code" {
 			t.Fatalf("wrong code at enable: %d %s", r.Status, r.Body)
 		}
-		second := newEnv(t, b, func(e2 *testEnv) {})
+		second := httpapitest.New(t, b, func(e2 *httpapitest.Env) {})
 		second.Clock.Advance(e.Clock.Now().Sub(second.Clock.Now()))
-		c2 := second.newClient("web")
-		c2.http.Jar = c.http.Jar // same browser, other instance
+		c2 := second.NewClient("web")
+		c2.HTTP.Jar = c.HTTP.Jar // same browser, other instance
 		u2, _ := url.Parse(second.URL)
 		u1, _ := url.Parse(e.URL)
-		c2.http.Jar.SetCookies(u2, c.http.Jar.Cookies(u1))
-		r = c2.do("POST", "/api/v1/profile/mfa/enable", map[string]string{"mfa_code": totp(t, secret, e.Clock.Now())})
+		c2.HTTP.Jar.SetCookies(u2, c.HTTP.Jar.Cookies(u1))
+		r = c2.Do("POST", "/api/v1/profile/mfa/enable", map[string]string{"mfa_code": totp(t, secret, e.Clock.Now())})
 		if r.Status != 200 {
 			t.Fatalf("enable on the second instance: %d %s", r.Status, r.Body)
 		}
@@ -207,46 +208,46 @@ func TestMFA_Management(t *testing.T) {
 			BackupCodes []string `json:"backup_codes"`
 		}
 		jsonUnmarshal(r.Body, &codes)
-		if st := c.do("GET", "/api/v1/profile/mfa/status", nil).json(t); st["mfa_enabled"] != true || st["backup_codes_remaining"] != float64(10) {
+		if st := c.Do("GET", "/api/v1/profile/mfa/status", nil).JSON(t); st["mfa_enabled"] != true || st["backup_codes_remaining"] != float64(10) {
 			t.Fatalf("status after enable: %v", st)
 		}
-		if r := c.do("GET", "/api/v1/profile", nil); r.json(t)["mfa_enabled"] != true {
+		if r := c.Do("GET", "/api/v1/profile", nil); r.JSON(t)["mfa_enabled"] != true {
 			t.Fatalf("profile does not show MFA: %s", r.Body)
 		}
-		bs := c.do("GET", "/api/v1/profile/mfa/backup-codes/status", nil).json(t)
+		bs := c.Do("GET", "/api/v1/profile/mfa/backup-codes/status", nil).JSON(t)
 		if bs["total"] != float64(10) || bs["remaining"] != float64(10) || bs["created_at"] == nil {
 			t.Fatalf("backup status: %v", bs)
 		}
 
 		// Regenerating needs a recent step-up.
 		e.Clock.Advance(11 * time.Minute)
-		c.refreshNow()
-		if r := c.do("POST", "/api/v1/profile/mfa/backup-codes", nil); r.Status != 403 {
+		c.RefreshNow()
+		if r := c.Do("POST", "/api/v1/profile/mfa/backup-codes", nil); r.Status != 403 {
 			t.Fatalf("regenerate without step-up: %d %s", r.Status, r.Body)
 		}
-		if r := c.do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": totp(t, secret, e.Clock.Now())}); r.Status != 200 {
+		if r := c.Do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": totp(t, secret, e.Clock.Now())}); r.Status != 200 {
 			t.Fatalf("step-up: %d %s", r.Status, r.Body)
 		}
-		r = c.do("POST", "/api/v1/profile/mfa/backup-codes", nil)
+		r = c.Do("POST", "/api/v1/profile/mfa/backup-codes", nil)
 		if r.Status != 200 || strings.Contains(string(r.Body), codes.BackupCodes[0]) {
 			t.Fatalf("regenerate: %d %s", r.Status, r.Body)
 		}
 
 		// Disable with a code signs out every other session.
-		other := e.newClient("mobile")
+		other := e.NewClient("mobile")
 		e.Clock.Advance(30 * time.Second)
 		if _, r := mfaLogin(t, other, "noor", totp(t, secret, e.Clock.Now())); r.Status != 200 {
 			t.Fatalf("second device: %d", r.Status)
 		}
 		e.Clock.Advance(30 * time.Second)
-		r = c.do("POST", "/api/v1/profile/mfa/disable", map[string]string{"mfa_code": totp(t, secret, e.Clock.Now())})
-		if r.Status != 200 || r.json(t)["message"] != "MFA disabled successfully" || r.json(t)["sessions_revoked"] != float64(1) {
+		r = c.Do("POST", "/api/v1/profile/mfa/disable", map[string]string{"mfa_code": totp(t, secret, e.Clock.Now())})
+		if r.Status != 200 || r.JSON(t)["message"] != "MFA disabled successfully" || r.JSON(t)["sessions_revoked"] != float64(1) {
 			t.Fatalf("disable: %d %s", r.Status, r.Body)
 		}
-		if r := other.do("GET", "/api/v1/profile", nil); r.Status != 401 {
+		if r := other.Do("GET", "/api/v1/profile", nil); r.Status != 401 {
 			t.Fatalf("other session survived MFA disable: %d", r.Status)
 		}
-		if r := c.do("GET", "/api/v1/profile/mfa/status", nil); r.json(t)["mfa_enabled"] != false {
+		if r := c.Do("GET", "/api/v1/profile/mfa/status", nil); r.JSON(t)["mfa_enabled"] != false {
 			t.Fatalf("still enabled: %s", r.Body)
 		}
 
@@ -256,7 +257,7 @@ func TestMFA_Management(t *testing.T) {
 				t.Fatalf("log contains a secret %q", leak)
 			}
 		}
-		if r := c.do("GET", "/api/v1/profile", nil); strings.Contains(string(r.Body), secret) {
+		if r := c.Do("GET", "/api/v1/profile", nil); strings.Contains(string(r.Body), secret) {
 			t.Fatal("profile leaks the secret")
 		}
 	})
@@ -265,16 +266,16 @@ func TestMFA_Management(t *testing.T) {
 // Six wrong codes lock sign-in verification and step-up alike.
 func TestMFA_Lockout(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		e.createUser("omar", false)
-		owner := e.newClient("web")
-		owner.mustLogin("omar")
+		e := httpapitest.New(t, b)
+		e.CreateUser("omar", false)
+		owner := e.NewClient("web")
+		owner.MustLogin("omar")
 		secret, _ := enableMFA(t, e, owner)
-		wrong := func(i int) *response {
+		wrong := func(i int) *httpapitest.Response {
 			if i%2 == 0 {
-				return owner.do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": "000000"})
+				return owner.Do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": "000000"})
 			}
-			_, r := mfaLogin(t, e.newClient("web"), "omar", "000000")
+			_, r := mfaLogin(t, e.NewClient("web"), "omar", "000000")
 			return r
 		}
 		for i := 0; i < 5; i++ {
@@ -287,11 +288,11 @@ func TestMFA_Lockout(t *testing.T) {
 			t.Fatalf("6th wrong code: %d %s (Retry-After %q)", r.Status, r.Body, r.Header.Get("Retry-After"))
 		}
 		e.Clock.Advance(30 * time.Second)
-		if _, r := mfaLogin(t, e.newClient("web"), "omar", totp(t, secret, e.Clock.Now())); r.Status != 429 {
+		if _, r := mfaLogin(t, e.NewClient("web"), "omar", totp(t, secret, e.Clock.Now())); r.Status != 429 {
 			t.Fatalf("right code while locked: %d", r.Status)
 		}
 		e.Clock.Advance(15 * time.Minute)
-		if _, r := mfaLogin(t, e.newClient("web"), "omar", totp(t, secret, e.Clock.Now())); r.Status != 200 {
+		if _, r := mfaLogin(t, e.NewClient("web"), "omar", totp(t, secret, e.Clock.Now())); r.Status != 200 {
 			t.Fatalf("after the lock: %d %s", r.Status, r.Body)
 		}
 	})
@@ -300,10 +301,10 @@ func TestMFA_Lockout(t *testing.T) {
 // Fifty concurrent step-ups with one valid code: exactly one succeeds.
 func TestMFA_ConcurrentReplay(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		e.createUser("pia", false)
-		c := e.newClient("mobile")
-		c.mustLogin("pia")
+		e := httpapitest.New(t, b)
+		e.CreateUser("pia", false)
+		c := e.NewClient("mobile")
+		c.MustLogin("pia")
 		secret, _ := enableMFA(t, e, c)
 		e.Clock.Advance(30 * time.Second)
 		code := totp(t, secret, e.Clock.Now())
@@ -314,7 +315,7 @@ func TestMFA_ConcurrentReplay(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r := c.do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": code})
+				r := c.Do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": code})
 				mu.Lock()
 				defer mu.Unlock()
 				if r.Status == 200 {

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"image"
 	"image/color"
 	"image/png"
-	"io"
-	"mime/multipart"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -27,10 +25,10 @@ func webAppProfileBody(id int64, username string) map[string]any {
 
 func TestProfile_UpdateIgnoresPrivilegedFields(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		u := e.createUser("ana", false)
-		c := e.newClient("web")
-		c.mustLogin("ana")
+		e := httpapitest.New(t, b)
+		u := e.CreateUser("ana", false)
+		c := e.NewClient("web")
+		c.MustLogin("ana")
 		body := webAppProfileBody(u.ID, "ANA")
 		body["id"] = u.ID + 100
 		body["access_type"] = 2
@@ -38,11 +36,11 @@ func TestProfile_UpdateIgnoresPrivilegedFields(t *testing.T) {
 		body["mfa_enabled"] = false
 		body["email_verified"] = true
 		body["mfa_secret"] = "gAAAAAB-injected"
-		r := c.do("PUT", "/api/v1/profile", body)
-		if r.Status != 200 || r.detail() != "User ID "+itoa(u.ID)+" updated successfully" {
+		r := c.Do("PUT", "/api/v1/profile", body)
+		if r.Status != 200 || r.Detail() != "User ID "+itoa(u.ID)+" updated successfully" {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		got := c.do("GET", "/api/v1/profile", nil).json(t)
+		got := c.Do("GET", "/api/v1/profile", nil).JSON(t)
 		if got["id"] != float64(u.ID) || got["access_type"] != float64(1) || got["active"] != true || got["email_verified"] != false {
 			t.Fatalf("privileged field changed: %v", got)
 		}
@@ -52,24 +50,24 @@ func TestProfile_UpdateIgnoresPrivilegedFields(t *testing.T) {
 		// Validation: every bad field is named; a taken email is 409.
 		bad := webAppProfileBody(u.ID, "ana")
 		bad["gender"], bad["units"], bad["email"] = 9, 7, "not-an-email"
-		r = c.do("PUT", "/api/v1/profile", bad)
+		r = c.Do("PUT", "/api/v1/profile", bad)
 		if r.Status != 422 || !strings.Contains(string(r.Body), `"gender"`) || !strings.Contains(string(r.Body), `"units"`) || !strings.Contains(string(r.Body), `"email"`) {
 			t.Fatalf("422: %d %s", r.Status, r.Body)
 		}
-		e.createUser("bob", false)
+		e.CreateUser("bob", false)
 		taken := webAppProfileBody(u.ID, "ana")
 		taken["email"] = "bob@example.com"
-		if r := c.do("PUT", "/api/v1/profile", taken); r.Status != 409 {
+		if r := c.Do("PUT", "/api/v1/profile", taken); r.Status != 409 {
 			t.Fatalf("taken email: %d %s", r.Status, r.Body)
 		}
 		// Uniqueness checks reveal only availability.
-		if r := c.do("GET", "/api/v1/users/username/bob", nil); r.Status != 200 || strings.TrimSpace(string(r.Body)) != `{"available":false}` {
+		if r := c.Do("GET", "/api/v1/users/username/bob", nil); r.Status != 200 || strings.TrimSpace(string(r.Body)) != `{"available":false}` {
 			t.Fatalf("taken username: %d %s", r.Status, r.Body)
 		}
-		if r := c.do("GET", "/api/v1/users/email/free@example.com", nil); r.Status != 200 || strings.TrimSpace(string(r.Body)) != "null" {
+		if r := c.Do("GET", "/api/v1/users/email/free@example.com", nil); r.Status != 200 || strings.TrimSpace(string(r.Body)) != "null" {
 			t.Fatalf("free email: %d %s", r.Status, r.Body)
 		}
-		if r := c.do("GET", "/api/v1/users/username/ana", nil); strings.TrimSpace(string(r.Body)) != "null" {
+		if r := c.Do("GET", "/api/v1/users/username/ana", nil); strings.TrimSpace(string(r.Body)) != "null" {
 			t.Fatalf("own username: %s", r.Body)
 		}
 	})
@@ -78,10 +76,10 @@ func TestProfile_UpdateIgnoresPrivilegedFields(t *testing.T) {
 // No profile route answers with a password, MFA secret or token field.
 func TestProfile_NoSecretsInAnyResponse(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		e.createUser("sam", false)
-		c := e.newClient("web")
-		c.mustLogin("sam")
+		e := httpapitest.New(t, b)
+		e.CreateUser("sam", false)
+		c := e.NewClient("web")
+		c.MustLogin("sam")
 		secret, codes := enableMFA(t, e, c)
 		routes := []string{"/api/v1/profile", "/api/v1/profile/sessions", "/api/v1/profile/mfa/status",
 			"/api/v1/profile/mfa/backup-codes/status", "/api/v1/profile/default_gear", "/api/v1/profile/goals",
@@ -104,7 +102,7 @@ func TestProfile_NoSecretsInAnyResponse(t *testing.T) {
 			}
 		}
 		for _, route := range routes {
-			r := c.do("GET", route, nil)
+			r := c.Do("GET", route, nil)
 			if r.Status != 200 {
 				t.Fatalf("%s: %d %s", route, r.Status, r.Body)
 			}
@@ -113,7 +111,7 @@ func TestProfile_NoSecretsInAnyResponse(t *testing.T) {
 				t.Fatalf("%s: %v", route, err)
 			}
 			walk(route, v)
-			for _, s := range append([]string{secret, c.cookie("endurain_access_token"), c.cookie("endurain_refresh_token")}, codes...) {
+			for _, s := range append([]string{secret, c.Cookie("endurain_access_token"), c.Cookie("endurain_refresh_token")}, codes...) {
 				if strings.Contains(string(r.Body), s) {
 					t.Errorf("%s leaks a secret value", route)
 				}
@@ -124,32 +122,32 @@ func TestProfile_NoSecretsInAnyResponse(t *testing.T) {
 
 func TestProfile_PasswordChange(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		e.createUser("tom", false)
-		c := e.newClient("web")
-		c.mustLogin("tom")
-		phone := e.newClient("mobile")
-		phone.mustLogin("tom")
+		e := httpapitest.New(t, b)
+		e.CreateUser("tom", false)
+		c := e.NewClient("web")
+		c.MustLogin("tom")
+		phone := e.NewClient("mobile")
+		phone.MustLogin("tom")
 		e.Clock.Advance(11 * time.Minute)
-		c.refreshNow()
-		r := c.do("PUT", "/api/v1/profile/password", map[string]string{"password": "Brand!New9pass"})
-		if r.Status != 403 || r.detail() == "" {
+		c.RefreshNow()
+		r := c.Do("PUT", "/api/v1/profile/password", map[string]string{"password": "Brand!New9pass"})
+		if r.Status != 403 || r.Detail() == "" {
 			t.Fatalf("stale session without current password: %d %s", r.Status, r.Body)
 		}
-		if r := c.do("PUT", "/api/v1/profile/password", map[string]string{"password": "weak", "current_password": testPassword}); r.Status != 400 || !strings.Contains(r.detail(), "Password must be") {
+		if r := c.Do("PUT", "/api/v1/profile/password", map[string]string{"password": "weak", "current_password": httpapitest.Password}); r.Status != 400 || !strings.Contains(r.Detail(), "Password must be") {
 			t.Fatalf("weak: %d %s", r.Status, r.Body)
 		}
-		r = c.do("PUT", "/api/v1/profile/password", map[string]string{"password": "Brand!New9pass", "current_password": testPassword})
+		r = c.Do("PUT", "/api/v1/profile/password", map[string]string{"password": "Brand!New9pass", "current_password": httpapitest.Password})
 		if r.Status != 200 || !strings.Contains(string(r.Body), "1 other session") {
 			t.Fatalf("change: %d %s", r.Status, r.Body)
 		}
-		if r := phone.do("GET", "/api/v1/profile", nil); r.Status != 401 {
+		if r := phone.Do("GET", "/api/v1/profile", nil); r.Status != 401 {
 			t.Fatalf("other session survived: %d", r.Status)
 		}
-		if r := c.do("GET", "/api/v1/profile", nil); r.Status != 200 {
+		if r := c.Do("GET", "/api/v1/profile", nil); r.Status != 200 {
 			t.Fatalf("caller signed out: %d", r.Status)
 		}
-		if r := e.newClient("web").login("tom", "Brand!New9pass"); r.Status != 200 {
+		if r := e.NewClient("web").Login("tom", "Brand!New9pass"); r.Status != 200 {
 			t.Fatalf("new password: %d", r.Status)
 		}
 		var n int
@@ -170,50 +168,26 @@ func pngBytes(t *testing.T, w, h int) []byte {
 	return b.Bytes()
 }
 
-func (c *client) upload(path, field, name string, data []byte) *response {
-	c.e.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile(field, name)
-	fw.Write(data)
-	mw.Close()
-	req, _ := http.NewRequest("POST", c.e.URL+path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("X-Client-Type", c.ct)
-	if c.ct == "web" {
-		req.Header.Set("X-CSRF-Token", c.cookie("endurain_csrf_token"))
-	} else {
-		req.Header.Set("Authorization", "Bearer "+c.access)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
-}
-
 func TestProfile_Photo(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		u := e.createUser("una", false)
-		c := e.newClient("web")
-		c.mustLogin("una")
+		e := httpapitest.New(t, b)
+		u := e.CreateUser("una", false)
+		c := e.NewClient("web")
+		c.MustLogin("una")
 		good := pngBytes(t, 64, 48)
-		r := c.upload("/api/v1/profile/image", "file", "me.png", good)
+		r := c.Upload("/api/v1/profile/image", "file", "me.png", good)
 		var path string
 		if err := json.Unmarshal(r.Body, &path); r.Status != 201 || err != nil || path != "/app/backend/data/user_images/"+itoa(u.ID)+".png" {
 			t.Fatalf("upload: %d %s", r.Status, r.Body)
 		}
-		img := c.do("GET", "/user_images/"+itoa(u.ID)+".png", nil)
+		img := c.Do("GET", "/user_images/"+itoa(u.ID)+".png", nil)
 		if img.Status != 200 || img.Header.Get("Content-Type") != "image/png" {
 			t.Fatalf("serve: %d", img.Status)
 		}
 		if _, err := png.Decode(bytes.NewReader(img.Body)); err != nil {
 			t.Fatalf("served photo is not a PNG: %v", err)
 		}
-		if r := e.newClient("web").do("GET", "/user_images/"+itoa(u.ID)+".png", nil); r.Status != 401 {
+		if r := e.NewClient("web").Do("GET", "/user_images/"+itoa(u.ID)+".png", nil); r.Status != 401 {
 			t.Fatalf("photo served without sign-in: %d", r.Status)
 		}
 		for name, data := range map[string][]byte{
@@ -222,25 +196,25 @@ func TestProfile_Photo(t *testing.T) {
 			"empty.png":    {},
 			"huge.png":     append(append([]byte{}, good...), make([]byte, 21<<20)...),
 		} {
-			r := c.upload("/api/v1/profile/image", "file", name, data)
-			if r.Status != 400 || r.detail() == "" {
+			r := c.Upload("/api/v1/profile/image", "file", name, data)
+			if r.Status != 400 || r.Detail() == "" {
 				t.Errorf("%s: %d %.200s", name, r.Status, r.Body)
 			}
 		}
-		if img2 := c.do("GET", "/user_images/"+itoa(u.ID)+".png", nil); !bytes.Equal(img2.Body, img.Body) {
+		if img2 := c.Do("GET", "/user_images/"+itoa(u.ID)+".png", nil); !bytes.Equal(img2.Body, img.Body) {
 			t.Fatal("a rejected upload changed the current photo")
 		}
 		// Editing the profile never touches the photo (Endurain deleted it).
 		body := webAppProfileBody(u.ID, "una")
 		body["photo_path"] = path
-		c.do("PUT", "/api/v1/profile", body)
-		if c.do("GET", "/user_images/"+itoa(u.ID)+".png", nil).Status != 200 {
+		c.Do("PUT", "/api/v1/profile", body)
+		if c.Do("GET", "/user_images/"+itoa(u.ID)+".png", nil).Status != 200 {
 			t.Fatal("profile edit removed the photo")
 		}
-		if r := c.do("PUT", "/api/v1/profile/photo", nil); r.Status != 200 {
+		if r := c.Do("PUT", "/api/v1/profile/photo", nil); r.Status != 200 {
 			t.Fatalf("delete: %d", r.Status)
 		}
-		if r := c.do("GET", "/api/v1/profile", nil); r.json(t)["photo_path"] != nil {
+		if r := c.Do("GET", "/api/v1/profile", nil); r.JSON(t)["photo_path"] != nil {
 			t.Fatalf("photo_path after delete: %s", r.Body)
 		}
 	})
@@ -248,9 +222,9 @@ func TestProfile_Photo(t *testing.T) {
 
 func TestProfile_SettingsAndForeignIDs(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		ana := e.createUser("ana", false)
-		bob := e.createUser("bob", false)
+		e := httpapitest.New(t, b)
+		ana := e.CreateUser("ana", false)
+		bob := e.CreateUser("bob", false)
 		ctx := context.Background()
 		var anaGear, bobGear int64
 		now := e.Clock.Now()
@@ -266,61 +240,61 @@ func TestProfile_SettingsAndForeignIDs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		c := e.newClient("web")
-		c.mustLogin("ana")
+		c := e.NewClient("web")
+		c.MustLogin("ana")
 		// Privacy ignores id/user_id in the body.
-		r := c.do("PUT", "/api/v1/profile/privacy", map[string]any{"id": 99, "user_id": bob.ID, "default_activity_visibility": 2, "hide_activity_hr": true})
+		r := c.Do("PUT", "/api/v1/profile/privacy", map[string]any{"id": 99, "user_id": bob.ID, "default_activity_visibility": 2, "hide_activity_hr": true})
 		if r.Status != 200 || !strings.HasPrefix(string(r.Body), `["User ID `) {
 			t.Fatalf("privacy: %d %s", r.Status, r.Body)
 		}
-		if me := c.do("GET", "/api/v1/profile", nil).json(t); me["default_activity_visibility"] != float64(2) || me["hide_activity_hr"] != true {
+		if me := c.Do("GET", "/api/v1/profile", nil).JSON(t); me["default_activity_visibility"] != float64(2) || me["hide_activity_hr"] != true {
 			t.Fatalf("privacy not applied: %v", me)
 		}
-		bc := e.newClient("web")
-		bc.mustLogin("bob")
-		if me := bc.do("GET", "/api/v1/profile", nil).json(t); me["hide_activity_hr"] != false {
+		bc := e.NewClient("web")
+		bc.MustLogin("bob")
+		if me := bc.Do("GET", "/api/v1/profile", nil).JSON(t); me["hide_activity_hr"] != false {
 			t.Fatal("privacy update reached another user")
 		}
 		// Default gear: own gear fine, another user's gear is 422 naming the field.
-		if r := c.do("PUT", "/api/v1/profile/default_gear", map[string]any{"run_gear_id": anaGear}); r.Status != 200 {
+		if r := c.Do("PUT", "/api/v1/profile/default_gear", map[string]any{"run_gear_id": anaGear}); r.Status != 200 {
 			t.Fatalf("own gear: %d %s", r.Status, r.Body)
 		}
-		r = c.do("PUT", "/api/v1/profile/default_gear", map[string]any{"ride_gear_id": bobGear})
+		r = c.Do("PUT", "/api/v1/profile/default_gear", map[string]any{"ride_gear_id": bobGear})
 		if r.Status != 422 || !strings.Contains(string(r.Body), "ride_gear_id") {
 			t.Fatalf("foreign gear: %d %s", r.Status, r.Body)
 		}
-		if g := c.do("GET", "/api/v1/gears", nil); g.Status != 200 || strings.Count(string(g.Body), `"id"`) != 1 {
+		if g := c.Do("GET", "/api/v1/gears", nil); g.Status != 200 || strings.Count(string(g.Body), `"id"`) != 1 {
 			t.Fatalf("gears: %s", g.Body)
 		}
 		// Goals: validation, duplicates, foreign ids.
 		goal := map[string]any{"interval": "weekly", "activity_type": 1, "goal_type": 3, "goal_distance": 30000}
-		r = c.do("POST", "/api/v1/profile/goals", goal)
+		r = c.Do("POST", "/api/v1/profile/goals", goal)
 		if r.Status != 201 {
 			t.Fatalf("goal: %d %s", r.Status, r.Body)
 		}
-		goalID := int64(r.json(t)["id"].(float64))
-		if r := c.do("POST", "/api/v1/profile/goals", goal); r.Status != 409 {
+		goalID := int64(r.JSON(t)["id"].(float64))
+		if r := c.Do("POST", "/api/v1/profile/goals", goal); r.Status != 409 {
 			t.Fatalf("duplicate goal: %d", r.Status)
 		}
-		if r := c.do("POST", "/api/v1/profile/goals", map[string]any{"interval": "weekly", "activity_type": 1, "goal_type": 3, "goal_calories": 5}); r.Status != 422 {
+		if r := c.Do("POST", "/api/v1/profile/goals", map[string]any{"interval": "weekly", "activity_type": 1, "goal_type": 3, "goal_calories": 5}); r.Status != 422 {
 			t.Fatalf("mismatched goal field: %d %s", r.Status, r.Body)
 		}
-		if r := bc.do("PUT", "/api/v1/profile/goals/"+itoa(goalID), goal); r.Status != 404 {
+		if r := bc.Do("PUT", "/api/v1/profile/goals/"+itoa(goalID), goal); r.Status != 404 {
 			t.Fatalf("foreign goal update: %d", r.Status)
 		}
-		if r := bc.do("DELETE", "/api/v1/profile/goals/"+itoa(goalID), nil); r.Status != 404 {
+		if r := bc.Do("DELETE", "/api/v1/profile/goals/"+itoa(goalID), nil); r.Status != 404 {
 			t.Fatalf("foreign goal delete: %d", r.Status)
 		}
-		if r := c.do("DELETE", "/api/v1/profile/goals/"+itoa(goalID), nil); r.Status != 200 {
+		if r := c.Do("DELETE", "/api/v1/profile/goals/"+itoa(goalID), nil); r.Status != 200 {
 			t.Fatalf("own goal delete: %d", r.Status)
 		}
-		if r := c.do("PUT", "/api/v1/activities/visibility/2", nil); r.Status != 200 {
+		if r := c.Do("PUT", "/api/v1/activities/visibility/2", nil); r.Status != 200 {
 			t.Fatalf("visibility: %d %s", r.Status, r.Body)
 		}
-		if r := c.do("PUT", "/api/v1/activities/visibility/7", nil); r.Status != 422 {
+		if r := c.Do("PUT", "/api/v1/activities/visibility/7", nil); r.Status != 422 {
 			t.Fatalf("bad visibility: %d %s", r.Status, r.Body)
 		}
-		if r := c.do("GET", "/api/v1/public/server_settings", nil, "X-Client-Type", ""); r.Status != 200 || r.json(t)["local_login_enabled"] != true {
+		if r := c.Do("GET", "/api/v1/public/server_settings", nil, "X-Client-Type", ""); r.Status != 200 || r.JSON(t)["local_login_enabled"] != true {
 			t.Fatalf("server settings: %d %s", r.Status, r.Body)
 		}
 	})

@@ -87,4 +87,7 @@ func (s *Server) routes() {
 	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not Found"})
 	})
+	if s.Fallback != nil {
+		s.mux.Handle("/", s.Fallback)
+	}
 }

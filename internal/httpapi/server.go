@@ -39,6 +39,9 @@ type Server struct {
 	MFA      *mfa.Service
 	IdP      *idp.Service
 	Exporter *portability.Exporter
+	// Fallback serves every path no API route matches (the console, or a
+	// prebuilt single-page app); nil answers 404.
+	Fallback http.Handler
 	Events   account.EventStore
 	Now      func() time.Time
 

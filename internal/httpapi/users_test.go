@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"strings"
 	"testing"
 
@@ -9,47 +10,47 @@ import (
 
 func TestUsersAdmin(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		e := newEnv(t, b)
-		root := e.createUser("root", true)
-		admin := e.newClient("web")
-		admin.mustLogin("root")
-		r := admin.do("POST", "/api/v1/users", map[string]any{"username": "Vic", "email": "vic@example.com", "name": "Vic", "password": testPassword, "access_type": 1})
-		if r.Status != 201 || r.json(t)["username"] != "vic" || strings.Contains(string(r.Body), "$argon2id") {
+		e := httpapitest.New(t, b)
+		root := e.CreateUser("root", true)
+		admin := e.NewClient("web")
+		admin.MustLogin("root")
+		r := admin.Do("POST", "/api/v1/users", map[string]any{"username": "Vic", "email": "vic@example.com", "name": "Vic", "password": httpapitest.Password, "access_type": 1})
+		if r.Status != 201 || r.JSON(t)["username"] != "vic" || strings.Contains(string(r.Body), "$argon2id") {
 			t.Fatalf("create: %d %s", r.Status, r.Body)
 		}
-		vicID := itoa(int64(r.json(t)["id"].(float64)))
-		if r := admin.do("GET", "/api/v1/users/number", nil); strings.TrimSpace(string(r.Body)) != "2" {
+		vicID := itoa(int64(r.JSON(t)["id"].(float64)))
+		if r := admin.Do("GET", "/api/v1/users/number", nil); strings.TrimSpace(string(r.Body)) != "2" {
 			t.Fatalf("number: %s", r.Body)
 		}
 		var page []map[string]any
-		if r := admin.do("GET", "/api/v1/users/page_number/1/num_records/10", nil); jsonUnmarshal(r.Body, &page) != nil || len(page) != 2 || page[1]["username"] != "vic" {
+		if r := admin.Do("GET", "/api/v1/users/page_number/1/num_records/10", nil); jsonUnmarshal(r.Body, &page) != nil || len(page) != 2 || page[1]["username"] != "vic" {
 			t.Fatalf("page: %s", r.Body)
 		}
-		vic := e.newClient("mobile")
-		vic.mustLogin("vic")
-		if r := vic.do("GET", "/api/v1/users/number", nil); r.Status != 403 {
+		vic := e.NewClient("mobile")
+		vic.MustLogin("vic")
+		if r := vic.Do("GET", "/api/v1/users/number", nil); r.Status != 403 {
 			t.Fatalf("regular user on admin route: %d", r.Status)
 		}
 		// Deactivating ends the account's sessions at once.
-		if r := admin.do("PUT", "/api/v1/users/"+vicID, map[string]any{"active": false}); r.Status != 200 || r.json(t)["active"] != false {
+		if r := admin.Do("PUT", "/api/v1/users/"+vicID, map[string]any{"active": false}); r.Status != 200 || r.JSON(t)["active"] != false {
 			t.Fatalf("deactivate: %d %s", r.Status, r.Body)
 		}
-		if r := vic.do("GET", "/api/v1/profile", nil); r.Status != 401 {
+		if r := vic.Do("GET", "/api/v1/profile", nil); r.Status != 401 {
 			t.Fatalf("deactivated user's session still works: %d", r.Status)
 		}
-		if r := e.newClient("web").login("vic", testPassword); r.Status != 403 {
+		if r := e.NewClient("web").Login("vic", httpapitest.Password); r.Status != 403 {
 			t.Fatalf("deactivated user signed in: %d", r.Status)
 		}
 		// The last active admin can be neither demoted nor deactivated.
 		for _, body := range []map[string]any{{"access_type": 1}, {"active": false}} {
-			r := admin.do("PUT", "/api/v1/users/"+itoa(root.ID), body)
-			if r.Status != 403 || r.detail() != "Cannot deactivate or demote the last active admin" {
+			r := admin.Do("PUT", "/api/v1/users/"+itoa(root.ID), body)
+			if r.Status != 403 || r.Detail() != "Cannot deactivate or demote the last active admin" {
 				t.Fatalf("last admin %v: %d %s", body, r.Status, r.Body)
 			}
 		}
 		// With a second admin, demoting the first is fine.
-		admin.do("PUT", "/api/v1/users/"+vicID, map[string]any{"active": true, "access_type": 2})
-		if r := admin.do("PUT", "/api/v1/users/"+itoa(root.ID), map[string]any{"access_type": 1}); r.Status != 200 {
+		admin.Do("PUT", "/api/v1/users/"+vicID, map[string]any{"active": true, "access_type": 2})
+		if r := admin.Do("PUT", "/api/v1/users/"+itoa(root.ID), map[string]any{"access_type": 1}); r.Status != 200 {
 			t.Fatalf("demote with another admin: %d %s", r.Status, r.Body)
 		}
 	})

@@ -132,9 +132,10 @@ func (s *Store) SetActivitiesVisibility(ctx context.Context, userID int64, visib
 	return n, nil
 }
 
-// ReplacePassword sets the password hash and ends every other session of the
-// user, in one transaction.
-func (s *Store) ReplacePassword(ctx context.Context, userID int64, hash, keepSessionID string) (int, error) {
+// ReplacePassword sets the password hash and ends what the old password
+// started: pending sign-in tickets, OIDC states and, when signOut is set, every
+// other session of the user, in one transaction.
+func (s *Store) ReplacePassword(ctx context.Context, userID int64, hash, keepSessionID string, signOut bool) (int, error) {
 	var revoked int64
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password = $1 WHERE id = $2`, hash, userID)
@@ -143,6 +144,14 @@ func (s *Store) ReplacePassword(ctx context.Context, userID int64, hash, keepSes
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return account.Errorf(account.ENOTFOUND, "User not found")
+		}
+		for _, q := range []string{`DELETE FROM login_tickets WHERE user_id = $1`, `DELETE FROM oidc_states WHERE user_id = $1`} {
+			if _, err := tx.ExecContext(ctx, q, userID); err != nil {
+				return fmt.Errorf("drop pending sign-ins: %w", mapErr(err))
+			}
+		}
+		if !signOut {
+			return nil
 		}
 		// session_tokens rows go with their session (ON DELETE CASCADE).
 		res, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keepSessionID)

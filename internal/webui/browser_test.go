@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,10 +16,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/trailpass/trailpass/internal/account"
-	"github.com/trailpass/trailpass/internal/auth"
-	"github.com/trailpass/trailpass/internal/httpapi"
-	"github.com/trailpass/trailpass/internal/secret"
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"github.com/trailpass/trailpass/internal/testkit"
 	"github.com/trailpass/trailpass/internal/webui"
 )
@@ -29,49 +24,25 @@ import (
 // The browser tests run on SQLite only: they test the pages, and the API's
 // behaviour on both databases is tested in httpapi.
 
-const browserPassword = "Test!Passw0rd"
+const browserPassword = httpapitest.Password
 
-// site is a real trailpass (JSON API and console) over a real SQLite database.
+// site is a real trailpass (every service, the JSON API and the console, mounted
+// as serve mounts them) over a real SQLite database.
 type site struct {
-	t        *testing.T
-	URL      string
-	Clock    *testkit.Clock
-	Accounts *account.Service
+	*httpapitest.Env
 }
 
 func newSite(t *testing.T) *site {
 	t.Helper()
 	dir := t.TempDir()
-	st := testkit.OpenStore(t, testkit.Backend{Name: "sqlite", URL: "sqlite:" + filepath.Join(dir, "trailpass.db"), DataDir: dir})
-	clock := testkit.NewClock(time.Now().UTC().Truncate(time.Second))
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	// Cheap hashing keeps the tests fast; production parameters are tested in secret.
-	hasher := secret.NewHasher(secret.Argon2Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 4)
-	accounts := &account.Service{Store: st, Hasher: hasher, Now: clock.Now}
-	authSvc := &auth.Service{Store: st, Users: st, Hasher: hasher, Events: st, Logger: logger, Now: clock.Now,
-		Throttle: &auth.Throttle{Store: st, Now: clock.Now}}
-	srv := httptest.NewUnstartedServer(nil)
-	base := "http://" + srv.Listener.Addr().String()
-	pub, _ := url.Parse(base)
-	api := (&httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st, Accounts: accounts,
-		Auth: authSvc, Now: clock.Now}).Handler()
-	// As cmd/trailpass mounts it: the API first, the console for the rest.
-	mux := http.NewServeMux()
-	mux.Handle("/api/", api)
-	mux.Handle("/", webui.New(webui.Config{PublicURL: pub, Logger: logger}))
-	srv.Config.Handler = mux
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return &site{t: t, URL: base, Clock: clock, Accounts: accounts}
+	b := testkit.Backend{Name: "sqlite", URL: "sqlite:" + filepath.Join(dir, "trailpass.db"), DataDir: dir}
+	env := httpapitest.New(t, b, func(e *httpapitest.Env) {
+		e.Server.Fallback = webui.New(webui.Config{PublicURL: e.Server.Config.PublicURL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	})
+	return &site{env}
 }
 
-func (s *site) user(name string) {
-	s.t.Helper()
-	if _, err := s.Accounts.CreateUser(context.Background(), account.NewUser{Username: name, Email: name + "@example.com",
-		Name: strings.ToUpper(name[:1]) + name[1:], Password: browserPassword}); err != nil {
-		s.t.Fatal(err)
-	}
-}
+func (s *site) user(name string) { s.CreateUser(name, false) }
 
 // chromium finds Debian's Chromium (or another Chrome) on this machine.
 func chromium() string {

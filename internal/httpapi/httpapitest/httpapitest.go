@@ -1,4 +1,7 @@
-package httpapi_test
+// Package httpapitest runs a real trailpass server (every service, a real
+// database, real HTTP) for tests, and drives it as the web app or a mobile client
+// would.
+package httpapitest
 
 import (
 	"bytes"
@@ -6,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -28,8 +32,8 @@ import (
 	"github.com/trailpass/trailpass/internal/testkit"
 )
 
-// testEnv is a real trailpass server over a real database, reached over HTTP.
-type testEnv struct {
+// Env is a real trailpass server over a real database, reached over HTTP.
+type Env struct {
 	t        *testing.T
 	URL      string
 	Store    *store.Store
@@ -45,21 +49,21 @@ type testEnv struct {
 	Logs     *bytes.Buffer
 }
 
-// cheapHasher keeps tests fast; production parameters are tested in secret.
-func cheapHasher() *secret.Hasher {
+// CheapHasher keeps tests fast; production parameters are tested in secret.
+func CheapHasher() *secret.Hasher {
 	return secret.NewHasher(secret.Argon2Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 4)
 }
 
-// newEnv starts a server on b's database. configure may adjust the server before
+// New starts a server on b's database. configure may adjust the server before
 // it starts serving.
-func newEnv(t *testing.T, b testkit.Backend, configure ...func(*testEnv)) *testEnv {
+func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	t.Helper()
 	st := testkit.OpenStore(t, b)
 	clock := testkit.NewClock(time.Now().UTC().Truncate(time.Second))
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hasher := cheapHasher()
-	e := &testEnv{t: t, Store: st, Clock: clock, Logs: logs}
+	hasher := CheapHasher()
+	e := &Env{t: t, Store: st, Clock: clock, Logs: logs}
 	e.Accounts = &account.Service{Store: st, Hasher: hasher, Now: clock.Now}
 	e.Auth = &auth.Service{Store: st, Users: st, Hasher: hasher, Events: st, Logger: logger, Now: clock.Now,
 		Throttle: &auth.Throttle{Store: st, Now: clock.Now}}
@@ -102,38 +106,39 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-const testPassword = "Test!Passw0rd"
+// Password is the password CreateUser gives every account.
+const Password = "Test!Passw0rd"
 
-// createUser makes an active account with testPassword.
-func (e *testEnv) createUser(username string, admin bool) *account.User {
+// CreateUser makes an active account with Password.
+func (e *Env) CreateUser(username string, admin bool) *account.User {
 	e.t.Helper()
-	u, err := e.Accounts.CreateUser(context.Background(), account.NewUser{Username: username, Email: username + "@example.com", Password: testPassword, Admin: admin})
+	u, err := e.Accounts.CreateUser(context.Background(), account.NewUser{Username: username, Email: username + "@example.com", Password: Password, Admin: admin})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return u
 }
 
-// client is one browser (web: a cookie jar) or one app (mobile: bearer tokens).
-type client struct {
-	e       *testEnv
-	http    *http.Client
-	ct      string
-	access  string
-	refresh string
-	ip      string // sent as X-Forwarded-For (ignored unless the peer is trusted)
-	ua      string
+// Client is one browser (web: a cookie jar) or one app (mobile: bearer tokens).
+type Client struct {
+	e       *Env
+	HTTP    *http.Client
+	CT      string // X-Client-Type: "web", "mobile", anything else or ""
+	Access  string // mobile tokens
+	Refresh string
+	IP      string // sent as X-Forwarded-For (ignored unless the peer is trusted)
+	UA      string
 }
 
-func (e *testEnv) newClient(ct string) *client {
+func (e *Env) NewClient(ct string) *Client {
 	jar, _ := cookiejar.New(nil)
-	return &client{e: e, ct: ct, ua: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-		http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &Client{e: e, CT: ct, UA: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+		HTTP: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-func (c *client) cookie(name string) string {
+func (c *Client) Cookie(name string) string {
 	u, _ := url.Parse(c.e.URL)
-	for _, ck := range c.http.Jar.Cookies(u) {
+	for _, ck := range c.HTTP.Jar.Cookies(u) {
 		if ck.Name == name {
 			return ck.Value
 		}
@@ -141,14 +146,14 @@ func (c *client) cookie(name string) string {
 	return ""
 }
 
-// response is a finished HTTP exchange.
-type response struct {
+// Response is a finished HTTP exchange.
+type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
 }
 
-func (r *response) json(t *testing.T) map[string]any {
+func (r *Response) JSON(t *testing.T) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -157,16 +162,16 @@ func (r *response) json(t *testing.T) map[string]any {
 	return m
 }
 
-func (r *response) detail() string {
+func (r *Response) Detail() string {
 	var m map[string]any
 	json.Unmarshal(r.Body, &m)
 	s, _ := m["detail"].(string)
 	return s
 }
 
-// do sends a request as this client: its client type, its tokens, and for web
+// Do sends a request as this client: its client type, its tokens, and for web
 // unsafe methods the CSRF header copied from the cookie, as the web app does.
-func (c *client) do(method, path string, body any, hdr ...string) *response {
+func (c *Client) Do(method, path string, body any, hdr ...string) *Response {
 	c.e.t.Helper()
 	var rd io.Reader
 	ctype := ""
@@ -189,18 +194,18 @@ func (c *client) do(method, path string, body any, hdr ...string) *response {
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	if c.ct != "" {
-		req.Header.Set("X-Client-Type", c.ct)
+	if c.CT != "" {
+		req.Header.Set("X-Client-Type", c.CT)
 	}
-	req.Header.Set("User-Agent", c.ua)
-	if c.ip != "" {
-		req.Header.Set("X-Forwarded-For", c.ip)
+	req.Header.Set("User-Agent", c.UA)
+	if c.IP != "" {
+		req.Header.Set("X-Forwarded-For", c.IP)
 	}
-	if c.ct == "mobile" && c.access != "" {
-		req.Header.Set("Authorization", "Bearer "+c.access)
+	if c.CT == "mobile" && c.Access != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Access)
 	}
-	if c.ct == "web" && method != http.MethodGet {
-		if v := c.cookie("endurain_csrf_token"); v != "" {
+	if c.CT == "web" && method != http.MethodGet {
+		if v := c.Cookie("endurain_csrf_token"); v != "" {
 			req.Header.Set("X-CSRF-Token", v)
 		}
 	}
@@ -211,51 +216,75 @@ func (c *client) do(method, path string, body any, hdr ...string) *response {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		c.e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
-// login signs the client in with a password (no MFA) and keeps mobile tokens.
-func (c *client) login(username, password string) *response {
+// Login signs the client in with a password (no MFA) and keeps mobile tokens.
+func (c *Client) Login(username, password string) *Response {
 	c.e.t.Helper()
-	r := c.do("POST", "/api/v1/token", url.Values{"grant_type": {"password"}, "username": {username}, "password": {password}})
-	c.keepTokens(r)
+	r := c.Do("POST", "/api/v1/token", url.Values{"grant_type": {"password"}, "username": {username}, "password": {password}})
+	c.KeepTokens(r)
 	return r
 }
 
-func (c *client) keepTokens(r *response) {
-	if c.ct == "mobile" && r.Status == 200 {
+func (c *Client) KeepTokens(r *Response) {
+	if c.CT == "mobile" && r.Status == 200 {
 		var m map[string]any
 		json.Unmarshal(r.Body, &m)
 		if a, ok := m["access_token"].(string); ok {
-			c.access, c.refresh = a, m["refresh_token"].(string)
+			c.Access, c.Refresh = a, m["refresh_token"].(string)
 		}
 	}
 }
 
-// mustLogin signs in and fails the test unless it worked.
-func (c *client) mustLogin(username string) string {
+// MustLogin signs in and fails the test unless it worked.
+func (c *Client) MustLogin(username string) string {
 	c.e.t.Helper()
-	r := c.login(username, testPassword)
+	r := c.Login(username, Password)
 	if r.Status != 200 {
 		c.e.t.Fatalf("login %s: %d %s", username, r.Status, r.Body)
 	}
-	return r.json(c.e.t)["session_id"].(string)
+	return r.JSON(c.e.t)["session_id"].(string)
 }
 
-// refreshAs calls /refresh; mobile clients send the refresh token as bearer.
-func (c *client) refreshNow() *response {
+// RefreshNow calls /refresh; mobile clients send the refresh token as bearer.
+func (c *Client) RefreshNow() *Response {
 	c.e.t.Helper()
 	hdr := []string{}
-	if c.ct == "mobile" {
-		hdr = []string{"Authorization", "Bearer " + c.refresh}
+	if c.CT == "mobile" {
+		hdr = []string{"Authorization", "Bearer " + c.Refresh}
 	}
-	r := c.do("POST", "/api/v1/refresh", nil, hdr...)
-	c.keepTokens(r)
+	r := c.Do("POST", "/api/v1/refresh", nil, hdr...)
+	c.KeepTokens(r)
 	return r
+}
+
+func (c *Client) Upload(path, field, name string, data []byte) *Response {
+	c.e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile(field, name)
+	fw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest("POST", c.e.URL+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-Client-Type", c.CT)
+	if c.CT == "web" {
+		req.Header.Set("X-CSRF-Token", c.Cookie("endurain_csrf_token"))
+	} else {
+		req.Header.Set("Authorization", "Bearer "+c.Access)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }

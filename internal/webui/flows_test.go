@@ -1,44 +1,29 @@
-//go:build pendingapi
-
-// These browser tests drive pages whose API routes land on main from other
-// branches (MFA, password change, export and import). They are written against
-// the documented contract and build only with -tags pendingapi until those
-// routes are merged; then drop the build tag.
-
 package webui_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
+
 	"encoding/base32"
-	"encoding/binary"
-	"fmt"
-	"os"
-	"path/filepath"
+
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+
+	"github.com/trailpass/trailpass/internal/mfa"
 )
 
-// totp is RFC 6238 with Endurain's parameters (SHA-1, 6 digits, 30 s).
+// totp is the code an authenticator app shows for secret at t.
 func totp(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
 	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(strings.ToUpper(secret), "="))
 	if err != nil {
 		t.Fatalf("secret %q is not base32: %v", secret, err)
 	}
-	mac := hmac.New(sha1.New, key)
-	mac.Write(binary.BigEndian.AppendUint64(nil, uint64(at.Unix()/30)))
-	h := mac.Sum(nil)
-	off := h[len(h)-1] & 0xf
-	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(h[off:])&0x7fffffff)%1000000)
+	return mfa.Code(key, at, mfa.SHA1, 6, 30*time.Second)
 }
 
-// signInMFA signs in with a password and then a code at the MFA step.
 func signInMFA(t *testing.T, ctx context.Context, s *site, username, code string) {
 	t.Helper()
 	do(t, ctx, "open sign-in", chromedp.Navigate(s.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#username")),
@@ -117,37 +102,4 @@ func TestBrowserChangePassword(t *testing.T) {
 	do(t, ctx, "sign in with the new password", chromedp.SendKeys(chromedp.CSS("#username"), "erin"),
 		chromedp.SendKeys(chromedp.CSS("#password"), newPassword+"\r"))
 	waitFor(t, ctx, "the profile page", `location.pathname === '/account'`)
-}
-
-func TestBrowserExportAndImport(t *testing.T) {
-	s := newSite(t)
-	s.user("finn")
-	ctx := newBrowser(t)
-	signIn(t, ctx, s, "finn")
-
-	dir := t.TempDir()
-	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
-		t.Fatal(err)
-	}
-	do(t, ctx, "export", chromedp.Navigate(s.URL+"/account/data"), chromedp.Click(chromedp.CSS("#export")))
-	waitFor(t, ctx, "the export", `document.getElementById('export-ok').textContent.includes('downloaded')`)
-	var archive string
-	for deadline := time.Now().Add(10 * time.Second); archive == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		m, _ := filepath.Glob(filepath.Join(dir, "*.zip"))
-		if len(m) == 1 {
-			archive = m[0]
-		}
-	}
-	if st, err := os.Stat(archive); err != nil || st.Size() == 0 {
-		t.Fatalf("no archive downloaded: %v", err)
-	}
-
-	do(t, ctx, "choose the archive", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{archive}),
-		chromedp.Click(chromedp.CSS("#import-preview")))
-	waitFor(t, ctx, "the preview", `!document.getElementById('import-report').hidden && document.querySelectorAll('#import-counts tr').length > 0`)
-	screenshot(t, ctx, "1-preview")
-	do(t, ctx, "import", chromedp.Click(chromedp.CSS("#import-run")))
-	waitFor(t, ctx, "the report", `document.getElementById('import-report-title').textContent === 'Imported' && document.getElementById('import-progress').value === 100`)
-	screenshot(t, ctx, "2-imported")
 }
