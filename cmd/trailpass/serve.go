@@ -15,6 +15,7 @@ import (
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/httpapi"
 	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/metrics"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/store"
 )
@@ -80,6 +81,16 @@ func (e env) serve(ctx context.Context, args []string) error {
 		IdP:      idpSvc,
 		Events:   st,
 		Now:      timeNow,
+	}
+	metrics.Default.ObserveDB(st.DB())
+	api.Metrics = metrics.Default
+	api.ServeMetrics = cfg.MetricsListen == ""
+	if cfg.MetricsListen != "" {
+		stopMetrics, err := serveMetrics(cfg.MetricsListen, logger)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	go cleanupLoop(ctx, st, logger)
 	srv := &http.Server{
