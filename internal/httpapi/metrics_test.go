@@ -42,13 +42,13 @@ func TestMetrics_RoutesAndSignInOutcomes(t *testing.T) {
 			t.Fatal("a raw path or id leaked into a label")
 		}
 		want := map[string]float64{
-			`trailpass_http_requests_total{method="POST",route="/api/v1/token",status="200"}`:                          1,
-			`trailpass_http_requests_total{method="POST",route="/api/v1/token",status="401"}`:                          1,
+			`trailpass_http_requests_total{method="POST",route="/api/v1/token",status="200"}`:                           1,
+			`trailpass_http_requests_total{method="POST",route="/api/v1/token",status="401"}`:                           1,
 			`trailpass_http_requests_total{method="DELETE",route="/api/v1/profile/sessions/{session_id}",status="200"}`: 1,
 			`trailpass_http_requests_total{method="GET",route="/api/",status="404"}`:                                    1,
-			`trailpass_auth_attempts_total{outcome="success",step="password"}`:                                         1,
-			`trailpass_auth_attempts_total{outcome="failure",step="password"}`:                                         1,
-			`trailpass_http_request_duration_seconds_count{method="POST",route="/api/v1/token"}`:                       2,
+			`trailpass_auth_attempts_total{outcome="success",step="password"}`:                                          1,
+			`trailpass_auth_attempts_total{outcome="failure",step="password"}`:                                          1,
+			`trailpass_http_request_duration_seconds_count{method="POST",route="/api/v1/token"}`:                        2,
 		}
 		got := map[string]float64{}
 		for _, s := range samples {
