@@ -166,6 +166,7 @@ type client struct {
 	base, user, ip  string
 	access, refresh string
 	logins          int
+	refreshes       int
 }
 
 func (c *client) do(kind string) (int, error) {
@@ -178,7 +179,10 @@ func (c *client) do(kind string) (int, error) {
 		body, _ := json.Marshal(map[string]any{"hide_activity_map": time.Now().UnixNano()%2 == 0, "default_activity_visibility": 1})
 		return c.call("PUT", "/api/v1/profile/privacy", c.access, body, c.ip, nil)
 	case "refresh":
-		return c.call("POST", "/api/v1/refresh", c.refresh, nil, c.ip, c.keep)
+		// Refreshes are limited to 60 a minute per address; at high rates one
+		// worker sends more, so they rotate through addresses like logins.
+		c.refreshes++
+		return c.call("POST", "/api/v1/refresh", c.refresh, nil, fmt.Sprintf("198.20.%d.%d", c.id%250, c.refreshes%250+1), c.keep)
 	case "login":
 		// A fresh address per login, so the per-address limit does not cap the load.
 		c.logins++
