@@ -14,6 +14,7 @@ import (
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/httpapi"
 	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/metrics"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/store"
@@ -84,6 +85,16 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Fallback: webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),
 		Events:   st,
 		Now:      timeNow,
+	}
+	metrics.Default.ObserveDB(st.DB())
+	api.Metrics = metrics.Default
+	api.ServeMetrics = cfg.MetricsListen == ""
+	if cfg.MetricsListen != "" {
+		stopMetrics, err := serveMetrics(cfg.MetricsListen, logger)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	go cleanupLoop(ctx, st, logger)
 	srv := &http.Server{

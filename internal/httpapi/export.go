@@ -51,6 +51,9 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	start := time.Now()
 	_, err := s.Exporter.Export(r.Context(), p.User.ID, sw)
 	if err != nil {
+		if s.Metrics != nil {
+			s.Metrics.ExportFailed()
+		}
 		if !sw.started {
 			s.writeError(w, r, err)
 			return
@@ -60,6 +63,9 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	}
 	if !sw.started { // an empty archive still has bytes; this is defensive
 		sw.header()
+	}
+	if s.Metrics != nil {
+		s.Metrics.ExportDone(sw.n, time.Since(start))
 	}
 	dev := s.device(r)
 	uid := p.User.ID

@@ -134,6 +134,7 @@ var (
 var apiOps = []apiOp{
 	{Method: "GET", Path: "/healthz", Tag: "health", Summary: "Process is alive", Resp: statusBody{}},
 	{Method: "GET", Path: "/readyz", Tag: "health", Summary: "Database reachable and migrated", Resp: statusBody{}, Errors: []int{503}},
+	{Method: "GET", Path: "/metrics", Tag: "health", Summary: "Prometheus metrics (here unless TRAILPASS_METRICS_LISTEN moves them)", Binary: "text/plain; version=0.0.4"},
 	{Method: "GET", Path: "/api/openapi.json", Tag: "health", Summary: "This document", Resp: map[string]any{}},
 
 	{Method: "POST", Path: "/api/v1/token", Tag: "auth", Summary: "Sign in with a password (form); 202 (web) or 200 (mobile) with mfa_required when MFA is on", Request: formBody{}, Resp: sessionIDBody{}, Errors: []int{401, 403, 422, 429}},

@@ -10,12 +10,14 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/trailpass/trailpass/internal/metrics"
 )
 
 // The document lists exactly the routes the server registers: a route added
 // without documentation, or documentation left for a removed route, fails here.
 func TestOpenAPI_MatchesRegisteredRoutes(t *testing.T) {
-	s := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), ServeMetrics: true}
 	s.Handler()
 	var served []string
 	for _, p := range s.patterns {

@@ -12,6 +12,7 @@ import (
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/metrics"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/portability"
 )
@@ -44,6 +45,10 @@ type Server struct {
 	Fallback http.Handler
 	Events   account.EventStore
 	Now      func() time.Time
+	// Metrics, when set, counts every request (see metrics.go).
+	Metrics *metrics.Metrics
+	// ServeMetrics also serves Metrics at GET /metrics on this handler.
+	ServeMetrics bool
 
 	mux      *http.ServeMux
 	patterns []string
@@ -59,12 +64,14 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
+	s.mountMetrics()
 	var h http.Handler = s.mux
 	h = s.csrf(h)
 	h = s.crossOrigin(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
+	h = s.instrument(h)
 	h = s.requestID(h)
 	return h
 }

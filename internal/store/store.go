@@ -5,14 +5,18 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -239,10 +243,20 @@ func mapErr(err error) error {
 		return err
 	}
 	var connErr *pgconn.ConnectError
-	if errors.As(err, &connErr) || errors.Is(err, sql.ErrConnDone) {
+	if errors.As(err, &connErr) || errors.Is(err, sql.ErrConnDone) || unreachable(err) {
 		return &account.Error{Code: account.EUNAVAILABLE, Message: "Database unavailable"}
 	}
 	return err
+}
+
+// unreachable tells whether err means the database server could not be reached
+// or dropped the connection (stopped, restarting, network gone), as opposed to a
+// failed statement: such requests are answered 503, never 500 or 401.
+func unreachable(err error) bool {
+	var netErr *net.OpError
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) || pgconn.Timeout(err)
 }
 
 // notFound wraps sql.ErrNoRows into ENOTFOUND with msg, and maps other errors.
