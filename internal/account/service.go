@@ -24,6 +24,10 @@ type NewUser struct {
 	Name     string
 	Password string // empty: an account without a password (SSO only)
 	Admin    bool
+	// EmailVerified records that someone vouches for the email: an operator or
+	// admin creating the account, or an identity provider. Only a vouched email
+	// may be matched when a provider links identities by email.
+	EmailVerified bool
 }
 
 // CreateUser validates and creates an account with Endurain's defaults.
@@ -39,6 +43,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 		Units:             1,
 		AccessType:        AccessRegular,
 		Active:            true,
+		EmailVerified:     in.EmailVerified,
 		FirstDayOfWeek:    1,
 		Currency:          1,
 	}
@@ -94,7 +99,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, password string) (created boo
 		password = GeneratePassword(20)
 		generated = password
 	}
-	_, err = s.CreateUser(ctx, NewUser{Username: "admin", Email: "admin@localhost.localdomain", Name: "Administrator", Password: password, Admin: true})
+	_, err = s.CreateUser(ctx, NewUser{Username: "admin", Email: "admin@localhost.localdomain", Name: "Administrator", Password: password, Admin: true, EmailVerified: true})
 	if ErrorCode(err) == ECONFLICT {
 		// Another instance created it at the same moment.
 		return false, "", nil

@@ -115,16 +115,12 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 		return nil, account.Errorf(account.EFORBIDDEN, msgInactive)
 	}
 	res := &LoginResult{Username: username, User: u}
-	if s.MFA != nil {
-		enabled, err := s.MFA.Enabled(ctx, u.ID)
-		if err != nil {
-			return nil, err
-		}
-		if enabled {
-			res.MFARequired = true
-			res.Ticket, err = s.NewLoginTicket(ctx, u, username, clientType, MethodPassword)
-			return res, err
-		}
+	if enabled, err := s.mfaEnabled(ctx, u.ID); err != nil {
+		return nil, err
+	} else if enabled {
+		res.MFARequired = true
+		res.Ticket, err = s.NewLoginTicket(ctx, u, username, clientType, MethodPassword)
+		return res, err
 	}
 	res.Tokens, err = s.CreateSession(ctx, u, MethodPassword, dev)
 	return res, err
@@ -270,11 +266,17 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, dev Device) 
 		// Rotated by a concurrent request a moment ago: fall through to the grace rule.
 		tok.SupersededAt = &now
 	}
-	if now.Sub(*tok.SupersededAt) <= refreshGrace {
-		if err := s.Store.AddTokens(ctx, sess.ID, now, expires, rows); err != nil {
+	// The grace is single-use and only for the address that rotated the token
+	// (two tabs of one browser): a second presentation, another address, or one
+	// after the grace period is a replay of a token someone else rotated.
+	if now.Sub(*tok.SupersededAt) <= refreshGrace && dev.IP == sess.IPAddress {
+		ok, err := s.Store.GraceRefresh(ctx, sess.ID, hash, now, expires, rows)
+		if err != nil {
 			return nil, err
 		}
-		return newTok, nil
+		if ok {
+			return newTok, nil
+		}
 	}
 	if _, err := s.Store.DeleteSession(ctx, sess.ID); err != nil {
 		return nil, err
@@ -375,16 +377,29 @@ func (s *Service) RecentlyAuthenticated(p *Principal) bool {
 	return s.Now().Sub(p.Session.AuthenticatedAt) <= RecentAuthTTL
 }
 
-// RequireRecentAuth returns EFORBIDDEN unless p authenticated recently.
-func (s *Service) RequireRecentAuth(p *Principal) error {
+// RequireRecentAuth returns EFORBIDDEN unless p authenticated recently, saying
+// how this account can step up: an MFA code when it has MFA, else its password,
+// else a new sign-in through its identity provider.
+func (s *Service) RequireRecentAuth(ctx context.Context, p *Principal) error {
 	if s.RecentlyAuthenticated(p) {
 		return nil
 	}
-	hint := "sign in again"
-	if p.User.HasPassword() {
+	hint := "sign in again through your identity provider"
+	if on, err := s.mfaEnabled(ctx, p.User.ID); err != nil {
+		return err
+	} else if on {
+		hint = "verify an MFA code (POST /api/v1/profile/mfa/verify)"
+	} else if p.User.HasPassword() {
 		hint = "confirm your password (POST /api/v1/profile/reauth)"
 	}
-	return account.Errorf(account.EFORBIDDEN, "Recent authentication required: %s or verify an MFA code (POST /api/v1/profile/mfa/verify), then retry within 10 minutes", hint)
+	return account.Errorf(account.EFORBIDDEN, "Recent authentication required: %s, then retry within 10 minutes", hint)
+}
+
+func (s *Service) mfaEnabled(ctx context.Context, userID int64) (bool, error) {
+	if s.MFA == nil {
+		return false, nil
+	}
+	return s.MFA.Enabled(ctx, userID)
 }
 
 // MarkStepUp records that p's session just proved its user again.
@@ -405,6 +420,13 @@ func (s *Service) Reauthenticate(ctx context.Context, p *Principal, password str
 	}
 	if !p.User.HasPassword() {
 		return account.Errorf(account.EINVALID, "This account has no password; sign in again through your identity provider")
+	}
+	// An account with MFA proves itself at its highest level: a password alone
+	// must not unlock what needs a recent authentication.
+	if on, err := s.mfaEnabled(ctx, p.User.ID); err != nil {
+		return err
+	} else if on {
+		return account.Errorf(account.EFORBIDDEN, "This account has two-factor authentication: confirm with a code (POST /api/v1/profile/mfa/verify)")
 	}
 	if _, err := s.Hasher.Verify(ctx, *p.User.PasswordHash, password); errors.Is(err, secret.ErrMismatch) {
 		return account.Errorf(account.EINVALID, "Invalid password")

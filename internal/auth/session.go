@@ -16,7 +16,7 @@ const (
 	TicketTTL     = 5 * time.Minute
 	RecentAuthTTL = 10 * time.Minute
 	touchInterval = time.Minute
-	refreshGrace  = 30 * time.Second
+	refreshGrace  = 10 * time.Second
 	tokenAccess   = "access"
 	tokenRefresh  = "refresh"
 )
@@ -85,7 +85,9 @@ type Store interface {
 	// tokens, sliding the session's expiry. rotated is false when oldHash was already
 	// superseded by a concurrent refresh; nothing is written then.
 	RotateRefresh(ctx context.Context, sessionID, oldHash string, now, expiresAt time.Time, ip string, tokens []TokenRow) (rotated bool, err error)
-	AddTokens(ctx context.Context, sessionID string, now, expiresAt time.Time, tokens []TokenRow) error
+	// GraceRefresh spends the single grace use of a superseded refresh token;
+	// ok is false (and nothing written) when it was spent already.
+	GraceRefresh(ctx context.Context, sessionID, oldHash string, now, expiresAt time.Time, tokens []TokenRow) (ok bool, err error)
 	TouchSession(ctx context.Context, id string, now time.Time, olderThan time.Time) error
 	SetSessionAuthenticatedAt(ctx context.Context, id string, at time.Time) error
 	ListSessions(ctx context.Context, userID int64, now time.Time) ([]*Session, error)

@@ -208,6 +208,27 @@ func TestRefresh(t *testing.T) {
 				t.Fatalf("concurrent refreshes: %v", status)
 			}
 		})
+		t.Run("GraceIsSingleUse", func(t *testing.T) {
+			c := e.NewClient("mobile")
+			c.MustLogin("ben")
+			old := c.Refresh
+			c.RefreshNow()
+			tab := e.NewClient("mobile")
+			tab.Refresh = old
+			if r := tab.RefreshNow(); r.Status != 200 {
+				t.Fatalf("first re-presentation within the grace: %d %s", r.Status, r.Body)
+			}
+			again := e.NewClient("mobile")
+			again.Refresh = old
+			if r := again.RefreshNow(); r.Status != 401 {
+				t.Fatalf("second re-presentation within the grace: %d", r.Status)
+			}
+			for _, cl := range []*httpapitest.Client{c, tab} {
+				if r := cl.Do("GET", "/api/v1/profile/sessions", nil); r.Status != 401 {
+					t.Fatalf("session survived a replay: %d", r.Status)
+				}
+			}
+		})
 		t.Run("R6_InvalidClientType", func(t *testing.T) {
 			if r := e.NewClient("tv").Do("POST", "/api/v1/refresh", nil); r.Status != 403 || r.Detail() != "Invalid client type" {
 				t.Fatalf("%d %s", r.Status, r.Body)

@@ -133,7 +133,7 @@ func (s *Server) handleLinkIdP(w http.ResponseWriter, r *http.Request, p *auth.P
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Auth.RequireRecentAuth(p); err != nil {
+	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
 		// A navigation cannot show a JSON error well: send the browser back to the
 		// security page, which prompts for the step-up.
 		s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "reauth_required": {"true"}, "detail": {account.ErrorMessage(err)}})

@@ -118,6 +118,37 @@ func TestIdP_HTTP(t *testing.T) {
 			}
 		})
 
+		// An email the user typed in is not vouched for: a provider that links by
+		// verified email must not hand that account to the address's owner.
+		t.Run("NoTakeoverBySquattedEmail", func(t *testing.T) {
+			r := admin.Do("PUT", "/api/v1/idp/"+idpID, map[string]any{"name": "Mock", "slug": "mock", "provider_type": "oidc", "enabled": true,
+				"client_id": op.ClientID(), "issuer_url": op.Issuer(), "scopes": "openid profile email", "auto_create_users": true, "link_by_verified_email": true})
+			if r.Status != 200 {
+				t.Fatalf("enable email linking: %d %s", r.Status, r.Body)
+			}
+			defer admin.Do("PUT", "/api/v1/idp/"+idpID, map[string]any{"name": "Mock", "slug": "mock", "provider_type": "oidc", "enabled": true,
+				"client_id": op.ClientID(), "issuer_url": op.Issuer(), "scopes": "openid profile email", "auto_create_users": true})
+			mal := e.CreateUser("mal", false)
+			mc := e.NewClient("web")
+			mc.MustLogin("mal")
+			body := webAppProfileBody(mal.ID, "mal")
+			body["email"] = "victim@idp.example"
+			if r := mc.Do("PUT", "/api/v1/profile", body); r.Status != 200 {
+				t.Fatalf("email change: %d %s", r.Status, r.Body)
+			}
+			if me := mc.Do("GET", "/api/v1/profile", nil).JSON(t); me["email_verified"] != false {
+				t.Fatalf("a changed email stays verified: %v", me["email_verified"])
+			}
+			op.QueueUser("sub-victim", "victim", "victim@idp.example", true)
+			dest := ssoFlow(t, op, e.NewClient("web"), "/api/v1/public/idp/login/mock")
+			if dest.Query().Get("error") != "sso_failed" {
+				t.Fatalf("squatted email: %s", dest)
+			}
+			if r := mc.Do("GET", "/api/v1/profile/idp", nil); strings.TrimSpace(string(r.Body)) != "[]" {
+				t.Fatalf("the squatter's account got the identity: %s", r.Body)
+			}
+		})
+
 		t.Run("LinkAndUnlink", func(t *testing.T) {
 			op.QueueUser("sub-lin", "lin-at-idp", "lin@idp.example", true)
 			dest := ssoFlow(t, op, user, "/api/v1/profile/idp/"+idpID+"/link")

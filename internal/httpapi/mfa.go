@@ -134,7 +134,7 @@ func (s *Server) handleBackupCodesStatus(w http.ResponseWriter, r *http.Request,
 // handleBackupCodesRegenerate: POST /api/v1/profile/mfa/backup-codes replaces every
 // code after a recent step-up and shows the new ones once.
 func (s *Server) handleBackupCodesRegenerate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if err := s.Auth.RequireRecentAuth(p); err != nil {
+	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -219,6 +219,10 @@ func TestMFA_Management(t *testing.T) {
 			t.Fatalf("backup status: %v", bs)
 		}
 
+		// With MFA on, the password alone is no step-up.
+		if r := c.Do("POST", "/api/v1/profile/reauth", map[string]string{"password": httpapitest.Password}); r.Status != 403 {
+			t.Fatalf("password step-up on an MFA account: %d %s", r.Status, r.Body)
+		}
 		// Regenerating needs a recent step-up.
 		e.Clock.Advance(11 * time.Minute)
 		c.RefreshNow()

@@ -60,7 +60,7 @@ func (s *Server) handleRevokeMySession(w http.ResponseWriter, r *http.Request, p
 // handleRevokeOtherSessions ends every session of the caller but this one, after
 // a recent authentication: DELETE /api/v1/profile/sessions.
 func (s *Server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if err := s.Auth.RequireRecentAuth(p); err != nil {
+	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

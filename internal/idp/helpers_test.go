@@ -98,7 +98,7 @@ func (e *env) login(t *testing.T) *idp.Outcome {
 
 func (e *env) passwordUser(t *testing.T, username, email string) *account.User {
 	t.Helper()
-	u, err := e.accounts.CreateUser(ctx, account.NewUser{Username: username, Email: email, Password: "Secret-pass-1"})
+	u, err := e.accounts.CreateUser(ctx, account.NewUser{Username: username, Email: email, Password: "Secret-pass-1", EmailVerified: true})
 	if err != nil {
 		t.Fatalf("create user: %v", err)
 	}

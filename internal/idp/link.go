@@ -45,9 +45,14 @@ func (s *Service) signIn(ctx context.Context, p *Provider, id *identity, out *Ou
 				return err
 			}
 		}
+		if u != nil && !u.EmailVerified {
+			// The account's email is only its owner's claim (it may have been set
+			// to someone else's address): never hand the account to that address.
+			return account.Errorf(account.ECONFLICT, "An account already uses this email; sign in to it and link the provider from its security settings")
+		}
 		if u != nil {
-			// The provider vouches for this email and the admin trusts it to:
-			// link the one account that has it.
+			// The provider vouches for this email, and so does this server for
+			// the account's: link the one account that has it.
 			if err := s.refuseInactive(ctx, u, p); err != nil {
 				return err
 			}

@@ -15,7 +15,10 @@ var _ account.ProfileStore = (*Store)(nil)
 // the BMI of the user's weight entries, in one transaction.
 func (s *Store) UpdateProfile(ctx context.Context, u *account.User, recomputeBMI bool) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET name = $1, username = $2, email = $3, city = $4,
+		// A new email is the user's word alone: it is no longer vouched for, so
+		// no identity provider can be linked to the account by it.
+		res, err := tx.ExecContext(ctx, `UPDATE users SET email_verified = CASE WHEN email = $3 THEN email_verified ELSE FALSE END,
+			name = $1, username = $2, email = $3, city = $4,
 			birthdate = $5, gender = $6, units = $7, height = $8, max_heart_rate = $9, preferred_language = $10,
 			first_day_of_week = $11, currency = $12, updated_at = $13 WHERE id = $14`,
 			u.Name, u.Username, u.Email, u.City, u.Birthdate, u.Gender, u.Units, u.Height, u.MaxHeartRate,

@@ -92,16 +92,29 @@ func (s *Store) RotateRefresh(ctx context.Context, sessionID, oldHash string, no
 	return rotated, err
 }
 
-// AddTokens adds tokens to a session and slides its expiry.
-func (s *Store) AddTokens(ctx context.Context, sessionID string, now, expiresAt time.Time, tokens []auth.TokenRow) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
+// GraceRefresh spends the one grace use of a superseded refresh token and, if it
+// was still unspent, adds the new tokens and slides the session. ok is false
+// when the grace use was already spent; nothing is written then.
+func (s *Store) GraceRefresh(ctx context.Context, sessionID, oldHash string, now, expiresAt time.Time, tokens []auth.TokenRow) (ok bool, err error) {
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE session_tokens SET grace_used_at = $1
+			WHERE token_hash = $2 AND session_id = $3 AND superseded_at IS NOT NULL AND grace_used_at IS NULL`,
+			s.ts(now), oldHash, sessionID)
+		if err != nil {
+			return fmt.Errorf("spend grace: %w", mapErr(err))
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil
+		}
+		ok = true
 		if err := s.insertTokens(ctx, tx, tokens); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = $1, last_active_at = $2 WHERE id = $3`,
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET expires_at = $1, last_active_at = $2 WHERE id = $3`,
 			s.ts(expiresAt), s.ts(now), sessionID)
 		return mapErr(err)
 	})
+	return ok, err
 }
 
 // TouchSession sets last_active_at when it is older than olderThan.
