@@ -165,6 +165,13 @@ func TestIdP_HTTP(t *testing.T) {
 			if r := user.Do("GET", "/api/v1/users/"+itoa(lin.ID)+"/identity-providers", nil); r.Status != 403 {
 				t.Fatalf("regular user on the admin links route: %d", r.Status)
 			}
+			// Linked subjects belong to this issuer: it cannot be swapped under them,
+			// and the stored secret is not sent to a new token endpoint.
+			r = admin.Do("PUT", "/api/v1/idp/"+idpID, map[string]any{"name": "Mock", "slug": "mock", "provider_type": "oidc", "enabled": true,
+				"client_id": op.ClientID(), "client_secret": "x", "issuer_url": "https://other-issuer.example", "scopes": "openid"})
+			if r.Status != 409 {
+				t.Fatalf("issuer change with links: %d %s", r.Status, r.Body)
+			}
 			// Deleting a provider with linked users is refused.
 			if r := admin.Do("DELETE", "/api/v1/idp/"+idpID, nil); r.Status != 409 {
 				t.Fatalf("delete linked provider: %d %s", r.Status, r.Body)

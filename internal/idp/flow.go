@@ -170,6 +170,15 @@ func (s *Service) Callback(ctx context.Context, slug, code, state, browserBindin
 		if st.UserID == nil {
 			return out, errBadState
 		}
+		// A link started by a session that has since been revoked (perhaps a
+		// stolen one) must not complete.
+		alive, aerr := s.Store.SessionActive(ctx, out.SessionID, *st.UserID, s.Now())
+		if aerr != nil {
+			return out, aerr
+		}
+		if !alive {
+			return out, account.Errorf(account.EFORBIDDEN, "The session that started linking has ended; sign in and try again")
+		}
 		out.UserID = *st.UserID
 		err = s.linkTo(ctx, p, id, *st.UserID)
 	default:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
@@ -181,4 +183,46 @@ func captureLog(t *testing.T) *syncBuffer {
 	slog.SetDefault(slog.New(slog.NewTextHandler(buf, nil)))
 	t.Cleanup(func() { slog.SetDefault(old) })
 	return buf
+}
+
+var sessionSeq int
+
+// session signs userID in (a real session row) and returns its id, for link
+// flows, which need the session that started them to still be alive.
+func (e *env) session(t *testing.T, userID int64) string {
+	t.Helper()
+	now := e.clock.Now()
+	sessionSeq++
+	id := fmt.Sprintf("s-%d-%d", userID, sessionSeq)
+	sess := &auth.Session{ID: id, UserID: userID, FamilyID: id, AuthMethod: auth.MethodPassword, IPAddress: "127.0.0.1",
+		DeviceType: "PC", OperatingSystem: "Linux", Browser: "Chrome", CreatedAt: now, AuthenticatedAt: now,
+		LastActiveAt: now, ExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
+	if err := e.st.CreateSession(ctx, sess, nil); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// The session that started a link must still be signed in when it completes.
+func TestLink_RevokedSessionCannotFinish(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		carol := e.passwordUser(t, "carol", "carol@example.com")
+		sid := e.session(t, carol.ID)
+		authURL, binding, err := e.svc.BeginLink(ctx, carol.ID, sid, e.prov.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DeleteSession(ctx, sid); err != nil {
+			t.Fatal(err)
+		}
+		e.op.QueueUser("sub-carol", "carol-idp", "carol@idp.example", true)
+		code, state := e.op.Authorize(t, authURL)
+		_, err = e.svc.Callback(ctx, e.prov.Slug, code, state, binding, "")
+		wantCode(t, err, account.EFORBIDDEN)
+		links, _ := e.svc.ListLinks(ctx, carol.ID)
+		if len(links) != 0 {
+			t.Fatalf("a revoked session's link completed: %+v", links)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package idp_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/trailpass/trailpass/internal/account"
@@ -13,7 +14,7 @@ import (
 // beginLink starts a link flow for userID and plays the browser at the provider.
 func (e *env) beginLink(t *testing.T, userID int64, idpID int64) *flow {
 	t.Helper()
-	u, b, err := e.svc.BeginLink(ctx, userID, "session-of-user", idpID)
+	u, b, err := e.svc.BeginLink(ctx, userID, e.session(t, userID), idpID)
 	if err != nil {
 		t.Fatalf("begin link: %v", err)
 	}
@@ -32,7 +33,7 @@ func TestLink_ListAndUnlink(t *testing.T) {
 		if err != nil {
 			t.Fatalf("link callback: %v", err)
 		}
-		if out.Mode != idp.ModeLink || out.UserID != carol.ID || out.SessionID != "session-of-user" ||
+		if out.Mode != idp.ModeLink || out.UserID != carol.ID || !strings.HasPrefix(out.SessionID, "s-") ||
 			out.ProviderName != e.prov.Name || out.Created {
 			t.Fatalf("outcome = %+v", out)
 		}

@@ -95,8 +95,25 @@ func (s *Service) Update(ctx context.Context, id int64, in ProviderInput) (*Prov
 	if err != nil {
 		return nil, err
 	}
+	oldIssuer, oldToken := p.IssuerURL, p.TokenEndpoint
 	if err := s.apply(p, in, false); err != nil {
 		return nil, err
+	}
+	// Links are keyed by (provider, subject): another issuer would make its
+	// subjects land on the accounts of the old one's.
+	if p.IssuerURL != oldIssuer {
+		n, err := s.Store.CountIdentityLinks(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, account.Errorf(account.ECONFLICT, "Cannot change the issuer of a provider accounts are linked to; add a new provider instead")
+		}
+	}
+	// The stored client secret must not be sent to a new token endpoint unless
+	// the admin gives it again.
+	if in.ClientSecret == "" && (p.IssuerURL != oldIssuer || !equalStrPtr(p.TokenEndpoint, oldToken)) {
+		return nil, account.ValidationError(account.FieldError{Field: "client_secret", Message: "Enter the client secret again when the issuer or token endpoint changes"})
 	}
 	p.UpdatedAt = s.Now().UTC()
 	var seal func(int64) string
@@ -119,6 +136,10 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 	}
 	s.forget(id)
 	return nil
+}
+
+func equalStrPtr(a, b *string) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 func (s *Service) sealer(clientSecret string) func(int64) string {

@@ -65,6 +65,10 @@ type Store interface {
 	// DeleteIdentityProvider deletes a provider no account is linked to;
 	// ECONFLICT when some account is.
 	DeleteIdentityProvider(ctx context.Context, id int64) error
+	// SessionActive reports whether session id of userID is still signed in.
+	SessionActive(ctx context.Context, id string, userID int64, now time.Time) (bool, error)
+	// CountIdentityLinks counts the accounts linked to a provider.
+	CountIdentityLinks(ctx context.Context, idpID int64) (int, error)
 
 	// CreateOIDCState stores a pending authorization request.
 	CreateOIDCState(ctx context.Context, st *State) error

@@ -147,6 +147,20 @@ func (s *Store) UpdateIdentityProvider(ctx context.Context, p *idp.Provider, sea
 	return nil
 }
 
+// SessionActive reports whether a session of userID is still signed in.
+func (s *Store) SessionActive(ctx context.Context, id string, userID int64, now time.Time) (bool, error) {
+	return s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND expires_at > $3)`, id, userID, s.ts(now))
+}
+
+// CountIdentityLinks counts the accounts linked to a provider.
+func (s *Store) CountIdentityLinks(ctx context.Context, idpID int64) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users_identity_providers WHERE idp_id = $1`, idpID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count identity links: %w", mapErr(err))
+	}
+	return n, nil
+}
+
 // DeleteIdentityProvider deletes a provider no account is linked to. The link
 // check is part of the DELETE so a link created meanwhile cannot be cascaded away.
 func (s *Store) DeleteIdentityProvider(ctx context.Context, id int64) error {
@@ -275,6 +289,7 @@ func (s *Store) ListIdentityLinks(ctx context.Context, userID int64) ([]*idp.Lin
 // DeleteIdentityLink removes a link unless it is the user's last way to sign in.
 func (s *Store) DeleteIdentityLink(ctx context.Context, userID, idpID int64, lastMethodMsg string) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
+		// Only links to enabled providers count: a disabled one signs nobody in.
 		// A no-op write locks the user row in PostgreSQL (SQLite's IMMEDIATE
 		// transactions already serialise), so two concurrent unlinks cannot each
 		// see the other's link as the remaining method and remove both.
@@ -284,7 +299,8 @@ func (s *Store) DeleteIdentityLink(ctx context.Context, userID, idpID int64, las
 		var hasPassword bool
 		var others int
 		err := tx.QueryRowContext(ctx, `SELECT COALESCE(u.password, '') <> '',
-			(SELECT COUNT(*) FROM users_identity_providers WHERE user_id = u.id AND idp_id <> $2)
+			(SELECT COUNT(*) FROM users_identity_providers l JOIN identity_providers p ON p.id = l.idp_id
+				WHERE l.user_id = u.id AND l.idp_id <> $2 AND p.enabled)
 			FROM users u WHERE u.id = $1`, userID, idpID).Scan(&hasPassword, &others)
 		if err != nil {
 			return notFound(err, "User not found")
