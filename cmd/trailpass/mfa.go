@@ -37,6 +37,10 @@ func (e env) userResetMFA(ctx context.Context, args []string) error {
 	if err := svc.Reset(ctx, u.ID); err != nil {
 		return describe(err)
 	}
+	// Whoever held the lost factor may hold a session too.
+	if _, err := st.DeleteOtherSessions(ctx, u.ID, ""); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "MFA of %s removed; they can sign in with their password and set it up again\n", u.Username)
 	return nil
 }

@@ -108,10 +108,11 @@ func (e env) userSetPassword(ctx context.Context, args []string) error {
 	if err != nil {
 		return describe(err)
 	}
-	if err := newAccounts(st).SetPassword(ctx, u.ID, password); err != nil {
+	n, err := newAccounts(st).ResetPassword(ctx, u.ID, password, "")
+	if err != nil {
 		return describe(err)
 	}
-	fmt.Fprintf(e.stdout, "password of %s changed\n", u.Username)
+	fmt.Fprintf(e.stdout, "password of %s changed; %d session(s) signed out\n", u.Username, n)
 	return nil
 }
 

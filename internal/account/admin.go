@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"math"
 )
 
 // MsgLastAdmin is the answer when a change would leave no active admin.
@@ -40,7 +41,7 @@ type AdminService struct {
 
 // ListUsers returns a page of users (page numbers start at 1).
 func (s *AdminService) ListUsers(ctx context.Context, page, perPage int) ([]*User, error) {
-	if page < 1 || perPage < 1 || perPage > 500 {
+	if page < 1 || perPage < 1 || perPage > 500 || page > math.MaxInt32/perPage {
 		return nil, ValidationError(FieldError{Field: "num_records", Message: "page_number must be at least 1 and num_records between 1 and 500"})
 	}
 	return s.Store.ListUsersPage(ctx, (page-1)*perPage, perPage)

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -88,8 +89,9 @@ func (g *GoalInput) validate() error {
 		switch {
 		case f.typ == g.GoalType && f.v == nil:
 			bad(f.name, fmt.Sprintf("%s is required for goal_type %d", f.name, g.GoalType))
-		case f.typ == g.GoalType && *f.v < 0:
-			bad(f.name, fmt.Sprintf("%s must be at least 0", f.name))
+		case f.typ == g.GoalType && (*f.v < 0 || *f.v > math.MaxInt32):
+			// The columns are 32-bit integers on PostgreSQL.
+			bad(f.name, fmt.Sprintf("%s must be between 0 and %d", f.name, math.MaxInt32))
 		case f.typ != g.GoalType && f.v != nil:
 			bad(f.name, fmt.Sprintf("%s must be null for goal_type %d", f.name, g.GoalType))
 		}

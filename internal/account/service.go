@@ -148,15 +148,19 @@ func randIntn(n int) int {
 	return int(v.Int64())
 }
 
-// SetPassword validates and sets a user's password. Returns EINVALID when the
-// password breaks the policy and ENOTFOUND for an unknown user.
-func (s *Service) SetPassword(ctx context.Context, userID int64, password string) error {
+// ResetPassword is an operator's or admin's password reset: it validates and
+// sets the password and, in the same transaction, ends every session of the
+// user but keepSessionID ("" ends them all) and their pending sign-ins, since
+// whoever held them may not know the new password. Returns how many sessions
+// ended; EINVALID when the password breaks the policy, ENOTFOUND for an unknown
+// user.
+func (s *Service) ResetPassword(ctx context.Context, userID int64, password, keepSessionID string) (int, error) {
 	if err := ValidatePassword(password); err != nil {
-		return err
+		return 0, err
 	}
 	hash, err := s.Hasher.Hash(ctx, password)
 	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+		return 0, fmt.Errorf("hash password: %w", err)
 	}
-	return s.Store.SetPasswordHash(ctx, userID, hash)
+	return s.Store.ReplacePassword(ctx, userID, hash, keepSessionID, true)
 }

@@ -63,6 +63,7 @@ type Store interface {
 	CountUsers(ctx context.Context) (int, error)
 	// SetPasswordHash replaces the password hash; ENOTFOUND if no such user.
 	SetPasswordHash(ctx context.Context, id int64, hash string) error
+	PasswordStore
 }
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@+-]{0,249}$`)

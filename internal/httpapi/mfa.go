@@ -36,6 +36,12 @@ func (s *Server) handleMFAStatus(w http.ResponseWriter, r *http.Request, p *auth
 // handleMFASetup: POST /api/v1/profile/mfa/setup starts an enrolment; the pending
 // secret waits, encrypted, in the database for ten minutes.
 func (s *Server) handleMFASetup(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	// Enrolling a factor is a change to how the account signs in (ASVS 7.5.1):
+	// a stolen session must not be able to lock the owner out with its own app.
+	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	setup, err := s.MFA.BeginSetup(r.Context(), p.User)
 	if err != nil {
 		s.writeError(w, r, err)

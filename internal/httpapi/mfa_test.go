@@ -187,6 +187,13 @@ func TestMFA_Management(t *testing.T) {
 			r.Detail() != "No MFA setup in progress. Please run setup first." {
 			t.Fatalf("enable without setup: %d %s", r.Status, r.Body)
 		}
+		// Enrolling a factor needs a recent sign-in.
+		e.Clock.Advance(11 * time.Minute)
+		c.RefreshNow()
+		if r := c.Do("POST", "/api/v1/profile/mfa/setup", nil); r.Status != 403 {
+			t.Fatalf("setup on a stale session: %d %s", r.Status, r.Body)
+		}
+		c.Do("POST", "/api/v1/profile/reauth", map[string]string{"password": httpapitest.Password})
 		// Setup through one instance, enable through another on the same database.
 		r := c.Do("POST", "/api/v1/profile/mfa/setup", nil)
 		secret := r.JSON(t)["secret"].(string)

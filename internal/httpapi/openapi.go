@@ -171,7 +171,7 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/public/server_settings", Tag: "profile", Summary: "Public settings the web app loads first", Resp: serverSettingsBody{}},
 
 	{Method: "GET", Path: "/api/v1/profile/mfa/status", Tag: "mfa", Summary: "MFA state", Auth: "user", Resp: mfaStatusBody{}, Errors: authErrs},
-	{Method: "POST", Path: "/api/v1/profile/mfa/setup", Tag: "mfa", Summary: "Start TOTP enrolment (secret, QR code)", Auth: "user", Resp: mfaSetupBody{}, Errors: []int{400, 401, 403}},
+	{Method: "POST", Path: "/api/v1/profile/mfa/setup", Tag: "mfa", Summary: "Start TOTP enrolment (secret, QR code); needs a recent sign-in or step-up", Auth: "user", Resp: mfaSetupBody{}, Errors: []int{400, 401, 403}},
 	{Method: "POST", Path: "/api/v1/profile/mfa/enable", Tag: "mfa", Summary: "Finish enrolment with a code; returns the backup codes once", Auth: "user", Request: mfaCodeBody{}, Resp: mfaCodesBody{}, Errors: []int{400, 401, 403, 422}},
 	{Method: "POST", Path: "/api/v1/profile/mfa/disable", Tag: "mfa", Summary: "Remove MFA with a code; signs out other sessions", Auth: "user", Request: mfaCodeBody{}, Resp: mfaDisableBody{}, Errors: []int{400, 401, 403, 422, 429}},
 	{Method: "POST", Path: "/api/v1/profile/mfa/verify", Tag: "mfa", Summary: "Step up with a TOTP or backup code", Auth: "user", Request: mfaCodeBody{}, Resp: validUntilBody{}, Errors: []int{400, 401, 403, 422, 429}},

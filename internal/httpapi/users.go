@@ -165,15 +165,11 @@ func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Accounts.SetPassword(r.Context(), uid, in.Password); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	keep := ""
 	if uid == p.User.ID {
 		keep = p.Session.ID
 	}
-	n, err := s.Auth.RevokeOtherSessions(r.Context(), uid, keep, s.device(r))
+	n, err := s.Accounts.ResetPassword(r.Context(), uid, in.Password, keep)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -193,5 +189,15 @@ func (s *Server) handleUserResetMFA(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"detail": "MFA reset"})
+	// Whoever held the lost factor may hold a session too.
+	keep := ""
+	if uid == p.User.ID {
+		keep = p.Session.ID
+	}
+	n, err := s.Auth.RevokeOtherSessions(r.Context(), uid, keep, s.device(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"detail": "MFA reset", "sessions_revoked": n})
 }

@@ -31,6 +31,14 @@ func TestUsersAdmin(t *testing.T) {
 		if r := vic.Do("GET", "/api/v1/users/number", nil); r.Status != 403 {
 			t.Fatalf("regular user on admin route: %d", r.Status)
 		}
+		// A password reset by an admin ends the account's sessions.
+		if r := admin.Do("PUT", "/api/v1/users/"+vicID+"/password", map[string]string{"password": "Reset!Passw0rd"}); r.Status != 200 || r.JSON(t)["sessions_revoked"] != float64(1) {
+			t.Fatalf("password reset: %d %s", r.Status, r.Body)
+		}
+		if r := vic.Do("GET", "/api/v1/profile", nil); r.Status != 401 {
+			t.Fatalf("session survived an admin password reset: %d", r.Status)
+		}
+		vic.Login("vic", "Reset!Passw0rd")
 		// Deactivating ends the account's sessions at once.
 		if r := admin.Do("PUT", "/api/v1/users/"+vicID, map[string]any{"active": false}); r.Status != 200 || r.JSON(t)["active"] != false {
 			t.Fatalf("deactivate: %d %s", r.Status, r.Body)
@@ -38,7 +46,7 @@ func TestUsersAdmin(t *testing.T) {
 		if r := vic.Do("GET", "/api/v1/profile", nil); r.Status != 401 {
 			t.Fatalf("deactivated user's session still works: %d", r.Status)
 		}
-		if r := e.NewClient("web").Login("vic", httpapitest.Password); r.Status != 403 {
+		if r := e.NewClient("web").Login("vic", "Reset!Passw0rd"); r.Status != 403 {
 			t.Fatalf("deactivated user signed in: %d", r.Status)
 		}
 		// The last active admin can be neither demoted nor deactivated.

@@ -141,7 +141,7 @@ func TestUnlink_LastMethodGuard(t *testing.T) {
 		wantCode(t, e.svc.Unlink(ctx, erin, second.ID), account.EINVALID)
 
 		// Once she sets a password, the last link may go too.
-		if err := e.accounts.SetPassword(ctx, erin, "Another-pass-2"); err != nil {
+		if _, err := e.accounts.ResetPassword(ctx, erin, "Another-pass-2", ""); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.svc.Unlink(ctx, erin, second.ID); err != nil {
