@@ -136,7 +136,8 @@ func (s *Server) handleLinkIdP(w http.ResponseWriter, r *http.Request, p *auth.P
 	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
 		// A navigation cannot show a JSON error well: send the browser back to the
 		// security page, which prompts for the step-up.
-		s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "reauth_required": {"true"}, "detail": {account.ErrorMessage(err)}})
+		s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "reauth_required": {"true"},
+			"idp_id": {r.PathValue("idp_id")}, "detail": {account.ErrorMessage(err)}})
 		return
 	}
 	authURL, binding, err := s.IdP.BeginLink(r.Context(), p.User.ID, p.Session.ID, id)

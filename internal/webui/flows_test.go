@@ -11,7 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/testkit"
 )
 
 // totp is the code an authenticator app shows for secret at t.
@@ -102,4 +104,47 @@ func TestBrowserChangePassword(t *testing.T) {
 	do(t, ctx, "sign in with the new password", chromedp.SendKeys(chromedp.CSS("#username"), "erin"),
 		chromedp.SendKeys(chromedp.CSS("#password"), newPassword+"\r"))
 	waitFor(t, ctx, "the profile page", `location.pathname === '/account'`)
+}
+
+func TestBrowserLinkAndUnlinkProvider(t *testing.T) {
+	s := newSite(t)
+	s.user("gwen")
+	op := testkit.StartOIDC(t)
+	if _, err := s.IdP.Create(context.Background(), idp.ProviderInput{Name: "Mock", Slug: "mock", Enabled: true,
+		ClientID: op.ClientID(), ClientSecret: op.ClientSecret(), IssuerURL: op.Issuer(), Scopes: "openid profile email"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t)
+	signIn(t, ctx, s, "gwen")
+	do(t, ctx, "open security", chromedp.Navigate(s.URL+"/account/security"))
+	waitFor(t, ctx, "the provider", `!!document.querySelector('#linked a[aria-label="Link Mock"]')`)
+	screenshot(t, ctx, "1-not-linked")
+
+	// The link is a full-page navigation through the provider and back.
+	op.QueueUser("sub-gwen", "gwen-at-idp", "gwen@idp.example", true)
+	do(t, ctx, "link", chromedp.Click(chromedp.CSS(`#linked a[aria-label="Link Mock"]`)))
+	waitFor(t, ctx, "linked", `location.pathname === '/account/security' && !document.getElementById('linked-ok').hidden && !!document.querySelector('#linked button[aria-label="Unlink Mock"]')`)
+	if got := text(t, ctx, `document.getElementById('linked-ok').textContent`); !strings.Contains(got, "Linked Mock") {
+		t.Fatalf("confirmation %q", got)
+	}
+	screenshot(t, ctx, "2-linked")
+
+	do(t, ctx, "unlink", chromedp.Click(chromedp.CSS(`#linked button[aria-label="Unlink Mock"]`)))
+	waitFor(t, ctx, "unlinked", `document.getElementById('linked-ok').textContent.includes('unlinked') && !!document.querySelector('#linked a[aria-label="Link Mock"]')`)
+	screenshot(t, ctx, "3-unlinked")
+
+	// Later, linking asks the user to confirm it is them, then carries on. (The
+	// session is aged in the database rather than by the clock, which the
+	// provider's ID tokens are checked against.)
+	stale := s.Clock.Now().Add(-11 * time.Minute).UTC().Format("2006-01-02T15:04:05.000000Z")
+	if _, err := s.Store.DB().Exec(`UPDATE sessions SET authenticated_at = $1`, stale); err != nil {
+		t.Fatal(err)
+	}
+	op.QueueUser("sub-gwen", "gwen-at-idp", "gwen@idp.example", true)
+	do(t, ctx, "link again", chromedp.Click(chromedp.CSS(`#linked a[aria-label="Link Mock"]`)))
+	waitFor(t, ctx, "the step-up prompt", `document.getElementById('stepup').open`)
+	screenshot(t, ctx, "4-step-up")
+	do(t, ctx, "confirm", chromedp.SendKeys(chromedp.CSS("#stepup-input"), browserPassword+"\r"))
+	waitFor(t, ctx, "linked again", `location.pathname === '/account/security' && !!document.querySelector('#linked button[aria-label="Unlink Mock"]')`)
+	screenshot(t, ctx, "5-linked-after-step-up")
 }

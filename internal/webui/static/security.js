@@ -284,7 +284,7 @@
   document.addEventListener('DOMContentLoaded', () => {
     const q = new URLSearchParams(location.search);
     if (q.get('idp_link') === 'success') ok('linked-ok', 'Linked ' + (q.get('idp_name') || 'your account') + '.');
-    else if (q.get('idp_link') === 'error') fail('linked-error', new APIError(0, 'Linking did not complete. Try again.'));
+    else if (q.get('idp_link') === 'error') fail('linked-error', new APIError(0, q.get('detail') || 'Linking did not complete. Try again.'));
     $('password-form').addEventListener('submit', changePassword);
     $('mfa-setup').addEventListener('click', setupMFA);
     $('mfa-enable-form').addEventListener('submit', enableMFA);
@@ -298,8 +298,15 @@
     $('mfa-disable').addEventListener('click', disableMFA);
     $('sessions-refresh').addEventListener('click', (ev) => busy(ev.currentTarget, loadSessions));
     $('sessions-revoke-others').addEventListener('click', revokeOthers);
-    loadMFA();
+    const mfaLoaded = loadMFA();
     loadLinked();
     loadSessions();
+    // Linking needs a recent step-up: confirm here, then start the link again.
+    const relink = q.get('reauth_required') === 'true' && q.get('idp_id');
+    if (relink) {
+      mfaLoaded.then(() => stepUp()).then((ok) => {
+        if (ok) location.href = '/api/v1/profile/idp/' + encodeURIComponent(relink) + '/link';
+      });
+    }
   });
 })();
