@@ -1,0 +1,519 @@
+package portability
+
+import (
+	"archive/zip"
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	kflate "github.com/klauspost/compress/flate"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/blob"
+	"github.com/trailpass/trailpass/internal/fitness"
+)
+
+// FormatVersion is the version of manifest.json's format.
+const FormatVersion = 1
+
+// DefaultChunkSize is the number of rows per laps, sets and streams chunk file:
+// Endurain's medium memory tier (batch_size 125 // 2), the one it uses by default.
+const DefaultChunkSize = 62
+
+// Page sizes: activities and small rows in Endurain's medium batch; streams carry
+// one JSON array of samples each (hundreds of KiB for long activities), so few.
+const (
+	rowPage    = 125
+	streamPage = 8
+	filePage   = 125
+)
+
+// Exporter writes a user's archive. It is safe for concurrent use.
+type Exporter struct {
+	Store fitness.Store
+	Blobs blob.Store
+	// Now stamps the manifest and the entries' modification times.
+	Now func() time.Time
+	// Version is trailpass's version, recorded in the manifest.
+	Version string
+	// ChunkSize overrides DefaultChunkSize (tests).
+	ChunkSize int
+}
+
+// ExportStats describes a written archive.
+type ExportStats struct {
+	// Entries is the number of ZIP entries, manifest.json included.
+	Entries int
+	// Bytes is the total uncompressed size of the entries.
+	Bytes int64
+	// Records counts the exported rows per table (chunks added up).
+	Records map[string]int
+	// Files counts activity files, media and user images copied.
+	Files int
+	// MissingFiles counts files the database names but the blob store lacks.
+	MissingFiles int
+}
+
+// ManifestEntry describes one archive entry in manifest.json.
+type ManifestEntry struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Manifest is manifest.json, the archive's last entry.
+type Manifest struct {
+	FormatVersion    int             `json:"format_version"`
+	TrailpassVersion string          `json:"trailpass_version"`
+	ExportedAt       string          `json:"exported_at"`
+	UserID           int64           `json:"user_id"`
+	Entries          []ManifestEntry `json:"entries"`
+	Records          map[string]int  `json:"records"`
+}
+
+// countKeys are Endurain's counts.json keys in their initial order.
+var countKeys = []string{"media", "activity_files", "activities", "activity_laps", "activity_sets",
+	"activity_streams", "activity_workout_steps", "activity_media", "activity_exercise_titles", "gears",
+	"gear_components", "health_weight", "health_targets", "notifications", "user_images", "user",
+	"user_default_gear", "user_goals", "user_identity_providers", "user_integrations", "user_privacy_settings"}
+
+// storedExts are already compressed: deflating them again only costs CPU.
+var storedExts = map[string]bool{".fit": true, ".jpg": true, ".jpeg": true, ".png": true, ".gz": true,
+	".zip": true, ".webp": true, ".gif": true}
+
+var flatePool sync.Pool
+
+// pooledFlate returns its compressor to the pool on Close: an export has
+// hundreds of entries and each klauspost writer holds about 1 MiB of tables.
+type pooledFlate struct{ *kflate.Writer }
+
+func (p pooledFlate) Close() error {
+	err := p.Writer.Close()
+	flatePool.Put(p.Writer)
+	return err
+}
+
+func newFlate(w io.Writer) (io.WriteCloser, error) {
+	if fw, ok := flatePool.Get().(*kflate.Writer); ok {
+		fw.Reset(w)
+		return pooledFlate{fw}, nil
+	}
+	fw, err := kflate.NewWriter(w, 5)
+	if err != nil {
+		return nil, err
+	}
+	return pooledFlate{fw}, nil
+}
+
+// Export streams userID's archive into w as it is produced and returns what it
+// wrote. Returns ENOTFOUND "User not found" before writing anything if the user
+// does not exist. Any later error leaves w holding a truncated archive with no
+// central directory, which no ZIP reader accepts: the caller must abort the
+// response rather than end it normally.
+//
+// Consistency: each table is read through short keyset-paginated queries, not
+// one snapshot. Every row is written at most once and each entry is a valid JSON
+// array; rows created, changed or deleted while the export runs may or may not
+// be included, and a child row can outlive its activity's entry by a page.
+func (x *Exporter) Export(ctx context.Context, userID int64, w io.Writer) (ExportStats, error) {
+	users, err := x.Store.ExportPage(ctx, fitness.Users, fitness.PageQuery{UserID: userID, Limit: 1})
+	if err != nil {
+		return ExportStats{}, err
+	}
+	if len(users) == 0 {
+		return ExportStats{}, account.Errorf(account.ENOTFOUND, "User not found")
+	}
+	now := time.Now
+	if x.Now != nil {
+		now = x.Now
+	}
+	e := &exportRun{
+		x: x, ctx: ctx, userID: userID, now: now().UTC(),
+		zw:     zip.NewWriter(w),
+		counts: map[string]int{},
+		stats:  ExportStats{Records: map[string]int{}},
+		chunk:  x.ChunkSize,
+	}
+	if e.chunk <= 0 {
+		e.chunk = DefaultChunkSize
+	}
+	e.zw.RegisterCompressor(zip.Deflate, newFlate)
+	for _, k := range countKeys {
+		e.setCount(k, 0)
+	}
+	e.setCount("user", 1)
+	if err := e.run(users[0]); err != nil {
+		return e.stats, err
+	}
+	if err := e.zw.Close(); err != nil {
+		return e.stats, fmt.Errorf("export: finish archive: %w", err)
+	}
+	return e.stats, nil
+}
+
+// exportRun is the state of one export.
+type exportRun struct {
+	x         *Exporter
+	ctx       context.Context
+	userID    int64
+	now       time.Time
+	zw        *zip.Writer
+	chunk     int
+	countKeys []string
+	counts    map[string]int
+	stats     ExportStats
+	entries   []ManifestEntry
+	cur       *entryWriter
+}
+
+func (e *exportRun) setCount(k string, n int) {
+	if _, ok := e.counts[k]; !ok {
+		e.countKeys = append(e.countKeys, k)
+	}
+	e.counts[k] = n
+}
+
+func (e *exportRun) run(user fitness.Row) error {
+	if err := e.table(fitness.Activities, rowPage); err != nil {
+		return err
+	}
+	for _, t := range []fitness.Table{fitness.ActivityLaps, fitness.ActivitySets, fitness.ActivityStreams} {
+		if err := e.chunked(t); err != nil {
+			return err
+		}
+	}
+	for _, t := range []fitness.Table{fitness.ActivityWorkoutSteps, fitness.ActivityMedia,
+		fitness.ActivityExerciseTitles, fitness.Gears, fitness.GearComponents, fitness.HealthWeights,
+		fitness.HealthTargetsTable, fitness.Notifications, fitness.UserDefaultGear, fitness.UserGoals,
+		fitness.UserIdentityProviders, fitness.UserIntegrations, fitness.UserPrivacySettings} {
+		if err := e.table(t, rowPage); err != nil {
+			return err
+		}
+	}
+	if err := e.writeRows(fitness.Users, "data/user.json", []fitness.Row{user}); err != nil {
+		return err
+	}
+	if err := e.activityFiles(); err != nil {
+		return err
+	}
+	if err := e.mediaFiles(); err != nil {
+		return err
+	}
+	if err := e.userImage(user); err != nil {
+		return err
+	}
+	if err := e.writeCounts(); err != nil {
+		return err
+	}
+	return e.writeManifest()
+}
+
+// entryWriter hashes and counts what goes into one entry, behind a buffer so the
+// many small writes of the JSON encoder reach the compressor in large blocks.
+type entryWriter struct {
+	name string
+	zw   io.Writer
+	h    hash.Hash
+	n    int64
+	buf  *bufio.Writer
+}
+
+func (w *entryWriter) Write(p []byte) (int, error) {
+	n, err := w.zw.Write(p)
+	w.h.Write(p[:n])
+	w.n += int64(n)
+	return n, err
+}
+
+// create starts an entry, finishing the previous one.
+func (e *exportRun) create(name string) (*entryWriter, error) {
+	if err := e.finish(); err != nil {
+		return nil, err
+	}
+	method := zip.Deflate
+	if storedExts[strings.ToLower(path.Ext(name))] {
+		method = zip.Store
+	}
+	zwr, err := e.zw.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: e.now})
+	if err != nil {
+		return nil, fmt.Errorf("export: create %s: %w", name, err)
+	}
+	ew := &entryWriter{name: name, zw: zwr, h: sha256.New()}
+	ew.buf = bufio.NewWriterSize(ew, 32<<10)
+	e.cur = ew
+	return ew, nil
+}
+
+// finish flushes the current entry and records it for the manifest.
+func (e *exportRun) finish() error {
+	ew := e.cur
+	if ew == nil {
+		return nil
+	}
+	e.cur = nil
+	if err := ew.buf.Flush(); err != nil {
+		return fmt.Errorf("export: write %s: %w", ew.name, err)
+	}
+	e.entries = append(e.entries, ManifestEntry{Name: ew.name, Size: ew.n, SHA256: hex.EncodeToString(ew.h.Sum(nil))})
+	e.stats.Entries++
+	e.stats.Bytes += ew.n
+	return nil
+}
+
+// table writes a whole table to data/<t>.json, or nothing when it has no rows.
+func (e *exportRun) table(t fitness.Table, page int) error {
+	q := fitness.PageQuery{UserID: e.userID, Limit: page}
+	rows, err := e.x.Store.ExportPage(e.ctx, t, q)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	name := "data/" + string(t) + ".json"
+	ew, err := e.create(name)
+	if err != nil {
+		return err
+	}
+	enc := newRowEncoder(ew.buf, t, e.x.Store.ExportColumns(t))
+	enc.begin()
+	for len(rows) > 0 {
+		for _, r := range rows {
+			enc.row(r)
+		}
+		if len(rows) < page {
+			break
+		}
+		q.After = rows[len(rows)-1].Cursor
+		if rows, err = e.x.Store.ExportPage(e.ctx, t, q); err != nil {
+			return err
+		}
+	}
+	enc.end()
+	e.setCount(string(t), enc.n)
+	e.stats.Records[string(t)] += enc.n
+	return e.finish()
+}
+
+// chunked writes t as Endurain does for laps, sets and streams: files of
+// e.chunk rows named data/<t>_000.json, _001…, or data/<t>.json when there are
+// fewer rows than one chunk. The ids of each chunk are fixed before it is written,
+// so the name is known up front without buffering rows.
+func (e *exportRun) chunked(t fitness.Table) error {
+	page := rowPage
+	if t == fitness.ActivityStreams {
+		page = streamPage
+	}
+	var after int64
+	for n := 0; ; n++ {
+		ids, err := e.x.Store.ExportIDs(e.ctx, t, e.userID, after, e.chunk)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		base := fmt.Sprintf("%s_%03d", t, n)
+		if n == 0 && len(ids) < e.chunk {
+			base = string(t)
+		}
+		ew, err := e.create("data/" + base + ".json")
+		if err != nil {
+			return err
+		}
+		enc := newRowEncoder(ew.buf, t, e.x.Store.ExportColumns(t))
+		enc.begin()
+		q := fitness.PageQuery{UserID: e.userID, After: fitness.Cursor{ID: after}, Until: ids[len(ids)-1], Limit: page}
+		for {
+			rows, err := e.x.Store.ExportPage(e.ctx, t, q)
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				enc.row(r)
+			}
+			if len(rows) < page {
+				break
+			}
+			q.After = rows[len(rows)-1].Cursor
+		}
+		enc.end()
+		e.setCount(base, enc.n)
+		e.stats.Records[string(t)] += enc.n
+		if err := e.finish(); err != nil {
+			return err
+		}
+		after = ids[len(ids)-1]
+		if len(ids) < e.chunk {
+			return nil
+		}
+	}
+}
+
+// writeRows writes rows already in hand (the user's own row).
+func (e *exportRun) writeRows(t fitness.Table, name string, rows []fitness.Row) error {
+	ew, err := e.create(name)
+	if err != nil {
+		return err
+	}
+	enc := newRowEncoder(ew.buf, t, e.x.Store.ExportColumns(t))
+	enc.begin()
+	for _, r := range rows {
+		enc.row(r)
+	}
+	enc.end()
+	e.setCount(string(t), enc.n)
+	e.stats.Records[string(t)] += enc.n
+	return e.finish()
+}
+
+// copyBlob copies a blob into the entry of the same name; false if it is missing.
+func (e *exportRun) copyBlob(key string) (bool, error) {
+	rc, err := e.x.Blobs.Open(e.ctx, key)
+	if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrInvalidKey) {
+		e.stats.MissingFiles++
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("export: %w", err)
+	}
+	defer rc.Close()
+	ew, err := e.create(key)
+	if err != nil {
+		return false, err
+	}
+	if _, err := io.Copy(ew.buf, ctxReader{e.ctx, rc}); err != nil {
+		return false, fmt.Errorf("export: copy %s: %w", key, err)
+	}
+	e.stats.Files++
+	return true, e.finish()
+}
+
+func (e *exportRun) activityFiles() error {
+	var after fitness.Cursor
+	for {
+		refs, err := e.x.Store.ActivityFiles(e.ctx, e.userID, after, filePage)
+		if err != nil || len(refs) == 0 {
+			return err
+		}
+		for _, f := range refs {
+			ok, err := e.copyBlob(f.Key)
+			if err != nil {
+				return err
+			}
+			if ok {
+				e.counts["activity_files"]++
+			}
+		}
+		after = refs[len(refs)-1].Cursor
+	}
+}
+
+func (e *exportRun) mediaFiles() error {
+	var after fitness.Cursor
+	for {
+		refs, err := e.x.Store.MediaFiles(e.ctx, e.userID, after, filePage)
+		if err != nil || len(refs) == 0 {
+			return err
+		}
+		for _, f := range refs {
+			ok, err := e.copyBlob(f.Key)
+			if err != nil {
+				return err
+			}
+			if ok {
+				e.counts["media"]++
+			}
+		}
+		after = refs[len(refs)-1].Cursor
+	}
+}
+
+// userImage exports user_images/<id>.<ext>: the key in photo_path when it is
+// this user's, else the first common image extension present.
+func (e *exportRun) userImage(user fitness.Row) error {
+	prefix := "user_images/" + strconv.FormatInt(e.userID, 10) + "."
+	var keys []string
+	for i, c := range e.x.Store.ExportColumns(fitness.Users) {
+		if p, ok := user.Values[i].(string); ok && c.Name == "photo_path" && strings.HasPrefix(p, prefix) {
+			keys = append(keys, p)
+		}
+	}
+	for _, ext := range []string{"jpg", "jpeg", "png", "webp", "gif"} {
+		keys = append(keys, prefix+ext)
+	}
+	for _, k := range keys {
+		if _, err := e.x.Blobs.Size(e.ctx, k); err != nil {
+			continue
+		}
+		ok, err := e.copyBlob(k)
+		if err != nil {
+			return err
+		}
+		if ok {
+			e.counts["user_images"]++
+			return nil
+		}
+	}
+	return nil
+}
+
+func (e *exportRun) writeCounts() error {
+	e.setCount("counts", 1)
+	ew, err := e.create("counts.json")
+	if err != nil {
+		return err
+	}
+	ew.buf.WriteString("[{")
+	for i, k := range e.countKeys {
+		if i > 0 {
+			ew.buf.WriteString(", ")
+		}
+		fmt.Fprintf(ew.buf, "%q: %d", k, e.counts[k])
+	}
+	ew.buf.WriteString("}]")
+	return e.finish()
+}
+
+func (e *exportRun) writeManifest() error {
+	m := Manifest{
+		FormatVersion:    FormatVersion,
+		TrailpassVersion: e.x.Version,
+		ExportedAt:       e.now.Format(time.RFC3339),
+		UserID:           e.userID,
+		Entries:          e.entries,
+		Records:          e.stats.Records,
+	}
+	ew, err := e.create("manifest.json")
+	if err != nil {
+		return err
+	}
+	enc := jsonEncoder(ew.buf)
+	if err := enc.Encode(m); err != nil {
+		return fmt.Errorf("export: manifest: %w", err)
+	}
+	return e.finish()
+}
+
+// ctxReader stops a copy when the export is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// FileName is the archive's download name, as Endurain names it:
+// Content-Disposition: attachment; filename=user_<id>_export.zip.
+func FileName(userID int64) string { return "user_" + strconv.FormatInt(userID, 10) + "_export.zip" }
+
+// ContentType is the archive's media type.
+const ContentType = "application/zip"

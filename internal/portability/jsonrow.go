@@ -1,0 +1,154 @@
+package portability
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/fitness"
+)
+
+// secretKeys are written as null whatever the store returns, and droppedKeys are
+// never written: a second guard behind the store's NULL columns, so a schema or
+// query change cannot leak a secret into an archive.
+var secretKeys = map[string]bool{
+	"mfa_secret": true, "strava_client_id": true, "strava_client_secret": true, "strava_state": true,
+	"strava_token": true, "strava_refresh_token": true, "garminconnect_oauth1": true,
+	"garminconnect_oauth2": true, "idp_refresh_token": true, "client_secret": true,
+}
+
+var droppedKeys = map[string]bool{"password": true, "code_hash": true, "token_hash": true, "secret_ciphertext": true}
+
+// Endurain writes an activity's own times as ISO text without offset; other
+// datetimes go through Python's str(): a space, and microseconds when non-zero.
+const (
+	isoLayout    = "2006-01-02T15:04:05"
+	pythonLayout = "2006-01-02 15:04:05"
+)
+
+// rowEncoder writes rows as Python json.dumps does by default (", " and ": "
+// separators, non-ASCII kept), straight into the entry's buffered writer.
+type rowEncoder struct {
+	w     *bufio.Writer
+	table fitness.Table
+	cols  []fitness.Column
+	n     int
+	str   bytes.Buffer
+	enc   *json.Encoder
+	locs  map[string]*time.Location
+}
+
+func newRowEncoder(w *bufio.Writer, t fitness.Table, cols []fitness.Column) *rowEncoder {
+	e := &rowEncoder{w: w, table: t, cols: cols}
+	e.enc = json.NewEncoder(&e.str)
+	e.enc.SetEscapeHTML(false)
+	return e
+}
+
+func (e *rowEncoder) begin() { e.w.WriteByte('[') }
+
+func (e *rowEncoder) end() { e.w.WriteByte(']') }
+
+func (e *rowEncoder) row(r fitness.Row) {
+	if e.n > 0 {
+		e.w.WriteString(", ")
+	}
+	e.n++
+	e.w.WriteByte('{')
+	first := true
+	for i, c := range e.cols {
+		if droppedKeys[c.Name] {
+			continue
+		}
+		if !first {
+			e.w.WriteString(", ")
+		}
+		first = false
+		e.writeString(c.Name)
+		e.w.WriteString(": ")
+		v := r.Values[i]
+		if secretKeys[c.Name] {
+			v = nil
+		}
+		e.value(c, v, r.Timezone)
+	}
+	e.w.WriteByte('}')
+}
+
+func (e *rowEncoder) value(c fitness.Column, v any, tz string) {
+	switch v := v.(type) {
+	case nil:
+		e.w.WriteString("null")
+	case int64:
+		e.w.WriteString(strconv.FormatInt(v, 10))
+	case bool:
+		e.w.WriteString(strconv.FormatBool(v))
+	case string:
+		e.writeString(v)
+	case json.RawMessage:
+		if json.Valid(v) {
+			e.w.Write(v)
+		} else {
+			e.writeString(string(v))
+		}
+	case time.Time:
+		e.writeString(e.formatTime(c.Name, v, tz))
+	default:
+		e.w.WriteString("null")
+	}
+}
+
+// formatTime renders t as Endurain's export does for this table and column.
+func (e *rowEncoder) formatTime(col string, t time.Time, tz string) string {
+	switch {
+	case e.table == fitness.Activities && (col == "start_time" || col == "end_time" || col == "created_at"):
+		return t.UTC().Format(isoLayout)
+	case (e.table == fitness.ActivityLaps || e.table == fitness.ActivitySets) && col == "start_time":
+		// Laps and sets are written in the activity's local time.
+		return t.In(e.location(tz)).Format(isoLayout)
+	}
+	return pythonTime(t)
+}
+
+// location caches zones, since time.LoadLocation reads the zone database on
+// every call; an unknown or empty zone means UTC.
+func (e *rowEncoder) location(tz string) *time.Location {
+	if loc, ok := e.locs[tz]; ok {
+		return loc
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil || tz == "" {
+		loc = time.UTC
+	}
+	if e.locs == nil {
+		e.locs = map[string]*time.Location{}
+	}
+	e.locs[tz] = loc
+	return loc
+}
+
+// pythonTime is str() of a naive Python datetime holding t in UTC.
+func pythonTime(t time.Time) string {
+	t = t.UTC()
+	s := t.Format(pythonLayout)
+	if us := t.Nanosecond() / 1000; us != 0 {
+		s += "." + strconv.Itoa(1000000 + us)[1:]
+	}
+	return s
+}
+
+func (e *rowEncoder) writeString(s string) {
+	e.str.Reset()
+	e.enc.Encode(s)
+	b := e.str.Bytes()
+	e.w.Write(b[:len(b)-1]) // Encode appends a newline
+}
+
+func jsonEncoder(w *bufio.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	return enc
+}

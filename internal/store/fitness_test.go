@@ -1,0 +1,77 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/fitness"
+	"github.com/trailpass/trailpass/internal/store"
+	"github.com/trailpass/trailpass/internal/testkit"
+)
+
+func TestStore_ExportPage(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u, other := newUser("pager"), newUser("other")
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateUser(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		base := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+		// Inserted out of time order, with ties on start_time broken by id.
+		offsets := []int{5, 1, 3, 1, 0, 3, 2}
+		var bundles []*fitness.ActivityBundle
+		for _, o := range offsets {
+			st := base.Add(time.Duration(o) * time.Hour)
+			bundles = append(bundles, &fitness.ActivityBundle{
+				Activity: fitness.Activity{ActivityType: 1, StartTime: st, EndTime: st.Add(time.Hour),
+					TotalElapsedTime: "3600.0000000000", TotalTimerTime: "3600.0000000000", CreatedAt: st},
+				Laps: []fitness.Lap{{StartTime: st}, {StartTime: st.Add(time.Minute)}},
+			})
+		}
+		if err := s.CreateActivities(ctx, u.ID, bundles); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateActivities(ctx, other.ID, bundles[:2]); err != nil {
+			t.Fatal(err)
+		}
+		var got []fitness.Cursor
+		q := fitness.PageQuery{UserID: u.ID, Limit: 2}
+		for {
+			rows, err := s.ExportPage(ctx, fitness.Activities, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				got = append(got, r.Cursor)
+				if r.Values[1] != u.ID {
+					t.Fatalf("row of user %v in user %d's export", r.Values[1], u.ID)
+				}
+			}
+			if len(rows) < q.Limit {
+				break
+			}
+			q.After = rows[len(rows)-1].Cursor
+		}
+		if len(got) != len(offsets) {
+			t.Fatalf("paged %d activities, want %d", len(got), len(offsets))
+		}
+		for i := 1; i < len(got); i++ {
+			a, b := got[i-1], got[i]
+			if b.StartTime.Before(a.StartTime) || (b.StartTime.Equal(a.StartTime) && b.ID <= a.ID) {
+				t.Fatalf("not in (start_time, id) order at %d: %v then %v", i, a, b)
+			}
+		}
+		ids, err := s.ExportIDs(ctx, fitness.ActivityLaps, u.ID, 0, 100)
+		if err != nil || len(ids) != 2*len(offsets) {
+			t.Fatalf("lap ids = %v, %v", ids, err)
+		}
+		laps, err := s.ExportPage(ctx, fitness.ActivityLaps, fitness.PageQuery{UserID: u.ID, After: fitness.Cursor{ID: ids[1]}, Until: ids[4], Limit: 10})
+		if err != nil || len(laps) != 3 || laps[0].Cursor.ID != ids[2] || laps[2].Cursor.ID != ids[4] {
+			t.Fatalf("laps in (ids[1], ids[4]] = %d rows, %v", len(laps), err)
+		}
+	})
+}
