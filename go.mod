@@ -5,16 +5,12 @@ go 1.26.0
 require (
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/jackc/pgx/v5 v5.13.0
-<<<<<<< HEAD
+	github.com/klauspost/compress v1.20.4
 	github.com/medama-io/go-useragent v1.2.5
 	github.com/oauth2-proxy/mockoidc v0.0.0-20261103160011-e06ed0b7cb7f
 	github.com/pressly/goose/v3 v3.30.1
-	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
-=======
-	github.com/klauspost/compress v1.20.4
-	github.com/pressly/goose/v3 v3.30.1
 	github.com/schollz/progressbar/v3 v3.19.1
->>>>>>> export
+	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 	golang.org/x/crypto v0.59.0
 	golang.org/x/oauth2 v0.38.0
 	modernc.org/sqlite v1.62.0

@@ -26,12 +26,9 @@ Commands:
   user create    create an account: --username U --email E [--name N] [--admin] [--password-stdin]
   user list      list accounts
   user set-password --username U   read a new password from standard input
-<<<<<<< HEAD
   user reset-mfa --username U      remove a user's MFA factor and backup codes
-=======
   seed           create demo data: --username U [--activities N] [--gear G] [--seed S]
   export         write a user's archive: --username U -o FILE
->>>>>>> export
   keys generate  print a new random master key
   version        print the version
 
@@ -72,15 +69,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = e.userList(ctx, args)
 	case "user set-password":
 		err = e.userSetPassword(ctx, args)
-<<<<<<< HEAD
 	case "user reset-mfa":
 		err = e.userResetMFA(ctx, args)
-=======
 	case "seed":
 		err = e.seed(ctx, args)
 	case "export":
 		err = e.exportCmd(ctx, args)
->>>>>>> export
 	case "keys generate":
 		fmt.Fprintln(stdout, secret.NewKeyHex())
 	case "version":
