@@ -105,6 +105,9 @@ func (rr *rowReader) next(v any) (bool, error) {
 			return false, jsonErr(rr.name, rr.n, err)
 		}
 		if _, err := rr.dec.Token(); err != io.EOF {
+			if err != nil && isAccountErr(err) {
+				return false, err
+			}
 			return false, errJSON("%s: data after the end of the array.", rr.name)
 		}
 		return false, nil
