@@ -13,6 +13,7 @@ import (
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/portability"
 )
 
 // Readiness reports whether the service can take traffic.
@@ -38,6 +39,8 @@ type Server struct {
 	MFA      *mfa.Service
 	IdP      *idp.Service
 	Events   account.EventStore
+	// Importer restores profile archives (POST /api/v1/profile/import).
+	Importer *portability.Importer
 	Now      func() time.Time
 
 	mux      *http.ServeMux

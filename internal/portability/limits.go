@@ -70,3 +70,7 @@ func (l Limits) withDefaults() Limits {
 	set(&l.MaxActivities, d.MaxActivities)
 	return l
 }
+
+// UploadLimit is the largest archive the importer accepts, for the HTTP layer's
+// body limit.
+func (im *Importer) UploadLimit() int64 { return im.Limits.withDefaults().MaxUploadBytes }

@@ -32,6 +32,18 @@ func (s *Store) BeginImport(ctx context.Context, userID int64) (portability.Impo
 	if err != nil {
 		return nil, mapErr(fmt.Errorf("begin: %w", err))
 	}
+	// Lock the user's row first: two imports of one account run one after the
+	// other, so the second sees the first's rows and skips them (PostgreSQL
+	// takes a row lock; SQLite already holds its single write lock).
+	res, err := tx.ExecContext(ctx, `UPDATE users SET updated_at = updated_at WHERE id = $1`, userID)
+	if err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("lock user: %w", mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		tx.Rollback()
+		return nil, account.Errorf(account.ENOTFOUND, "User not found")
+	}
 	return &importTx{s: s, tx: tx, userID: userID}, nil
 }
 
