@@ -56,6 +56,10 @@ func (s *Server) spoolUpload(w http.ResponseWriter, r *http.Request) (*os.File, 
 // handleImport is POST /api/v1/profile/import: Endurain's import, all or
 // nothing; ?dry_run=true only validates, ?async=true answers 202 with a job id.
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if s.Importer == nil {
+		s.writeError(w, r, account.Errorf(account.EUNAVAILABLE, "Import is not available on this server"))
+		return
+	}
 	q := r.URL.Query()
 	opts := portability.Options{DryRun: q.Get("dry_run") == "true"}
 	f, size, err := s.spoolUpload(w, r)
@@ -86,6 +90,10 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, p *auth.Pr
 
 // handleImportJob is GET /api/v1/profile/import/jobs/{id}.
 func (s *Server) handleImportJob(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if s.Importer == nil {
+		s.writeError(w, r, account.Errorf(account.ENOTFOUND, "Import job not found"))
+		return
+	}
 	j, err := s.Importer.Job(r.Context(), p.User.ID, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -101,6 +109,10 @@ const importPoll = 300 * time.Millisecond
 // handleImportEvents is GET /api/v1/profile/import/jobs/{id}/events: the job
 // as server-sent events, one "progress" event per change and a final "done".
 func (s *Server) handleImportEvents(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if s.Importer == nil {
+		s.writeError(w, r, account.Errorf(account.ENOTFOUND, "Import job not found"))
+		return
+	}
 	j, err := s.Importer.Job(r.Context(), p.User.ID, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
