@@ -33,7 +33,7 @@ type impEnv struct {
 	im    *portability.Importer
 }
 
-func newImpEnv(t *testing.T, st *store.Store, lim portability.Limits) *impEnv {
+func newImpEnv(t testing.TB, st *store.Store, lim portability.Limits) *impEnv {
 	t.Helper()
 	dir := t.TempDir()
 	blobs, err := blob.OpenDir(dir)
@@ -46,7 +46,7 @@ func newImpEnv(t *testing.T, st *store.Store, lim portability.Limits) *impEnv {
 		im: &portability.Importer{Store: st, Profiles: st, Blobs: blobs, Limits: lim, Now: importClock.Now, TempDir: t.TempDir()}}
 }
 
-func (e *impEnv) newUser(t *testing.T, name string) int64 {
+func (e *impEnv) newUser(t testing.TB, name string) int64 {
 	t.Helper()
 	hash := "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$" + name
 	u := &account.User{Name: name, Username: name, Email: name + "@example.com", PasswordHash: &hash,
