@@ -98,6 +98,8 @@ type run struct {
 	media     map[string]stagedFile // "<old id>_<rest>" → staged
 	photo     *stagedFile
 	profile   *profileCapture
+	spools    map[string]*spool
+	writing   bool // the second pass
 	nActs     int
 	realBytes int64
 	staged    int
@@ -187,6 +189,8 @@ func (ru *run) do(r io.ReaderAt, size int64) error {
 		return err
 	}
 	ru.progress(StageValidating, 0, len(ru.entries))
+	ru.spools = map[string]*spool{}
+	defer ru.closeSpools()
 	if err := ru.validate(); err != nil {
 		return err
 	}

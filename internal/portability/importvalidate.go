@@ -1,7 +1,12 @@
 package portability
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -13,9 +18,27 @@ import (
 // checker is a row that validates itself.
 type checker interface{ check() error }
 
+// spooledTables are re-read from a compact binary spool written by the first
+// pass, so the write transaction (on SQLite the one write lock) does not wait
+// for JSON decoding of the big waypoint arrays: that halves how long the lock
+// is held. (gob is not used: it flattens a pointer to zero into nil.)
+var spooledTables = map[string]bool{"activity_streams": true}
+
 // eachRow decodes every row of a data entry through the entry checks and the
 // JSON limits, and calls fn with it; a value problem names the entry and row.
+// In the first pass the rows of spooled tables are also written to a spool;
+// in the second pass they are read back from it.
 func eachRow[T any](ru *run, e entry, fn func(*T) error) error {
+	if sp, ok := ru.spools[e.f.Name]; ok && ru.writing {
+		return readSpool(ru, sp, fn)
+	}
+	var sp *spool
+	if !ru.writing && spooledTables[e.table] {
+		var err error
+		if sp, err = ru.newSpool(e.f.Name); err != nil {
+			return err
+		}
+	}
 	c, err := ru.open(e)
 	if err != nil {
 		return err
@@ -49,15 +72,101 @@ func eachRow[T any](ru *run, e entry, fn func(*T) error) error {
 			}
 			return err
 		}
+		if sp != nil {
+			if err := sp.put(any(&row)); err != nil {
+				return errStorage(err)
+			}
+		}
 	}
 	if err := c.drain(); err != nil {
 		return err
+	}
+	if sp != nil {
+		if err := sp.w.Flush(); err != nil {
+			return errStorage(err)
+		}
 	}
 	ru.realBytes += c.n
 	if ru.realBytes > ru.lim.MaxTotalBytes {
 		return errTooLarge("The archive's content is larger than %d bytes.", ru.lim.MaxTotalBytes)
 	}
 	return nil
+}
+
+// spool is one data entry's validated rows, gob-encoded in a temporary file.
+type spool struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func (ru *run) newSpool(name string) (*spool, error) {
+	f, err := os.CreateTemp(ru.im.TempDir, "trailpass-import-rows-*")
+	if err != nil {
+		return nil, errStorage(err)
+	}
+	os.Remove(f.Name()) // unlinked at once: nothing is left behind, even on a crash
+	sp := &spool{f: f, w: bufio.NewWriterSize(f, 256<<10)}
+	ru.spools[name] = sp
+	return sp, nil
+}
+
+func (ru *run) closeSpools() {
+	for _, sp := range ru.spools {
+		sp.f.Close()
+	}
+}
+
+// put appends a stream row: activity id, type, whether a Strava id is set,
+// the Strava id, and the waypoints with their length.
+func (sp *spool) put(v any) error {
+	r, ok := v.(*streamRow)
+	if !ok {
+		return fmt.Errorf("spool: unsupported row %T", v)
+	}
+	var hdr [40]byte
+	binary.LittleEndian.PutUint64(hdr[0:], uint64(*r.ActivityID))
+	binary.LittleEndian.PutUint64(hdr[8:], uint64(*r.StreamType))
+	if r.StravaActivityStreamID != nil {
+		hdr[16] = 1
+		binary.LittleEndian.PutUint64(hdr[24:], uint64(*r.StravaActivityStreamID))
+	}
+	binary.LittleEndian.PutUint64(hdr[32:], uint64(len(r.StreamWaypoints)))
+	sp.w.Write(hdr[:])
+	_, err := sp.w.Write(r.StreamWaypoints)
+	return err
+}
+
+func readSpool[T any](ru *run, sp *spool, fn func(*T) error) error {
+	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
+		return errStorage(err)
+	}
+	br := bufio.NewReaderSize(sp.f, 256<<10)
+	var hdr [40]byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("read row spool: %w", err)
+		}
+		id := int64(binary.LittleEndian.Uint64(hdr[0:]))
+		typ := int(binary.LittleEndian.Uint64(hdr[8:]))
+		strava := int64(binary.LittleEndian.Uint64(hdr[24:]))
+		wp := make(rawJSON, binary.LittleEndian.Uint64(hdr[32:]))
+		if _, err := io.ReadFull(br, wp); err != nil {
+			return fmt.Errorf("read row spool: %w", err)
+		}
+		row := &streamRow{ActivityID: &id, StreamType: &typ, StreamWaypoints: wp}
+		if hdr[16] == 1 {
+			row.StravaActivityStreamID = &strava
+		}
+		t, ok := any(row).(*T)
+		if !ok {
+			return fmt.Errorf("spool: unsupported row type")
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+	}
 }
 
 func (ru *run) needActivity(id *int64) error {

@@ -31,6 +31,7 @@ type writer struct {
 }
 
 func (ru *run) write() error {
+	ru.writing = true
 	ru.progress(StageWriting, 0, ru.nActs)
 	lockStart := time.Now()
 	tx, err := ru.im.Store.BeginImport(ru.ctx, ru.userID)
