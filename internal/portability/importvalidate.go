@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"encoding/json"
-	"errors"
 	"strings"
 
 	"github.com/trailpass/trailpass/internal/account"
