@@ -1,8 +1,14 @@
 package portability_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
+	"image"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"strconv"
 	"strings"
@@ -15,7 +21,22 @@ import (
 	"github.com/trailpass/trailpass/internal/testkit"
 )
 
-var jpegBytes = []byte{0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F', 0, 1, 0xff, 0xd9}
+var jpegBytes = func() []byte {
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 4, 4)), nil)
+	return buf.Bytes()
+}()
+
+// pngBomb is a valid PNG header declaring 100,000 × 100,000 pixels.
+func pngBomb() []byte {
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)))
+	b := buf.Bytes()
+	binary.BigEndian.PutUint32(b[16:], 100_000)
+	binary.BigEndian.PutUint32(b[20:], 100_000)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
 
 // endurainArchive is shaped like an Endurain v0.16.2 export: decimals as
 // strings (and a Decimal('0E-10')), naive datetimes with a space or a T, lap

@@ -135,6 +135,9 @@ func hostileCases(t testing.TB) map[string]struct {
 			return buildZip(t, zent{name: "data/activities.json", data: []byte(okActivity)},
 				zent{name: "data/activity_laps.json", data: []byte(`[{"activity_id": 2, "start_time": "2024-05-01 07:00:00"}]`)})
 		}, account.EUNPROCESSABLE},
+		"pixel bomb photo": {func() []byte {
+			return buildZip(t, zent{name: "user_images/1.png", data: pngBomb(), stored: true})
+		}, account.EINVALID},
 		"not a zip":       {func() []byte { return []byte("PK\x03\x04 definitely not a zip archive") }, account.EINVALID},
 		"trailing data":   {func() []byte { return buildZip(t, zent{name: "data/gears.json", data: []byte(`[] []`)}) }, account.EINVALID},
 		"encrypted entry": {func() []byte { return encrypted(buildZip(t, zent{name: "data/gears.json", data: []byte(`[]`)})) }, account.EINVALID},
