@@ -104,6 +104,7 @@ type run struct {
 	profile   *profileCapture
 	spools    map[string]*spool
 	writing   bool // the second pass
+	committed bool // the transaction committed; only file moves remain
 	nActs     int
 	realBytes int64
 	staged    int
@@ -155,7 +156,10 @@ func (im *Importer) runJob(ctx context.Context, job *Job, userID int64, r io.Rea
 	if job != nil {
 		// The job's end is recorded even when the request was cancelled.
 		fctx := context.WithoutCancel(ctx)
-		if err != nil {
+		if err != nil && ru.committed {
+			// The rows are in: leave the job committed, so start-up recovery
+			// moves the staged files that could not be moved now.
+		} else if err != nil {
 			im.Blobs.RemoveAll(fctx, "staging/"+job.ID)
 			im.Store.FinishImportJob(fctx, job.ID, JobFailed, nil, account.ErrorMessage(err), im.now())
 		} else {

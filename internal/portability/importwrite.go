@@ -79,6 +79,7 @@ func (ru *run) write() error {
 		return fmt.Errorf("commit import: %w", err)
 	}
 	committed = true
+	ru.committed = true
 	ru.res.LockHeld = time.Since(lockStart)
 	return ru.im.finishMoves(ru.ctx, ru.jobID, ru.userID, w.moves, ru.progress)
 }
