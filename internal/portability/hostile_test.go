@@ -138,6 +138,15 @@ func hostileCases(t testing.TB) map[string]struct {
 		"pixel bomb photo": {func() []byte {
 			return buildZip(t, zent{name: "user_images/1.png", data: pngBomb(), stored: true})
 		}, account.EINVALID},
+		"database-breaking values": {func() []byte {
+			return buildZip(t, zent{name: "data/activities.json", data: []byte(`[{"id": 1, "activity_type": 1, "start_time": "2024-05-01 07:00:00", "distance": 99999999999}]`)})
+		}, account.EINVALID},
+		"NUL in text": {func() []byte {
+			return buildZip(t, zent{name: "data/activities.json", data: []byte(`[{"id": 1, "activity_type": 1, "start_time": "2024-05-01 07:00:00", "name": "a\u0000b"}]`)})
+		}, account.EINVALID},
+		"huge decimal": {func() []byte {
+			return buildZip(t, zent{name: "data/activities.json", data: []byte(`[{"id": 1, "activity_type": 1, "start_time": "2024-05-01 07:00:00", "pace": "12345678901.5"}]`)})
+		}, account.EINVALID},
 		"not a zip":       {func() []byte { return []byte("PK\x03\x04 definitely not a zip archive") }, account.EINVALID},
 		"trailing data":   {func() []byte { return buildZip(t, zent{name: "data/gears.json", data: []byte(`[] []`)}) }, account.EINVALID},
 		"encrypted entry": {func() []byte { return encrypted(buildZip(t, zent{name: "data/gears.json", data: []byte(`[]`)})) }, account.EINVALID},

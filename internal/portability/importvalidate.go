@@ -65,6 +65,9 @@ func eachRow[T any](ru *run, e entry, fn func(*T) error) error {
 				return jsonErr(e.f.Name, rr.n, err)
 			}
 		}
+		if err := checkValues(&row); err != nil {
+			return jsonErr(e.f.Name, rr.n, err)
+		}
 		if err := fn(&row); err != nil {
 			var fe *fieldError
 			if errors.As(err, &fe) {

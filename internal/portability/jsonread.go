@@ -195,6 +195,10 @@ func (d *jdec) UnmarshalJSON(b []byte) error {
 			return &fieldError{fmt.Sprintf("%q is out of range.", printable(s))}
 		}
 	}
+	// NUMERIC(10,2) is the narrowest decimal column: 8 integer digits.
+	if i := strings.IndexByte(strings.TrimPrefix(s, "-"), '.'); i > 8 || i < 0 && len(strings.TrimPrefix(s, "-")) > 8 {
+		return &fieldError{fmt.Sprintf("%q is out of range.", printable(s))}
+	}
 	*d = jdec{S: s, Valid: true}
 	return nil
 }
