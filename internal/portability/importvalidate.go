@@ -88,6 +88,7 @@ func eachRow[T any](ru *run, e entry, fn func(*T) error) error {
 		if err := sp.w.Flush(); err != nil {
 			return errStorage(err)
 		}
+		sp.w = nil // an archive has hundreds of stream files: keep no buffer per file
 	}
 	ru.realBytes += c.n
 	if ru.realBytes > ru.lim.MaxTotalBytes {
@@ -108,7 +109,7 @@ func (ru *run) newSpool(name string) (*spool, error) {
 		return nil, errStorage(err)
 	}
 	os.Remove(f.Name()) // unlinked at once: nothing is left behind, even on a crash
-	sp := &spool{f: f, w: bufio.NewWriterSize(f, 256<<10)}
+	sp := &spool{f: f, w: bufio.NewWriterSize(f, 64<<10)}
 	ru.spools[name] = sp
 	return sp, nil
 }
@@ -143,7 +144,7 @@ func readSpool[T any](ru *run, sp *spool, fn func(*T) error) error {
 	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
 		return errStorage(err)
 	}
-	br := bufio.NewReaderSize(sp.f, 256<<10)
+	br := bufio.NewReaderSize(sp.f, 64<<10)
 	var hdr [40]byte
 	for {
 		if _, err := io.ReadFull(br, hdr[:]); err == io.EOF {

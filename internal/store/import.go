@@ -22,6 +22,66 @@ type importTx struct {
 	s      *Store
 	tx     *sql.Tx
 	userID int64
+	// stmts caches prepared statements for the transaction's life: parsing a
+	// multi-row INSERT of thousands of parameters cost a quarter of the time
+	// the write lock was held. The transaction closes them at its end.
+	stmts map[string]*sql.Stmt
+}
+
+func (t *importTx) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
+// insertRows inserts rows in full multi-row batches through one prepared
+// statement, and the remainder one row at a time through another.
+func (t *importTx) insertRows(ctx context.Context, table string, cols []string, rows [][]any) error {
+	per := min(100, 30000/len(cols))
+	build := func(n int) string {
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j := range cols {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("$" + strconv.Itoa(i*len(cols)+j+1))
+			}
+			b.WriteByte(')')
+		}
+		return b.String()
+	}
+	args := make([]any, 0, per*len(cols))
+	for len(rows) > 0 {
+		n := per
+		if len(rows) < per {
+			n = 1
+		}
+		st, err := t.prepared(ctx, build(n))
+		if err != nil {
+			return fmt.Errorf("insert %s: %w", table, err)
+		}
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("insert %s: %w", table, mapErr(err))
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 // BeginImport starts userID's import transaction. On SQLite it takes the write
@@ -44,7 +104,7 @@ func (s *Store) BeginImport(ctx context.Context, userID int64) (portability.Impo
 		tx.Rollback()
 		return nil, account.Errorf(account.ENOTFOUND, "User not found")
 	}
-	return &importTx{s: s, tx: tx, userID: userID}, nil
+	return &importTx{s: s, tx: tx, userID: userID, stmts: map[string]*sql.Stmt{}}, nil
 }
 
 func (t *importTx) Commit() error {
@@ -167,7 +227,7 @@ func (t *importTx) InsertGearComponents(ctx context.Context, cs []*fitness.GearC
 		rows = append(rows, []any{t.userID, c.GearID, c.Type, c.Brand, c.Model, t.s.ts(c.PurchaseDate),
 			t.s.tsPtr(c.RetiredDate), c.Active, c.ExpectedKms, c.PurchaseValue})
 	}
-	return insertMany(ctx, t.tx, "gear_components", []string{"user_id", "gear_id", "type", "brand", "model",
+	return t.insertRows(ctx, "gear_components", []string{"user_id", "gear_id", "type", "brand", "model",
 		"purchase_date", "retired_date", "active", "expected_kms", "purchase_value"}, rows)
 }
 
@@ -176,7 +236,11 @@ func (t *importTx) InsertActivity(ctx context.Context, a *fitness.Activity, file
 	s := t.s
 	a.UserID = t.userID
 	h := a.Hide
-	err := t.tx.QueryRowContext(ctx, activityInsert, t.userID, a.Name, a.Description, a.PrivateNotes, a.Distance,
+	ins, err := t.prepared(ctx, activityInsert)
+	if err != nil {
+		return fmt.Errorf("insert activity: %w", err)
+	}
+	err = ins.QueryRowContext(ctx, t.userID, a.Name, a.Description, a.PrivateNotes, a.Distance,
 		a.ActivityType, s.ts(a.StartTime), s.ts(a.EndTime), a.Timezone, a.TotalElapsedTime, a.TotalTimerTime,
 		a.City, a.Town, a.Country, s.ts(a.CreatedAt), a.ElevationGain, a.ElevationLoss, a.Pace, a.AverageSpeed,
 		a.MaxSpeed, a.AveragePower, a.MaxPower, a.NormalizedPower, a.AverageHR, a.MaxHR, a.AverageCad, a.MaxCad,
@@ -190,7 +254,11 @@ func (t *importTx) InsertActivity(ctx context.Context, a *fitness.Activity, file
 	if fileExt != "" {
 		key := fitness.ActivityFileKey(a.ID, fileExt)
 		a.FileKey = &key
-		if _, err := t.tx.ExecContext(ctx, `UPDATE activities SET file_key = $1 WHERE id = $2`, key, a.ID); err != nil {
+		upd, err := t.prepared(ctx, `UPDATE activities SET file_key = $1 WHERE id = $2`)
+		if err != nil {
+			return fmt.Errorf("set activity file: %w", err)
+		}
+		if _, err := upd.ExecContext(ctx, key, a.ID); err != nil {
 			return fmt.Errorf("set activity file: %w", mapErr(err))
 		}
 	}
@@ -211,7 +279,7 @@ func (t *importTx) InsertLaps(ctx context.Context, rows []fitness.Lap) error {
 			l.EnhancedMaxPace, l.EnhancedMaxSpeed, l.EnhancedMinAltitude, l.EnhancedMaxAltitude,
 			l.AvgVerticalRatio, l.AvgStepLength}
 	}
-	return insertMany(ctx, t.tx, "activity_laps", lapCols, out)
+	return t.insertRows(ctx, "activity_laps", lapCols, out)
 }
 
 // InsertSets inserts sets.
@@ -221,7 +289,7 @@ func (t *importTx) InsertSets(ctx context.Context, rows []fitness.Set) error {
 		out[i] = []any{x.ActivityID, x.Duration, x.Repetitions, x.Weight, x.SetType, t.s.ts(x.StartTime),
 			x.Category, x.CategorySubtype}
 	}
-	return insertMany(ctx, t.tx, "activity_sets", setCols, out)
+	return t.insertRows(ctx, "activity_sets", setCols, out)
 }
 
 // InsertStreams inserts streams.
@@ -230,7 +298,7 @@ func (t *importTx) InsertStreams(ctx context.Context, rows []fitness.Stream) err
 	for i, x := range rows {
 		out[i] = []any{x.ActivityID, x.StreamType, string(x.Waypoints), x.StravaActivityStreamID}
 	}
-	return insertMany(ctx, t.tx, "activity_streams", streamCols, out)
+	return t.insertRows(ctx, "activity_streams", streamCols, out)
 }
 
 // InsertSteps inserts workout steps.
@@ -241,7 +309,7 @@ func (t *importTx) InsertSteps(ctx context.Context, rows []fitness.WorkoutStep) 
 			x.TargetValue, x.Intensity, x.Notes, x.ExerciseCategory, x.ExerciseName, x.ExerciseWeight,
 			x.WeightDisplayUnit, x.SecondaryTargetValue}
 	}
-	return insertMany(ctx, t.tx, "activity_workout_steps", stepCols, out)
+	return t.insertRows(ctx, "activity_workout_steps", stepCols, out)
 }
 
 // InsertMedia inserts media rows.
@@ -250,7 +318,7 @@ func (t *importTx) InsertMedia(ctx context.Context, rows []fitness.Media) error 
 	for i, x := range rows {
 		out[i] = []any{x.ActivityID, x.MediaPath, x.MediaType}
 	}
-	return insertMany(ctx, t.tx, "activity_media", []string{"activity_id", "media_path", "media_type"}, out)
+	return t.insertRows(ctx, "activity_media", []string{"activity_id", "media_path", "media_type"}, out)
 }
 
 // InsertExerciseTitles inserts the user's exercise titles.
@@ -259,7 +327,7 @@ func (t *importTx) InsertExerciseTitles(ctx context.Context, ts []*fitness.Exerc
 	for i, x := range ts {
 		out[i] = []any{t.userID, x.ExerciseCategory, x.ExerciseName, x.WktStepName}
 	}
-	return insertMany(ctx, t.tx, "activity_exercise_titles", []string{"user_id", "exercise_category",
+	return t.insertRows(ctx, "activity_exercise_titles", []string{"user_id", "exercise_category",
 		"exercise_name", "wkt_step_name"}, out)
 }
 
@@ -270,7 +338,7 @@ func (t *importTx) InsertHealthWeights(ctx context.Context, ws []*fitness.Health
 		out[i] = []any{t.userID, w.Date, w.Weight, w.BMI, w.BodyFat, w.BodyWater, w.BoneMass, w.MuscleMass,
 			w.PhysiqueRating, w.VisceralFat, w.MetabolicAge, w.Source}
 	}
-	return insertMany(ctx, t.tx, "health_weight", []string{"user_id", "date", "weight", "bmi", "body_fat",
+	return t.insertRows(ctx, "health_weight", []string{"user_id", "date", "weight", "bmi", "body_fat",
 		"body_water", "bone_mass", "muscle_mass", "physique_rating", "visceral_fat", "metabolic_age", "source"}, out)
 }
 
@@ -291,7 +359,7 @@ func (t *importTx) InsertNotifications(ctx context.Context, ns []*fitness.Notifi
 	for i, n := range ns {
 		out[i] = []any{t.userID, n.Type, jsonArg(n.Options), n.Read, t.s.ts(n.CreatedAt)}
 	}
-	return insertMany(ctx, t.tx, "notifications", []string{"user_id", "type", "options", "read", "created_at"}, out)
+	return t.insertRows(ctx, "notifications", []string{"user_id", "type", "options", "read", "created_at"}, out)
 }
 
 // InsertGoals inserts goals.
@@ -301,7 +369,7 @@ func (t *importTx) InsertGoals(ctx context.Context, gs []*fitness.Goal) error {
 		out[i] = []any{t.userID, g.Interval, g.ActivityType, g.GoalType, g.GoalCalories, g.GoalActivitiesNumber,
 			g.GoalDistance, g.GoalElevation, g.GoalDuration}
 	}
-	return insertMany(ctx, t.tx, "users_goals", []string{"user_id", "interval", "activity_type", "goal_type",
+	return t.insertRows(ctx, "users_goals", []string{"user_id", "interval", "activity_type", "goal_type",
 		"goal_calories", "goal_activities_number", "goal_distance", "goal_elevation", "goal_duration"}, out)
 }
 
