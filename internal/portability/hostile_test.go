@@ -235,3 +235,34 @@ func TestImport_PrivilegedFieldsIgnored(t *testing.T) {
 		}
 	})
 }
+
+// A count that lies by 65,536 in the end record (archive/zip accepts it and
+// reads every record) is caught by counting the records first.
+func TestImport_EntryCountLie(t *testing.T) {
+	ents := make([]zent, 65_536+10)
+	for i := range ents {
+		ents[i] = zent{name: fmt.Sprintf("activity_files/%d.fit", i), stored: true}
+	}
+	b := buildZip(t, ents...)
+	// Drop the zip64 records and write a plain end record whose 16-bit count is
+	// the real count modulo 65,536.
+	eocd := b[len(b)-22:]
+	body := b[:len(b)-22-56-20]
+	cdStart := cdRecords(body)[0]
+	end := append([]byte{}, eocd...)
+	binary.LittleEndian.PutUint16(end[8:], 10)
+	binary.LittleEndian.PutUint16(end[10:], 10)
+	binary.LittleEndian.PutUint32(end[12:], uint32(len(body)-cdStart))
+	binary.LittleEndian.PutUint32(end[16:], uint32(cdStart))
+	b = append(body, end...)
+	if zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b))); err != nil || len(zr.File) != len(ents) {
+		t.Fatalf("archive/zip should accept the lie: %v", err)
+	}
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		e := newImpEnv(t, st, portability.Limits{MaxEntries: 1000})
+		_, err := e.importBytes(e.newUser(t, "ann"), b, portability.Options{})
+		if account.ErrorCode(err) != account.ETOOLARGE || !strings.Contains(account.ErrorMessage(err), "central directory holds") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package portability
 
 import (
 	"archive/zip"
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -135,6 +136,9 @@ func precheckEOCD(r io.ReaderAt, size int64, lim Limits) error {
 		return errFormat("The file is not a ZIP archive.")
 	}
 	count := uint64(binary.LittleEndian.Uint16(buf[i+10:]))
+	cdSize := int64(binary.LittleEndian.Uint32(buf[i+12:]))
+	cdOffset := int64(binary.LittleEndian.Uint32(buf[i+16:]))
+	eocdPos := size - tail + int64(i)
 	// A zip64 locator sits just before the EOCD and points at the zip64 record.
 	if i >= 20 && binary.LittleEndian.Uint32(buf[i-20:]) == 0x07064b50 {
 		off := int64(binary.LittleEndian.Uint64(buf[i-20+8:]))
@@ -146,11 +150,46 @@ func precheckEOCD(r io.ReaderAt, size int64, lim Limits) error {
 			return errStructure("The zip64 end record is damaged.")
 		}
 		count = max(count, binary.LittleEndian.Uint64(rec[32:]))
+		cdSize = int64(binary.LittleEndian.Uint64(rec[40:]))
+		cdOffset = int64(binary.LittleEndian.Uint64(rec[48:]))
+		eocdPos = off
 	}
 	if count > uint64(lim.MaxEntries) {
 		return errTooLarge("The archive has more than %d entries.", lim.MaxEntries)
 	}
+	// The 16-bit count can lie by multiples of 65,536 and archive/zip then
+	// reads every record anyway: count the records themselves, where
+	// archive/zip looks for them, before it allocates one per record.
+	for _, start := range []int64{eocdPos - cdSize, cdOffset} {
+		n, ok := countRecords(r, start, eocdPos, lim.MaxEntries+1)
+		if ok && n > lim.MaxEntries {
+			return errTooLarge("The central directory holds more than %d entries.", lim.MaxEntries)
+		}
+	}
 	return nil
+}
+
+// countRecords counts central-directory headers from start, up to limit; ok is
+// false when no record starts there.
+func countRecords(r io.ReaderAt, start, end int64, limit int) (int, bool) {
+	if start < 0 || start >= end {
+		return 0, false
+	}
+	br := bufio.NewReaderSize(io.NewSectionReader(r, start, end-start), 64<<10)
+	var hdr [46]byte
+	n := 0
+	for n < limit {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil || binary.LittleEndian.Uint32(hdr[:]) != 0x02014b50 {
+			break
+		}
+		skip := int(binary.LittleEndian.Uint16(hdr[28:])) + int(binary.LittleEndian.Uint16(hdr[30:])) +
+			int(binary.LittleEndian.Uint16(hdr[32:]))
+		if _, err := br.Discard(skip); err != nil {
+			break
+		}
+		n++
+	}
+	return n, n > 0
 }
 
 // checkStructure validates the central directory, the only parser used from
