@@ -82,6 +82,8 @@ func (e env) importCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	im := newImporter(st, files)
+	// Clean up after an earlier import that was killed, as serve does.
+	recoverImports(ctx, im, logger)
 	opts := portability.Options{DryRun: *dryRun}
 	var bar *progressbar.ProgressBar
 	stage := ""

@@ -119,6 +119,8 @@ type ImportStore interface {
 	ImportJob(ctx context.Context, userID int64, id string) (*Job, error)
 	// ImportJobsByStatus lists jobs in a status last updated before before.
 	ImportJobsByStatus(ctx context.Context, status string, before time.Time) ([]*Job, error)
+	// DeleteExpiredImportJobs deletes finished jobs whose expiry has passed.
+	DeleteExpiredImportJobs(ctx context.Context, now time.Time) (int64, error)
 }
 
 // Blobs is the blob store with the staging operations the import needs.

@@ -116,7 +116,9 @@ func (im *Importer) Job(ctx context.Context, userID int64, id string) (*Job, err
 // Recover cleans up after imports whose process died: a job that committed
 // gets its staged files moved into place; a job still queued or running (not
 // updated for staleAfter) is marked failed and its staging folder removed, so
-// the account is exactly as before it. trailpass serve calls it at start-up.
+// the account is exactly as before it. Finished jobs past their expiry are
+// deleted. It returns how many jobs it finished or failed. trailpass serve
+// calls it at start-up.
 func (im *Importer) Recover(ctx context.Context, staleAfter time.Duration) (int, error) {
 	before := im.now().Add(-staleAfter)
 	n := 0
@@ -150,6 +152,10 @@ func (im *Importer) Recover(ctx context.Context, staleAfter time.Duration) (int,
 			}
 			n++
 		}
+	}
+	// Finished jobs are kept for a week (jobTTL), then dropped here.
+	if _, err := im.Store.DeleteExpiredImportJobs(ctx, im.now()); err != nil {
+		return n, err
 	}
 	return n, nil
 }

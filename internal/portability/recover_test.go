@@ -63,6 +63,15 @@ func TestRecover_RollsCommittedJobsForward(t *testing.T) {
 		if j.Status != portability.JobSucceeded || f.Status != portability.JobFailed {
 			t.Fatalf("statuses: %s, %s", j.Status, f.Status)
 		}
+		// A week later both finished jobs are gone.
+		importClock.Advance(8 * 24 * time.Hour)
+		defer importClock.Advance(-8 * 24 * time.Hour)
+		if _, err := e.im.Recover(ctx, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ImportJob(ctx, uid, job.ID); err == nil {
+			t.Fatal("an expired job is still there")
+		}
 		// A job marked failed cannot commit any more.
 		tx, _ = st.BeginImport(ctx, uid)
 		defer tx.Rollback()

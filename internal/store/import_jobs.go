@@ -100,3 +100,14 @@ func (s *Store) ImportJobsByStatus(ctx context.Context, status string, before ti
 	}
 	return out, mapErr(rows.Err())
 }
+
+// DeleteExpiredImportJobs deletes finished jobs past their expiry.
+func (s *Store) DeleteExpiredImportJobs(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM import_jobs WHERE expires_at < $1 AND status IN ($2, $3)`,
+		s.ts(now), portability.JobSucceeded, portability.JobFailed)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired import jobs: %w", mapErr(err))
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
