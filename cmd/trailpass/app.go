@@ -29,6 +29,7 @@ Commands:
   user reset-mfa --username U      remove a user's MFA factor and backup codes
   seed           create demo data: --username U [--activities N] [--gear G] [--seed S]
   export         write a user's archive: --username U -o FILE
+  import         import an archive into an account: --username U [--dry-run] FILE
   keys generate  print a new random master key
   version        print the version
 
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = e.seed(ctx, args)
 	case "export":
 		err = e.exportCmd(ctx, args)
+	case "import":
+		err = e.importCmd(ctx, args)
 	case "keys generate":
 		fmt.Fprintln(stdout, secret.NewKeyHex())
 	case "version":

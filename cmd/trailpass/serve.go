@@ -51,6 +51,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer blobs.Close()
+	importer := newImporter(st, blobs)
+	recoverImports(ctx, importer, logger)
 	accounts := newAccounts(st)
 	created, generated, err := accounts.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
@@ -82,6 +84,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		MFA:      mfaSvc,
 		IdP:      idpSvc,
 		Exporter: &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
+		Importer: importer,
 		Fallback: webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),
 		Events:   st,
 		Now:      timeNow,

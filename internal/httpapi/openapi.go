@@ -12,6 +12,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/portability"
 )
 
 // apiOp documents one route. The table below is the OpenAPI document's source; a
@@ -155,6 +156,9 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/profile/image", Tag: "profile", Summary: "Upload the photo (JPEG or PNG, at most 20 MiB and 40 megapixels)", Auth: "user", Request: multipartBody{}, Status: 201, Resp: "", Errors: []int{400, 401, 403}},
 	{Method: "PUT", Path: "/api/v1/profile/photo", Tag: "profile", Summary: "Delete the photo", Auth: "user", Resp: "", Errors: authErrs},
 	{Method: "GET", Path: "/user_images/{file}", Tag: "profile", Summary: "A user photo, for signed-in users", Auth: "browser", Binary: "image/*", Errors: []int{401, 404}},
+	{Method: "POST", Path: "/api/v1/profile/import", Tag: "profile", Summary: "Import an export archive (trailpass or Endurain) all or nothing; ?dry_run=true validates only, ?async=true answers 202 with a job id", Auth: "user", Request: multipartBody{}, Resp: portability.Result{}, Errors: []int{400, 401, 403, 409, 413, 422, 507}},
+	{Method: "GET", Path: "/api/v1/profile/import/jobs/{id}", Tag: "profile", Summary: "An import job's status, stage, progress and result", Auth: "user", Resp: portability.Job{}, Errors: []int{401, 403, 404}},
+	{Method: "GET", Path: "/api/v1/profile/import/jobs/{id}/events", Tag: "profile", Summary: "An import job's progress as server-sent events (progress, then done)", Auth: "user", Binary: "text/event-stream", Errors: []int{401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/profile/default_gear", Tag: "profile", Summary: "Default gear per activity type", Auth: "user", Resp: account.DefaultGear{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/profile/default_gear", Tag: "profile", Summary: "Set default gear; gear must be the caller's", Auth: "user", Request: account.DefaultGear{}, Resp: account.DefaultGear{}, Errors: writeErrs},
 	{Method: "GET", Path: "/api/v1/profile/goals", Tag: "profile", Summary: "Goals", Auth: "user", Resp: []account.Goal{}, Errors: authErrs},

@@ -50,6 +50,11 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/public/server_settings", s.handlePublicServerSettings)
 	s.handle("GET /api/v1/profile/export", s.authed(s.handleExport))
 
+	// Import (issue 8).
+	s.handle("POST /api/v1/profile/import", s.authed(s.handleImport))
+	s.handle("GET /api/v1/profile/import/jobs/{id}", s.authed(s.handleImportJob))
+	s.handle("GET /api/v1/profile/import/jobs/{id}/events", s.authed(s.handleImportEvents))
+
 	// MFA.
 	s.handle("GET /api/v1/profile/mfa/status", s.authed(s.handleMFAStatus))
 	s.handle("POST /api/v1/profile/mfa/setup", s.authed(s.handleMFASetup))

@@ -44,6 +44,8 @@ type Server struct {
 	// prebuilt single-page app); nil answers 404.
 	Fallback http.Handler
 	Events   account.EventStore
+	// Importer restores profile archives (POST /api/v1/profile/import).
+	Importer *portability.Importer
 	Now      func() time.Time
 	// Metrics, when set, counts every request (see metrics.go).
 	Metrics *metrics.Metrics

@@ -1,11 +1,7 @@
-//go:build pendingimport
-
-// The export-and-import browser test needs the import routes, which land with
-// the import branch; build with -tags pendingimport until then.
-
 package webui_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,11 +9,19 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+
+	"github.com/trailpass/trailpass/internal/seed"
 )
 
+// A seeded account is exported from the data page and its archive imported, with
+// a preview first, into another account, whose report shows the counts.
 func TestBrowserExportAndImport(t *testing.T) {
 	s := newSite(t)
-	s.user("finn")
+	finn := s.CreateUser("finn", false)
+	if _, err := seed.Run(context.Background(), s.Store, s.Blobs, finn.ID, seed.Config{Activities: 4, Gear: 2, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	s.user("gina")
 	ctx := newBrowser(t)
 	signIn(t, ctx, s, "finn")
 
@@ -39,11 +43,25 @@ func TestBrowserExportAndImport(t *testing.T) {
 		t.Fatalf("no archive downloaded: %v", err)
 	}
 
+	signOut(t, ctx)
+	signIn(t, ctx, s, "gina")
+	do(t, ctx, "open data", chromedp.Navigate(s.URL+"/account/data"), chromedp.WaitVisible(chromedp.CSS("#import-file")))
 	do(t, ctx, "choose the archive", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{archive}),
 		chromedp.Click(chromedp.CSS("#import-preview")))
 	waitFor(t, ctx, "the preview", `!document.getElementById('import-report').hidden && document.querySelectorAll('#import-counts tr').length > 0`)
+	if got := text(t, ctx, `(document.querySelector('#import-counts tr[data-item="activities"] td:last-child') || {}).textContent || ''`); got != "4" {
+		t.Errorf("preview shows %q activities, want 4", got)
+	}
 	screenshot(t, ctx, "1-preview")
 	do(t, ctx, "import", chromedp.Click(chromedp.CSS("#import-run")))
 	waitFor(t, ctx, "the report", `document.getElementById('import-report-title').textContent === 'Imported' && document.getElementById('import-progress').value === 100`)
+	if got := text(t, ctx, `(document.querySelector('#import-counts tr[data-item="activities"] td:last-child') || {}).textContent || ''`); got != "4" {
+		t.Errorf("report shows %q activities, want 4", got)
+	}
+	var n int
+	s.Store.DB().QueryRow(`SELECT COUNT(*) FROM activities a JOIN users u ON u.id = a.user_id WHERE u.username = 'gina'`).Scan(&n)
+	if n != 4 {
+		t.Fatalf("gina has %d activities after the import, want 4", n)
+	}
 	screenshot(t, ctx, "2-imported")
 }

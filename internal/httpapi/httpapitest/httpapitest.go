@@ -83,8 +83,9 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	e.IdP = &idp.Service{Store: st, Accounts: e.Accounts, Events: st, Keyring: e.Keyring, PublicURL: pub, Now: clock.Now}
 	e.Auth.MFA = e.MFA
 	exporter := &portability.Exporter{Store: st, Blobs: blobs, Now: clock.Now, Version: "test"}
+	importer := &portability.Importer{Store: st, Profiles: st, Blobs: blobs, Now: clock.Now, TempDir: t.TempDir()}
 	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
-		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts}, MFA: e.MFA, IdP: e.IdP, Exporter: exporter, Events: st, Now: clock.Now}
+		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts}, MFA: e.MFA, IdP: e.IdP, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now}
 	for _, c := range configure {
 		c(e)
 	}

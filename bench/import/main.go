@@ -1,0 +1,212 @@
+// Command import benchmarks the import: for each size it seeds a user with that
+// many activities into a temporary SQLite database and exports the archive (in
+// children), then imports the archive into a fresh account on SQLite and, when
+// -postgres is set, on PostgreSQL, each in a child process, and prints
+// throughput, how long the write transaction held its lock, and the child's
+// peak RSS.
+//
+//	go run ./bench/import [-sizes 1000,10000] [-postgres URL] [-min-duration 2m] [-max-duration 6m]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/blob"
+	"github.com/trailpass/trailpass/internal/portability"
+	"github.com/trailpass/trailpass/internal/seed"
+	"github.com/trailpass/trailpass/internal/store"
+)
+
+// result is what a child prints on its last line.
+type result struct {
+	Archive    int64   `json:"archive"` // archive bytes
+	Activities int     `json:"activities"`
+	Seconds    float64 `json:"seconds"`
+	LockSecs   float64 `json:"lock_seconds"`
+}
+
+func main() {
+	child := flag.String("child", "", "internal: prepare or import")
+	dir := flag.String("dir", "", "internal: work directory")
+	db := flag.String("db", "", "internal: database URL of the import")
+	n := flag.Int("n", 0, "internal: activities")
+	sizes := flag.String("sizes", "1000,10000", "activity counts to benchmark")
+	pg := flag.String("postgres", os.Getenv("TRAILPASS_BENCH_POSTGRES_URL"), "PostgreSQL URL to import into as well")
+	minDur := flag.Duration("min-duration", 2*time.Minute, "shortest seeded activity")
+	maxDur := flag.Duration("max-duration", 6*time.Minute, "longest seeded activity")
+	cpuProfile := flag.String("cpuprofile", "", "internal: write the import child's CPU profile here")
+	flag.Parse()
+	if *cpuProfile != "" && *child == "import" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	var err error
+	if *child != "" {
+		err = runChild(*child, *dir, *db, *n, *minDur, *maxDur)
+	} else {
+		err = runParent(*sizes, *pg, *minDur, *maxDur)
+	}
+	if err != nil {
+		pprof.StopCPUProfile()
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func runParent(sizes, pg string, minDur, maxDur time.Duration) error {
+	fmt.Printf("activities %s-%s each; MiB/s on archive bytes; lock = write transaction open; RSS = getrusage maxrss of the import child\n\n", minDur, maxDur)
+	fmt.Printf("%-10s %-8s %9s %9s %10s %9s %9s %9s\n", "activities", "engine", "zip MiB", "import s", "act/s", "MiB/s", "lock s", "peak RSS")
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp("", "trailpass-bench-import-")
+		if err != nil {
+			return err
+		}
+		if _, _, err := spawn("prepare", dir, "", n, minDur, maxDur); err != nil {
+			return err
+		}
+		targets := [][2]string{{"sqlite", "sqlite:" + filepath.Join(dir, "import.db")}}
+		if pg != "" {
+			targets = append(targets, [2]string{"postgres", pg})
+		}
+		for _, tg := range targets {
+			r, rss, err := spawn("import", dir, tg[1], n, minDur, maxDur)
+			if err != nil {
+				return err
+			}
+			mib := float64(r.Archive) / (1 << 20)
+			fmt.Printf("%-10d %-8s %9.1f %9.2f %10.0f %9.1f %9.2f %7.1f M\n", n, tg[0], mib, r.Seconds,
+				float64(r.Activities)/r.Seconds, mib/r.Seconds, r.LockSecs, rss)
+		}
+		if os.Getenv("TRAILPASS_BENCH_KEEP") == "" {
+			os.RemoveAll(dir)
+		} else {
+			fmt.Println("kept", dir)
+		}
+	}
+	return nil
+}
+
+// spawn runs this program as a child and returns its result and peak RSS in MiB.
+func spawn(mode, dir, db string, n int, minDur, maxDur time.Duration) (result, float64, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return result{}, 0, err
+	}
+	cmd := exec.Command(exe, "-child", mode, "-dir", dir, "-db", db, "-n", strconv.Itoa(n),
+		"-min-duration", minDur.String(), "-max-duration", maxDur.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return result{}, 0, fmt.Errorf("%s child: %w", mode, err)
+	}
+	var r result
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		return r, 0, fmt.Errorf("%s child output %q: %w", mode, out, err)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return r, float64(ru.Maxrss) / 1024, nil
+}
+
+func newUser(ctx context.Context, st *store.Store, name string) (*account.User, error) {
+	u := &account.User{Name: name, Username: name, Email: name + "@example.com", PreferredLanguage: "us",
+		Gender: 1, Units: 1, AccessType: 1, Active: true, FirstDayOfWeek: 1, Currency: 1,
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	return u, st.CreateUser(ctx, u)
+}
+
+func openStore(ctx context.Context, url, dir string) (*store.Store, error) {
+	st, err := store.Open(ctx, url, dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func runChild(mode, dir, db string, n int, minDur, maxDur time.Duration) error {
+	ctx := context.Background()
+	var r result
+	switch mode {
+	case "prepare":
+		st, err := openStore(ctx, "sqlite:"+filepath.Join(dir, "source.db"), dir)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		files, err := blob.OpenDir(filepath.Join(dir, "source-files"))
+		if err != nil {
+			return err
+		}
+		u, err := newUser(ctx, st, "bench")
+		if err != nil {
+			return err
+		}
+		if _, err := seed.Run(ctx, st, files, u.ID, seed.Config{Activities: n, Seed: 42, MinDuration: minDur, MaxDuration: maxDur}); err != nil {
+			return err
+		}
+		f, err := os.Create(filepath.Join(dir, "export.zip"))
+		if err != nil {
+			return err
+		}
+		x := &portability.Exporter{Store: st, Blobs: files, Version: "bench"}
+		if _, err := x.Export(ctx, u.ID, f); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	case "import":
+		st, err := openStore(ctx, db, dir)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		files, err := blob.OpenDir(filepath.Join(dir, "files-"+strconv.FormatInt(time.Now().UnixNano(), 36)))
+		if err != nil {
+			return err
+		}
+		u, err := newUser(ctx, st, "dst"+strconv.FormatInt(time.Now().UnixNano(), 36))
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(filepath.Join(dir, "export.zip"))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fi, _ := f.Stat()
+		im := &portability.Importer{Store: st, Profiles: st, Blobs: files}
+		res, err := im.Import(ctx, u.ID, f, fi.Size(), portability.Options{})
+		if err != nil {
+			return err
+		}
+		r = result{Archive: fi.Size(), Activities: res.Imported["activities"], Seconds: res.Duration.Seconds(),
+			LockSecs: res.LockHeld.Seconds()}
+	default:
+		return fmt.Errorf("unknown child mode %q", mode)
+	}
+	return json.NewEncoder(os.Stdout).Encode(r)
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/trailpass/trailpass/internal/blob"
+	"github.com/trailpass/trailpass/internal/portability"
+	"github.com/trailpass/trailpass/internal/store"
+)
+
+// importStaleAfter is how long a running import may go without a progress
+// update before start-up recovery treats its process as dead.
+const importStaleAfter = 10 * time.Minute
+
+// newImporter builds the importer over the configured store and file store.
+func newImporter(st *store.Store, files *blob.Dir) *portability.Importer {
+	return &portability.Importer{Store: st, Profiles: st, Blobs: files, Now: timeNow, TempDir: os.TempDir()}
+}
+
+// recoverImports finishes or rolls back imports whose process died; serve calls
+// it at start-up.
+func recoverImports(ctx context.Context, im *portability.Importer, logger *slog.Logger) {
+	n, err := im.Recover(ctx, importStaleAfter)
+	if err != nil {
+		logger.Error("import recovery failed", "err", err)
+	} else if n > 0 {
+		logger.Info("recovered interrupted imports", "count", n)
+	}
+}
+
+// importCmd imports an archive into a user's account, showing progress.
+func (e env) importCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	username := fs.String("username", "", "user to import into (required)")
+	dryRun := fs.Bool("dry-run", false, "validate and report, write nothing")
+	var file string
+	// The archive may come before or after the flags.
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		file, args = args[0], args[1:]
+	}
+	cfg, err := e.loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	}
+	if *username == "" || file == "" {
+		return errors.New("import: --username and an archive file are required")
+	}
+	logger := newLogger(e.stderr, cfg.LogLevel)
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	files, err := openFileStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer files.Close()
+	u, err := st.FindUserByUsername(ctx, *username)
+	if err != nil {
+		return describe(err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	im := newImporter(st, files)
+	// Clean up after an earlier import that was killed, as serve does.
+	recoverImports(ctx, im, logger)
+	opts := portability.Options{DryRun: *dryRun}
+	var bar *progressbar.ProgressBar
+	stage := ""
+	if isTerminal(e.stderr) {
+		opts.Progress = func(p portability.Progress) {
+			if p.Stage != stage {
+				if bar != nil {
+					bar.Finish()
+					fmt.Fprintln(e.stderr)
+				}
+				stage = p.Stage
+				bar = progressbar.NewOptions(max(p.Total, 1), progressbar.OptionSetWriter(e.stderr),
+					progressbar.OptionSetDescription(p.Stage), progressbar.OptionShowCount())
+			}
+			bar.Set(p.Done)
+		}
+	}
+	res, err := im.Import(ctx, u.ID, f, info.Size(), opts)
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(e.stderr)
+	}
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(e.stdout, "%s into %s in %s (write lock held %s):\n", res.Detail, u.Username,
+		res.Duration.Round(time.Millisecond), res.LockHeld.Round(time.Millisecond))
+	for _, k := range sortedKeys(res.Imported) {
+		fmt.Fprintf(e.stdout, "  imported %-26s %d\n", k, res.Imported[k])
+	}
+	for _, k := range sortedKeys(res.Skipped) {
+		fmt.Fprintf(e.stdout, "  skipped  %-26s %d\n", k, res.Skipped[k])
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,145 @@
+package portability
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/blob"
+	"github.com/trailpass/trailpass/internal/fitness"
+)
+
+// ActivityKey identifies an activity for duplicate detection: start time (whole
+// seconds, as the archive keeps them), type and distance.
+type ActivityKey struct {
+	Start    int64
+	Type     int
+	Distance int
+}
+
+// GoalKey is a goal's unique key.
+type GoalKey struct {
+	Interval     string
+	ActivityType int
+	GoalType     int
+}
+
+// NotificationKey identifies a notification for duplicate detection.
+type NotificationKey struct {
+	Type      int
+	CreatedAt int64 // Unix seconds
+}
+
+// Existing is what the account already holds, for idempotent imports.
+type Existing struct {
+	Activities    map[ActivityKey]bool
+	Gear          map[string]int64 // nickname → id
+	Goals         map[GoalKey]bool
+	WeightDates   map[string]bool
+	Titles        map[[2]int]bool // (category, name)
+	Notifications map[NotificationKey]bool
+}
+
+// ImportTx writes one import in one database transaction. Every method is
+// scoped to the transaction's user; nothing is visible before Commit.
+type ImportTx interface {
+	// Existing reads the user's current keys.
+	Existing(ctx context.Context) (*Existing, error)
+	// InsertGear inserts g and sets g.ID.
+	InsertGear(ctx context.Context, g *fitness.Gear) error
+	// InsertGearComponents inserts components (GearID set).
+	InsertGearComponents(ctx context.Context, cs []*fitness.GearComponent) error
+	// InsertActivity inserts a and sets a.ID; a non-empty fileExt records the
+	// activity file's key fitness.ActivityFileKey(a.ID, fileExt).
+	InsertActivity(ctx context.Context, a *fitness.Activity, fileExt string) error
+	// InsertLaps, InsertSets, InsertStreams, InsertSteps and InsertMedia insert
+	// children whose ActivityID (and MediaPath) are set.
+	InsertLaps(ctx context.Context, rows []fitness.Lap) error
+	InsertSets(ctx context.Context, rows []fitness.Set) error
+	InsertStreams(ctx context.Context, rows []fitness.Stream) error
+	InsertSteps(ctx context.Context, rows []fitness.WorkoutStep) error
+	InsertMedia(ctx context.Context, rows []fitness.Media) error
+	InsertExerciseTitles(ctx context.Context, ts []*fitness.ExerciseTitle) error
+	InsertHealthWeights(ctx context.Context, ws []*fitness.HealthWeight) error
+	SetHealthTargets(ctx context.Context, t fitness.HealthTargets) error
+	InsertNotifications(ctx context.Context, ns []*fitness.Notification) error
+	InsertGoals(ctx context.Context, gs []*fitness.Goal) error
+	// SetDefaultGear replaces the user's default gear.
+	SetDefaultGear(ctx context.Context, dg fitness.DefaultGear) error
+	// SetPrivacy replaces the user's privacy flags.
+	SetPrivacy(ctx context.Context, f account.PrivacyFlags) error
+	// SetProfile writes u's editable columns (as ProfileStore.UpdateProfile does),
+	// recomputing BMIs when recomputeBMI is set.
+	SetProfile(ctx context.Context, u *account.User, recomputeBMI bool) error
+	// SetPhotoPath sets users.photo_path.
+	SetPhotoPath(ctx context.Context, path *string) error
+	// MarkJobCommitted records in this transaction that job committed, with the
+	// file moves still to do, so a crash after commit can finish them.
+	MarkJobCommitted(ctx context.Context, jobID string, moves json.RawMessage, now time.Time) error
+	Commit() error
+	Rollback() error
+}
+
+// Job is an import job row.
+type Job struct {
+	ID        string          `json:"job_id"`
+	UserID    int64           `json:"-"`
+	Status    string          `json:"status"`
+	Stage     string          `json:"stage"`
+	Progress  json.RawMessage `json:"progress"`
+	Result    json.RawMessage `json:"result"`
+	Error     string          `json:"error,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	ExpiresAt time.Time       `json:"-"`
+}
+
+// Job statuses.
+const (
+	JobQueued    = "queued"
+	JobRunning   = "running"
+	JobCommitted = "committed" // rows committed, staged files still moving
+	JobSucceeded = "succeeded"
+	JobFailed    = "failed"
+)
+
+// ImportStore is what the import needs from storage.
+type ImportStore interface {
+	// BeginImport starts userID's import transaction.
+	BeginImport(ctx context.Context, userID int64) (ImportTx, error)
+	// CreateImportJob inserts j.
+	CreateImportJob(ctx context.Context, j *Job) error
+	// UpdateImportJob sets a job's status, stage and progress.
+	UpdateImportJob(ctx context.Context, id, status, stage string, progress json.RawMessage, now time.Time) error
+	// FinishImportJob sets a job's final status, result and error text.
+	FinishImportJob(ctx context.Context, id, status string, result json.RawMessage, errText string, now time.Time) error
+	// ImportJob returns the user's job; ENOTFOUND if the user has no such job.
+	ImportJob(ctx context.Context, userID int64, id string) (*Job, error)
+	// ImportJobsByStatus lists jobs in a status last updated before before.
+	ImportJobsByStatus(ctx context.Context, status string, before time.Time) ([]*Job, error)
+	// DeleteExpiredImportJobs deletes finished jobs whose expiry has passed.
+	DeleteExpiredImportJobs(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Blobs is the blob store with the staging operations the import needs.
+type Blobs interface {
+	blob.Store
+	Move(ctx context.Context, from, to string) error
+	RemoveAll(ctx context.Context, prefix string) error
+}
+
+var _ io.ReaderAt = (*readerAtCounter)(nil)
+
+// readerAtCounter counts the archive bytes read, for throughput figures.
+type readerAtCounter struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (c *readerAtCounter) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n += int64(n)
+	return n, err
+}

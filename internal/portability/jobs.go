@@ -1,0 +1,161 @@
+package portability
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// jobTTL is how long a job row stays readable.
+const jobTTL = 7 * 24 * time.Hour
+
+func newJobID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (im *Importer) newJob(ctx context.Context, userID int64, status string) (*Job, error) {
+	now := im.now()
+	j := &Job{ID: newJobID(), UserID: userID, Status: status, Stage: StageValidating, CreatedAt: now, UpdatedAt: now,
+		ExpiresAt: now.Add(jobTTL)}
+	if err := im.Store.CreateImportJob(ctx, j); err != nil {
+		return nil, fmt.Errorf("create import job: %w", err)
+	}
+	return j, nil
+}
+
+// finishMoves moves committed files from staging into place, then drops the
+// staging folder and the job's move list. Moving is idempotent: a file already
+// moved (by an earlier, interrupted attempt) is skipped.
+func (im *Importer) finishMoves(ctx context.Context, jobID string, userID int64, moves []move, progress func(string, int, int)) error {
+	ctx = context.WithoutCancel(ctx) // the rows are committed: the files must follow
+	for i, m := range moves {
+		if _, err := im.Blobs.Size(ctx, m.From); err != nil {
+			continue
+		}
+		if err := im.Blobs.Move(ctx, m.From, m.To); err != nil {
+			return errStorage(err)
+		}
+		if progress != nil && (i+1)%250 == 0 {
+			progress(StageFiles, i+1, len(moves))
+		}
+	}
+	// A photo of another format would shadow the imported one.
+	for _, ext := range []string{"png", "jpg"} {
+		key := "user_images/" + fmt.Sprint(userID) + "." + ext
+		keep := false
+		for _, m := range moves {
+			keep = keep || m.To == key
+		}
+		hasPhoto := false
+		for _, m := range moves {
+			hasPhoto = hasPhoto || len(m.To) > 12 && m.To[:12] == "user_images/"
+		}
+		if hasPhoto && !keep {
+			im.Blobs.Delete(ctx, key)
+		}
+	}
+	return im.Blobs.RemoveAll(ctx, "staging/"+jobID)
+}
+
+// Start runs an import in the background of this process and returns its job
+// id at once. It takes ownership of file (a spooled archive) and removes it at
+// the end. The job's status and progress live in the database, so any
+// instance can report them.
+func (im *Importer) Start(ctx context.Context, userID int64, file *os.File, size int64, opts Options) (string, error) {
+	job, err := im.newJob(ctx, userID, JobQueued)
+	if err != nil {
+		file.Close()
+		os.Remove(file.Name())
+		return "", err
+	}
+	go func() {
+		defer os.Remove(file.Name())
+		defer file.Close()
+		bg := context.WithoutCancel(ctx)
+		im.RunJob(bg, job, userID, file, size, opts)
+	}()
+	return job.ID, nil
+}
+
+// RunJob runs the import of an existing job row, recording progress in it
+// (at most twice a second, and not while the write transaction is open, which
+// on SQLite holds the only write lock).
+func (im *Importer) RunJob(ctx context.Context, job *Job, userID int64, r io.ReaderAt, size int64, opts Options) (*Result, error) {
+	var last time.Time
+	stage := ""
+	user := opts.Progress
+	opts.Progress = func(p Progress) {
+		if user != nil {
+			user(p)
+		}
+		if p.Stage == stage && time.Since(last) < 500*time.Millisecond {
+			return
+		}
+		if p.Stage == stage && p.Stage == StageWriting {
+			return
+		}
+		stage, last = p.Stage, time.Now()
+		body, _ := json.Marshal(p)
+		im.Store.UpdateImportJob(ctx, job.ID, JobRunning, p.Stage, body, im.now())
+	}
+	return im.runJob(ctx, job, userID, r, size, opts)
+}
+
+// Job returns the user's import job; ENOTFOUND if the user has no such job.
+func (im *Importer) Job(ctx context.Context, userID int64, id string) (*Job, error) {
+	return im.Store.ImportJob(ctx, userID, id)
+}
+
+// Recover cleans up after imports whose process died: a job that committed
+// gets its staged files moved into place; a job still queued or running (not
+// updated for staleAfter) is marked failed and its staging folder removed, so
+// the account is exactly as before it. Finished jobs past their expiry are
+// deleted. It returns how many jobs it finished or failed. trailpass serve
+// calls it at start-up.
+func (im *Importer) Recover(ctx context.Context, staleAfter time.Duration) (int, error) {
+	before := im.now().Add(-staleAfter)
+	n := 0
+	committed, err := im.Store.ImportJobsByStatus(ctx, JobCommitted, before)
+	if err != nil {
+		return n, err
+	}
+	for _, j := range committed {
+		var moves []move
+		json.Unmarshal(j.Result, &moves)
+		if err := im.finishMoves(ctx, j.ID, j.UserID, moves, nil); err != nil {
+			return n, err
+		}
+		res, _ := json.Marshal(map[string]any{"detail": "Import completed", "recovered": true})
+		if err := im.Store.FinishImportJob(ctx, j.ID, JobSucceeded, res, "", im.now()); err != nil {
+			return n, err
+		}
+		n++
+	}
+	for _, status := range []string{JobQueued, JobRunning} {
+		jobs, err := im.Store.ImportJobsByStatus(ctx, status, before)
+		if err != nil {
+			return n, err
+		}
+		for _, j := range jobs {
+			if err := im.Blobs.RemoveAll(ctx, "staging/"+j.ID); err != nil {
+				return n, err
+			}
+			if err := im.Store.FinishImportJob(ctx, j.ID, JobFailed, nil, "The import was interrupted; nothing was imported.", im.now()); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	// Finished jobs are kept for a week (jobTTL), then dropped here.
+	if _, err := im.Store.DeleteExpiredImportJobs(ctx, im.now()); err != nil {
+		return n, err
+	}
+	return n, nil
+}
