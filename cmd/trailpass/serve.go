@@ -74,20 +74,21 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Guard: passwordGuard{throttle}}
 	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow}
 	api := &httpapi.Server{
-		Config:   httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
-		Logger:   logger,
-		Ready:    st,
-		Accounts: accounts,
-		Auth:     authSvc,
-		Profiles: profiles,
-		Admin:    &account.AdminService{Store: st, Accounts: accounts},
-		MFA:      mfaSvc,
-		IdP:      idpSvc,
-		Exporter: &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
-		Importer: importer,
-		Fallback: webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),
-		Events:   st,
-		Now:      timeNow,
+		Config:        httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
+		Logger:        logger,
+		Ready:         st,
+		Accounts:      accounts,
+		Auth:          authSvc,
+		Profiles:      profiles,
+		Admin:         &account.AdminService{Store: st, Accounts: accounts},
+		MFA:           mfaSvc,
+		IdP:           idpSvc,
+		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
+		Importer:      importer,
+		Notifications: st,
+		Fallback:      webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),
+		Events:        st,
+		Now:           timeNow,
 	}
 	metrics.Default.ObserveDB(st.DB())
 	api.Metrics = metrics.Default

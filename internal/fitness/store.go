@@ -118,3 +118,14 @@ type Store interface {
 	// MediaFiles pages through the user's activity media files by id.
 	MediaFiles(ctx context.Context, userID int64, after Cursor, limit int) ([]FileRef, error)
 }
+
+// NotificationStore reads and marks a user's notifications (the web app's bell).
+type NotificationStore interface {
+	// CountNotifications counts a user's notifications.
+	CountNotifications(ctx context.Context, userID int64) (int, error)
+	// ListNotifications returns a page of a user's notifications, newest first.
+	ListNotifications(ctx context.Context, userID int64, offset, limit int) ([]*Notification, error)
+	// MarkNotificationRead marks one of the user's notifications read; ENOTFOUND
+	// if the user has no such notification.
+	MarkNotificationRead(ctx context.Context, userID, id int64) error
+}

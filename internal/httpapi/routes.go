@@ -78,6 +78,11 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/v1/idp/{idp_id}", s.admin(s.handleIdPDelete))
 	s.handle("DELETE /api/v1/users/{user_id}/identity-providers/{idp_id}", s.admin(s.handleUserIdPUnlink))
 
+	// Notifications (the web app's bell, asked on every page).
+	s.handle("GET /api/v1/notifications/number", s.authed(s.handleNotificationsCount))
+	s.handle("GET /api/v1/notifications/page_number/{page_number}/num_records/{num_records}", s.authed(s.handleNotificationsPage))
+	s.handle("PUT /api/v1/notifications/{notification_id}/mark_as_read", s.authed(s.handleNotificationRead))
+
 	// User administration (Endurain's /users paths).
 	s.handle("GET /api/v1/users/number", s.admin(s.handleUsersCount))
 	s.handle("GET /api/v1/users/page_number/{page_number}/num_records/{num_records}", s.admin(s.handleUsersPage))

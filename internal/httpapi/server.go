@@ -11,6 +11,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/fitness"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/metrics"
 	"github.com/trailpass/trailpass/internal/mfa"
@@ -40,6 +41,8 @@ type Server struct {
 	MFA      *mfa.Service
 	IdP      *idp.Service
 	Exporter *portability.Exporter
+	// Notifications serves the web app's notification bell.
+	Notifications fitness.NotificationStore
 	// Fallback serves every path no API route matches (the console, or a
 	// prebuilt single-page app); nil answers 404.
 	Fallback http.Handler

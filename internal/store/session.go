@@ -157,12 +157,12 @@ func (s *Store) ListSessions(ctx context.Context, userID int64, now time.Time) (
 
 // DeleteSession deletes a session and, by cascade, its tokens.
 func (s *Store) DeleteSession(ctx context.Context, id string) (bool, error) {
-	return s.deleted(s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id))
+	return s.affected(s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id))
 }
 
 // DeleteUserSession deletes a session only if it belongs to userID.
 func (s *Store) DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error) {
-	return s.deleted(s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, id, userID))
+	return s.affected(s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, id, userID))
 }
 
 // DeleteOtherSessions deletes every session of userID but keepID.
@@ -174,7 +174,8 @@ func (s *Store) DeleteOtherSessions(ctx context.Context, userID int64, keepID st
 	return res.RowsAffected()
 }
 
-func (s *Store) deleted(res sql.Result, err error) (bool, error) {
+// affected reports whether a write changed any row.
+func (s *Store) affected(res sql.Result, err error) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("delete: %w", mapErr(err))
 	}
@@ -206,7 +207,7 @@ func (s *Store) FindLoginTicket(ctx context.Context, hash string, now time.Time)
 
 // DeleteLoginTicket consumes a ticket; false if it was already gone.
 func (s *Store) DeleteLoginTicket(ctx context.Context, hash string) (bool, error) {
-	return s.deleted(s.db.ExecContext(ctx, `DELETE FROM login_tickets WHERE ticket_hash = $1`, hash))
+	return s.affected(s.db.ExecContext(ctx, `DELETE FROM login_tickets WHERE ticket_hash = $1`, hash))
 }
 
 // UpdatePasswordHashIf replaces the hash only if it is still oldHash, so a rehash
