@@ -6,47 +6,57 @@ import (
 	"time"
 )
 
-// UserMe is the wire shape of GET /api/v1/profile: Endurain's UserMe plus
-// has_password. It is built field by field so that no secret (password hash, MFA
-// secret, tokens) can ever appear in it.
+// UserRead is Endurain's UserRead as trailpass shows it (to the user, and to
+// admins): built field by field so that no secret (password hash, MFA secret,
+// tokens) can ever appear in it, with has_password added.
+type UserRead struct {
+	ID                   int64   `json:"id"`
+	Name                 string  `json:"name"`
+	Username             string  `json:"username"`
+	Email                string  `json:"email"`
+	City                 *string `json:"city"`
+	Birthdate            *string `json:"birthdate"`
+	PreferredLanguage    string  `json:"preferred_language"`
+	Gender               int     `json:"gender"`
+	Units                int     `json:"units"`
+	Height               *int    `json:"height"`
+	MaxHeartRate         *int    `json:"max_heart_rate"`
+	AccessType           int     `json:"access_type"`
+	PhotoPath            *string `json:"photo_path"`
+	Active               bool    `json:"active"`
+	FirstDayOfWeek       int     `json:"first_day_of_week"`
+	Currency             int     `json:"currency"`
+	MFAEnabled           bool    `json:"mfa_enabled"`
+	EmailVerified        bool    `json:"email_verified"`
+	PendingAdminApproval bool    `json:"pending_admin_approval"`
+	ExternalAuthCount    int     `json:"external_auth_count"`
+	HasPassword          bool    `json:"has_password"`
+}
+
+// NewUserRead returns u in its wire shape; mfaEnabled is not a column of users.
+func NewUserRead(u *User, mfaEnabled bool) UserRead {
+	return UserRead{
+		ID: u.ID, Name: u.Name, Username: u.Username, Email: u.Email, City: u.City, Birthdate: u.Birthdate,
+		PreferredLanguage: u.PreferredLanguage, Gender: u.Gender, Units: u.Units, Height: u.Height,
+		MaxHeartRate: u.MaxHeartRate, AccessType: u.AccessType, PhotoPath: u.PhotoPath, Active: u.Active,
+		FirstDayOfWeek: u.FirstDayOfWeek, Currency: u.Currency, MFAEnabled: mfaEnabled,
+		EmailVerified: u.EmailVerified, PendingAdminApproval: u.PendingAdminApproval, HasPassword: u.HasPassword(),
+	}
+}
+
+// UserMe is the wire shape of GET /api/v1/profile: UserRead plus the linked
+// integrations and the privacy flags, as Endurain's UserMe.
 type UserMe struct {
-	ID                    int64   `json:"id"`
-	Name                  string  `json:"name"`
-	Username              string  `json:"username"`
-	Email                 string  `json:"email"`
-	City                  *string `json:"city"`
-	Birthdate             *string `json:"birthdate"`
-	PreferredLanguage     string  `json:"preferred_language"`
-	Gender                int     `json:"gender"`
-	Units                 int     `json:"units"`
-	Height                *int    `json:"height"`
-	MaxHeartRate          *int    `json:"max_heart_rate"`
-	AccessType            int     `json:"access_type"`
-	PhotoPath             *string `json:"photo_path"`
-	Active                bool    `json:"active"`
-	FirstDayOfWeek        int     `json:"first_day_of_week"`
-	Currency              int     `json:"currency"`
-	MFAEnabled            bool    `json:"mfa_enabled"`
-	EmailVerified         bool    `json:"email_verified"`
-	PendingAdminApproval  bool    `json:"pending_admin_approval"`
-	ExternalAuthCount     int     `json:"external_auth_count"`
-	HasPassword           bool    `json:"has_password"`
-	IsStravaLinked        int     `json:"is_strava_linked"`
-	IsGarminConnectLinked int     `json:"is_garminconnect_linked"`
+	UserRead
+	IsStravaLinked        int `json:"is_strava_linked"`
+	IsGarminConnectLinked int `json:"is_garminconnect_linked"`
 	PrivacyFlags
 }
 
 // UserMe returns the profile in its wire shape.
 func (p *Profile) UserMe() UserMe {
-	u := p.User
-	me := UserMe{
-		ID: u.ID, Name: u.Name, Username: u.Username, Email: u.Email, City: u.City, Birthdate: u.Birthdate,
-		PreferredLanguage: u.PreferredLanguage, Gender: u.Gender, Units: u.Units, Height: u.Height,
-		MaxHeartRate: u.MaxHeartRate, AccessType: u.AccessType, PhotoPath: u.PhotoPath, Active: u.Active,
-		FirstDayOfWeek: u.FirstDayOfWeek, Currency: u.Currency, MFAEnabled: p.Links.MFAEnabled,
-		EmailVerified: u.EmailVerified, PendingAdminApproval: u.PendingAdminApproval, HasPassword: u.HasPassword(),
-		IsStravaLinked: b2i(p.Links.StravaLinked), IsGarminConnectLinked: b2i(p.Links.GarminConnectLinked),
-	}
+	me := UserMe{UserRead: NewUserRead(p.User, p.Links.MFAEnabled),
+		IsStravaLinked: b2i(p.Links.StravaLinked), IsGarminConnectLinked: b2i(p.Links.GarminConnectLinked)}
 	if p.Privacy != nil {
 		me.PrivacyFlags = p.Privacy.PrivacyFlags
 	}

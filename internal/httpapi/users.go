@@ -8,38 +8,11 @@ import (
 	"github.com/trailpass/trailpass/internal/auth"
 )
 
-// userRead is Endurain's UserRead as admins see it: no password hash, no MFA
-// secret (Endurain sent its ciphertext), only whether MFA is on.
-type userRead struct {
-	ID                   int64   `json:"id"`
-	Name                 string  `json:"name"`
-	Username             string  `json:"username"`
-	Email                string  `json:"email"`
-	City                 *string `json:"city"`
-	Birthdate            *string `json:"birthdate"`
-	PreferredLanguage    string  `json:"preferred_language"`
-	Gender               int     `json:"gender"`
-	Units                int     `json:"units"`
-	Height               *int    `json:"height"`
-	MaxHeartRate         *int    `json:"max_heart_rate"`
-	AccessType           int     `json:"access_type"`
-	PhotoPath            *string `json:"photo_path"`
-	Active               bool    `json:"active"`
-	FirstDayOfWeek       int     `json:"first_day_of_week"`
-	Currency             int     `json:"currency"`
-	MFAEnabled           bool    `json:"mfa_enabled"`
-	EmailVerified        bool    `json:"email_verified"`
-	PendingAdminApproval bool    `json:"pending_admin_approval"`
-	HasPassword          bool    `json:"has_password"`
-}
-
-func (s *Server) userRead(r *http.Request, u *account.User) (userRead, error) {
+func (s *Server) userRead(r *http.Request, u *account.User) (account.UserRead, error) {
 	on, err := s.MFA.Enabled(r.Context(), u.ID)
-	return userRead{ID: u.ID, Name: u.Name, Username: u.Username, Email: u.Email, City: u.City, Birthdate: u.Birthdate,
-		PreferredLanguage: u.PreferredLanguage, Gender: u.Gender, Units: u.Units, Height: u.Height, MaxHeartRate: u.MaxHeartRate,
-		AccessType: u.AccessType, PhotoPath: publicPhotoPath(u.PhotoPath), Active: u.Active, FirstDayOfWeek: u.FirstDayOfWeek,
-		Currency: u.Currency, MFAEnabled: on, EmailVerified: u.EmailVerified, PendingAdminApproval: u.PendingAdminApproval,
-		HasPassword: u.HasPassword()}, err
+	ur := account.NewUserRead(u, on)
+	ur.PhotoPath = publicPhotoPath(u.PhotoPath)
+	return ur, err
 }
 
 // handleUsersCount: GET /api/v1/users/number.
@@ -65,7 +38,7 @@ func (s *Server) handleUsersPage(w http.ResponseWriter, r *http.Request, p *auth
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]userRead, 0, len(users))
+	out := make([]account.UserRead, 0, len(users))
 	for _, u := range users {
 		ur, err := s.userRead(r, u)
 		if err != nil {
