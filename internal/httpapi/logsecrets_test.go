@@ -75,6 +75,10 @@ func TestLogs_HoldNoSecrets(t *testing.T) {
 			t.Fatalf("web refresh: %d %s", r.Status, r.Body)
 		}
 		keep("web2 refreshed", web2.Cookie("endurain_access_token"), web2.Cookie("endurain_refresh_token"))
+		// The export run: the archive streams through the same logging.
+		if r := web2.Do("GET", "/api/v1/profile/export", nil); r.Status != 200 || len(r.Body) == 0 {
+			t.Fatalf("export: %d", r.Status)
+		}
 		for _, c := range []*httpapitest.Client{mob, web2, web} {
 			if r := c.Do("POST", "/api/v1/logout", nil); r.Status != 200 {
 				t.Fatalf("logout: %d %s", r.Status, r.Body)
