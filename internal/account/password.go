@@ -94,7 +94,9 @@ func (s *ProfileService) ChangePassword(ctx context.Context, userID int64, in Pa
 }
 
 func (s *ProfileService) checkCurrentPassword(ctx context.Context, u *User, current string) error {
-	key := "password-change:" + strconv.FormatInt(u.ID, 10)
+	// The same counter as the password step-up (auth.Reauthenticate), so a stolen
+	// session gets one budget of password guesses, not one per route.
+	key := "reauth:user:" + strconv.FormatInt(u.ID, 10)
 	if s.Guard != nil {
 		if err := s.Guard.Attempt(ctx, key); err != nil {
 			return err
