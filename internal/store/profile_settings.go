@@ -58,9 +58,11 @@ func (s *Store) UpdatePrivacy(ctx context.Context, userID int64, f account.Priva
 	return nil
 }
 
-const defaultGearColumns = `run_gear_id, trail_run_gear_id, virtual_run_gear_id, ride_gear_id, gravel_ride_gear_id,
-	mtb_ride_gear_id, virtual_ride_gear_id, ows_gear_id, walk_gear_id, hike_gear_id, tennis_gear_id,
-	alpine_ski_gear_id, nordic_ski_gear_id, snowboard_gear_id, windsurf_gear_id`
+// defaultGearColumns are the gear-id columns, from fitness.DefaultGearTypes.
+// account.DefaultGear.GearFields lists them again (account cannot import
+// fitness); TestDefaultGearColumnsMatchAccount keeps the two in step, since
+// GetDefaultGear scans these columns into GearFields in order.
+var defaultGearColumns = strings.Join(defaultGearCols, ", ")
 
 // GetDefaultGear returns the user's default-gear row.
 func (s *Store) GetDefaultGear(ctx context.Context, userID int64) (*account.DefaultGear, error) {
