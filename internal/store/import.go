@@ -325,20 +325,12 @@ func (t *importTx) SetDefaultGear(ctx context.Context, dg fitness.DefaultGear) e
 
 // SetPrivacy replaces the user's privacy flags, creating the row if missing.
 func (t *importTx) SetPrivacy(ctx context.Context, f account.PrivacyFlags) error {
-	args := []any{t.userID}
+	args := append([]any{t.userID}, privacyArgs(&f)...)
 	var ph, sets []string
 	for i, col := range strings.Split(privacyColumns, ",") {
 		col = strings.TrimSpace(col)
 		ph = append(ph, "$"+strconv.Itoa(i+2))
 		sets = append(sets, col+" = excluded."+col)
-	}
-	for _, p := range privacyFields(&f) {
-		switch v := p.(type) {
-		case *int:
-			args = append(args, *v)
-		case *bool:
-			args = append(args, *v)
-		}
 	}
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO users_privacy_settings (user_id, `+privacyColumns+`) VALUES ($1, `+
 		strings.Join(ph, ", ")+`) ON CONFLICT (user_id) DO UPDATE SET `+strings.Join(sets, ", "), args...)
