@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/config"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
@@ -125,6 +126,36 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*s
 		logger.Info("applied database migrations", "count", n, "dialect", st.Dialect())
 	}
 	return st, nil
+}
+
+// openUserStore opens the store and finds username's account, as the
+// subcommands acting on one user need; the caller closes the store.
+func openUserStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, username string) (*store.Store, *account.User, error) {
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := st.FindUserByUsername(ctx, username)
+	if err != nil {
+		st.Close()
+		return nil, nil, describe(err)
+	}
+	return st, u, nil
+}
+
+// openStores opens the store and the file store, as the subcommands that move
+// activity files need; the caller closes both.
+func openStores(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.Store, *blob.Dir, error) {
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, err := openFileStore(cfg)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, files, nil
 }
 
 // loadKeyring returns the configured master key, or the one in the data directory,

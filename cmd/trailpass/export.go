@@ -26,15 +26,11 @@ func (e env) exportCmd(ctx context.Context, args []string) error {
 	if *username == "" || *out == "" {
 		return errors.New("export: --username and -o are required")
 	}
-	st, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	st, files, err := openStores(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	files, err := openFileStore(cfg)
-	if err != nil {
-		return err
-	}
 	defer files.Close()
 	u, err := st.FindUserByUsername(ctx, *username)
 	if err != nil {

@@ -58,15 +58,11 @@ func (e env) importCmd(ctx context.Context, args []string) error {
 		return errors.New("import: --username and an archive file are required")
 	}
 	logger := newLogger(e.stderr, cfg.LogLevel)
-	st, err := openStore(ctx, cfg, logger)
+	st, files, err := openStores(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	files, err := openFileStore(cfg)
-	if err != nil {
-		return err
-	}
 	defer files.Close()
 	u, err := st.FindUserByUsername(ctx, *username)
 	if err != nil {

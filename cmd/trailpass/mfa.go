@@ -23,15 +23,11 @@ func (e env) userResetMFA(ctx context.Context, args []string) error {
 	if *username == "" {
 		return errors.New("user reset-mfa: --username is required")
 	}
-	st, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	st, u, err := openUserStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel), *username)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	u, err := st.FindUserByUsername(ctx, *username)
-	if err != nil {
-		return describe(err)
-	}
 	// Reset needs neither the keyring nor the hasher: it only deletes.
 	svc := &mfa.Service{Store: st, Events: st, Throttle: &auth.Throttle{Store: st, Now: timeNow}, Now: timeNow}
 	if err := svc.Reset(ctx, u.ID); err != nil {

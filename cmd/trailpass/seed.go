@@ -40,15 +40,11 @@ func (e env) seed(ctx context.Context, args []string) error {
 	if *gear <= 0 {
 		*gear = -1 // the generator's zero means its default
 	}
-	st, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	st, files, err := openStores(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	files, err := openFileStore(cfg)
-	if err != nil {
-		return err
-	}
 	defer files.Close()
 	uid, err := e.seedUser(ctx, st, *username)
 	if err != nil {

@@ -99,15 +99,11 @@ func (e env) userSetPassword(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	st, u, err := openUserStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel), *username)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	u, err := st.FindUserByUsername(ctx, *username)
-	if err != nil {
-		return describe(err)
-	}
 	n, err := newAccounts(st).ResetPassword(ctx, u.ID, password, "")
 	if err != nil {
 		return describe(err)

@@ -29,7 +29,8 @@ type DefaultGear struct {
 }
 
 // GearFields returns the 15 gear-id fields with their JSON names, in column
-// order, as pointers into d.
+// order, as pointers into d. The order is fitness.DefaultGearTypes' (this
+// package cannot import fitness; a store test checks that the two agree).
 func (d *DefaultGear) GearFields() []GearField {
 	return []GearField{
 		{"run_gear_id", &d.RunGearID}, {"trail_run_gear_id", &d.TrailRunGearID},

@@ -256,6 +256,7 @@ type Goal struct {
 }
 
 // DefaultGearTypes lists the users_default_gear columns' prefixes in column order.
+// The store derives its users_default_gear column lists from it.
 var DefaultGearTypes = []string{"run", "trail_run", "virtual_run", "ride", "gravel_ride", "mtb_ride",
 	"virtual_ride", "ows", "walk", "hike", "tennis", "alpine_ski", "nordic_ski", "snowboard", "windsurf"}
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
@@ -74,4 +75,19 @@ func TestStore_ExportPage(t *testing.T) {
 			t.Fatalf("laps in (ids[1], ids[4]] = %d rows, %v", len(laps), err)
 		}
 	})
+}
+
+// account cannot import fitness, so account.DefaultGear.GearFields repeats the
+// default-gear columns; the store scans and writes one through the other.
+func TestDefaultGearColumnsMatchAccount(t *testing.T) {
+	var d account.DefaultGear
+	fields := d.GearFields()
+	if len(fields) != len(fitness.DefaultGearTypes) {
+		t.Fatalf("GearFields has %d columns, fitness.DefaultGearTypes %d", len(fields), len(fitness.DefaultGearTypes))
+	}
+	for i, f := range fields {
+		if want := fitness.DefaultGearTypes[i] + "_gear_id"; f.Name != want {
+			t.Errorf("GearFields()[%d] = %q, want %q", i, f.Name, want)
+		}
+	}
 }

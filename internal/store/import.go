@@ -42,42 +42,24 @@ func (t *importTx) prepared(ctx context.Context, query string) (*sql.Stmt, error
 
 // insertRows inserts rows in full multi-row batches through one prepared
 // statement, and the remainder one row at a time through another.
-func (t *importTx) insertRows(ctx context.Context, table string, cols []string, rows [][]any) error {
-	per := min(100, 30000/len(cols))
-	build := func(n int) string {
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j := range cols {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("$" + strconv.Itoa(i*len(cols)+j+1))
-			}
-			b.WriteByte(')')
-		}
-		return b.String()
-	}
-	args := make([]any, 0, per*len(cols))
+func (t *importTx) insertRows(ctx context.Context, tb table, rows [][]any) error {
+	per := min(100, 30000/len(tb.cols))
+	args := make([]any, 0, per*len(tb.cols))
 	for len(rows) > 0 {
 		n := per
 		if len(rows) < per {
 			n = 1
 		}
-		st, err := t.prepared(ctx, build(n))
+		st, err := t.prepared(ctx, tb.insertSQL(n))
 		if err != nil {
-			return fmt.Errorf("insert %s: %w", table, err)
+			return fmt.Errorf("insert %s: %w", tb.name, err)
 		}
 		args = args[:0]
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("insert %s: %w", table, mapErr(err))
+			return fmt.Errorf("insert %s: %w", tb.name, mapErr(err))
 		}
 		rows = rows[n:]
 	}
@@ -207,54 +189,32 @@ func (t *importTx) Existing(ctx context.Context) (*portability.Existing, error) 
 
 // InsertGear inserts g.
 func (t *importTx) InsertGear(ctx context.Context, g *fitness.Gear) error {
-	s := t.s
-	g.UserID = t.userID
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO gear (user_id, brand, model, nickname, gear_type, created_at,
-		active, initial_kms, purchase_value, strava_gear_id, garminconnect_gear_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-		t.userID, g.Brand, g.Model, g.Nickname, g.GearType, s.ts(g.CreatedAt), g.Active, g.InitialKms,
-		g.PurchaseValue, g.StravaGearID, g.GarminconnectGearID).Scan(&g.ID)
-	if err != nil {
-		return fmt.Errorf("insert gear: %w", mapErr(err))
-	}
-	return nil
+	return t.s.insertGear(ctx, t.tx, t.userID, g)
 }
 
 // InsertGearComponents inserts components, keeping active and retired_date.
 func (t *importTx) InsertGearComponents(ctx context.Context, cs []*fitness.GearComponent) error {
 	rows := make([][]any, 0, len(cs))
 	for _, c := range cs {
-		rows = append(rows, []any{t.userID, c.GearID, c.Type, c.Brand, c.Model, t.s.ts(c.PurchaseDate),
-			t.s.tsPtr(c.RetiredDate), c.Active, c.ExpectedKms, c.PurchaseValue})
+		rows = append(rows, t.s.gearComponentRow(t.userID, c))
 	}
-	return t.insertRows(ctx, "gear_components", []string{"user_id", "gear_id", "type", "brand", "model",
-		"purchase_date", "retired_date", "active", "expected_kms", "purchase_value"}, rows)
+	return t.insertRows(ctx, gearComponentTable, rows)
 }
 
 // InsertActivity inserts a, with its file key when fileExt is set.
 func (t *importTx) InsertActivity(ctx context.Context, a *fitness.Activity, fileExt string) error {
-	s := t.s
 	a.UserID = t.userID
-	h := a.Hide
 	ins, err := t.prepared(ctx, activityInsert)
 	if err != nil {
 		return fmt.Errorf("insert activity: %w", err)
 	}
-	err = ins.QueryRowContext(ctx, t.userID, a.Name, a.Description, a.PrivateNotes, a.Distance,
-		a.ActivityType, s.ts(a.StartTime), s.ts(a.EndTime), a.Timezone, a.TotalElapsedTime, a.TotalTimerTime,
-		a.City, a.Town, a.Country, s.ts(a.CreatedAt), a.ElevationGain, a.ElevationLoss, a.Pace, a.AverageSpeed,
-		a.MaxSpeed, a.AveragePower, a.MaxPower, a.NormalizedPower, a.AverageHR, a.MaxHR, a.AverageCad, a.MaxCad,
-		a.WorkoutFeeling, a.WorkoutRPE, a.Calories, a.Visibility, a.GearID, a.StravaGearID, a.StravaActivityID,
-		a.GarminconnectActivityID, a.GarminconnectGearID, jsonArg(a.ImportInfo), a.IsHidden, h.StartTime,
-		h.Location, h.Map, h.HR, h.Power, h.Cadence, h.Elevation, h.Speed, h.Pace, h.Laps, h.WorkoutSetsSteps,
-		h.Gear, a.TrackerManufacturer, a.TrackerModel).Scan(&a.ID)
-	if err != nil {
+	if err := ins.QueryRowContext(ctx, t.s.activityRow(t.userID, a)...).Scan(&a.ID); err != nil {
 		return fmt.Errorf("insert activity: %w", mapErr(err))
 	}
 	if fileExt != "" {
 		key := fitness.ActivityFileKey(a.ID, fileExt)
 		a.FileKey = &key
-		upd, err := t.prepared(ctx, `UPDATE activities SET file_key = $1 WHERE id = $2`)
+		upd, err := t.prepared(ctx, activityFileKeyUpdate)
 		if err != nil {
 			return fmt.Errorf("set activity file: %w", err)
 		}
@@ -269,153 +229,108 @@ func (t *importTx) InsertActivity(ctx context.Context, a *fitness.Activity, file
 func (t *importTx) InsertLaps(ctx context.Context, rows []fitness.Lap) error {
 	out := make([][]any, len(rows))
 	for i := range rows {
-		l := &rows[i]
-		out[i] = []any{l.ActivityID, t.s.ts(l.StartTime), l.StartPositionLat, l.StartPositionLong,
-			l.EndPositionLat, l.EndPositionLong, l.TotalElapsedTime, l.TotalTimerTime, l.TotalDistance,
-			l.TotalCycles, l.TotalCalories, l.AvgHeartRate, l.MaxHeartRate, l.AvgCadence, l.MaxCadence,
-			l.AvgPower, l.MaxPower, l.TotalAscent, l.TotalDescent, l.Intensity, l.LapTrigger, l.Sport,
-			l.SubSport, l.NormalizedPower, l.TotalWork, l.AvgVerticalOscillation, l.AvgStanceTime,
-			l.AvgFractionalCadence, l.MaxFractionalCadence, l.EnhancedAvgPace, l.EnhancedAvgSpeed,
-			l.EnhancedMaxPace, l.EnhancedMaxSpeed, l.EnhancedMinAltitude, l.EnhancedMaxAltitude,
-			l.AvgVerticalRatio, l.AvgStepLength}
+		out[i] = t.s.lapRow(&rows[i])
 	}
-	return t.insertRows(ctx, "activity_laps", lapCols, out)
+	return t.insertRows(ctx, lapTable, out)
 }
 
 // InsertSets inserts sets.
 func (t *importTx) InsertSets(ctx context.Context, rows []fitness.Set) error {
 	out := make([][]any, len(rows))
-	for i, x := range rows {
-		out[i] = []any{x.ActivityID, x.Duration, x.Repetitions, x.Weight, x.SetType, t.s.ts(x.StartTime),
-			x.Category, x.CategorySubtype}
+	for i := range rows {
+		out[i] = t.s.setRow(&rows[i])
 	}
-	return t.insertRows(ctx, "activity_sets", setCols, out)
+	return t.insertRows(ctx, setTable, out)
 }
 
 // InsertStreams inserts streams.
 func (t *importTx) InsertStreams(ctx context.Context, rows []fitness.Stream) error {
 	out := make([][]any, len(rows))
-	for i, x := range rows {
-		out[i] = []any{x.ActivityID, x.StreamType, string(x.Waypoints), x.StravaActivityStreamID}
+	for i := range rows {
+		out[i] = streamRow(&rows[i])
 	}
-	return t.insertRows(ctx, "activity_streams", streamCols, out)
+	return t.insertRows(ctx, streamTable, out)
 }
 
 // InsertSteps inserts workout steps.
 func (t *importTx) InsertSteps(ctx context.Context, rows []fitness.WorkoutStep) error {
 	out := make([][]any, len(rows))
-	for i, x := range rows {
-		out[i] = []any{x.ActivityID, x.MessageIndex, x.DurationType, x.DurationValue, x.TargetType,
-			x.TargetValue, x.Intensity, x.Notes, x.ExerciseCategory, x.ExerciseName, x.ExerciseWeight,
-			x.WeightDisplayUnit, x.SecondaryTargetValue}
+	for i := range rows {
+		out[i] = stepRow(&rows[i])
 	}
-	return t.insertRows(ctx, "activity_workout_steps", stepCols, out)
+	return t.insertRows(ctx, stepTable, out)
 }
 
 // InsertMedia inserts media rows.
 func (t *importTx) InsertMedia(ctx context.Context, rows []fitness.Media) error {
 	out := make([][]any, len(rows))
-	for i, x := range rows {
-		out[i] = []any{x.ActivityID, x.MediaPath, x.MediaType}
+	for i := range rows {
+		out[i] = mediaRow(&rows[i])
 	}
-	return t.insertRows(ctx, "activity_media", []string{"activity_id", "media_path", "media_type"}, out)
+	return t.insertRows(ctx, mediaTable, out)
 }
 
 // InsertExerciseTitles inserts the user's exercise titles.
 func (t *importTx) InsertExerciseTitles(ctx context.Context, ts []*fitness.ExerciseTitle) error {
 	out := make([][]any, len(ts))
 	for i, x := range ts {
-		out[i] = []any{t.userID, x.ExerciseCategory, x.ExerciseName, x.WktStepName}
+		out[i] = exerciseTitleRow(t.userID, x)
 	}
-	return t.insertRows(ctx, "activity_exercise_titles", []string{"user_id", "exercise_category",
-		"exercise_name", "wkt_step_name"}, out)
+	return t.insertRows(ctx, exerciseTitleTable, out)
 }
 
 // InsertHealthWeights inserts weighings.
 func (t *importTx) InsertHealthWeights(ctx context.Context, ws []*fitness.HealthWeight) error {
 	out := make([][]any, len(ws))
 	for i, w := range ws {
-		out[i] = []any{t.userID, w.Date, w.Weight, w.BMI, w.BodyFat, w.BodyWater, w.BoneMass, w.MuscleMass,
-			w.PhysiqueRating, w.VisceralFat, w.MetabolicAge, w.Source}
+		out[i] = healthWeightRow(t.userID, w)
 	}
-	return t.insertRows(ctx, "health_weight", []string{"user_id", "date", "weight", "bmi", "body_fat",
-		"body_water", "bone_mass", "muscle_mass", "physique_rating", "visceral_fat", "metabolic_age", "source"}, out)
+	return t.insertRows(ctx, healthWeightTable, out)
 }
 
 // SetHealthTargets replaces the user's targets.
 func (t *importTx) SetHealthTargets(ctx context.Context, h fitness.HealthTargets) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO health_targets (user_id, weight, steps, sleep) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (user_id) DO UPDATE SET weight = excluded.weight, steps = excluded.steps, sleep = excluded.sleep`,
-		t.userID, h.Weight, h.Steps, h.Sleep)
-	if err != nil {
-		return fmt.Errorf("set health targets: %w", mapErr(err))
-	}
-	return nil
+	return setHealthTargets(ctx, t.tx, t.userID, h)
 }
 
 // InsertNotifications inserts notifications, keeping read and created_at.
 func (t *importTx) InsertNotifications(ctx context.Context, ns []*fitness.Notification) error {
 	out := make([][]any, len(ns))
 	for i, n := range ns {
-		out[i] = []any{t.userID, n.Type, jsonArg(n.Options), n.Read, t.s.ts(n.CreatedAt)}
+		out[i] = t.s.notificationRow(t.userID, n)
 	}
-	return t.insertRows(ctx, "notifications", []string{"user_id", "type", "options", "read", "created_at"}, out)
+	return t.insertRows(ctx, notificationTable, out)
 }
 
 // InsertGoals inserts goals.
 func (t *importTx) InsertGoals(ctx context.Context, gs []*fitness.Goal) error {
 	out := make([][]any, len(gs))
 	for i, g := range gs {
-		out[i] = []any{t.userID, g.Interval, g.ActivityType, g.GoalType, g.GoalCalories, g.GoalActivitiesNumber,
-			g.GoalDistance, g.GoalElevation, g.GoalDuration}
+		out[i] = goalRow(t.userID, g)
 	}
-	return t.insertRows(ctx, "users_goals", []string{"user_id", "interval", "activity_type", "goal_type",
-		"goal_calories", "goal_activities_number", "goal_distance", "goal_elevation", "goal_duration"}, out)
+	return t.insertRows(ctx, goalTable, out)
 }
 
-// SetDefaultGear replaces the user's default gear.
+// SetDefaultGear replaces the user's default gear. A gear id the import could
+// not map arrives as 0 and means no default, so such entries are dropped.
 func (t *importTx) SetDefaultGear(ctx context.Context, dg fitness.DefaultGear) error {
-	cols := []string{"user_id"}
-	args := []any{t.userID}
-	var sets []string
-	for _, g := range fitness.DefaultGearTypes {
-		c := g + "_gear_id"
-		cols = append(cols, c)
-		sets = append(sets, c+" = excluded."+c)
-		if id, ok := dg[g]; ok && id > 0 {
-			args = append(args, id)
-		} else {
-			args = append(args, nil)
+	set := make(fitness.DefaultGear, len(dg))
+	for k, id := range dg {
+		if id > 0 {
+			set[k] = id
 		}
 	}
-	ph := make([]string, len(args))
-	for i := range ph {
-		ph[i] = "$" + strconv.Itoa(i+1)
-	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO users_default_gear (`+strings.Join(cols, ", ")+`) VALUES (`+
-		strings.Join(ph, ", ")+`) ON CONFLICT (user_id) DO UPDATE SET `+strings.Join(sets, ", "), args...)
-	if err != nil {
-		return fmt.Errorf("set default gear: %w", mapErr(err))
-	}
-	return nil
+	return setDefaultGear(ctx, t.tx, t.userID, set)
 }
 
 // SetPrivacy replaces the user's privacy flags, creating the row if missing.
 func (t *importTx) SetPrivacy(ctx context.Context, f account.PrivacyFlags) error {
-	args := []any{t.userID}
+	args := append([]any{t.userID}, privacyArgs(&f)...)
 	var ph, sets []string
 	for i, col := range strings.Split(privacyColumns, ",") {
 		col = strings.TrimSpace(col)
 		ph = append(ph, "$"+strconv.Itoa(i+2))
 		sets = append(sets, col+" = excluded."+col)
-	}
-	for _, p := range privacyFields(&f) {
-		switch v := p.(type) {
-		case *int:
-			args = append(args, *v)
-		case *bool:
-			args = append(args, *v)
-		}
 	}
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO users_privacy_settings (user_id, `+privacyColumns+`) VALUES ($1, `+
 		strings.Join(ph, ", ")+`) ON CONFLICT (user_id) DO UPDATE SET `+strings.Join(sets, ", "), args...)

@@ -20,6 +20,20 @@ func privacyFields(f *account.PrivacyFlags) []any {
 		&f.HideActivityWorkoutSetsSteps, &f.HideActivityGear}
 }
 
+// privacyArgs is f's values in privacyColumns order, as query arguments.
+func privacyArgs(f *account.PrivacyFlags) []any {
+	var args []any
+	for _, p := range privacyFields(f) {
+		switch v := p.(type) {
+		case *int:
+			args = append(args, *v)
+		case *bool:
+			args = append(args, *v)
+		}
+	}
+	return args
+}
+
 // GetPrivacy returns the user's privacy row.
 func (s *Store) GetPrivacy(ctx context.Context, userID int64) (*account.Privacy, error) {
 	p := &account.Privacy{}
@@ -34,18 +48,10 @@ func (s *Store) GetPrivacy(ctx context.Context, userID int64) (*account.Privacy,
 
 // UpdatePrivacy writes the user's privacy flags.
 func (s *Store) UpdatePrivacy(ctx context.Context, userID int64, f account.PrivacyFlags) error {
-	args := []any{userID}
+	args := append([]any{userID}, privacyArgs(&f)...)
 	var sets []string
 	for i, col := range strings.Split(privacyColumns, ",") {
 		sets = append(sets, fmt.Sprintf("%s = $%d", strings.TrimSpace(col), i+2))
-	}
-	for _, p := range privacyFields(&f) {
-		switch v := p.(type) {
-		case *int:
-			args = append(args, *v)
-		case *bool:
-			args = append(args, *v)
-		}
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE users_privacy_settings SET `+strings.Join(sets, ", ")+
 		` WHERE user_id = $1`, args...)
@@ -58,9 +64,11 @@ func (s *Store) UpdatePrivacy(ctx context.Context, userID int64, f account.Priva
 	return nil
 }
 
-const defaultGearColumns = `run_gear_id, trail_run_gear_id, virtual_run_gear_id, ride_gear_id, gravel_ride_gear_id,
-	mtb_ride_gear_id, virtual_ride_gear_id, ows_gear_id, walk_gear_id, hike_gear_id, tennis_gear_id,
-	alpine_ski_gear_id, nordic_ski_gear_id, snowboard_gear_id, windsurf_gear_id`
+// defaultGearColumns are the gear-id columns, from fitness.DefaultGearTypes.
+// account.DefaultGear.GearFields lists them again (account cannot import
+// fitness); TestDefaultGearColumnsMatchAccount keeps the two in step, since
+// GetDefaultGear scans these columns into GearFields in order.
+var defaultGearColumns = strings.Join(defaultGearCols, ", ")
 
 // GetDefaultGear returns the user's default-gear row.
 func (s *Store) GetDefaultGear(ctx context.Context, userID int64) (*account.DefaultGear, error) {
