@@ -41,23 +41,30 @@ func FuzzImportArchive(f *testing.F) {
 	})
 }
 
-// TestWriteFuzzCorpus regenerates testdata/fuzz/FuzzImportArchive from the
-// hostile corpus (small cases) with -update-fuzz.
-func TestWriteFuzzCorpus(t *testing.T) {
-	if !*updateFuzz {
-		t.Skip("run with -update-fuzz")
-	}
+// TestFuzzCorpus checks that the committed seed corpus of FuzzImportArchive
+// holds every small case of the hostile corpus, so plain go test replays them
+// all through the fuzz target; with -update-fuzz it regenerates the seeds.
+func TestFuzzCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzImportArchive")
-	os.MkdirAll(dir, 0o755)
+	if *updateFuzz {
+		os.MkdirAll(dir, 0o755)
+	}
 	for name, c := range hostileCases(t) {
 		b := c.zip()
 		if len(b) > 64<<10 {
 			continue
 		}
-		body := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(b)))
 		file := filepath.Join(dir, "seed-"+slug(name))
-		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
+		if *updateFuzz {
+			body := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(b)))
+			if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(file)
+		if err != nil || !bytes.HasPrefix(got, []byte("go test fuzz v1\n[]byte(")) {
+			t.Errorf("hostile case %q has no seed in %s (run go test -run TestFuzzCorpus -update-fuzz): %v", name, dir, err)
 		}
 	}
 }
