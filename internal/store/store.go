@@ -74,10 +74,12 @@ func ParseURL(rawURL, dataDir string) (Dialect, string, error) {
 
 func sqliteDSN(path string) string {
 	// WAL lets readers run beside the writer; foreign keys are off by default in
-	// SQLite; a busy timeout makes writers queue instead of failing; IMMEDIATE
+	// SQLite; a busy timeout makes writers queue instead of failing (30 s: a big
+	// import holds the write lock for several seconds, and sign-ins must wait
+	// it out rather than fail); IMMEDIATE
 	// transactions take the write lock up front so two read-then-write
 	// transactions cannot deadlock on upgrading their locks.
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(30000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
 // Open connects to the database named by rawURL (see ParseURL). It does not
