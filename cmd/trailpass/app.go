@@ -32,6 +32,7 @@ Commands:
   export         write a user's archive: --username U -o FILE
   import         import an archive into an account: --username U [--dry-run] FILE
   keys generate  print a new random master key
+  keys rotate    re-encrypt every secret with the current key (old keys in TRAILPASS_OLD_SECRET_KEYS)
   version        print the version
 
 Run "trailpass <command> -h" for the flags of a command.
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = e.importCmd(ctx, args)
 	case "keys generate":
 		fmt.Fprintln(stdout, secret.NewKeyHex())
+	case "keys rotate":
+		err = e.keysRotate(ctx, args)
 	case "version":
 		fmt.Fprintln(stdout, "trailpass", Version)
 	case "help", "-h", "--help":

@@ -34,7 +34,8 @@ type Outcome struct {
 	SessionID string
 }
 
-func verifierBinding(stateHash string) string { return "oidc_states.code_verifier:" + stateHash }
+// VerifierBinding binds a sealed PKCE verifier to its state row.
+func VerifierBinding(stateHash string) string { return "oidc_states.code_verifier:" + stateHash }
 
 // BeginLogin starts an SSO sign-in with the enabled provider slug. It returns the
 // provider's authorization URL and a random browserBinding value the caller must
@@ -90,7 +91,7 @@ func (s *Service) begin(ctx context.Context, p *Provider, sealed string, st *Sta
 	st.BindingHash = secret.HashToken(binding)
 	st.IdPID = p.ID
 	st.Nonce = secret.NewToken()
-	st.CodeVerifier = s.Keyring.Seal([]byte(verifier), verifierBinding(st.StateHash))
+	st.CodeVerifier = s.Keyring.Seal([]byte(verifier), VerifierBinding(st.StateHash))
 	st.CreatedAt, st.ExpiresAt = now, now.Add(StateTTL)
 	if err := s.Store.CreateOIDCState(ctx, st); err != nil {
 		return "", "", err
@@ -206,7 +207,7 @@ func (s *Service) exchange(ctx context.Context, p *Provider, sealed string, st *
 	if code == "" {
 		return nil, errAuthFailed
 	}
-	verifier, err := s.Keyring.Open(st.CodeVerifier, verifierBinding(st.StateHash))
+	verifier, err := s.Keyring.Open(st.CodeVerifier, VerifierBinding(st.StateHash))
 	if err != nil {
 		return nil, fmt.Errorf("open code verifier: %w", err)
 	}

@@ -36,7 +36,8 @@ type Service struct {
 
 var slugRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
-func secretBinding(id int64) string {
+// ClientSecretBinding binds a sealed client secret to its provider row.
+func ClientSecretBinding(id int64) string {
 	return "identity_providers.client_secret:" + strconv.FormatInt(id, 10)
 }
 
@@ -143,7 +144,7 @@ func equalStrPtr(a, b *string) bool {
 }
 
 func (s *Service) sealer(clientSecret string) func(int64) string {
-	return func(id int64) string { return s.Keyring.Seal([]byte(clientSecret), secretBinding(id)) }
+	return func(id int64) string { return s.Keyring.Seal([]byte(clientSecret), ClientSecretBinding(id)) }
 }
 
 // apply validates in and copies it onto p.
@@ -242,7 +243,7 @@ func (s *Service) clientSecret(p *Provider, sealed string) (string, error) {
 	if sealed == "" {
 		return "", nil
 	}
-	b, err := s.Keyring.Open(sealed, secretBinding(p.ID))
+	b, err := s.Keyring.Open(sealed, ClientSecretBinding(p.ID))
 	if err != nil {
 		return "", fmt.Errorf("open client secret of provider %d: %w", p.ID, err)
 	}

@@ -112,8 +112,10 @@ func (s *Service) lockout() auth.LockoutPolicy {
 }
 
 // The bindings tie each sealed secret to its row and purpose.
-func setupBinding(userID int64) string  { return "mfa_setups.secret:" + strconv.FormatInt(userID, 10) }
-func factorBinding(userID int64) string { return "mfa_factors.secret:" + strconv.FormatInt(userID, 10) }
+// SetupBinding and FactorBinding bind a sealed TOTP secret to its row, so a
+// ciphertext copied to another user's row does not open.
+func SetupBinding(userID int64) string  { return "mfa_setups.secret:" + strconv.FormatInt(userID, 10) }
+func FactorBinding(userID int64) string { return "mfa_factors.secret:" + strconv.FormatInt(userID, 10) }
 func lockKey(userID int64) string       { return "mfa:user:" + strconv.FormatInt(userID, 10) }
 
 // Enabled reports whether the user has MFA; sign-in asks before issuing tokens.
@@ -152,7 +154,7 @@ func (s *Service) BeginSetup(ctx context.Context, u *account.User) (*Setup, erro
 		return nil, err
 	}
 	now := s.Now()
-	if err := s.Store.PutMFASetup(ctx, u.ID, s.Keyring.Seal([]byte(sec), setupBinding(u.ID)), now, now.Add(SetupTTL)); err != nil {
+	if err := s.Store.PutMFASetup(ctx, u.ID, s.Keyring.Seal([]byte(sec), SetupBinding(u.ID)), now, now.Add(SetupTTL)); err != nil {
 		return nil, err
 	}
 	return &Setup{Secret: sec, SecretGrouped: GroupSecret(sec), QRCode: qr, AppName: s.issuer(), OTPAuthURI: uri}, nil
@@ -176,7 +178,7 @@ func (s *Service) Enable(ctx context.Context, userID int64, code string) ([]stri
 	} else if on {
 		return nil, account.Errorf(account.EINVALID, msgAlreadyEnabled)
 	}
-	raw, err := s.Keyring.Open(setup.SecretCiphertext, setupBinding(userID))
+	raw, err := s.Keyring.Open(setup.SecretCiphertext, SetupBinding(userID))
 	if err != nil {
 		return nil, fmt.Errorf("open mfa setup secret: %w", err)
 	}
@@ -197,7 +199,7 @@ func (s *Service) Enable(ctx context.Context, userID int64, code string) ([]stri
 	if err != nil {
 		return nil, err
 	}
-	err = s.Store.EnableMFA(ctx, userID, s.Keyring.Seal(raw, factorBinding(userID)), step, hashes, now)
+	err = s.Store.EnableMFA(ctx, userID, s.Keyring.Seal(raw, FactorBinding(userID)), step, hashes, now)
 	if account.ErrorCode(err) == account.ECONFLICT {
 		return nil, account.Errorf(account.EINVALID, msgAlreadyEnabled)
 	} else if err != nil {
@@ -257,7 +259,7 @@ func (s *Service) Verify(ctx context.Context, userID int64, code string) (string
 }
 
 func (s *Service) verifyTOTP(ctx context.Context, f *store.MFAFactor, code string) error {
-	raw, err := s.Keyring.Open(f.SecretCiphertext, factorBinding(f.UserID))
+	raw, err := s.Keyring.Open(f.SecretCiphertext, FactorBinding(f.UserID))
 	if err != nil {
 		return fmt.Errorf("open mfa secret: %w", err)
 	}

@@ -164,3 +164,17 @@ func NewKeyHex() string {
 	rand.Read(key)
 	return hex.EncodeToString(key)
 }
+
+// Reseal returns ciphertext sealed with the primary key, opening it with
+// whichever key sealed it. changed is false (and the ciphertext returned as is)
+// when the primary key sealed it already.
+func (k *Keyring) Reseal(ciphertext, binding string) (out string, changed bool, err error) {
+	if strings.HasPrefix(ciphertext, "v1."+k.primary+".") {
+		return ciphertext, false, nil
+	}
+	pt, err := k.Open(ciphertext, binding)
+	if err != nil {
+		return "", false, err
+	}
+	return k.Seal(pt, binding), true, nil
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+
+	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/store"
+)
+
+// sealedColumns lists every column holding keyring ciphertexts, with the
+// binding each row's value was sealed to (the capability packages own those).
+func sealedColumns() []store.SealedColumn {
+	byID := func(f func(int64) string) func(string) string {
+		return func(k string) string {
+			id, _ := strconv.ParseInt(k, 10, 64)
+			return f(id)
+		}
+	}
+	return []store.SealedColumn{
+		{Table: "mfa_factors", Key: "user_id", Column: "secret_ciphertext", Binding: byID(mfa.FactorBinding)},
+		{Table: "mfa_setups", Key: "user_id", Column: "secret_ciphertext", Binding: byID(mfa.SetupBinding)},
+		{Table: "identity_providers", Key: "id", Column: "client_secret", Binding: byID(idp.ClientSecretBinding)},
+		{Table: "oidc_states", Key: "state_hash", Column: "code_verifier", Binding: idp.VerifierBinding},
+	}
+}
+
+// keysRotate re-encrypts every secret at rest with the current master key
+// (TRAILPASS_SECRET_KEY, or the data directory's key file), reading old values
+// with TRAILPASS_OLD_SECRET_KEYS. Afterwards the old keys can be dropped.
+func (e env) keysRotate(ctx context.Context, args []string) error {
+	cfg, err := e.loadConfig(flag.NewFlagSet("keys rotate", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	if len(cfg.OldSecretKeys) == 0 {
+		return errors.New("keys rotate: set TRAILPASS_OLD_SECRET_KEYS to the key(s) being retired and TRAILPASS_SECRET_KEY to the new one")
+	}
+	logger := newLogger(e.stderr, cfg.LogLevel)
+	keyring, err := loadKeyring(cfg, logger)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Reseal(ctx, sealedColumns(), keyring.Reseal)
+	if err != nil {
+		return fmt.Errorf("keys rotate: %w (values already rewritten stay valid with the new key)", err)
+	}
+	fmt.Fprintf(e.stdout, "re-encrypted %d secret(s) with key %s; the old keys can now be removed\n", n, keyring.PrimaryKeyID())
+	return nil
+}

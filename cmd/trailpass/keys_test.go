@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base32"
+	"encoding/hex"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/secret"
+	"github.com/trailpass/trailpass/internal/testkit"
+)
+
+// keys rotate re-encrypts every secret at rest so that the new key alone reads
+// them all.
+func TestRun_KeysRotate(t *testing.T) {
+	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
+		ctx := context.Background()
+		oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+		oldRing, _ := secret.NewKeyring(oldKey)
+		st := testkit.OpenStore(t, b)
+		hasher := secret.NewHasher(secret.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 2)
+		accounts := &account.Service{Store: st, Hasher: hasher, Now: time.Now}
+		throttle := &auth.Throttle{Store: st, Now: time.Now}
+		mfas := &mfa.Service{Store: st, Events: st, Keyring: oldRing, Hasher: hasher, Throttle: throttle, Now: time.Now}
+		var users []*account.User
+		for _, name := range []string{"ada", "bo"} {
+			u, err := accounts.CreateUser(ctx, account.NewUser{Username: name, Email: name + "@example.com", Password: "Rot4te!Keys"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			users = append(users, u)
+		}
+		setup, err := mfas.BeginSetup(ctx, users[0]) // enabled below: a factor
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(setup.Secret)
+		if _, err := mfas.Enable(ctx, users[0].ID, mfa.Code(key, time.Now(), mfa.SHA1, 6, 30*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mfas.BeginSetup(ctx, users[1]); err != nil { // left pending: a setup
+			t.Fatal(err)
+		}
+		idps := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: oldRing, Now: time.Now}
+		if _, err := idps.Create(ctx, idp.ProviderInput{Name: "IdP", Slug: "idp", ClientID: "c", ClientSecret: "s3cret", IssuerURL: "https://idp.example"}); err != nil {
+			t.Fatal(err)
+		}
+
+		env := map[string]string{"TRAILPASS_DATABASE_URL": b.URL, "TRAILPASS_DATA_DIR": b.DataDir,
+			"TRAILPASS_SECRET_KEY": hex.EncodeToString(newKey), "TRAILPASS_OLD_SECRET_KEYS": hex.EncodeToString(oldKey)}
+		var out, errb bytes.Buffer
+		if code := run(ctx, []string{"keys", "rotate"}, func(k string) string { return env[k] }, nil, &out, &errb); code != 0 {
+			t.Fatalf("keys rotate: %d %s", code, errb.String())
+		}
+		if !strings.Contains(out.String(), "re-encrypted 3 secret(s)") {
+			t.Fatalf("output %q", out.String())
+		}
+		// The new key alone now reads every value.
+		newRing, _ := secret.NewKeyring(newKey)
+		for _, c := range sealedColumns() {
+			rows, err := st.DB().QueryContext(ctx, `SELECT `+c.Key+`, `+c.Column+` FROM `+c.Table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var k any
+				var ct string
+				rows.Scan(&k, &ct)
+				if _, err := newRing.Open(ct, c.Binding(keyStringForTest(k))); err != nil {
+					t.Errorf("%s row %v does not open with the new key: %v", c.Table, k, err)
+				}
+			}
+			rows.Close()
+		}
+		// A second run finds nothing left to do.
+		out.Reset()
+		run(ctx, []string{"keys", "rotate"}, func(k string) string { return env[k] }, nil, &out, io.Discard)
+		if !strings.Contains(out.String(), "re-encrypted 0 secret(s)") {
+			t.Fatalf("second run: %q", out.String())
+		}
+	})
+}
+
+func keyStringForTest(v any) string {
+	switch k := v.(type) {
+	case int64:
+		return strconv.FormatInt(k, 10)
+	case []byte:
+		return string(k)
+	case string:
+		return k
+	}
+	return ""
+}
