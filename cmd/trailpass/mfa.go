@@ -30,12 +30,8 @@ func (e env) userResetMFA(ctx context.Context, args []string) error {
 	defer st.Close()
 	// Reset needs neither the keyring nor the hasher: it only deletes.
 	svc := &mfa.Service{Store: st, Events: st, Throttle: &auth.Throttle{Store: st, Now: timeNow}, Now: timeNow}
-	if err := svc.Reset(ctx, u.ID); err != nil {
+	if _, err := svc.Reset(ctx, u.ID, ""); err != nil {
 		return describe(err)
-	}
-	// Whoever held the lost factor may hold a session too.
-	if _, err := st.DeleteOtherSessions(ctx, u.ID, ""); err != nil {
-		return err
 	}
 	fmt.Fprintf(e.stdout, "MFA of %s removed; they can sign in with their password and set it up again\n", u.Username)
 	return nil

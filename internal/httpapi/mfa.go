@@ -78,13 +78,9 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request, p *aut
 		return
 	}
 	dev := s.device(r)
-	if err := s.MFA.Disable(r.Context(), p.User.ID, code); err != nil {
-		s.mfaFailed(r, p, dev, err)
-		s.writeError(w, r, err)
-		return
-	}
-	n, err := s.Auth.RevokeOtherSessions(r.Context(), p.User.ID, p.Session.ID, dev)
+	n, err := s.MFA.Disable(r.Context(), p.User.ID, code, p.Session.ID)
 	if err != nil {
+		s.mfaFailed(r, p, dev, err)
 		s.writeError(w, r, err)
 		return
 	}

@@ -158,16 +158,11 @@ func (s *Server) handleUserResetMFA(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.MFA.Reset(r.Context(), uid); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	// Whoever held the lost factor may hold a session too.
 	keep := ""
 	if uid == p.User.ID {
 		keep = p.Session.ID
 	}
-	n, err := s.Auth.RevokeOtherSessions(r.Context(), uid, keep, s.device(r))
+	n, err := s.MFA.Reset(r.Context(), uid, keep)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -28,7 +28,7 @@ type Store interface {
 	// EnableMFA returns ECONFLICT when the user already has a factor.
 	EnableMFA(ctx context.Context, userID int64, ciphertext string, lastUsedStep int64, codeHashes []string, now time.Time) error
 	AdvanceTOTPStep(ctx context.Context, userID, step int64) (bool, error)
-	DeleteMFA(ctx context.Context, userID int64) (bool, error)
+	DeleteMFA(ctx context.Context, userID int64, keepSessionID string) (had bool, sessionsEnded int, err error)
 	ListUnusedBackupCodes(ctx context.Context, userID int64) ([]store.BackupCode, error)
 	UseBackupCode(ctx context.Context, userID, id int64, now time.Time) (bool, error)
 	ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string, now time.Time) error
@@ -320,18 +320,20 @@ func (s *Service) verifyBackupCode(ctx context.Context, userID int64, input stri
 	return nil
 }
 
-// Disable removes the factor and all backup codes after checking a TOTP or
-// backup code with Verify (same errors). The caller revokes the other sessions.
-func (s *Service) Disable(ctx context.Context, userID int64, code string) error {
+// Disable removes the factor and the backup codes after checking a TOTP or
+// backup code, and ends every other session of the user (keepSessionID stays),
+// in one transaction. It returns how many sessions ended. Errors as Verify.
+func (s *Service) Disable(ctx context.Context, userID int64, code, keepSessionID string) (int, error) {
 	method, err := s.Verify(ctx, userID, code)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if _, err := s.Store.DeleteMFA(ctx, userID); err != nil {
-		return err
+	_, ended, err := s.Store.DeleteMFA(ctx, userID, keepSessionID)
+	if err != nil {
+		return 0, err
 	}
-	s.event(ctx, userID, account.EventMFADisabled, map[string]any{"method": method})
-	return nil
+	s.event(ctx, userID, account.EventMFADisabled, map[string]any{"method": method, "sessions_ended": ended})
+	return ended, nil
 }
 
 // BackupCodesStatus counts the user's backup codes.
@@ -365,23 +367,24 @@ func (s *Service) RegenerateBackupCodes(ctx context.Context, userID int64) ([]st
 	return codes, nil
 }
 
-// Reset removes the user's factor, backup codes and pending setup, for
-// operators (trailpass user reset-mfa), and forgets the user's MFA failures.
-// Returns EINVALID "MFA is not enabled for this user" when there was nothing
-// to remove.
-func (s *Service) Reset(ctx context.Context, userID int64) error {
-	had, err := s.Store.DeleteMFA(ctx, userID)
+// Reset removes the user's MFA (factor, backup codes, pending setup) for an
+// operator or admin helping someone who lost their authenticator, and ends the
+// user's sessions but keepSessionID, since whoever held the lost factor may hold
+// one. Returns EINVALID "MFA is not enabled for this user" when there was
+// nothing to remove.
+func (s *Service) Reset(ctx context.Context, userID int64, keepSessionID string) (int, error) {
+	had, ended, err := s.Store.DeleteMFA(ctx, userID, keepSessionID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := s.Throttle.Succeeded(ctx, lockKey(userID)); err != nil {
-		return err
+		return 0, err
 	}
 	if !had {
-		return account.Errorf(account.EINVALID, msgNotEnabled)
+		return ended, account.Errorf(account.EINVALID, msgNotEnabled)
 	}
-	s.event(ctx, userID, account.EventMFAReset, map[string]any{"by": "operator"})
-	return nil
+	s.event(ctx, userID, account.EventMFAReset, map[string]any{"by": "operator", "sessions_ended": ended})
+	return ended, nil
 }
 
 // event records a security event. Details never carry a secret or a code. The

@@ -142,10 +142,13 @@ func (s *Store) AdvanceTOTPStep(ctx context.Context, userID, step int64) (bool, 
 	return n == 1, nil
 }
 
-// DeleteMFA removes the user's factor, backup codes and pending setup in one
-// transaction, and reports whether there was a factor.
-func (s *Store) DeleteMFA(ctx context.Context, userID int64) (bool, error) {
+// DeleteMFA removes the user's factor, backup codes and pending setup and ends
+// every session of the user but keepSessionID ("" ends all), in one
+// transaction: a removed factor must not leave behind sessions it may have let
+// in. It reports whether there was a factor and how many sessions ended.
+func (s *Store) DeleteMFA(ctx context.Context, userID int64, keepSessionID string) (bool, int, error) {
 	var had bool
+	var ended int64
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM mfa_factors WHERE user_id = $1`, userID)
 		if err != nil {
@@ -161,7 +164,12 @@ func (s *Store) DeleteMFA(ctx context.Context, userID int64) (bool, error) {
 				return fmt.Errorf("delete %s: %w", table, mapErr(err))
 			}
 		}
+		res, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keepSessionID)
+		if err != nil {
+			return fmt.Errorf("end sessions: %w", mapErr(err))
+		}
+		ended, _ = res.RowsAffected()
 		return nil
 	})
-	return had, err
+	return had, int(ended), err
 }
