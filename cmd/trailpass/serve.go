@@ -31,6 +31,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	logger := newLogger(e.stderr, cfg.LogLevel)
+	// Packages that log without an injected logger write the same JSON lines.
+	slog.SetDefault(logger)
 	// Listen before anything else so a taken port fails fast with a clear message.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -2,8 +2,10 @@ package idp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -222,7 +224,20 @@ func (s *Service) exchange(ctx context.Context, p *Provider, sealed string, st *
 	cctx := s.clientContext(ctx)
 	tok, err := s.oauthConfig(p, op, clientSecret).Exchange(cctx, code, oauth2.VerifierOption(string(verifier)))
 	if err != nil {
-		slog.InfoContext(ctx, "identity provider code exchange failed", "idp", p.Slug, "error", err)
+		// A provider may echo what it was sent (the client secret, the code) in
+		// its error description: keep the description for diagnosis, without them.
+		reason := "request failed"
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			desc := re.ErrorDescription
+			for _, sensitive := range []string{clientSecret, code, string(verifier)} {
+				if sensitive != "" {
+					desc = strings.ReplaceAll(desc, sensitive, "[redacted]")
+				}
+			}
+			reason = fmt.Sprintf("status %d, error %q: %s", re.Response.StatusCode, truncate(re.ErrorCode, 64), truncate(desc, 200))
+		}
+		slog.InfoContext(ctx, "identity provider code exchange failed", "idp", p.Slug, "reason", reason)
 		return nil, errAuthFailed
 	}
 	raw, _ := tok.Extra("id_token").(string)
