@@ -62,7 +62,10 @@ const MsgDuplicateGoal = "A goal with this interval, activity type and goal type
 const MsgGoalNotFound = "Goal not found"
 
 // validate checks the goal as Endurain does and reports every bad field.
-func (g *GoalInput) validate() error {
+// Validate checks Endurain's goal rules: a known interval, activity type and
+// goal type, and exactly the goal_* field matching goal_type, between 0 and the
+// largest 32-bit integer. Returns EUNPROCESSABLE naming each bad field.
+func (g *GoalInput) Validate() error {
 	var problems []FieldError
 	bad := func(field, msg string) { problems = append(problems, FieldError{Field: field, Message: msg}) }
 	if !slices.Contains(GoalIntervals, g.Interval) {
@@ -110,7 +113,7 @@ func (s *ProfileService) ListGoals(ctx context.Context, userID int64) ([]*Goal, 
 // CreateGoal validates and stores a goal of the caller. EUNPROCESSABLE with the
 // bad fields; ECONFLICT (MsgDuplicateGoal) for a duplicate.
 func (s *ProfileService) CreateGoal(ctx context.Context, userID int64, in GoalInput) (*Goal, error) {
-	if err := in.validate(); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	g := &Goal{UserID: userID, GoalInput: in}
@@ -123,7 +126,7 @@ func (s *ProfileService) CreateGoal(ctx context.Context, userID int64, in GoalIn
 // UpdateGoal replaces the caller's goal goalID. ENOTFOUND (MsgGoalNotFound) when
 // the caller has no such goal, whoever else owns it; otherwise as CreateGoal.
 func (s *ProfileService) UpdateGoal(ctx context.Context, userID, goalID int64, in GoalInput) (*Goal, error) {
-	if err := in.validate(); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	g := &Goal{ID: goalID, UserID: userID, GoalInput: in}

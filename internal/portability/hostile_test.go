@@ -127,6 +127,9 @@ func hostileCases(t testing.TB) map[string]struct {
 		"wrong JSON types": {func() []byte {
 			return buildZip(t, zent{name: "data/activities.json", data: []byte(`[{"id": "one", "activity_type": 1, "start_time": "2024-05-01 07:00:00"}]`)})
 		}, account.EINVALID},
+		"goal breaking the API's rules": {func() []byte {
+			return buildZip(t, zent{name: "data/user_goals.json", data: []byte(`[{"interval": "weekly", "activity_type": 1, "goal_type": 3, "goal_calories": 500}]`)})
+		}, account.EINVALID},
 		"bad enum": {func() []byte {
 			return buildZip(t, zent{name: "data/activity_streams.json", data: []byte(`[{"activity_id": 1, "stream_type": 99, "stream_waypoints": []}]`)},
 				zent{name: "data/activities.json", data: []byte(okActivity)})

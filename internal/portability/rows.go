@@ -2,9 +2,11 @@ package portability
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
 )
 
@@ -382,15 +384,21 @@ type goalRow struct {
 	GoalDuration         *int    `json:"goal_duration"`
 }
 
+// check applies the same goal rules as POST /profile/goals (account's), so an
+// archive cannot store a goal the API would refuse.
 func (r *goalRow) check() error {
-	ok := r.Interval != nil && (*r.Interval == "daily" || *r.Interval == "weekly" || *r.Interval == "monthly" || *r.Interval == "yearly")
-	switch {
-	case !ok:
-		return &fieldError{"field \"interval\" must be daily, weekly, monthly or yearly."}
-	case r.ActivityType == nil || *r.ActivityType < 1 || *r.ActivityType > 6:
-		return &fieldError{"field \"activity_type\" must be between 1 and 6."}
-	case r.GoalType == nil || *r.GoalType < 1 || *r.GoalType > 5:
-		return &fieldError{"field \"goal_type\" must be between 1 and 5."}
+	if r.Interval == nil || r.ActivityType == nil || r.GoalType == nil {
+		return &fieldError{"fields \"interval\", \"activity_type\" and \"goal_type\" are required."}
+	}
+	in := account.GoalInput{Interval: *r.Interval, ActivityType: *r.ActivityType, GoalType: *r.GoalType,
+		GoalCalories: r.GoalCalories, GoalActivitiesNumber: r.GoalActivitiesNumber, GoalDistance: r.GoalDistance,
+		GoalElevation: r.GoalElevation, GoalDuration: r.GoalDuration}
+	if err := in.Validate(); err != nil {
+		var ae *account.Error
+		if errors.As(err, &ae) && len(ae.Fields) > 0 {
+			return &fieldError{fmt.Sprintf("field %q: %s.", ae.Fields[0].Field, ae.Fields[0].Message)}
+		}
+		return &fieldError{account.ErrorMessage(err)}
 	}
 	return nil
 }
@@ -414,21 +422,8 @@ type userRow struct {
 	Currency          *int    `json:"currency"`
 }
 
-type privacyRow struct {
-	DefaultActivityVisibility    *int  `json:"default_activity_visibility"`
-	HideActivityStartTime        *bool `json:"hide_activity_start_time"`
-	HideActivityLocation         *bool `json:"hide_activity_location"`
-	HideActivityMap              *bool `json:"hide_activity_map"`
-	HideActivityHR               *bool `json:"hide_activity_hr"`
-	HideActivityPower            *bool `json:"hide_activity_power"`
-	HideActivityCadence          *bool `json:"hide_activity_cadence"`
-	HideActivityElevation        *bool `json:"hide_activity_elevation"`
-	HideActivitySpeed            *bool `json:"hide_activity_speed"`
-	HideActivityPace             *bool `json:"hide_activity_pace"`
-	HideActivityLaps             *bool `json:"hide_activity_laps"`
-	HideActivityWorkoutSetsSteps *bool `json:"hide_activity_workout_sets_steps"`
-	HideActivityGear             *bool `json:"hide_activity_gear"`
-}
+// privacyRow is the privacy settings' body, the same shape PUT /profile/privacy takes.
+type privacyRow = account.PrivacyUpdate
 
 // anyRow skips a row the import does not use (identity links, integrations)
 // after the guard has bounded it.
