@@ -292,13 +292,7 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 		return nil, account.Errorf(account.EUNAUTHORIZED, "Access token missing")
 	}
 	now := s.Now()
-	sess, _, err := s.Store.FindSessionByToken(ctx, secret.HashToken(accessToken), tokenAccess, now)
-	if account.ErrorCode(err) == account.ENOTFOUND {
-		return nil, account.Errorf(account.EUNAUTHORIZED, msgBadAccess)
-	} else if err != nil {
-		return nil, err
-	}
-	u, err := s.Users.FindUserByID(ctx, sess.UserID)
+	sess, u, err := s.Store.FindAccessSession(ctx, secret.HashToken(accessToken), now)
 	if account.ErrorCode(err) == account.ENOTFOUND {
 		return nil, account.Errorf(account.EUNAUTHORIZED, msgBadAccess)
 	} else if err != nil {

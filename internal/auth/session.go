@@ -78,6 +78,9 @@ type LoginTicket struct {
 // Store is what sessions need from storage.
 type Store interface {
 	CreateSession(ctx context.Context, s *Session, tokens []TokenRow) error
+	// FindAccessSession returns the live session owning an unexpired access
+	// token, with its user, in one round trip. ENOTFOUND when there is none.
+	FindAccessSession(ctx context.Context, hash string, now time.Time) (*Session, *account.User, error)
 	// FindSessionByToken returns the live session owning an unexpired token of kind.
 	// ENOTFOUND when there is none.
 	FindSessionByToken(ctx context.Context, hash, kind string, now time.Time) (*Session, *TokenRow, error)

@@ -12,20 +12,7 @@ var _ account.AdminStore = (*Store)(nil)
 
 // ListUsersPage returns users ordered by id.
 func (s *Store) ListUsersPage(ctx context.Context, offset, limit int) ([]*account.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY id LIMIT $1 OFFSET $2`, limit, offset)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", mapErr(err))
-	}
-	defer rows.Close()
-	out := []*account.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan user: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, mapErr(rows.Err())
+	return s.queryUsers(ctx, `SELECT `+userColumns+` FROM users ORDER BY id LIMIT $1 OFFSET $2`, limit, offset)
 }
 
 // AdminUpdateUser writes the admin-editable fields, keeping at least one active

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
 )
 
@@ -65,6 +66,21 @@ func (s *Store) FindSessionByToken(ctx context.Context, hash, kind string, now t
 	}
 	t.SessionID = sess.ID
 	return sess, t, nil
+}
+
+// FindAccessSession returns the live session owning an unexpired access token,
+// with its user, in one query: this runs on every authenticated request.
+// ENOTFOUND when there is none.
+func (s *Store) FindAccessSession(ctx context.Context, hash string, now time.Time) (*auth.Session, *account.User, error) {
+	u := &account.User{}
+	sess, err := scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionColumns+`, `+userColumnsOf("u")+`
+		FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+		WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.expires_at > $2`, hash, s.ts(now)),
+		userDest(u)...)
+	if err != nil {
+		return nil, nil, notFound(err, "Session not found")
+	}
+	return sess, u, nil
 }
 
 // RotateRefresh supersedes oldHash if it is still current and adds new tokens.

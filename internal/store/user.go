@@ -4,28 +4,62 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/trailpass/trailpass/internal/account"
 )
 
 var _ account.Store = (*Store)(nil)
 
-const userColumns = `id, name, username, email, password, city, birthdate, preferred_language, gender, units,
-	height, max_heart_rate, access_type, photo_path, active, first_day_of_week, currency, email_verified,
-	pending_admin_approval, created_at, updated_at`
+var userColumnList = []string{"id", "name", "username", "email", "password", "city", "birthdate",
+	"preferred_language", "gender", "units", "height", "max_heart_rate", "access_type", "photo_path", "active",
+	"first_day_of_week", "currency", "email_verified", "pending_admin_approval", "created_at", "updated_at"}
+
+// userColumns selects a user in the order userDest scans it; userColumnsOf
+// qualifies them for joins.
+var userColumns = userColumnsOf("")
+
+func userColumnsOf(alias string) string {
+	if alias == "" {
+		return strings.Join(userColumnList, ", ")
+	}
+	return alias + "." + strings.Join(userColumnList, ", "+alias+".")
+}
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanUser(r rowScanner) (*account.User, error) {
-	u := &account.User{}
-	err := r.Scan(&u.ID, &u.Name, &u.Username, &u.Email, &u.PasswordHash, &u.City, nullDate{&u.Birthdate},
+// userDest is where userColumns scan into.
+func userDest(u *account.User) []any {
+	return []any{&u.ID, &u.Name, &u.Username, &u.Email, &u.PasswordHash, &u.City, nullDate{&u.Birthdate},
 		&u.PreferredLanguage, &u.Gender, &u.Units, &u.Height, &u.MaxHeartRate, &u.AccessType, &u.PhotoPath,
 		&u.Active, &u.FirstDayOfWeek, &u.Currency, &u.EmailVerified, &u.PendingAdminApproval,
-		scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt))
-	if err != nil {
+		scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt)}
+}
+
+func scanUser(r rowScanner) (*account.User, error) {
+	u := &account.User{}
+	if err := r.Scan(userDest(u)...); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// queryUsers runs a query selecting userColumns and scans every row.
+func (s *Store) queryUsers(ctx context.Context, q string, args ...any) ([]*account.User, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []*account.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan user: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, mapErr(rows.Err())
 }
 
 // CreateUser inserts u and its one-per-user child rows in one transaction.
@@ -75,20 +109,7 @@ func (s *Store) FindUserByUsername(ctx context.Context, username string) (*accou
 
 // ListUsers returns every user ordered by id.
 func (s *Store) ListUsers(ctx context.Context) ([]*account.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", mapErr(err))
-	}
-	defer rows.Close()
-	var out []*account.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan user: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, mapErr(rows.Err())
+	return s.queryUsers(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
 }
 
 // CountUsers returns the number of users.
