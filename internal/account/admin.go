@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"fmt"
 	"math"
 )
 
@@ -55,25 +54,7 @@ func (s *AdminService) UpdateUser(ctx context.Context, userID int64, in AdminUse
 	if err != nil {
 		return nil, err
 	}
-	var problems []FieldError
-	if in.Name != nil {
-		if len(*in.Name) == 0 || len(*in.Name) > 250 {
-			problems = append(problems, FieldError{Field: "name", Message: "Name must be 1 to 250 characters"})
-		}
-		u.Name = *in.Name
-	}
-	if in.Username != nil {
-		u.Username = NormalizeUsername(*in.Username)
-		if fe := ValidateUsername(u.Username); fe != nil {
-			problems = append(problems, *fe)
-		}
-	}
-	if in.Email != nil {
-		u.Email = NormalizeEmail(*in.Email)
-		if fe := ValidateEmail(u.Email); fe != nil {
-			problems = append(problems, *fe)
-		}
-	}
+	problems := applyIdentity(u, in.Name, in.Username, in.Email)
 	if in.AccessType != nil {
 		if *in.AccessType != AccessRegular && *in.AccessType != AccessAdmin {
 			problems = append(problems, FieldError{Field: "access_type", Message: "Input should be 1 (regular) or 2 (admin)"})
@@ -93,18 +74,9 @@ func (s *AdminService) UpdateUser(ctx context.Context, userID int64, in AdminUse
 	return u, nil
 }
 
-// CreateUser is Service.CreateUser with the access type and active flag an admin
-// chose.
-func (s *AdminService) CreateUser(ctx context.Context, in NewUser, active bool) (*User, error) {
-	u, err := s.Accounts.CreateUser(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if !active {
-		f := false
-		if u, err = s.UpdateUser(ctx, u.ID, AdminUserUpdate{Active: &f}); err != nil {
-			return nil, fmt.Errorf("deactivate new user: %w", err)
-		}
-	}
-	return u, nil
+// CreateUser creates an account as an admin asked (role and active flag are in
+// in), vouching for its email.
+func (s *AdminService) CreateUser(ctx context.Context, in NewUser) (*User, error) {
+	in.EmailVerified = true
+	return s.Accounts.CreateUser(ctx, in)
 }

@@ -140,24 +140,7 @@ func (s *ProfileService) UpdateProfile(ctx context.Context, userID int64, in Pro
 	var problems []FieldError
 	bad := func(field, msg string) { problems = append(problems, FieldError{Field: field, Message: msg}) }
 
-	if in.Name != nil {
-		u.Name = strings.TrimSpace(*in.Name)
-		if u.Name == "" || len(u.Name) > 250 {
-			bad("name", "Name must be 1-250 characters")
-		}
-	}
-	if in.Username != nil {
-		u.Username = NormalizeUsername(*in.Username)
-		if fe := ValidateUsername(u.Username); fe != nil {
-			problems = append(problems, *fe)
-		}
-	}
-	if in.Email != nil {
-		u.Email = NormalizeEmail(*in.Email)
-		if fe := ValidateEmail(u.Email); fe != nil {
-			problems = append(problems, *fe)
-		}
-	}
+	problems = append(problems, applyIdentity(u, in.Name, in.Username, in.Email)...)
 	if in.City.Set {
 		u.City = emptyToNil(in.City.Value)
 		if u.City != nil && len(*u.City) > 250 {

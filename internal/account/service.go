@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/trailpass/trailpass/internal/secret"
@@ -28,6 +29,8 @@ type NewUser struct {
 	// admin creating the account, or an identity provider. Only a vouched email
 	// may be matched when a provider links identities by email.
 	EmailVerified bool
+	// Inactive creates the account deactivated (an admin's choice).
+	Inactive bool
 }
 
 // CreateUser validates and creates an account with Endurain's defaults.
@@ -35,31 +38,20 @@ type NewUser struct {
 // policy and ECONFLICT when the username or email is taken.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 	u := &User{
-		Username:          NormalizeUsername(in.Username),
-		Email:             NormalizeEmail(in.Email),
-		Name:              in.Name,
 		PreferredLanguage: "us",
 		Gender:            1,
 		Units:             1,
 		AccessType:        AccessRegular,
-		Active:            true,
+		Active:            !in.Inactive,
 		EmailVerified:     in.EmailVerified,
 		FirstDayOfWeek:    1,
 		Currency:          1,
 	}
-	if u.Name == "" {
-		u.Name = u.Username
+	name := in.Name
+	if strings.TrimSpace(name) == "" {
+		name = NormalizeUsername(in.Username)
 	}
-	var problems []FieldError
-	if fe := ValidateUsername(u.Username); fe != nil {
-		problems = append(problems, *fe)
-	}
-	if fe := ValidateEmail(u.Email); fe != nil {
-		problems = append(problems, *fe)
-	}
-	if len(u.Name) > 250 {
-		problems = append(problems, FieldError{Field: "name", Message: "Name must be at most 250 characters"})
-	}
+	problems := applyIdentity(u, &name, &in.Username, &in.Email)
 	if len(problems) > 0 {
 		return nil, ValidationError(problems...)
 	}

@@ -91,6 +91,33 @@ func ValidateEmail(s string) *FieldError {
 	return nil
 }
 
+// applyIdentity sets the name, username and email given (nil keeps the
+// current value), normalised as stored, and returns the problems it finds. The
+// profile, user administration and account creation share it, so the rules
+// for who an account is are written once.
+func applyIdentity(u *User, name, username, email *string) []FieldError {
+	var problems []FieldError
+	if name != nil {
+		u.Name = strings.TrimSpace(*name)
+		if u.Name == "" || len(u.Name) > 250 {
+			problems = append(problems, FieldError{Field: "name", Message: "Name must be 1-250 characters"})
+		}
+	}
+	if username != nil {
+		u.Username = NormalizeUsername(*username)
+		if fe := ValidateUsername(u.Username); fe != nil {
+			problems = append(problems, *fe)
+		}
+	}
+	if email != nil {
+		u.Email = NormalizeEmail(*email)
+		if fe := ValidateEmail(u.Email); fe != nil {
+			problems = append(problems, *fe)
+		}
+	}
+	return problems
+}
+
 // PasswordPolicy is the text shown when a password does not meet the policy.
 const PasswordPolicy = "Password must be between 8 and 1024 characters long and contain at least one uppercase letter, one lowercase letter, one number, and one special character"
 

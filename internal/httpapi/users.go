@@ -95,9 +95,8 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request, p *aut
 		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "password", Message: "Field required"}))
 		return
 	}
-	active := in.Active == nil || *in.Active
 	u, err := s.Admin.CreateUser(r.Context(), account.NewUser{Username: in.Username, Email: in.Email, Name: in.Name,
-		Password: in.Password, Admin: in.AccessType == account.AccessAdmin, EmailVerified: true}, active)
+		Password: in.Password, Admin: in.AccessType == account.AccessAdmin, Inactive: in.Active != nil && !*in.Active})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -203,10 +203,10 @@ func (e *exportRun) run(user fitness.Row) error {
 	if err := e.writeRows(fitness.Users, "data/user.json", []fitness.Row{user}); err != nil {
 		return err
 	}
-	if err := e.activityFiles(); err != nil {
+	if err := e.files(e.x.Store.ActivityFiles, "activity_files"); err != nil {
 		return err
 	}
-	if err := e.mediaFiles(); err != nil {
+	if err := e.files(e.x.Store.MediaFiles, "media"); err != nil {
 		return err
 	}
 	if err := e.userImage(user); err != nil {
@@ -392,10 +392,12 @@ func (e *exportRun) copyBlob(key string) (bool, error) {
 	return true, e.finish()
 }
 
-func (e *exportRun) activityFiles() error {
+// files copies the blobs a listing pages through (activity files or media),
+// counting each copied one under countKey.
+func (e *exportRun) files(list func(ctx context.Context, userID int64, after fitness.Cursor, limit int) ([]fitness.FileRef, error), countKey string) error {
 	var after fitness.Cursor
 	for {
-		refs, err := e.x.Store.ActivityFiles(e.ctx, e.userID, after, filePage)
+		refs, err := list(e.ctx, e.userID, after, filePage)
 		if err != nil || len(refs) == 0 {
 			return err
 		}
@@ -405,27 +407,7 @@ func (e *exportRun) activityFiles() error {
 				return err
 			}
 			if ok {
-				e.counts["activity_files"]++
-			}
-		}
-		after = refs[len(refs)-1].Cursor
-	}
-}
-
-func (e *exportRun) mediaFiles() error {
-	var after fitness.Cursor
-	for {
-		refs, err := e.x.Store.MediaFiles(e.ctx, e.userID, after, filePage)
-		if err != nil || len(refs) == 0 {
-			return err
-		}
-		for _, f := range refs {
-			ok, err := e.copyBlob(f.Key)
-			if err != nil {
-				return err
-			}
-			if ok {
-				e.counts["media"]++
+				e.counts[countKey]++
 			}
 		}
 		after = refs[len(refs)-1].Cursor
