@@ -8,11 +8,17 @@ import (
 	"github.com/trailpass/trailpass/internal/auth"
 )
 
+// userReadJSON is a user as the admin routes show it, with the photo path the
+// web app expects.
+func userReadJSON(u *account.User, mfaEnabled bool) account.UserRead {
+	ur := account.NewUserRead(u, mfaEnabled)
+	ur.PhotoPath = publicPhotoPath(u.PhotoPath)
+	return ur
+}
+
 func (s *Server) userRead(r *http.Request, u *account.User) (account.UserRead, error) {
 	on, err := s.MFA.Enabled(r.Context(), u.ID)
-	ur := account.NewUserRead(u, on)
-	ur.PhotoPath = publicPhotoPath(u.PhotoPath)
-	return ur, err
+	return userReadJSON(u, on), err
 }
 
 // handleUsersCount: GET /api/v1/users/number.
@@ -38,14 +44,18 @@ func (s *Server) handleUsersPage(w http.ResponseWriter, r *http.Request, p *auth
 		s.writeError(w, r, err)
 		return
 	}
+	ids := make([]int64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	mfaOn, err := s.MFA.EnabledUsers(r.Context(), ids)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	out := make([]account.UserRead, 0, len(users))
 	for _, u := range users {
-		ur, err := s.userRead(r, u)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		out = append(out, ur)
+		out = append(out, userReadJSON(u, mfaOn[u.ID]))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -56,6 +56,15 @@ func TestUsersAdmin(t *testing.T) {
 				t.Fatalf("last admin %v: %d %s", body, r.Status, r.Body)
 			}
 		}
+		// The list says who has MFA (read for the whole page at once).
+		e.CreateUser("wyn", false)
+		wyn := e.NewClient("mobile")
+		wyn.MustLogin("wyn")
+		enableMFA(t, e, wyn)
+		if r := admin.Do("GET", "/api/v1/users/page_number/1/num_records/10", nil); jsonUnmarshal(r.Body, &page) != nil ||
+			len(page) != 3 || page[0]["mfa_enabled"] != false || page[2]["mfa_enabled"] != true {
+			t.Fatalf("mfa flags in the page: %s", r.Body)
+		}
 		// With a second admin, demoting the first is fine.
 		admin.Do("PUT", "/api/v1/users/"+vicID, map[string]any{"active": true, "access_type": 2})
 		if r := admin.Do("PUT", "/api/v1/users/"+itoa(root.ID), map[string]any{"access_type": 1}); r.Status != 200 {

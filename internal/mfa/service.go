@@ -19,6 +19,7 @@ import (
 // code or a try is conditional in the database, so it holds across instances.
 type Store interface {
 	MFAEnabled(ctx context.Context, userID int64) (bool, error)
+	MFAEnabledUsers(ctx context.Context, userIDs []int64) (map[int64]bool, error)
 	// FindMFAFactor returns ENOTFOUND when the user has no factor.
 	FindMFAFactor(ctx context.Context, userID int64) (*store.MFAFactor, error)
 	PutMFASetup(ctx context.Context, userID int64, ciphertext string, now, expiresAt time.Time) error
@@ -121,6 +122,11 @@ func lockKey(userID int64) string       { return "mfa:user:" + strconv.FormatInt
 // Enabled reports whether the user has MFA; sign-in asks before issuing tokens.
 func (s *Service) Enabled(ctx context.Context, userID int64) (bool, error) {
 	return s.Store.MFAEnabled(ctx, userID)
+}
+
+// EnabledUsers reports which of the users have MFA, in one query.
+func (s *Service) EnabledUsers(ctx context.Context, userIDs []int64) (map[int64]bool, error) {
+	return s.Store.MFAEnabledUsers(ctx, userIDs)
 }
 
 // Status reports whether MFA is on and how many backup codes are left.

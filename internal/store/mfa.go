@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -38,12 +40,36 @@ type BackupCodeStats struct {
 
 // MFAEnabled reports whether the user has a TOTP factor.
 func (s *Store) MFAEnabled(ctx context.Context, userID int64) (bool, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM mfa_factors WHERE user_id = $1 AND type = 'totp'`, userID).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("check mfa factor: %w", mapErr(err))
+	on, err := s.MFAEnabledUsers(ctx, []int64{userID})
+	return on[userID], err
+}
+
+// MFAEnabledUsers returns which of the users have a TOTP factor, in one query
+// (a page of the admin user list asks for all of them at once).
+func (s *Store) MFAEnabledUsers(ctx context.Context, userIDs []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
 	}
-	return n > 0, nil
+	ph := make([]string, len(userIDs))
+	args := make([]any, len(userIDs))
+	for i, id := range userIDs {
+		ph[i] = "$" + strconv.Itoa(i+1)
+		args[i] = id
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id FROM mfa_factors WHERE type = 'totp' AND user_id IN (`+strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("check mfa factors: %w", mapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, mapErr(rows.Err())
 }
 
 // FindMFAFactor returns the user's TOTP factor, or ENOTFOUND.
