@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 )
 
 // SealedColumn names a column holding keyring ciphertexts and how each row's
@@ -31,13 +30,12 @@ func (s *Store) Reseal(ctx context.Context, cols []SealedColumn, reseal func(cip
 			type item struct{ key, ct string }
 			var items []item
 			for rows.Next() {
-				var key any
-				var ct string
-				if err := rows.Scan(&key, &ct); err != nil {
+				var it item // database/sql turns integer keys into their decimal text
+				if err := rows.Scan(&it.key, &it.ct); err != nil {
 					rows.Close()
 					return err
 				}
-				items = append(items, item{keyString(key), ct})
+				items = append(items, it)
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
@@ -64,17 +62,4 @@ func (s *Store) Reseal(ctx context.Context, cols []SealedColumn, reseal func(cip
 		}
 	}
 	return total, nil
-}
-
-func keyString(v any) string {
-	switch k := v.(type) {
-	case int64:
-		return strconv.FormatInt(k, 10)
-	case []byte:
-		return string(k)
-	case string:
-		return k
-	default:
-		return fmt.Sprint(k)
-	}
 }
