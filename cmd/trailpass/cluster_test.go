@@ -26,7 +26,7 @@ func startBinaries(t *testing.T, n int, env ...string) []string {
 	for i := 0; i < n; i++ {
 		cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
 		cmd.Env = append(os.Environ(), env...)
-		logs := &syncBuffer{}
+		logs := &testkit.LogBuffer{}
 		base := make(chan string, 1)
 		pr, pw := io.Pipe()
 		cmd.Stderr = pw

@@ -13,39 +13,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trailpass/trailpass/internal/testkit"
 )
 
-// syncBuffer is a bytes.Buffer safe to read while the server writes logs to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var addrRE = regexp.MustCompile(`"msg":"trailpass listening","addr":"([^"]+)"`)
 
 // startServe runs "trailpass serve" in-process and returns its base URL and a stop
 // function that returns the exit code.
-func startServe(t *testing.T, env map[string]string, args ...string) (string, *syncBuffer, func() int) {
+func startServe(t *testing.T, env map[string]string, args ...string) (string, *testkit.LogBuffer, func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, logs)
@@ -200,11 +181,11 @@ func TestServe_TwoInstancesStartTogetherOnPostgres(t *testing.T) {
 	type proc struct {
 		cmd  *exec.Cmd
 		base chan string
-		logs *syncBuffer
+		logs *testkit.LogBuffer
 	}
 	var procs []*proc
 	for i := 0; i < 2; i++ {
-		p := &proc{base: make(chan string, 1), logs: &syncBuffer{}}
+		p := &proc{base: make(chan string, 1), logs: &testkit.LogBuffer{}}
 		p.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
 		p.cmd.Env = append(os.Environ(), "TRAILPASS_DATABASE_URL="+dbURL, "TRAILPASS_DATA_DIR="+dataDir, "TRAILPASS_ADMIN_PASSWORD=Adm1n!Passw0rd")
 		pr, pw := io.Pipe()

@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +45,7 @@ type Env struct {
 	IdP      *idp.Service
 	Blobs    *blob.Dir
 	Keyring  *secret.Keyring
-	Logs     *bytes.Buffer
+	Logs     *testkit.LogBuffer
 }
 
 // CheapHasher keeps tests fast; production parameters are tested in secret.
@@ -60,8 +59,8 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	t.Helper()
 	st := testkit.OpenStore(t, b)
 	clock := testkit.NewClock(time.Now().UTC().Truncate(time.Second))
-	logs := &bytes.Buffer{}
-	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &testkit.LogBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hasher := CheapHasher()
 	e := &Env{t: t, Store: st, Clock: clock, Logs: logs}
 	e.Accounts = &account.Service{Store: st, Hasher: hasher, Now: clock.Now}
@@ -93,18 +92,6 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return e
-}
-
-// lockedWriter serialises log writes from concurrent requests.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // Password is the password CreateUser gives every account.
