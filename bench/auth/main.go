@@ -10,12 +10,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/trailpass/trailpass/internal/testkit"
 	"io"
 	"log"
 	"log/slog"
@@ -191,27 +189,18 @@ func pct(d []time.Duration, p int) time.Duration {
 // private schema on PostgreSQL.
 func database(kind string) (string, string, func()) {
 	dir, err := os.MkdirTemp("", "trailpass-bench-")
-	check(err)
+	if err != nil {
+		log.Fatal(err)
+	}
 	switch kind {
 	case "sqlite":
 		return "sqlite:" + dir + "/bench.db", dir, func() { os.RemoveAll(dir) }
 	case "postgres":
-		base := os.Getenv("TRAILPASS_TEST_POSTGRES_URL")
-		if base == "" {
-			log.Fatal("set TRAILPASS_TEST_POSTGRES_URL")
+		u, drop, err := testkit.CreatePostgresSchema(os.Getenv(testkit.PostgresEnv), "tp_bench_")
+		if err != nil {
+			log.Fatal(err)
 		}
-		b := make([]byte, 4)
-		rand.Read(b)
-		schema := "tp_bench_" + hex.EncodeToString(b)
-		admin, err := sql.Open("pgx", base)
-		check(err)
-		_, err = admin.Exec("CREATE SCHEMA " + schema)
-		check(err)
-		u, _ := url.Parse(base)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String(), dir, func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close(); os.RemoveAll(dir) }
+		return u, dir, func() { drop(); os.RemoveAll(dir) }
 	}
 	log.Fatalf("unknown -db %q", kind)
 	return "", "", nil

@@ -14,13 +14,10 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/trailpass/trailpass/internal/testkit"
 	"io"
 	"log"
 	"net"
@@ -349,7 +346,7 @@ func run(name string, args ...string) {
 
 // database returns a database URL of the run's own and a data directory.
 func database(kind string) (string, string, func()) {
-	dir, err := os.MkdirTemp("", "trailpass-load-")
+	dir, err := os.MkdirTemp("", "trailpass-bench-")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -357,25 +354,11 @@ func database(kind string) (string, string, func()) {
 	case "sqlite":
 		return "", dir, func() { os.RemoveAll(dir) }
 	case "postgres":
-		base := os.Getenv("TRAILPASS_TEST_POSTGRES_URL")
-		if base == "" {
-			log.Fatal("set TRAILPASS_TEST_POSTGRES_URL")
-		}
-		b := make([]byte, 4)
-		rand.Read(b)
-		schema := "tp_load_" + hex.EncodeToString(b)
-		admin, err := sql.Open("pgx", base)
+		u, drop, err := testkit.CreatePostgresSchema(os.Getenv(testkit.PostgresEnv), "tp_load_")
 		if err != nil {
 			log.Fatal(err)
 		}
-		if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-			log.Fatal(err)
-		}
-		u, _ := url.Parse(base)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String(), dir, func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close(); os.RemoveAll(dir) }
+		return u, dir, func() { drop(); os.RemoveAll(dir) }
 	}
 	log.Fatalf("unknown -db %q", kind)
 	return "", "", nil

@@ -96,16 +96,24 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, p *auth.Pr
 
 // handleImportJob is GET /api/v1/profile/import/jobs/{id}.
 func (s *Server) handleImportJob(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if j, ok := s.importJob(w, r, p); ok {
+		writeJSON(w, http.StatusOK, j)
+	}
+}
+
+// importJob finds the caller's job named in the path, answering 404 itself when
+// there is none (another user's job included).
+func (s *Server) importJob(w http.ResponseWriter, r *http.Request, p *auth.Principal) (*portability.Job, bool) {
 	if s.Importer == nil {
 		s.writeError(w, r, account.Errorf(account.ENOTFOUND, "Import job not found"))
-		return
+		return nil, false
 	}
 	j, err := s.Importer.Job(r.Context(), p.User.ID, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
-		return
+		return nil, false
 	}
-	writeJSON(w, http.StatusOK, j)
+	return j, true
 }
 
 // importPoll is how often the events stream looks at the job row; the row is
@@ -115,13 +123,8 @@ const importPoll = 300 * time.Millisecond
 // handleImportEvents is GET /api/v1/profile/import/jobs/{id}/events: the job
 // as server-sent events, one "progress" event per change and a final "done".
 func (s *Server) handleImportEvents(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if s.Importer == nil {
-		s.writeError(w, r, account.Errorf(account.ENOTFOUND, "Import job not found"))
-		return
-	}
-	j, err := s.Importer.Job(r.Context(), p.User.ID, r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
+	j, ok := s.importJob(w, r, p)
+	if !ok {
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -154,6 +157,7 @@ func (s *Server) handleImportEvents(w http.ResponseWriter, r *http.Request, p *a
 			return
 		case <-tick.C:
 		}
+		var err error
 		if j, err = s.Importer.Job(r.Context(), p.User.ID, j.ID); err != nil {
 			return
 		}

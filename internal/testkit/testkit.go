@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -77,34 +78,46 @@ func OpenStore(t testing.TB, b Backend) *store.Store {
 // URL whose connections use it, so test runs never see each other's data.
 func NewPostgresSchema(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(PostgresEnv)
+	u, drop, err := CreatePostgresSchema(os.Getenv(PostgresEnv), "tp_test_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drop() })
+	return u
+}
+
+// CreatePostgresSchema creates an empty schema named prefix plus random hex on
+// the server at base and returns a URL whose connections use it, and a function
+// that drops it. Tests and benchmarks use it to stay out of each other's way.
+func CreatePostgresSchema(base, prefix string) (string, func() error, error) {
+	u, err := url.Parse(base)
+	if err != nil || base == "" {
+		return "", nil, fmt.Errorf("no usable PostgreSQL URL (set %s)", PostgresEnv)
+	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
-		t.Fatalf("open postgres: %v", err)
+		return "", nil, fmt.Errorf("open postgres: %w", err)
 	}
 	defer admin.Close()
 	b := make([]byte, 6)
 	rand.Read(b)
-	schema := "tp_test_" + hex.EncodeToString(b)
+	schema := prefix + hex.EncodeToString(b)
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
+		return "", nil, fmt.Errorf("create schema: %w", err)
 	}
-	t.Cleanup(func() {
+	drop := func() error {
 		db, err := sql.Open("pgx", base)
 		if err != nil {
-			return
+			return err
 		}
 		defer db.Close()
-		db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresEnv, err)
+		_, err = db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		return err
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), drop, nil
 }
 
 // Clock is a settable clock for tests; the zero value starts at a fixed instant.
