@@ -71,7 +71,6 @@ type goalActivity struct {
 	hidden    bool
 }
 
-
 // The fixture around 2025-12-31 (a Wednesday): week, month and year boundaries.
 var goalFixture = []goalActivity{
 	{start: "2025-12-28T23:59:59Z", typ: 1, distance: 1, calories: intp(100), elapsed: "60.2500000000"},                                    // Sunday
