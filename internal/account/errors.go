@@ -34,6 +34,8 @@ type Error struct {
 
 // FieldError is one validation problem of one input field.
 type FieldError struct {
+	// In is where the field was sent: "" for the body, "query" for the URL.
+	In      string
 	Field   string
 	Message string
 }

@@ -53,6 +53,7 @@ type GoalStore interface {
 	UpdateGoal(ctx context.Context, g *Goal) error
 	// DeleteGoal deletes the user's goal; ENOTFOUND if the user has no such goal.
 	DeleteGoal(ctx context.Context, userID, goalID int64) error
+	GoalProgressStore
 }
 
 // MsgDuplicateGoal is the message of a duplicate goal.
@@ -105,9 +106,14 @@ func (g *GoalInput) Validate() error {
 	return nil
 }
 
-// ListGoals returns the caller's goals.
+// ListGoals returns the caller's goals, or nil when they have none (Endurain
+// answers null then, not an empty list).
 func (s *ProfileService) ListGoals(ctx context.Context, userID int64) ([]*Goal, error) {
-	return s.Store.ListGoals(ctx, userID)
+	goals, err := s.Store.ListGoals(ctx, userID)
+	if err != nil || len(goals) == 0 {
+		return nil, err
+	}
+	return goals, nil
 }
 
 // CreateGoal validates and stores a goal of the caller. EUNPROCESSABLE with the

@@ -54,7 +54,7 @@ const (
 // MsgReauthRequired otherwise). A wrong current
 // password is EFORBIDDEN MsgWrongCurrentPassword (never 401, which would sign the
 // web app out) and counts against the guard; a new password breaking the policy
-// is EINVALID with PasswordPolicy. Every other session of the user is revoked;
+// is EUNPROCESSABLE on the field password with PasswordPolicy. Every other session of the user is revoked;
 // the count is returned, and a password_changed security event is recorded.
 func (s *ProfileService) ChangePassword(ctx context.Context, userID int64, in PasswordChange) (revoked int, err error) {
 	u, err := s.Store.FindUserByID(ctx, userID)

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -34,8 +35,8 @@ type NewUser struct {
 }
 
 // CreateUser validates and creates an account with Endurain's defaults.
-// Returns EUNPROCESSABLE for bad fields, EINVALID for a password that breaks the
-// policy and ECONFLICT when the username or email is taken.
+// Returns EUNPROCESSABLE for bad fields, EUNPROCESSABLE (field password) for a
+// password that breaks the policy and ECONFLICT when the username or email is taken.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 	u := &User{
 		PreferredLanguage: "us",
@@ -52,6 +53,13 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 		name = NormalizeUsername(in.Username)
 	}
 	problems := applyIdentity(u, &name, &in.Username, &in.Email)
+	if in.Password != "" {
+		// One answer listing every bad field, as Endurain's request schema gives.
+		var e *Error
+		if err := ValidatePassword(in.Password); errors.As(err, &e) {
+			problems = append(problems, e.Fields...)
+		}
+	}
 	if len(problems) > 0 {
 		return nil, ValidationError(problems...)
 	}
@@ -59,9 +67,6 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 		u.AccessType = AccessAdmin
 	}
 	if in.Password != "" {
-		if err := ValidatePassword(in.Password); err != nil {
-			return nil, err
-		}
 		hash, err := s.Hasher.Hash(ctx, in.Password)
 		if err != nil {
 			return nil, fmt.Errorf("hash password: %w", err)
@@ -144,7 +149,7 @@ func randIntn(n int) int {
 // sets the password and, in the same transaction, ends every session of the
 // user but keepSessionID ("" ends them all) and their pending sign-ins, since
 // whoever held them may not know the new password. Returns how many sessions
-// ended; EINVALID when the password breaks the policy, ENOTFOUND for an unknown
+// ended; EUNPROCESSABLE when the password breaks the policy, ENOTFOUND for an unknown
 // user.
 func (s *Service) ResetPassword(ctx context.Context, userID int64, password, keepSessionID string) (int, error) {
 	if err := ValidatePassword(password); err != nil {

@@ -125,7 +125,7 @@ const PasswordPolicy = "Password must be between 8 and 1024 characters long and 
 const MaxPasswordLength = 1024
 
 // ValidatePassword enforces Endurain's hasher policy (at least 8 characters with
-// upper, lower, digit and punctuation) plus a maximum length. Returns EINVALID.
+// upper, lower, digit and punctuation) plus a maximum length. Returns EUNPROCESSABLE on the field "password".
 func ValidatePassword(p string) error {
 	var upper, lower, digit, punct bool
 	n := 0
@@ -143,7 +143,9 @@ func ValidatePassword(p string) error {
 		}
 	}
 	if n < 8 || len(p) > MaxPasswordLength || !upper || !lower || !digit || !punct {
-		return Errorf(EINVALID, PasswordPolicy)
+		// Endurain rejects a weak password in its request schema: a 422 naming
+		// the field, not a 400.
+		return ValidationError(FieldError{Field: "password", Message: PasswordPolicy})
 	}
 	return nil
 }

@@ -44,7 +44,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if len(e.Fields) > 0 {
 			items := make([]validationItem, len(e.Fields))
 			for i, f := range e.Fields {
-				items[i] = validationItem{Loc: []string{"body", f.Field}, Msg: f.Message, Type: "value_error"}
+				in := f.In
+				if in == "" {
+					in = "body"
+				}
+				items[i] = validationItem{Loc: []string{in, f.Field}, Msg: f.Message, Type: "value_error"}
 			}
 			body["detail"] = items
 		}

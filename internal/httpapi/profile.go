@@ -205,17 +205,18 @@ func (s *Server) handleGoals(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		s.writeError(w, r, err)
 		return
 	}
-	if goals == nil {
-		goals = []*account.Goal{}
-	}
-	writeJSON(w, http.StatusOK, goals)
+	writeJSON(w, http.StatusOK, goals) // null when there are none, as Endurain
 }
 
-// handleGoalResults: GET /api/v1/profile/goals/results. Progress needs the
-// activity engine, which trailpass does not run; the home page only needs an
-// answer that is not an error.
+// handleGoalResults: GET /api/v1/profile/goals/results[?date=YYYY-MM-DD]; null
+// when the caller has no goals. Endurain takes no date and always uses today.
 func (s *Server) handleGoalResults(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	writeJSON(w, http.StatusOK, []any{})
+	res, err := s.Profiles.GoalResults(r.Context(), p.User.ID, r.URL.Query().Get("date"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) goalInput(w http.ResponseWriter, r *http.Request) (account.GoalInput, error) {

@@ -31,6 +31,12 @@ func TestUsersAdmin(t *testing.T) {
 		if r := vic.Do("GET", "/api/v1/users/number", nil); r.Status != 403 {
 			t.Fatalf("regular user on admin route: %d", r.Status)
 		}
+		// A weak password is Endurain's 422 (was 400), for a reset and a new user.
+		wantWeakPassword(t, admin.Do("PUT", "/api/v1/users/"+vicID+"/password", map[string]string{"password": "weakpass"}))
+		wantWeakPassword(t, admin.Do("POST", "/api/v1/users", map[string]any{"username": "wes", "email": "wes@example.com", "name": "Wes", "password": "weakpass", "access_type": 1}))
+		if r := admin.Do("GET", "/api/v1/users/number", nil); strings.TrimSpace(string(r.Body)) != "2" {
+			t.Fatalf("weak password created a user: %s", r.Body)
+		}
 		// A password reset by an admin ends the account's sessions.
 		if r := admin.Do("PUT", "/api/v1/users/"+vicID+"/password", map[string]string{"password": "Reset!Passw0rd"}); r.Status != 200 || r.JSON(t)["sessions_revoked"] != float64(1) {
 			t.Fatalf("password reset: %d %s", r.Status, r.Body)
