@@ -36,6 +36,8 @@ type Error struct {
 type FieldError struct {
 	Field   string
 	Message string
+	// Type is the FastAPI error type shown with it; empty means "value_error".
+	Type string
 }
 
 func (e *Error) Error() string {

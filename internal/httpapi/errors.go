@@ -44,7 +44,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if len(e.Fields) > 0 {
 			items := make([]validationItem, len(e.Fields))
 			for i, f := range e.Fields {
-				items[i] = validationItem{Loc: []string{"body", f.Field}, Msg: f.Message, Type: "value_error"}
+				typ := f.Type
+				if typ == "" {
+					typ = "value_error"
+				}
+				items[i] = validationItem{Loc: []string{"body", f.Field}, Msg: f.Message, Type: typ}
 			}
 			body["detail"] = items
 		}
