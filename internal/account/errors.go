@@ -38,6 +38,8 @@ type FieldError struct {
 	In      string
 	Field   string
 	Message string
+	// Type is the FastAPI error type shown with it; empty means "value_error".
+	Type string
 }
 
 func (e *Error) Error() string {

@@ -39,6 +39,9 @@ type User struct {
 	PendingAdminApproval bool
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+	// CredentialVersion counts the writes of the password; a sign-in is bound
+	// to the version it checked.
+	CredentialVersion int64
 }
 
 // IsAdmin reports whether the user has the admin access type.

@@ -2,7 +2,10 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,6 +39,8 @@ type MFAVerifier interface {
 	// Verify checks a TOTP or backup code and returns which kind matched. A wrong
 	// code is EINVALID; a locked account ETOOMANY.
 	Verify(ctx context.Context, userID int64, code string) (method string, err error)
+	// WellFormed reports whether code has the shape of a TOTP or backup code.
+	WellFormed(code string) bool
 }
 
 // Service signs users in and manages their sessions.
@@ -71,9 +76,13 @@ type LoginResult struct {
 	User        *account.User
 }
 
-// Login checks a username and password. Unknown users and wrong passwords get the
-// same error after the same work; an inactive account is refused only after a
-// correct password. Accounts with MFA get a single-use ticket instead of tokens.
+// Login checks a username and password. Unknown users, wrong passwords and
+// inactive accounts (with the right password or not) get the same error after
+// the same work, so the answer never tells a guessed password was right.
+// Accounts with MFA get a single-use ticket instead of tokens. The session (or
+// ticket) is bound to the credential version the password was checked at: if
+// the password changes meanwhile, no session results and the answer is that of
+// a wrong password.
 func (s *Service) Login(ctx context.Context, username, password, clientType string, dev Device) (*LoginResult, error) {
 	if err := s.Throttle.Limit(ctx, "login:ip:"+dev.IP, LoginRate); err != nil {
 		return nil, err
@@ -105,21 +114,24 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 	} else if err != nil {
 		return nil, fmt.Errorf("verify password: %w", err)
 	}
+	if !u.Active {
+		// Counted as a failure, not a success, so that neither the answer nor the
+		// lockout counter tells that the password was right.
+		s.event(ctx, &u.ID, account.EventLoginFailed, dev, map[string]any{"reason": "inactive"})
+		return nil, account.Errorf(account.EUNAUTHORIZED, msgBadCredentials)
+	}
 	if err := s.Throttle.Succeeded(ctx, "login:name:"+name); err != nil {
 		return nil, err
 	}
 	if needsRehash {
 		s.rehash(ctx, u, password)
 	}
-	if !u.Active {
-		return nil, account.Errorf(account.EFORBIDDEN, msgInactive)
-	}
 	res := &LoginResult{Username: username, User: u}
 	if enabled, err := s.mfaEnabled(ctx, u.ID); err != nil {
 		return nil, err
 	} else if enabled {
 		res.MFARequired = true
-		res.Ticket, err = s.NewLoginTicket(ctx, u, username, clientType, MethodPassword)
+		res.Ticket, err = s.NewLoginTicket(ctx, u, username, clientType, MethodPassword, dev.IP)
 		return res, err
 	}
 	res.Tokens, err = s.CreateSession(ctx, u, MethodPassword, dev)
@@ -139,85 +151,118 @@ func (s *Service) rehash(ctx context.Context, u *account.User, password string) 
 }
 
 // NewLoginTicket records a sign-in waiting for its MFA code and returns the raw
-// ticket: 256 random bits, stored hashed, valid for five minutes and one use.
-func (s *Service) NewLoginTicket(ctx context.Context, u *account.User, username, clientType, method string) (string, error) {
+// ticket: 256 random bits, stored hashed, valid for five minutes and one use. It
+// carries u's credential version and the client's address ip.
+func (s *Service) NewLoginTicket(ctx context.Context, u *account.User, username, clientType, method, ip string) (string, error) {
 	raw := secret.NewToken()
 	now := s.Now()
 	t := &LoginTicket{Hash: secret.HashToken(raw), UserID: u.ID, Username: account.NormalizeUsername(username),
-		ClientType: clientType, AuthMethod: method, CreatedAt: now, ExpiresAt: now.Add(TicketTTL)}
+		ClientType: clientType, AuthMethod: method, CredentialVersion: u.CredentialVersion, IPAddress: ip,
+		CreatedAt: now, ExpiresAt: now.Add(TicketTTL)}
 	if err := s.Store.CreateLoginTicket(ctx, t); err != nil {
 		return "", err
 	}
 	return raw, nil
 }
 
-// VerifyMFA completes a sign-in with the MFA code, given the ticket from Login.
-// Without a valid ticket for that username: EINVALID (400), as Endurain.
+// VerifyMFA completes a sign-in with the MFA code. The pending sign-in is the
+// ticket from Login when the client sends one (the web cookie or mfa_ticket);
+// without one, as Endurain's clients send only {username, mfa_code}, it is the
+// newest password step of that username from the same address (dev.IP).
+//
+// The ticket is claimed before the code is checked, so concurrent requests on
+// one ticket cannot spend codes in parallel: one holds it, the others find no
+// pending sign-in. A wrong code gives it back for a retry within its lifetime.
+//
+// Errors: EUNPROCESSABLE for a code of neither shape (as Endurain's validation);
+// EINVALID "No pending MFA login found for this username" when there is no free
+// pending sign-in, or it no longer holds (password changed, account
+// deactivated); EUNAUTHORIZED "Invalid MFA code"; ETOOMANY when locked.
 func (s *Service) VerifyMFA(ctx context.Context, username, code, ticket string, dev Device) (*Tokens, *account.User, error) {
-	if err := s.Throttle.Limit(ctx, "mfa:ip:"+dev.IP, MFARate); err != nil {
-		return nil, nil, err
-	}
-	if ticket == "" {
-		return nil, nil, account.Errorf(account.EINVALID, msgNoTicket)
-	}
-	hash := secret.HashToken(ticket)
-	t, err := s.Store.FindLoginTicket(ctx, hash, s.Now())
-	if account.ErrorCode(err) == account.ENOTFOUND || (err == nil && t.Username != account.NormalizeUsername(username)) {
-		return nil, nil, account.Errorf(account.EINVALID, msgNoTicket)
-	} else if err != nil {
-		return nil, nil, err
-	}
 	if s.MFA == nil {
 		return nil, nil, account.Errorf(account.EINVALID, msgNoTicket)
 	}
-	method, err := s.MFA.Verify(ctx, t.UserID, code)
-	if account.ErrorCode(err) == account.EINVALID {
-		s.event(ctx, &t.UserID, account.EventMFAFailed, dev, nil)
-		return nil, nil, account.Errorf(account.EUNAUTHORIZED, msgBadMFA)
+	if !s.MFA.WellFormed(code) {
+		return nil, nil, account.ValidationError(account.FieldError{Field: "mfa_code", Type: "string_pattern_mismatch",
+			Message: "String should match pattern '^\\d{6}$' (or be a backup code, XXXXX-XXXXX)"})
+	}
+	if err := s.Throttle.Limit(ctx, "mfa:ip:"+dev.IP, MFARate); err != nil {
+		return nil, nil, err
+	}
+	name := account.NormalizeUsername(username)
+	claim := secret.NewToken()
+	now := s.Now()
+	var t *LoginTicket
+	var err error
+	if ticket != "" {
+		t, err = s.Store.ClaimLoginTicket(ctx, secret.HashToken(ticket), name, claim, now, now.Add(ticketLease))
+	} else {
+		t, err = s.Store.ClaimLoginTicketByAddress(ctx, name, dev.IP, MethodPassword, claim, now, now.Add(ticketLease))
+	}
+	if account.ErrorCode(err) == account.ENOTFOUND {
+		return nil, nil, account.Errorf(account.EINVALID, msgNoTicket)
 	} else if err != nil {
 		return nil, nil, err
 	}
-	// Single use: of two concurrent successes only one deletes the ticket.
-	if ok, err := s.Store.DeleteLoginTicket(ctx, hash); err != nil {
-		return nil, nil, err
-	} else if !ok {
-		return nil, nil, account.Errorf(account.EINVALID, msgNoTicket)
-	}
-	u, err := s.Users.FindUserByID(ctx, t.UserID)
+	method, err := s.MFA.Verify(ctx, t.UserID, code)
 	if err != nil {
+		// Give the ticket back even if the request was cancelled meanwhile.
+		if rerr := s.Store.ReleaseLoginTicket(context.WithoutCancel(ctx), t.Hash, claim); rerr != nil {
+			return nil, nil, rerr
+		}
+		if account.ErrorCode(err) == account.EINVALID {
+			s.event(ctx, &t.UserID, account.EventMFAFailed, dev, nil)
+			return nil, nil, account.Errorf(account.EUNAUTHORIZED, msgBadMFA)
+		}
 		return nil, nil, err
-	}
-	if !u.Active {
-		return nil, nil, account.Errorf(account.EFORBIDDEN, msgInactive)
 	}
 	full := t.AuthMethod + "+totp"
 	if method == "backup_code" {
 		full = t.AuthMethod + "+backup_code"
 	}
-	tok, err := s.CreateSession(ctx, u, full, dev)
-	return tok, u, err
+	tok, err := s.createSession(ctx, t.UserID, full, dev, SessionGuard{CredentialVersion: t.CredentialVersion, TicketHash: t.Hash, ClaimToken: claim})
+	if errors.Is(err, ErrSignInStale) {
+		return nil, nil, account.Errorf(account.EINVALID, msgNoTicket)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.Users.FindUserByID(ctx, t.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tok, u, nil
 }
 
-// CreateSession signs u in on a new session and returns its first tokens.
+// CreateSession signs u in on a new session and returns its first tokens. The
+// session is created only if u is still active and its password has not been
+// written since u was read; otherwise EUNAUTHORIZED, as a failed sign-in.
 func (s *Service) CreateSession(ctx context.Context, u *account.User, method string, dev Device) (*Tokens, error) {
+	tok, err := s.createSession(ctx, u.ID, method, dev, SessionGuard{CredentialVersion: u.CredentialVersion})
+	if errors.Is(err, ErrSignInStale) {
+		return nil, account.Errorf(account.EUNAUTHORIZED, msgBadCredentials)
+	}
+	return tok, err
+}
+
+func (s *Service) createSession(ctx context.Context, userID int64, method string, dev Device, g SessionGuard) (*Tokens, error) {
 	now := s.Now()
 	sess := &Session{
-		ID: newUUID(), UserID: u.ID, FamilyID: newUUID(), AuthMethod: method,
+		ID: newUUID(), UserID: userID, FamilyID: newUUID(), AuthMethod: method,
 		IPAddress: dev.IP, DeviceType: dev.DeviceType, OperatingSystem: dev.OperatingSystem,
 		OperatingSystemVersion: dev.OperatingSystemVersion, Browser: dev.Browser, BrowserVersion: dev.BrowserVersion,
 		CreatedAt: now, AuthenticatedAt: now, LastActiveAt: now,
 		ExpiresAt: now.Add(RefreshTTL), AbsoluteExpiresAt: now.Add(AbsoluteTTL),
 	}
-	tok, rows := s.newTokens(sess.ID, now, sess.ExpiresAt)
-	if err := s.Store.CreateSession(ctx, sess, rows); err != nil {
+	tok, rows := s.newTokens(sess.ID, secret.NewToken(), secret.NewToken(), secret.NewToken(), now, sess.ExpiresAt)
+	if err := s.Store.CreateSession(ctx, sess, rows, g); err != nil {
 		return nil, err
 	}
-	s.event(ctx, &u.ID, account.EventLogin, dev, map[string]any{"session_id": sess.ID, "method": method})
+	s.event(ctx, &userID, account.EventLogin, dev, map[string]any{"session_id": sess.ID, "method": method})
 	return tok, nil
 }
 
-func (s *Service) newTokens(sessionID string, now, refreshExpires time.Time) (*Tokens, []TokenRow) {
-	t := &Tokens{SessionID: sessionID, AccessToken: secret.NewToken(), RefreshToken: secret.NewToken(), CSRFToken: secret.NewToken(),
+func (s *Service) newTokens(sessionID, access, refresh, csrf string, now, refreshExpires time.Time) (*Tokens, []TokenRow) {
+	t := &Tokens{SessionID: sessionID, AccessToken: access, RefreshToken: refresh, CSRFToken: csrf,
 		AccessExpiresAt: now.Add(AccessTTL), RefreshExpiresAt: refreshExpires}
 	return t, []TokenRow{
 		{Hash: secret.HashToken(t.AccessToken), SessionID: sessionID, Kind: tokenAccess, CreatedAt: now, ExpiresAt: t.AccessExpiresAt},
@@ -225,9 +270,25 @@ func (s *Service) newTokens(sessionID string, now, refreshExpires time.Time) (*T
 	}
 }
 
-// Refresh rotates a session's tokens. A refresh token that was already rotated away
-// revokes the whole session (it was probably stolen), except within a short grace
-// period, where two tabs refreshing at once both get working tokens.
+// successorTokens are the tokens that replace the refresh token raw, derived
+// from it and seed (random, stored with the old token's hash). Whoever presents
+// raw again within the grace gets these same tokens back, not a second set: a
+// session has one refresh chain. Without raw, the stored seed and hashes are
+// useless, as a stolen table must be.
+func (s *Service) successorTokens(sessionID, raw, seed string, now, refreshExpires time.Time) (*Tokens, []TokenRow) {
+	derive := func(label string) string {
+		m := hmac.New(sha256.New, []byte(raw))
+		m.Write([]byte(seed + "\x00" + label))
+		return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	}
+	return s.newTokens(sessionID, derive(tokenAccess), derive(tokenRefresh), derive("csrf"), now, refreshExpires)
+}
+
+// Refresh rotates a session's tokens. Each refresh token has one successor, so
+// a session has one chain. Presenting the token rotated last again, while its
+// successor is unused, within refreshGrace and from the address that rotated
+// it (two tabs refreshing at once) returns that same successor. Any other
+// superseded token is reuse: probably stolen, so the session ends.
 func (s *Service) Refresh(ctx context.Context, refreshToken string, dev Device) (*Tokens, error) {
 	if err := s.Throttle.Limit(ctx, "refresh:ip:"+dev.IP, RefreshRate); err != nil {
 		return nil, err
@@ -250,32 +311,35 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, dev Device) 
 	if !u.Active {
 		return nil, account.Errorf(account.EFORBIDDEN, msgInactive)
 	}
-	expires := now.Add(RefreshTTL)
-	if expires.After(sess.AbsoluteExpiresAt) {
-		expires = sess.AbsoluteExpiresAt
-	}
-	newTok, rows := s.newTokens(sess.ID, now, expires)
 	if tok.SupersededAt == nil {
-		rotated, err := s.Store.RotateRefresh(ctx, sess.ID, hash, now, expires, dev.IP, rows)
+		expires := now.Add(RefreshTTL)
+		if expires.After(sess.AbsoluteExpiresAt) {
+			expires = sess.AbsoluteExpiresAt
+		}
+		seed := secret.NewToken()
+		newTok, rows := s.successorTokens(sess.ID, refreshToken, seed, now, expires)
+		rotated, err := s.Store.RotateRefresh(ctx, sess.ID, hash, seed, now, expires, dev.IP, rows)
 		if err != nil {
 			return nil, err
 		}
 		if rotated {
 			return newTok, nil
 		}
-		// Rotated by a concurrent request a moment ago: fall through to the grace rule.
+		// Rotated by a concurrent request a moment ago: the grace rule decides.
 		tok.SupersededAt = &now
 	}
-	// The grace is single-use and only for the address that rotated the token
-	// (two tabs of one browser): a second presentation, another address, or one
-	// after the grace period is a replay of a token someone else rotated.
 	if now.Sub(*tok.SupersededAt) <= refreshGrace && dev.IP == sess.IPAddress {
-		ok, err := s.Store.GraceRefresh(ctx, sess.ID, hash, now, expires, rows)
-		if err != nil {
+		seed, next, err := s.Store.FindRefreshSuccessor(ctx, hash, now)
+		if err != nil && account.ErrorCode(err) != account.ENOTFOUND {
 			return nil, err
 		}
-		if ok {
-			return newTok, nil
+		// Only while the successor is unused: once it has been rotated in turn,
+		// this token is two rotations old.
+		if err == nil && next.SupersededAt == nil {
+			same, _ := s.successorTokens(sess.ID, refreshToken, seed, next.CreatedAt, next.ExpiresAt)
+			if secret.Equal(secret.HashToken(same.RefreshToken), next.Hash) {
+				return same, nil
+			}
 		}
 	}
 	if _, err := s.Store.DeleteSession(ctx, sess.ID); err != nil {

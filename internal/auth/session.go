@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
@@ -17,8 +18,11 @@ const (
 	RecentAuthTTL = 10 * time.Minute
 	touchInterval = time.Minute
 	refreshGrace  = 10 * time.Second
-	tokenAccess   = "access"
-	tokenRefresh  = "refresh"
+	// ticketLease bounds how long one verification holds a ticket: longer than
+	// checking a code takes, short enough that a crashed request frees it soon.
+	ticketLease  = time.Minute
+	tokenAccess  = "access"
+	tokenRefresh = "refresh"
 )
 
 // Authentication methods recorded on a session.
@@ -71,26 +75,46 @@ type LoginTicket struct {
 	Username   string
 	ClientType string
 	AuthMethod string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
+	// CredentialVersion is the user's credential version when the first step
+	// passed; a password write since then voids the ticket.
+	CredentialVersion int64
+	IPAddress         string // of the first step, as computed for throttling
+	CreatedAt         time.Time
+	ExpiresAt         time.Time
 }
+
+// SessionGuard is what must still hold when a session is inserted.
+type SessionGuard struct {
+	// CredentialVersion is the user's version the sign-in checked.
+	CredentialVersion int64
+	// TicketHash and ClaimToken, when set, name a claimed ticket the sign-in
+	// consumes in the same transaction.
+	TicketHash, ClaimToken string
+}
+
+// ErrSignInStale is the store's answer when a SessionGuard no longer holds: the
+// password changed, the account was deactivated or the ticket was lost.
+var ErrSignInStale = errors.New("auth: sign-in no longer valid")
 
 // Store is what sessions need from storage.
 type Store interface {
-	CreateSession(ctx context.Context, s *Session, tokens []TokenRow) error
+	// CreateSession inserts the session and its tokens only while g holds;
+	// ErrSignInStale (nothing written) otherwise.
+	CreateSession(ctx context.Context, s *Session, tokens []TokenRow, g SessionGuard) error
 	// FindAccessSession returns the live session owning an unexpired access
 	// token, with its user, in one round trip. ENOTFOUND when there is none.
 	FindAccessSession(ctx context.Context, hash string, now time.Time) (*Session, *account.User, error)
 	// FindSessionByToken returns the live session owning an unexpired token of kind.
 	// ENOTFOUND when there is none.
 	FindSessionByToken(ctx context.Context, hash, kind string, now time.Time) (*Session, *TokenRow, error)
-	// RotateRefresh supersedes oldHash (only if it still is current) and adds the new
-	// tokens, sliding the session's expiry. rotated is false when oldHash was already
-	// superseded by a concurrent refresh; nothing is written then.
-	RotateRefresh(ctx context.Context, sessionID, oldHash string, now, expiresAt time.Time, ip string, tokens []TokenRow) (rotated bool, err error)
-	// GraceRefresh spends the single grace use of a superseded refresh token;
-	// ok is false (and nothing written) when it was spent already.
-	GraceRefresh(ctx context.Context, sessionID, oldHash string, now, expiresAt time.Time, tokens []TokenRow) (ok bool, err error)
+	// RotateRefresh supersedes oldHash (only if it still is current), records the
+	// new refresh token as its successor derived from seed, and adds the new
+	// tokens, sliding the session's expiry. rotated is false when oldHash was
+	// already superseded by a concurrent refresh; nothing is written then.
+	RotateRefresh(ctx context.Context, sessionID, oldHash, seed string, now, expiresAt time.Time, ip string, tokens []TokenRow) (rotated bool, err error)
+	// FindRefreshSuccessor returns the seed and the unexpired successor row of a
+	// rotated refresh token; ENOTFOUND when there is none.
+	FindRefreshSuccessor(ctx context.Context, oldHash string, now time.Time) (seed string, successor *TokenRow, err error)
 	TouchSession(ctx context.Context, id string, now time.Time, olderThan time.Time) error
 	SetSessionAuthenticatedAt(ctx context.Context, id string, at time.Time) error
 	ListSessions(ctx context.Context, userID int64, now time.Time) ([]*Session, error)
@@ -98,7 +122,12 @@ type Store interface {
 	DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error)
 	DeleteOtherSessions(ctx context.Context, userID int64, keepID string) (int64, error)
 	CreateLoginTicket(ctx context.Context, t *LoginTicket) error
-	FindLoginTicket(ctx context.Context, hash string, now time.Time) (*LoginTicket, error)
-	DeleteLoginTicket(ctx context.Context, hash string) (bool, error)
+	// ClaimLoginTicket and ClaimLoginTicketByAddress take an unclaimed,
+	// unexpired ticket for claim until leaseUntil; of concurrent claims one
+	// wins. ENOTFOUND when there is none free.
+	ClaimLoginTicket(ctx context.Context, hash, username, claim string, now, leaseUntil time.Time) (*LoginTicket, error)
+	ClaimLoginTicketByAddress(ctx context.Context, username, ip, method, claim string, now, leaseUntil time.Time) (*LoginTicket, error)
+	// ReleaseLoginTicket frees a ticket claim still holds.
+	ReleaseLoginTicket(ctx context.Context, hash, claim string) error
 	UpdatePasswordHashIf(ctx context.Context, userID int64, oldHash, newHash string) error
 }

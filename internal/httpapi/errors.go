@@ -48,7 +48,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 				if in == "" {
 					in = "body"
 				}
-				items[i] = validationItem{Loc: []string{in, f.Field}, Msg: f.Message, Type: "value_error"}
+				typ := f.Type
+				if typ == "" {
+					typ = "value_error"
+				}
+				items[i] = validationItem{Loc: []string{in, f.Field}, Msg: f.Message, Type: typ}
 			}
 			body["detail"] = items
 		}

@@ -81,7 +81,7 @@ func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
 		return
 	} else if on {
-		ticket, err := s.Auth.NewLoginTicket(r.Context(), u, u.Username, auth.ClientWeb, auth.MethodSSO)
+		ticket, err := s.Auth.NewLoginTicket(r.Context(), u, u.Username, auth.ClientWeb, auth.MethodSSO, s.device(r).IP)
 		if err != nil {
 			s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
 			return

@@ -52,7 +52,7 @@ func TestUsersAdmin(t *testing.T) {
 		if r := vic.Do("GET", "/api/v1/profile", nil); r.Status != 401 {
 			t.Fatalf("deactivated user's session still works: %d", r.Status)
 		}
-		if r := e.NewClient("web").Login("vic", "Reset!Passw0rd"); r.Status != 403 {
+		if r := e.NewClient("web").Login("vic", "Reset!Passw0rd"); r.Status != 401 {
 			t.Fatalf("deactivated user signed in: %d", r.Status)
 		}
 		// The last active admin can be neither demoted nor deactivated.

@@ -177,7 +177,11 @@ func (e *env) session(t *testing.T, userID int64) string {
 	sess := &auth.Session{ID: id, UserID: userID, FamilyID: id, AuthMethod: auth.MethodPassword, IPAddress: "127.0.0.1",
 		DeviceType: "PC", OperatingSystem: "Linux", Browser: "Chrome", CreatedAt: now, AuthenticatedAt: now,
 		LastActiveAt: now, ExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
-	if err := e.st.CreateSession(ctx, sess, nil); err != nil {
+	u, err := e.st.FindUserByID(ctx, userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.CreateSession(ctx, sess, nil, auth.SessionGuard{CredentialVersion: u.CredentialVersion}); err != nil {
 		t.Fatal(err)
 	}
 	return id

@@ -264,6 +264,17 @@ func (s *Service) Verify(ctx context.Context, userID int64, code string) (string
 	return method, nil
 }
 
+// WellFormed reports whether code has the shape of a TOTP code (six digits) or
+// of a backup code, the only inputs sign-in checks at all.
+func (s *Service) WellFormed(code string) bool {
+	code = strings.TrimSpace(code)
+	if isTOTPInput(code) {
+		return true
+	}
+	_, ok := NormalizeBackupCode(code)
+	return ok
+}
+
 func (s *Service) verifyTOTP(ctx context.Context, f *store.MFAFactor, code string) error {
 	raw, err := s.Keyring.Open(f.SecretCiphertext, FactorBinding(f.UserID))
 	if err != nil {

@@ -141,7 +141,7 @@ func (s *Store) SetActivitiesVisibility(ctx context.Context, userID int64, visib
 func (s *Store) ReplacePassword(ctx context.Context, userID int64, hash, keepSessionID string, signOut bool) (int, error) {
 	var revoked int64
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password = $1 WHERE id = $2`, hash, userID)
+		res, err := tx.ExecContext(ctx, setPassword, hash, userID)
 		if err != nil {
 			return fmt.Errorf("set password: %w", mapErr(err))
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,9 +38,40 @@ func (s *Store) insertTokens(ctx context.Context, tx *sql.Tx, tokens []auth.Toke
 	return nil
 }
 
-// CreateSession inserts a session with its first tokens.
-func (s *Store) CreateSession(ctx context.Context, sess *auth.Session, tokens []auth.TokenRow) error {
+// CreateSession inserts a session with its first tokens, in one transaction
+// that first checks g: the user must be active and still at the credential
+// version the sign-in checked, and a claimed ticket must still be held (it is
+// consumed). Otherwise nothing is written and the error is auth.ErrSignInStale.
+func (s *Store) CreateSession(ctx context.Context, sess *auth.Session, tokens []auth.TokenRow, g auth.SessionGuard) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
+		// FOR SHARE makes a concurrent password write (which updates this row)
+		// wait for this sign-in, or this sign-in wait for it and then see the
+		// new version; the write then deletes the sessions it finds, this one
+		// included. SQLite's IMMEDIATE transactions serialise the two anyway.
+		q := `SELECT credential_version, active FROM users WHERE id = $1`
+		if s.dialect == Postgres {
+			q += ` FOR SHARE`
+		}
+		var version int64
+		var active bool
+		if err := tx.QueryRowContext(ctx, q, sess.UserID).Scan(&version, &active); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return auth.ErrSignInStale
+			}
+			return fmt.Errorf("check credential version: %w", mapErr(err))
+		}
+		if !active || version != g.CredentialVersion {
+			return auth.ErrSignInStale
+		}
+		if g.TicketHash != "" {
+			res, err := tx.ExecContext(ctx, `DELETE FROM login_tickets WHERE ticket_hash = $1 AND claim_token = $2`, g.TicketHash, g.ClaimToken)
+			if err != nil {
+				return fmt.Errorf("consume login ticket: %w", mapErr(err))
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return auth.ErrSignInStale
+			}
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, family_id, auth_method, ip_address, device_type,
 			operating_system, operating_system_version, browser, browser_version, created_at, authenticated_at,
 			last_active_at, expires_at, absolute_expires_at)
@@ -83,12 +115,20 @@ func (s *Store) FindAccessSession(ctx context.Context, hash string, now time.Tim
 	return sess, u, nil
 }
 
-// RotateRefresh supersedes oldHash if it is still current and adds new tokens.
-func (s *Store) RotateRefresh(ctx context.Context, sessionID, oldHash string, now, expiresAt time.Time, ip string, tokens []auth.TokenRow) (bool, error) {
+// RotateRefresh supersedes oldHash if it is still current, records its
+// successor (the refresh token among tokens) and the seed it was derived from,
+// and adds the new tokens.
+func (s *Store) RotateRefresh(ctx context.Context, sessionID, oldHash, seed string, now, expiresAt time.Time, ip string, tokens []auth.TokenRow) (bool, error) {
+	successor := ""
+	for _, t := range tokens {
+		if t.Kind == "refresh" {
+			successor = t.Hash
+		}
+	}
 	rotated := false
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE session_tokens SET superseded_at = $1
-			WHERE token_hash = $2 AND session_id = $3 AND superseded_at IS NULL`, s.ts(now), oldHash, sessionID)
+		res, err := tx.ExecContext(ctx, `UPDATE session_tokens SET superseded_at = $1, successor_hash = $2, successor_seed = $3
+			WHERE token_hash = $4 AND session_id = $5 AND superseded_at IS NULL`, s.ts(now), successor, seed, oldHash, sessionID)
 		if err != nil {
 			return fmt.Errorf("supersede token: %w", mapErr(err))
 		}
@@ -108,29 +148,20 @@ func (s *Store) RotateRefresh(ctx context.Context, sessionID, oldHash string, no
 	return rotated, err
 }
 
-// GraceRefresh spends the one grace use of a superseded refresh token and, if it
-// was still unspent, adds the new tokens and slides the session. ok is false
-// when the grace use was already spent; nothing is written then.
-func (s *Store) GraceRefresh(ctx context.Context, sessionID, oldHash string, now, expiresAt time.Time, tokens []auth.TokenRow) (ok bool, err error) {
-	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE session_tokens SET grace_used_at = $1
-			WHERE token_hash = $2 AND session_id = $3 AND superseded_at IS NOT NULL AND grace_used_at IS NULL`,
-			s.ts(now), oldHash, sessionID)
-		if err != nil {
-			return fmt.Errorf("spend grace: %w", mapErr(err))
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil
-		}
-		ok = true
-		if err := s.insertTokens(ctx, tx, tokens); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE sessions SET expires_at = $1, last_active_at = $2 WHERE id = $3`,
-			s.ts(expiresAt), s.ts(now), sessionID)
-		return mapErr(err)
-	})
-	return ok, err
+// FindRefreshSuccessor returns the seed a superseded refresh token's successor
+// was derived from, and that successor's row (its superseded_at tells whether it
+// has been used). ENOTFOUND when oldHash has no live successor.
+func (s *Store) FindRefreshSuccessor(ctx context.Context, oldHash string, now time.Time) (string, *auth.TokenRow, error) {
+	var seed string
+	t := &auth.TokenRow{Kind: "refresh"}
+	err := s.db.QueryRowContext(ctx, `SELECT o.successor_seed, n.token_hash, n.session_id, n.created_at, n.expires_at, n.superseded_at
+		FROM session_tokens o JOIN session_tokens n ON n.token_hash = o.successor_hash
+		WHERE o.token_hash = $1 AND o.successor_seed IS NOT NULL AND n.expires_at > $2`, oldHash, s.ts(now)).
+		Scan(&seed, &t.Hash, &t.SessionID, scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt), nullTime{&t.SupersededAt})
+	if err != nil {
+		return "", nil, notFound(err, "No successor")
+	}
+	return seed, t, nil
 }
 
 // TouchSession sets last_active_at when it is older than olderThan.
@@ -201,29 +232,59 @@ func (s *Store) affected(res sql.Result, err error) (bool, error) {
 
 // CreateLoginTicket stores a pending MFA sign-in.
 func (s *Store) CreateLoginTicket(ctx context.Context, t *auth.LoginTicket) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO login_tickets (ticket_hash, user_id, username, client_type, auth_method, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.Hash, t.UserID, t.Username, t.ClientType, t.AuthMethod, s.ts(t.CreatedAt), s.ts(t.ExpiresAt))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO login_tickets (ticket_hash, user_id, username, client_type, auth_method,
+		credential_version, ip_address, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, t.Hash, t.UserID, t.Username, t.ClientType, t.AuthMethod,
+		t.CredentialVersion, t.IPAddress, s.ts(t.CreatedAt), s.ts(t.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("insert login ticket: %w", mapErr(err))
 	}
 	return nil
 }
 
-// FindLoginTicket returns an unexpired ticket, or ENOTFOUND.
-func (s *Store) FindLoginTicket(ctx context.Context, hash string, now time.Time) (*auth.LoginTicket, error) {
-	t := &auth.LoginTicket{Hash: hash}
-	err := s.db.QueryRowContext(ctx, `SELECT user_id, username, client_type, auth_method, created_at, expires_at
-		FROM login_tickets WHERE ticket_hash = $1 AND expires_at > $2`, hash, s.ts(now)).
-		Scan(&t.UserID, &t.Username, &t.ClientType, &t.AuthMethod, scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt))
+const ticketReturning = ` RETURNING ticket_hash, user_id, username, client_type, auth_method, credential_version, ip_address, created_at, expires_at`
+
+// unclaimed is the condition of a ticket nobody holds: never claimed, claim
+// released, or a lease left by a verification that died.
+const unclaimed = `expires_at > $1 AND (claimed_until IS NULL OR claimed_until <= $1)`
+
+func (s *Store) claimTicket(ctx context.Context, q string, args ...any) (*auth.LoginTicket, error) {
+	t := &auth.LoginTicket{}
+	err := s.db.QueryRowContext(ctx, q+ticketReturning, args...).Scan(&t.Hash, &t.UserID, &t.Username, &t.ClientType,
+		&t.AuthMethod, &t.CredentialVersion, &t.IPAddress, scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt))
 	if err != nil {
 		return nil, notFound(err, "No pending MFA login")
 	}
 	return t, nil
 }
 
-// DeleteLoginTicket consumes a ticket; false if it was already gone.
-func (s *Store) DeleteLoginTicket(ctx context.Context, hash string) (bool, error) {
-	return s.affected(s.db.ExecContext(ctx, `DELETE FROM login_tickets WHERE ticket_hash = $1`, hash))
+// ClaimLoginTicket takes the unexpired, unclaimed ticket hash of username for
+// claim until leaseUntil, atomically: of concurrent claims one wins. ENOTFOUND
+// when there is no such ticket or another verification holds it.
+func (s *Store) ClaimLoginTicket(ctx context.Context, hash, username, claim string, now, leaseUntil time.Time) (*auth.LoginTicket, error) {
+	return s.claimTicket(ctx, `UPDATE login_tickets SET claim_token = $2, claimed_until = $3
+		WHERE ticket_hash = $4 AND username = $5 AND `+unclaimed, s.ts(now), claim, s.ts(leaseUntil), hash, username)
+}
+
+// ClaimLoginTicketByAddress claims, as ClaimLoginTicket, the newest ticket of
+// username whose first step was method from ip: a client that does not send the
+// ticket is bound to it by its address.
+func (s *Store) ClaimLoginTicketByAddress(ctx context.Context, username, ip, method, claim string, now, leaseUntil time.Time) (*auth.LoginTicket, error) {
+	return s.claimTicket(ctx, `UPDATE login_tickets SET claim_token = $2, claimed_until = $3
+		WHERE ticket_hash = (SELECT ticket_hash FROM login_tickets WHERE username = $4 AND ip_address = $5 AND auth_method = $6
+			AND expires_at > $1 ORDER BY created_at DESC, ticket_hash LIMIT 1) AND `+unclaimed,
+		s.ts(now), claim, s.ts(leaseUntil), username, ip, method)
+}
+
+// ReleaseLoginTicket gives a claimed ticket back (after a wrong code), if claim
+// still holds it.
+func (s *Store) ReleaseLoginTicket(ctx context.Context, hash, claim string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE login_tickets SET claim_token = NULL, claimed_until = NULL
+		WHERE ticket_hash = $1 AND claim_token = $2`, hash, claim)
+	if err != nil {
+		return fmt.Errorf("release login ticket: %w", mapErr(err))
+	}
+	return nil
 }
 
 // UpdatePasswordHashIf replaces the hash only if it is still oldHash, so a rehash

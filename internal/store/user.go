@@ -13,7 +13,7 @@ var _ account.Store = (*Store)(nil)
 
 var userColumnList = []string{"id", "name", "username", "email", "password", "city", "birthdate",
 	"preferred_language", "gender", "units", "height", "max_heart_rate", "access_type", "photo_path", "active",
-	"first_day_of_week", "currency", "email_verified", "pending_admin_approval", "created_at", "updated_at"}
+	"first_day_of_week", "currency", "email_verified", "pending_admin_approval", "created_at", "updated_at", "credential_version"}
 
 // userColumns selects a user in the order userDest scans it; userColumnsOf
 // qualifies them for joins.
@@ -33,7 +33,7 @@ func userDest(u *account.User) []any {
 	return []any{&u.ID, &u.Name, &u.Username, &u.Email, &u.PasswordHash, &u.City, nullDate{&u.Birthdate},
 		&u.PreferredLanguage, &u.Gender, &u.Units, &u.Height, &u.MaxHeartRate, &u.AccessType, &u.PhotoPath,
 		&u.Active, &u.FirstDayOfWeek, &u.Currency, &u.EmailVerified, &u.PendingAdminApproval,
-		scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt)}
+		scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt), &u.CredentialVersion}
 }
 
 func scanUser(r rowScanner) (*account.User, error) {
@@ -121,9 +121,10 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// SetPasswordHash replaces a user's password hash.
+// SetPasswordHash replaces a user's password hash, through the one password
+// write (setPassword), so it bumps the credential version too.
 func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET password = $1 WHERE id = $2`, hash, id)
+	res, err := s.db.ExecContext(ctx, setPassword, hash, id)
 	if err != nil {
 		return fmt.Errorf("set password: %w", mapErr(err))
 	}
@@ -132,3 +133,10 @@ func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) erro
 	}
 	return nil
 }
+
+// setPassword is the one statement that writes a password. It bumps the
+// credential version, so every sign-in that checked the previous password
+// (a pending MFA ticket, a login racing this write) can no longer create a
+// session. Every password write (profile change, admin or CLI reset, a future
+// reset by email) goes through it; only the same-password rehash does not.
+const setPassword = `UPDATE users SET password = $1, credential_version = credential_version + 1 WHERE id = $2`
