@@ -159,7 +159,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	path := filepath.Join(t.ArtifactDir(), name+".png")
+	path := filepath.Join(t.ArtifactDir(), strings.NewReplacer("/", "_", "\\", "_", ":", "_").Replace(name)+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Errorf("save screenshot: %v", err)
 		return

@@ -93,8 +93,11 @@
     try { list = await api('GET', '/api/v1/public/idp'); } catch (e) { return; }
     if (!Array.isArray(list) || !list.length) return;
     const ul = $('sso-list');
+    // The provider's way back keeps where the user was going.
+    const r = safeRedirect(new URLSearchParams(location.search).get('redirect') || '');
+    const back = r ? '?redirect=' + encodeURIComponent(r) : '';
     for (const p of list) {
-      const href = '/api/v1/public/idp/login/' + encodeURIComponent(p.slug);
+      const href = '/api/v1/public/idp/login/' + encodeURIComponent(p.slug) + back;
       ul.append(el('li', {}, el('a', { href, class: 'sso', text: 'Sign in with ' + p.name })));
     }
     $('sso').hidden = false;

@@ -243,6 +243,7 @@
     $('relink-text').textContent = 'Linking ' + p.name + ' needs you to confirm it is you first.';
     $('relink-confirm').setAttribute('aria-label', 'Confirm and link ' + p.name);
     $('relink').hidden = false;
+    $('relink-confirm').focus();
     $('relink-cancel').onclick = () => { $('relink').hidden = true; };
     $('relink-confirm').onclick = async () => {
       if (!(await stepUp())) return;
