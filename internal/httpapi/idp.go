@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
@@ -11,6 +12,23 @@ import (
 
 // cookieOIDC binds an OIDC flow to the browser that started it.
 const cookieOIDC = "trailpass_oidc"
+
+// ssoMFAPage is trailpass's own MFA page (internal/webui serves it, with the
+// console or with any single-page app), where an SSO sign-in of an account with
+// MFA continues. Endurain's web app has no such step after SSO.
+const ssoMFAPage = "/trailpass/mfa"
+
+// linkErrorReason names, from a fixed set, why a link failed, so the console
+// can explain it without showing text taken from the URL.
+func linkErrorReason(err error) string {
+	switch account.ErrorCode(err) {
+	case account.ECONFLICT:
+		return "conflict"
+	case account.EFORBIDDEN:
+		return "forbidden"
+	}
+	return "failed"
+}
 
 func (s *Server) setOIDCCookie(w http.ResponseWriter, value string) {
 	http.SetCookie(w, &http.Cookie{Name: cookieOIDC, Value: value, Path: "/api/v1/", MaxAge: int(idp.StateTTL.Seconds()),
@@ -52,8 +70,9 @@ func (s *Server) handleSSOLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSSOCallback: GET /api/v1/public/idp/callback/{slug}. It ends every flow
-// with a redirect the web app understands: signed in, waiting for MFA, linked, or
-// failed. Accounts with MFA must still pass it.
+// with a redirect the web app understands: signed in (/login?sso=success), linked,
+// or failed. Accounts with MFA must still pass it: they go to ssoMFAPage, which
+// ends on /login?sso=success like a sign-in without MFA.
 func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	out, err := s.IdP.Callback(r.Context(), r.PathValue("slug"), q.Get("code"), q.Get("state"), cookieValue(r, cookieOIDC), q.Get("error"))
@@ -62,14 +81,16 @@ func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.Logger.InfoContext(r.Context(), "sso callback failed", "err", err, "request_id", requestIDFrom(r.Context()))
 		if linkMode {
-			s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "detail": {account.ErrorMessage(err)}})
+			s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "detail": {account.ErrorMessage(err)},
+				"reason": {linkErrorReason(err)}})
 			return
 		}
 		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
 		return
 	}
 	if linkMode {
-		s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"success"}, "idp_name": {out.ProviderName}})
+		s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"success"}, "idp_name": {out.ProviderName},
+			"idp_id": {strconv.FormatInt(out.ProviderID, 10)}})
 		return
 	}
 	u, err := s.Accounts.Store.FindUserByID(r.Context(), out.UserID)
@@ -88,11 +109,13 @@ func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 		}
 		http.SetCookie(w, &http.Cookie{Name: cookieMFATicket, Value: ticket, Path: "/api/v1/", MaxAge: int(auth.TicketTTL.Seconds()),
 			HttpOnly: true, Secure: s.Config.PublicURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
-		q := url.Values{"sso": {"mfa_required"}, "mfa_required": {"true"}, "username": {u.Username}}
+		// The username goes along because POST /api/v1/mfa/verify wants it with
+		// the ticket; the page uses it for that request only.
+		q := url.Values{"username": {u.Username}}
 		if out.Redirect != "" {
 			q.Set("redirect", out.Redirect)
 		}
-		s.redirectTo(w, r, "/login", q)
+		s.redirectTo(w, r, ssoMFAPage, q)
 		return
 	}
 	tok, err := s.Auth.CreateSession(r.Context(), u, auth.MethodSSO, s.device(r))

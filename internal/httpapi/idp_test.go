@@ -104,8 +104,9 @@ func TestIdP_HTTP(t *testing.T) {
 			secret, _ := enableMFA(t, e, c2)
 			op.QueueUser("sub-zoe", "zoe", "zoe@idp.example", true)
 			c3 := e.NewClient("web")
-			dest = ssoFlow(t, op, c3, "/api/v1/public/idp/login/mock")
-			if dest.Query().Get("sso") != "mfa_required" || c3.Cookie("endurain_access_token") != "" {
+			dest = ssoFlow(t, op, c3, "/api/v1/public/idp/login/mock?redirect=/gears")
+			if dest.Path != "/trailpass/mfa" || dest.Query().Get("username") != "zoe" || dest.Query().Get("redirect") != "/gears" ||
+				dest.Query().Has("sso") || c3.Cookie("endurain_access_token") != "" {
 				t.Fatalf("MFA account signed in by SSO alone: %s", dest)
 			}
 			if r := c3.Do("GET", "/api/v1/profile", nil); r.Status != 401 {
@@ -152,7 +153,7 @@ func TestIdP_HTTP(t *testing.T) {
 		t.Run("LinkAndUnlink", func(t *testing.T) {
 			op.QueueUser("sub-lin", "lin-at-idp", "lin@idp.example", true)
 			dest := ssoFlow(t, op, user, "/api/v1/profile/idp/"+idpID+"/link")
-			if dest.Path != "/settings" || dest.Query().Get("idp_link") != "success" || dest.Query().Get("idp_name") != "Mock" {
+			if dest.Path != "/settings" || dest.Query().Get("idp_link") != "success" || dest.Query().Get("idp_name") != "Mock" || dest.Query().Get("idp_id") != idpID {
 				t.Fatalf("link redirect: %s", dest)
 			}
 			r := user.Do("GET", "/api/v1/profile/idp", nil)
@@ -182,7 +183,7 @@ func TestIdP_HTTP(t *testing.T) {
 			kim.MustLogin("kim")
 			op.QueueUser("sub-lin", "lin-at-idp", "lin@idp.example", true)
 			dest = ssoFlow(t, op, kim, "/api/v1/profile/idp/"+idpID+"/link")
-			if dest.Query().Get("idp_link") != "error" {
+			if dest.Query().Get("idp_link") != "error" || dest.Query().Get("reason") != "conflict" {
 				t.Fatalf("linking another account's identity: %s", dest)
 			}
 			if r := kim.Do("GET", "/api/v1/profile/idp", nil); strings.TrimSpace(string(r.Body)) != "[]" {

@@ -184,7 +184,7 @@ var apiOps = []apiOp{
 
 	{Method: "GET", Path: "/api/v1/public/idp", Tag: "identity providers", Summary: "Enabled providers for the sign-in page", Resp: []idp.PublicProvider{}},
 	{Method: "GET", Path: "/api/v1/public/idp/login/{slug}", Tag: "identity providers", Summary: "Start SSO: 307 to the provider", Status: 307, Resp: redirect{}, Errors: []int{404}},
-	{Method: "GET", Path: "/api/v1/public/idp/callback/{slug}", Tag: "identity providers", Summary: "Provider callback: 307 to /login or /settings", Status: 307, Resp: redirect{}},
+	{Method: "GET", Path: "/api/v1/public/idp/callback/{slug}", Tag: "identity providers", Summary: "Provider callback: 307 to /login (?sso=success or ?error=sso_failed), /trailpass/mfa when the account has MFA, or /settings after a link", Status: 307, Resp: redirect{}},
 	{Method: "GET", Path: "/api/v1/profile/idp", Tag: "identity providers", Summary: "The caller's linked identities", Auth: "user", Resp: []idp.Link{}, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/profile/idp/{idp_id}/link", Tag: "identity providers", Summary: "Start linking (browser navigation, needs a recent step-up): 307", Auth: "browser", Status: 307, Resp: redirect{}, Errors: []int{401, 404, 409}},
 	{Method: "DELETE", Path: "/api/v1/profile/idp/{idp_id}", Tag: "identity providers", Summary: "Unlink, unless it is the last way to sign in", Auth: "user", Status: 204, Errors: []int{400, 401, 403, 404}},

@@ -32,12 +32,16 @@ type site struct {
 	*httpapitest.Env
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T) *site { return newSiteServing(t, "") }
+
+// newSiteServing is newSite with webDir as TRAILPASS_WEB_DIR ("" for the console).
+func newSiteServing(t *testing.T, webDir string) *site {
 	t.Helper()
 	dir := t.TempDir()
 	b := testkit.Backend{Name: "sqlite", URL: "sqlite:" + filepath.Join(dir, "trailpass.db"), DataDir: dir}
 	env := httpapitest.New(t, b, func(e *httpapitest.Env) {
-		e.Server.Fallback = webui.New(webui.Config{PublicURL: e.Server.Config.PublicURL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		e.Server.Fallback = webui.New(webui.Config{PublicURL: e.Server.Config.PublicURL, WebDir: webDir,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	})
 	return &site{env}
 }
@@ -155,7 +159,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	path := filepath.Join(t.ArtifactDir(), name+".png")
+	path := filepath.Join(t.ArtifactDir(), strings.NewReplacer("/", "_", "\\", "_", ":", "_").Replace(name)+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Errorf("save screenshot: %v", err)
 		return

@@ -142,9 +142,19 @@ func TestBrowserLinkAndUnlinkProvider(t *testing.T) {
 	}
 	op.QueueUser("sub-gwen", "gwen-at-idp", "gwen@idp.example", true)
 	do(t, ctx, "link again", chromedp.Click(chromedp.CSS(`#linked a[aria-label="Link Mock"]`)))
+	// The URL it comes back with asks for nothing by itself: the user clicks.
+	waitFor(t, ctx, "the offer to confirm", `!document.getElementById('relink').hidden`)
+	if got := text(t, ctx, `document.getElementById('relink-text').textContent`); got != "Linking Mock needs you to confirm it is you first." {
+		t.Errorf("relink text %q", got)
+	}
+	if open := text(t, ctx, `String(document.getElementById('stepup').open)`); open != "false" {
+		t.Fatal("the step-up prompt opened without a click")
+	}
+	screenshot(t, ctx, "4-confirm-first")
+	do(t, ctx, "click confirm", chromedp.Click(chromedp.CSS("#relink-confirm")))
 	waitFor(t, ctx, "the step-up prompt", `document.getElementById('stepup').open`)
-	screenshot(t, ctx, "4-step-up")
+	screenshot(t, ctx, "5-step-up")
 	do(t, ctx, "confirm", chromedp.SendKeys(chromedp.CSS("#stepup-input"), browserPassword+"\r"))
 	waitFor(t, ctx, "linked again", `location.pathname === '/account/security' && !!document.querySelector('#linked button[aria-label="Unlink Mock"]')`)
-	screenshot(t, ctx, "5-linked-after-step-up")
+	screenshot(t, ctx, "6-linked-after-step-up")
 }

@@ -15,6 +15,7 @@ import (
 
 // spa serves a prebuilt single-page app from a directory.
 type spa struct {
+	own     *ownPages
 	fsys    fs.FS
 	envJS   []byte
 	started time.Time
@@ -22,7 +23,7 @@ type spa struct {
 
 // newSPA opens cfg.WebDir through os.Root, so no path (nor a symlink in the
 // directory) can reach a file outside it.
-func newSPA(cfg Config) (*spa, error) {
+func newSPA(cfg Config, own *ownPages) (*spa, error) {
 	root, err := os.OpenRoot(cfg.WebDir)
 	if err != nil {
 		return nil, fmt.Errorf("open web dir: %w", err)
@@ -41,11 +42,16 @@ func newSPA(cfg Config) (*spa, error) {
 		return nil, err
 	}
 	env := []byte("window.env = { ENDURAIN_HOST: " + string(q) + " };\n")
-	return &spa{fsys: fsys, envJS: env, started: time.Now()}, nil
+	return &spa{own: own, fsys: fsys, envJS: env, started: time.Now()}, nil
 }
 
-// ServeHTTP serves a file, the generated env.js, or index.html for client routes.
+// ServeHTTP serves trailpass's own pages, a file, the generated env.js, or
+// index.html for client routes.
 func (s *spa) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, OwnPrefix) {
+		s.own.ServeHTTP(w, r)
+		return
+	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		writeNotFound(w)

@@ -34,11 +34,21 @@ type Config struct {
 	WebDir string
 }
 
+// OwnPrefix is where trailpass serves its own pages and assets in every mode,
+// also when WebDir serves another app: no route of Endurain's web app starts
+// with it.
+const OwnPrefix = "/trailpass/"
+
+// MFAPath is trailpass's MFA page, where an SSO sign-in of an account with MFA
+// continues before it ends on the app's /login?sso=success.
+const MFAPath = OwnPrefix + "mfa"
+
 // page is one console page: its template and its script.
 type page struct {
 	Title  string
 	Nav    string // which navigation entry is current; empty on the sign-in page
-	Script string // file under /static/
+	Script string // file under Assets
+	Assets string // URL prefix of the static files
 	tmpl   *template.Template
 }
 
@@ -46,50 +56,103 @@ type page struct {
 type console struct {
 	cfg    Config
 	pages  map[string]*page
+	own    *ownPages
+	static http.Handler
+}
+
+// ownPages serves what trailpass needs in front of any web app: its MFA page
+// and the static files under OwnPrefix.
+type ownPages struct {
+	cfg    Config
+	mfa    *page
 	static http.Handler
 }
 
 // New returns the handler for everything trailpass serves that is not the JSON
 // API, /healthz, /readyz or /user_images/: the console, or with cfg.WebDir the
-// single-page app from that directory. Mount it as the fallback of the API mux.
-// It panics if cfg.WebDir cannot be opened, as a misconfiguration at start-up.
+// single-page app from that directory. Either way trailpass's own pages under
+// OwnPrefix are served too. Mount it as the fallback of the API mux. It panics
+// if cfg.WebDir cannot be opened, as a misconfiguration at start-up.
 func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.WebDir != "" {
-		h, err := newSPA(cfg)
-		if err != nil {
-			panic("webui: " + err.Error())
-		}
-		return h
 	}
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		panic(err)
 	}
-	c := &console{cfg: cfg, static: http.StripPrefix("/static/", http.FileServerFS(sub)), pages: map[string]*page{
-		"/login":            {Title: "Sign in", Script: "login.js"},
-		"/account":          {Title: "Profile", Nav: "profile", Script: "account.js"},
-		"/account/security": {Title: "Security", Nav: "security", Script: "security.js"},
-		"/account/data":     {Title: "Your data", Nav: "data", Script: "data.js"},
-		"/admin":            {Title: "Administration", Nav: "admin", Script: "admin.js"},
-	}}
-	files := map[string]string{"/login": "login.html", "/account": "account.html", "/account/security": "security.html",
-		"/account/data": "data.html", "/admin": "admin.html"}
-	for path, p := range c.pages {
-		p.tmpl = template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/"+files[path]))
+	own := &ownPages{cfg: cfg, static: http.StripPrefix(OwnPrefix+"static/", http.FileServerFS(sub)),
+		mfa: parsePage(&page{Title: "Verify sign-in", Script: "mfa.js", Assets: OwnPrefix + "static/"}, "mfa.html")}
+	if cfg.WebDir != "" {
+		h, err := newSPA(cfg, own)
+		if err != nil {
+			panic("webui: " + err.Error())
+		}
+		return h
 	}
+	c := &console{cfg: cfg, own: own, static: http.StripPrefix("/static/", http.FileServerFS(sub)), pages: map[string]*page{
+		"/login":            parsePage(&page{Title: "Sign in", Script: "login.js"}, "login.html"),
+		"/account":          parsePage(&page{Title: "Profile", Nav: "profile", Script: "account.js"}, "account.html"),
+		"/account/security": parsePage(&page{Title: "Security", Nav: "security", Script: "security.js"}, "security.html"),
+		"/account/data":     parsePage(&page{Title: "Your data", Nav: "data", Script: "data.js"}, "data.html"),
+		"/admin":            parsePage(&page{Title: "Administration", Nav: "admin", Script: "admin.js"}, "admin.html"),
+	}}
 	return c
 }
 
-// ServeHTTP routes console requests.
-func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
+func parsePage(p *page, file string) *page {
+	if p.Assets == "" {
+		p.Assets = "/static/"
+	}
+	p.tmpl = template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/"+file))
+	return p
+}
+
+// setPageHeaders sets the headers of every console response.
+func setPageHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
+}
+
+// ServeHTTP serves a request under OwnPrefix.
+func (o *ownPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setPageHeaders(w.Header())
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSONStatus(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, OwnPrefix+"static/") {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		o.static.ServeHTTP(w, r)
+		return
+	}
+	if strings.TrimSuffix(r.URL.Path, "/") != MFAPath {
+		writeNotFound(w)
+		return
+	}
+	o.cfg.render(w, r, o.mfa)
+}
+
+func (cfg Config) render(w http.ResponseWriter, r *http.Request, p *page) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	if err := p.tmpl.Execute(w, p); err != nil {
+		cfg.Logger.ErrorContext(r.Context(), "render page", "path", r.URL.Path, "err", err)
+	}
+}
+
+// ServeHTTP routes console requests.
+func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, OwnPrefix) {
+		c.own.ServeHTTP(w, r)
+		return
+	}
+	h := w.Header()
+	setPageHeaders(h)
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		writeNotFound(w)
 		return
@@ -135,11 +198,7 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("404 page not found\n"))
 		return
 	}
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	if err := p.tmpl.Execute(w, p); err != nil {
-		c.cfg.Logger.ErrorContext(r.Context(), "render page", "path", path, "err", err)
-	}
+	c.cfg.render(w, r, p)
 }
 
 func hasCookie(r *http.Request, name string) bool {

@@ -16,7 +16,7 @@ import (
 	"github.com/trailpass/trailpass/internal/webui"
 )
 
-var consolePages = []string{"/login", "/account", "/account/security", "/account/data", "/admin"}
+var consolePages = []string{"/login", "/account", "/account/security", "/account/data", "/admin", webui.MFAPath}
 
 func get(t *testing.T, h http.Handler, path string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
 	t.Helper()
@@ -31,7 +31,7 @@ func get(t *testing.T, h http.Handler, path string, cookies ...*http.Cookie) *ht
 
 func TestConsolePagesCarryStrictCSP(t *testing.T) {
 	h := webui.New(webui.Config{})
-	for _, p := range append(consolePages, "/static/app.css", "/static/api.js") {
+	for _, p := range append(consolePages, "/static/app.css", "/static/api.js", "/trailpass/static/mfa.js") {
 		rec := get(t, h, p)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET %s: %d", p, rec.Code)
@@ -212,6 +212,19 @@ func TestWebDirServesTheSPA(t *testing.T) {
 	}
 	if rec := get(t, h, "/api/v1/profile"); rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "spa") {
 		t.Errorf("/api path served by the SPA: %d %q", rec.Code, rec.Body)
+	}
+	// Trailpass's own pages come through, under the console's CSP.
+	for _, p := range []string{webui.MFAPath, "/trailpass/static/app.css", "/trailpass/static/mfa.js"} {
+		rec := get(t, h, p)
+		if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "<title>spa</title>") || rec.Header().Get("Content-Security-Policy") != webui.ContentSecurityPolicy {
+			t.Errorf("GET %s: %d %q", p, rec.Code, rec.Body)
+		}
+	}
+	if rec := get(t, h, webui.MFAPath); !strings.Contains(rec.Body.String(), `src="/trailpass/static/mfa.js"`) {
+		t.Errorf("the MFA page loads its script from elsewhere: %s", rec.Body)
+	}
+	if rec := get(t, h, "/trailpass/other"); rec.Code != http.StatusNotFound {
+		t.Errorf("GET /trailpass/other: %d", rec.Code)
 	}
 	req := httptest.NewRequest(http.MethodPost, "/settings", nil)
 	rec = httptest.NewRecorder()

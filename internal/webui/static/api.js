@@ -71,11 +71,12 @@
 
   // api sends one request and returns the parsed JSON (null for an empty body),
   // or the Response itself with {raw: true}. A 401 gets one refresh and one retry;
-  // when that fails too the session is over and the page goes to /login.
+  // when that fails too the session is over and the page goes to /login. With
+  // {probe: true} a 401 is only thrown: the page asks whether there is a session.
   async function api(method, path, body, opts) {
     opts = opts || {};
     let res = await send(method, path, body);
-    if (res.status === 401 && !noRefresh.has(path.split('?')[0])) {
+    if (res.status === 401 && !opts.probe && !noRefresh.has(path.split('?')[0])) {
       if (await refreshOnce()) res = await send(method, path, body);
       if (res.status === 401) {
         sessionEnded();
@@ -93,6 +94,26 @@
   }
 
   const $ = (id) => document.getElementById(id);
+
+  // safeRedirect returns value when it is a path on this origin and '' otherwise.
+  // It applies the rules of the server's idp.SafeRedirect (internal/idp/redirect.go);
+  // both are tested with internal/idp/testdata/safe_redirect.json.
+  function safeRedirect(value) {
+    if (typeof value !== 'string' || !value || value[0] !== '/') return '';
+    if (new TextEncoder().encode(value).length > 1000) return '';
+    if (value.startsWith('//') || value.includes('\\')) return '';
+    // Browsers drop tabs and newlines from URLs: '/\t/evil' would become '//evil'.
+    if (/[\u0000-\u001f\u007f]/.test(value)) return '';
+    if (/%(?![0-9a-fA-F]{2})/.test(value)) return '';
+    const path = value.split(/[?#]/, 1)[0];
+    if (/%(2e|2f|5c)/i.test(path)) return '';
+    if (path.split('/').some((seg) => seg === '.' || seg === '..')) return '';
+    const decoded = path.replace(/%([0-9a-fA-F]{2})/g, (m, h) => String.fromCharCode(parseInt(h, 16)));
+    if (decoded === '/api' || decoded.startsWith('/api/')) return '';
+    let u;
+    try { u = new URL(value, location.origin); } catch (e) { return ''; }
+    return u.origin === location.origin ? value : '';
+  }
 
   // el builds an element: el('li', {class: 'x', dataset: {id: 1}}, 'text', child).
   function el(tag, attrs, ...children) {
@@ -194,7 +215,7 @@
     return mePromise;
   }
 
-  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText };
+  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect };
 
   document.addEventListener('DOMContentLoaded', () => {
     const out = $('signout');

@@ -1,20 +1,35 @@
 // login.js: password sign-in, the MFA step and single sign-on buttons.
 'use strict';
 (function () {
-  const { api, $, el, say, errorText } = window.tp;
+  const { api, $, el, say, errorText, safeRedirect } = window.tp;
   let pendingUser = '';
 
-  // target is where to go after signing in: a local path only.
+  // target is where to go after signing in: a path on this origin (the
+  // server's rules, see tp.safeRedirect), and not this page again.
   function target() {
-    const r = new URLSearchParams(location.search).get('redirect') || '';
-    if (r.startsWith('/') && !r.startsWith('//') && !r.startsWith('/\\') && !r.startsWith('/api/') && !r.startsWith('/login')) return r;
-    return '/account';
+    const r = safeRedirect(new URLSearchParams(location.search).get('redirect') || '');
+    if (!r || new URL(r, location.origin).pathname.replace(/\/+$/, '') === '/login') return '/account';
+    return r;
   }
 
   function signedIn(body, username) {
     if (body && body.session_id) sessionStorage.setItem('tp.session_id', body.session_id);
     if (username) sessionStorage.setItem('tp.username', username);
     location.assign(target());
+  }
+
+  // ssoSucceeded acts on ?sso=success only when the browser really holds a
+  // session: the query alone, which anyone can write, does nothing.
+  async function ssoSucceeded(sessionID) {
+    let me;
+    try {
+      me = await api('GET', '/api/v1/profile', undefined, { probe: true });
+    } catch (e) {
+      return;
+    }
+    if (!me || !me.username) return;
+    const id = /^[0-9a-f-]{36}$/i.test(sessionID || '') ? sessionID : '';
+    signedIn({ session_id: id }, me.username);
   }
 
   function flash(text, isError) {
@@ -78,8 +93,11 @@
     try { list = await api('GET', '/api/v1/public/idp'); } catch (e) { return; }
     if (!Array.isArray(list) || !list.length) return;
     const ul = $('sso-list');
+    // The provider's way back keeps where the user was going.
+    const r = safeRedirect(new URLSearchParams(location.search).get('redirect') || '');
+    const back = r ? '?redirect=' + encodeURIComponent(r) : '';
     for (const p of list) {
-      const href = '/api/v1/public/idp/login/' + encodeURIComponent(p.slug);
+      const href = '/api/v1/public/idp/login/' + encodeURIComponent(p.slug) + back;
       ul.append(el('li', {}, el('a', { href, class: 'sso', text: 'Sign in with ' + p.name })));
     }
     $('sso').hidden = false;
@@ -87,10 +105,6 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     const q = new URLSearchParams(location.search);
-    if (q.get('sso') === 'success') {
-      signedIn({ session_id: q.get('session_id') }, '');
-      return;
-    }
     const err = q.get('error') || '';
     if (err.startsWith('sso')) flash('Single sign-on did not complete. Try again, or sign in with your password.', true);
     else if (q.has('sessionExpired')) flash('Your session has ended. Please sign in again.', true);
@@ -105,5 +119,6 @@
       $('password').focus();
     });
     loadProviders();
+    if (q.get('sso') === 'success') ssoSucceeded(q.get('session_id'));
   });
 })();

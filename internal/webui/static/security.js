@@ -192,13 +192,15 @@
     }
   }
 
-  // Linked accounts: every enabled provider, linked or not.
+  // Linked accounts: every enabled provider, linked or not. Resolves to what
+  // the server said, for the messages that follow a link.
   async function loadLinked() {
     let links = [], providers = [];
     try {
       [links, providers] = await Promise.all([api('GET', '/api/v1/profile/idp'), api('GET', '/api/v1/public/idp').catch(() => [])]);
     } catch (err) {
-      return fail('linked-error', err);
+      fail('linked-error', err);
+      return { links: [], providers: [] };
     }
     const byID = new Map((links || []).map((l) => [l.idp_id, l]));
     const rows = [];
@@ -210,6 +212,43 @@
     for (const l of byID.values()) rows.push(linkRow(l.idp_id, l.idp_name || 'Provider ' + l.idp_id, l));
     if (!rows.length) rows.push(el('li', { class: 'muted', text: 'No identity providers are set up on this server.' }));
     $('linked').replaceChildren(...rows);
+    return { links: links || [], providers: providers || [] };
+  }
+
+  // The messages after a link come back through the URL, which anyone can
+  // write: they name only what the server lists, show fixed text, and start
+  // nothing without a click.
+  const linkFailures = {
+    conflict: 'That identity is already linked to another account.',
+    forbidden: 'The session that started linking has ended, or the account is not active. Sign in and try again.',
+  };
+  function afterLink(q, known) {
+    const id = Number(q.get('idp_id'));
+    if (q.get('idp_link') === 'success') {
+      const l = known.links.find((x) => x.idp_id === id);
+      if (l) ok('linked-ok', 'Linked ' + (l.idp_name || 'your account') + '.');
+      return;
+    }
+    if (q.get('idp_link') !== 'error') return;
+    if (q.get('reauth_required') === 'true') {
+      const p = known.providers.find((x) => x.id === id);
+      if (p && !known.links.some((x) => x.idp_id === id)) offerRelink(p);
+      return;
+    }
+    fail('linked-error', new APIError(0, linkFailures[q.get('reason')] || 'Linking did not complete. Try again.'));
+  }
+
+  // offerRelink asks before the step-up that linking p needs.
+  function offerRelink(p) {
+    $('relink-text').textContent = 'Linking ' + p.name + ' needs you to confirm it is you first.';
+    $('relink-confirm').setAttribute('aria-label', 'Confirm and link ' + p.name);
+    $('relink').hidden = false;
+    $('relink-confirm').focus();
+    $('relink-cancel').onclick = () => { $('relink').hidden = true; };
+    $('relink-confirm').onclick = async () => {
+      if (!(await stepUp())) return;
+      location.assign('/api/v1/profile/idp/' + encodeURIComponent(p.id) + '/link');
+    };
   }
 
   function linkRow(id, name, link) {
@@ -283,8 +322,6 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     const q = new URLSearchParams(location.search);
-    if (q.get('idp_link') === 'success') ok('linked-ok', 'Linked ' + (q.get('idp_name') || 'your account') + '.');
-    else if (q.get('idp_link') === 'error') fail('linked-error', new APIError(0, q.get('detail') || 'Linking did not complete. Try again.'));
     $('password-form').addEventListener('submit', changePassword);
     $('mfa-setup').addEventListener('click', setupMFA);
     $('mfa-enable-form').addEventListener('submit', enableMFA);
@@ -299,14 +336,7 @@
     $('sessions-refresh').addEventListener('click', (ev) => busy(ev.currentTarget, loadSessions));
     $('sessions-revoke-others').addEventListener('click', revokeOthers);
     const mfaLoaded = loadMFA();
-    loadLinked();
+    Promise.all([loadLinked(), mfaLoaded]).then(([known]) => afterLink(q, known));
     loadSessions();
-    // Linking needs a recent step-up: confirm here, then start the link again.
-    const relink = q.get('reauth_required') === 'true' && q.get('idp_id');
-    if (relink) {
-      mfaLoaded.then(() => stepUp()).then((ok) => {
-        if (ok) location.href = '/api/v1/profile/idp/' + encodeURIComponent(relink) + '/link';
-      });
-    }
   });
 })();
