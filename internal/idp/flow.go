@@ -226,17 +226,15 @@ func (s *Service) exchange(ctx context.Context, p *Provider, sealed string, st *
 	if err != nil {
 		// A provider may echo what it was sent (the client secret, the code) in
 		// its error description: keep the description for diagnosis, without them.
-		reason := "request failed"
+		// The error's text carries the whole response body, so it is redacted too.
 		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			desc := re.ErrorDescription
-			for _, sensitive := range []string{clientSecret, code, string(verifier)} {
-				if sensitive != "" {
-					desc = strings.ReplaceAll(desc, sensitive, "[redacted]")
-				}
-			}
-			reason = fmt.Sprintf("status %d, error %q: %s", re.Response.StatusCode, truncate(re.ErrorCode, 64), truncate(desc, 200))
+		if !errors.As(err, &re) || re.Response.StatusCode >= 500 {
+			// No answer, or a broken one: the provider failed, not the sign-in.
+			slog.WarnContext(ctx, "identity provider token endpoint failed", "idp", p.Slug, "error", redact(err.Error(), clientSecret, code, string(verifier)))
+			return nil, unreachable(p)
 		}
+		desc := redact(re.ErrorDescription, clientSecret, code, string(verifier))
+		reason := fmt.Sprintf("status %d, error %q: %s", re.Response.StatusCode, truncate(re.ErrorCode, 64), truncate(desc, 200))
 		slog.InfoContext(ctx, "identity provider code exchange failed", "idp", p.Slug, "reason", reason)
 		return nil, errAuthFailed
 	}
@@ -308,6 +306,16 @@ func claimBool(v any) bool {
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
+	}
+	return s
+}
+
+// redact replaces each non-empty sensitive value in s.
+func redact(s string, sensitive ...string) string {
+	for _, v := range sensitive {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
 	}
 	return s
 }
