@@ -46,10 +46,10 @@ type Provider struct {
 	LinkByVerifiedEmail   bool        `json:"link_by_verified_email"`
 	UserMapping           UserMapping `json:"user_mapping"`
 	// TokenEndpointAuthMethod is AuthBasic, AuthPost or nil (follow discovery).
-	TokenEndpointAuthMethod *string `json:"token_endpoint_auth_method"`
-	HasClientSecret         bool    `json:"has_client_secret"`
-	CreatedAt             time.Time   `json:"created_at"`
-	UpdatedAt             time.Time   `json:"updated_at"`
+	TokenEndpointAuthMethod *string   `json:"token_endpoint_auth_method"`
+	HasClientSecret         bool      `json:"has_client_secret"`
+	CreatedAt               time.Time `json:"created_at"`
+	UpdatedAt               time.Time `json:"updated_at"`
 }
 
 // PublicProvider is what the sign-in page may see of an enabled provider.
