@@ -83,6 +83,15 @@ func (s *Server) handleSSOLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, authURL, http.StatusTemporaryRedirect)
 }
 
+// ssoErrorCodes maps a failed sign-in's reason to the error= codes Endurain's
+// login page (LoginView.vue) has messages for.
+var ssoErrorCodes = map[string]string{
+	"":                "sso_failed",
+	idp.FailCancelled: "sso_cancelled",
+	idp.FailInactive:  "sso_account_disabled",
+	idp.FailNoAccount: "sso_auto_create_disabled",
+}
+
 // handleSSOCallback: GET /api/v1/public/idp/callback/{slug}. It ends every flow
 // with a redirect the web app understands: signed in, waiting for MFA, linked, or
 // failed. Accounts with MFA must still pass it.
@@ -101,7 +110,11 @@ func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 			s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "detail": {account.ErrorMessage(err)}})
 			return
 		}
-		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
+		code := "sso_failed"
+		if out != nil {
+			code = ssoErrorCodes[out.Failure]
+		}
+		s.redirectTo(w, r, "/login", url.Values{"error": {code}})
 		return
 	}
 	if linkMode {

@@ -55,11 +55,11 @@ func TestAdmin_CreateValidatesAndRefusesDuplicateSlug(t *testing.T) {
 			}
 		}
 		_, err = e.svc.Create(ctx, idp.ProviderInput{Name: "Dup", Slug: "mock", ClientID: "c", ClientSecret: "s",
-			IssuerURL: "https://idp.example"})
+			IssuerURL: e.op.Issuer()})
 		wantCode(t, err, account.ECONFLICT)
 
 		p, err := e.svc.Create(ctx, idp.ProviderInput{Name: "Zed", Slug: "zed", ClientID: "c", ClientSecret: "s",
-			IssuerURL: "https://idp.example", UserMapping: idp.UserMapping{"username": {"nickname"}}})
+			IssuerURL: e.op.Issuer(), UserMapping: idp.UserMapping{"username": {"nickname"}}})
 		if err != nil {
 			t.Fatal(err)
 		}

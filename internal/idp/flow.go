@@ -34,7 +34,17 @@ type Outcome struct {
 	// SessionID is, in link mode, the session that started the link; the caller
 	// should check it is still alive.
 	SessionID string
+	// Failure names, for a failed sign-in the user can understand, why it
+	// failed: FailCancelled, FailInactive or FailNoAccount; "" otherwise.
+	Failure string
 }
+
+// Failure reasons a sign-in page can show (see Outcome.Failure).
+const (
+	FailCancelled = "cancelled"  // the user refused consent at the provider
+	FailInactive  = "inactive"   // the account is disabled
+	FailNoAccount = "no_account" // no linked account, and auto-creation is off
+)
 
 // VerifierBinding binds a sealed PKCE verifier to its state row.
 func VerifierBinding(stateHash string) string { return "oidc_states.code_verifier:" + stateHash }
@@ -160,6 +170,9 @@ func (s *Service) Callback(ctx context.Context, slug, code, state, browserBindin
 	}
 	if errParam != "" {
 		slog.InfoContext(ctx, "identity provider returned an error", "idp", p.Slug, "error", truncate(errParam, 100))
+		if errParam == "access_denied" { // RFC 6749 4.1.2.1: the user or the server said no
+			out.Failure = FailCancelled
+		}
 		return out, account.Errorf(account.EUNAUTHORIZED, "Identity provider authentication failed")
 	}
 	id, err := s.exchange(ctx, p, sealed, st, code)

@@ -25,6 +25,7 @@ func (s *Service) signIn(ctx context.Context, p *Provider, id *identity, out *Ou
 			return err
 		}
 		if err := s.refuseInactive(ctx, u, p); err != nil {
+			out.Failure = FailInactive
 			return err
 		}
 		if err := s.Store.TouchIdentityLink(ctx, link.ID, now); err != nil {
@@ -54,6 +55,7 @@ func (s *Service) signIn(ctx context.Context, p *Provider, id *identity, out *Ou
 			// The provider vouches for this email, and so does this server for
 			// the account's: link the one account that has it.
 			if err := s.refuseInactive(ctx, u, p); err != nil {
+				out.Failure = FailInactive
 				return err
 			}
 			if err := s.createLink(ctx, u.ID, p, id.subject); err != nil {
@@ -62,6 +64,7 @@ func (s *Service) signIn(ctx context.Context, p *Provider, id *identity, out *Ou
 			out.UserID = u.ID
 		} else {
 			if !p.AutoCreateUsers {
+				out.Failure = FailNoAccount
 				return account.Errorf(account.EFORBIDDEN, "No account is linked to this identity and automatic account creation is disabled")
 			}
 			u, err := s.createAccount(ctx, p, id)
