@@ -16,6 +16,7 @@ const (
 	ETOOLARGE      = "too_large"            // 413
 	ETOOMANY       = "too_many"             // 429
 	EUNAVAILABLE   = "unavailable"          // a dependency (the database) is down: 503
+	EUPSTREAM      = "upstream"             // a remote service (an identity provider) failed or is unreachable: 502
 	EINSUFFICIENT  = "insufficient_storage" // 507
 	EINTERNAL      = "internal"             // everything else: 500
 )

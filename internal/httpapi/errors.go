@@ -19,6 +19,7 @@ var statusOf = map[string]int{
 	account.ETOOLARGE:      http.StatusRequestEntityTooLarge,
 	account.ETOOMANY:       http.StatusTooManyRequests,
 	account.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	account.EUPSTREAM:      http.StatusBadGateway,
 	account.EINSUFFICIENT:  http.StatusInsufficientStorage,
 	account.EINTERNAL:      http.StatusInternalServerError,
 }
