@@ -371,8 +371,8 @@ func (e *exportRun) writeRows(t fitness.Table, name string, rows []fitness.Row) 
 	return e.finish()
 }
 
-// copyBlob copies a blob into the entry of the same name; false if it is missing.
-func (e *exportRun) copyBlob(key string) (bool, error) {
+// copyBlob copies a blob into the entry name; false if it is missing.
+func (e *exportRun) copyBlob(key, name string) (bool, error) {
 	rc, err := e.x.Blobs.Open(e.ctx, key)
 	if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrInvalidKey) {
 		e.stats.MissingFiles++
@@ -381,12 +381,12 @@ func (e *exportRun) copyBlob(key string) (bool, error) {
 		return false, fmt.Errorf("export: %w", err)
 	}
 	defer rc.Close()
-	ew, err := e.create(key)
+	ew, err := e.create(name)
 	if err != nil {
 		return false, err
 	}
 	if _, err := io.Copy(ew.buf, ctxReader{e.ctx, rc}); err != nil {
-		return false, fmt.Errorf("export: copy %s: %w", key, err)
+		return false, fmt.Errorf("export: copy %s: %w", name, err)
 	}
 	e.stats.Files++
 	return true, e.finish()
@@ -402,7 +402,11 @@ func (e *exportRun) files(list func(ctx context.Context, userID int64, after fit
 			return err
 		}
 		for _, f := range refs {
-			ok, err := e.copyBlob(f.Key)
+			name := f.Name
+			if name == "" {
+				name = f.Key
+			}
+			ok, err := e.copyBlob(f.Key, name)
 			if err != nil {
 				return err
 			}
@@ -431,7 +435,7 @@ func (e *exportRun) userImage(user fitness.Row) error {
 		if _, err := e.x.Blobs.Size(e.ctx, k); err != nil {
 			continue
 		}
-		ok, err := e.copyBlob(k)
+		ok, err := e.copyBlob(k, k)
 		if err != nil {
 			return err
 		}

@@ -317,9 +317,10 @@ func (s *Store) ActivityFiles(ctx context.Context, userID int64, after fitness.C
 	return out, mapErr(rows.Err())
 }
 
-// MediaFiles pages through the user's activity media by id.
+// MediaFiles pages through the user's activity media by id. Each file is
+// named in the archive by its media_path and read from its blob key.
 func (s *Store) MediaFiles(ctx context.Context, userID int64, after fitness.Cursor, limit int) ([]fitness.FileRef, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t.media_path, t.id FROM activity_media t
+	rows, err := s.db.QueryContext(ctx, `SELECT t.activity_id, t.media_path, t.id FROM activity_media t
 		CROSS JOIN activities a WHERE a.id = t.activity_id AND a.user_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3`,
 		userID, after.ID, limit)
 	if err != nil {
@@ -328,9 +329,16 @@ func (s *Store) MediaFiles(ctx context.Context, userID int64, after fitness.Curs
 	defer rows.Close()
 	var out []fitness.FileRef
 	for rows.Next() {
-		var f fitness.FileRef
-		if err := rows.Scan(&f.Key, &f.Cursor.ID); err != nil {
+		var (
+			f   fitness.FileRef
+			act int64
+		)
+		if err := rows.Scan(&act, &f.Name, &f.Cursor.ID); err != nil {
 			return nil, err
+		}
+		f.Key = f.Name
+		if name, ok := strings.CutPrefix(f.Name, fitness.MediaPath(act, "")); ok {
+			f.Key = fitness.MediaKey(act, name)
 		}
 		out = append(out, f)
 	}
