@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -200,7 +201,7 @@ func (e *exportRun) run(user fitness.Row) error {
 			return err
 		}
 	}
-	if err := e.writeRows(fitness.Users, "data/user.json", []fitness.Row{user}); err != nil {
+	if err := e.writeRows(fitness.Users, "data/user.json", []fitness.Row{e.endurainUser(user)}); err != nil {
 		return err
 	}
 	if err := e.files(e.x.Store.ActivityFiles, "activity_files"); err != nil {
@@ -369,6 +370,24 @@ func (e *exportRun) writeRows(t fitness.Table, name string, rows []fitness.Row) 
 	e.setCount(string(t), enc.n)
 	e.stats.Records[string(t)] += enc.n
 	return e.finish()
+}
+
+// endurainDataDir is Endurain's data directory in its container. Endurain
+// stores photo_path under it and its web app drops the first four parts of that
+// path to build the photo's URL, so user.json carries the same absolute form.
+const endurainDataDir = "/app/backend/data/"
+
+// endurainUser returns the user row with photo_path (a blob key such as
+// "user_images/1.png") in Endurain's absolute form.
+func (e *exportRun) endurainUser(user fitness.Row) fitness.Row {
+	out := user
+	out.Values = slices.Clone(user.Values)
+	for i, c := range e.x.Store.ExportColumns(fitness.Users) {
+		if p, ok := out.Values[i].(string); ok && c.Name == "photo_path" && p != "" && !strings.HasPrefix(p, "/") {
+			out.Values[i] = endurainDataDir + p
+		}
+	}
+	return out
 }
 
 // copyBlob copies a blob into the entry name; false if it is missing.

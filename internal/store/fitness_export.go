@@ -118,11 +118,12 @@ var exportTables = map[fitness.Table]exportTable{
 	fitness.UserGoals: {from: "users_goals t", owner: ownUser, cols: parseCols(`
 		id:i user_id:i interval:s activity_type:i goal_type:i goal_calories:i goal_activities_number:i
 		goal_distance:i goal_elevation:i goal_duration:i`)},
-	// Only which provider, which subject and when: no token, not even encrypted.
+	// Endurain's columns, the token always null (not even encrypted); idp_slug
+	// is added so the provider can be recognised on another server.
 	fitness.UserIdentityProviders: {from: "users_identity_providers t JOIN identity_providers p ON p.id = t.idp_id",
 		owner: ownUser, cols: parseCols(`
-		idp_slug:s=p.slug idp_subject:s linked_at:t last_login:t idp_access_token_expires_at:t
-		idp_refresh_token_updated_at:t`)},
+		id:i user_id:i idp_id:i idp_subject:s linked_at:t last_login:t idp_refresh_token:s=NULL
+		idp_access_token_expires_at:t idp_refresh_token_updated_at:t idp_slug:s=p.slug`)},
 	fitness.UserIntegrations: {from: "users_integrations t", owner: ownUser, cols: parseCols(`
 		id:i user_id:i strava_client_id:s=NULL strava_client_secret:s=NULL strava_state:s=NULL
 		strava_token:s=NULL strava_refresh_token:s=NULL strava_token_expires_at:t strava_sync_gear:b
