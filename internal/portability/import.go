@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/trailpass/trailpass/internal/account"
 )
 
@@ -99,7 +101,8 @@ type run struct {
 	acts      map[int64]*actMeta
 	gears     map[int64]string // old id → nickname
 	files     map[int64]stagedFile
-	media     map[string]stagedFile // "<old id>_<rest>" → staged
+	media     map[string]stagedFile // NFC of "<old id>_<rest>" → staged
+	mediaRows map[string]bool       // folded names the media rows use
 	photo     *stagedFile
 	profile   *profileCapture
 	spools    map[string]*spool
@@ -333,6 +336,7 @@ func (ru *run) validate() error {
 	ru.gears = map[int64]string{}
 	ru.files = map[int64]stagedFile{}
 	ru.media = map[string]stagedFile{}
+	ru.mediaRows = map[string]bool{}
 	for _, e := range ru.entries {
 		if e.kind == kindManifest {
 			if err := ru.readManifest(e); err != nil {
@@ -350,17 +354,26 @@ func (ru *run) validate() error {
 	}
 	for _, e := range ru.entries {
 		switch e.kind {
-		case kindActivityFile, kindMedia, kindUserImage:
+		case kindMedia:
+			if !imageExts[e.ext] {
+				// Endurain imports only PNG and JPEG media, and skips the rest.
+				if err := ru.skipEntry(e); err != nil {
+					return err
+				}
+				ru.warn("%s is not a PNG or JPEG photo and was skipped.", printable(e.f.Name))
+				ru.res.Skipped["media"]++
+				break
+			}
+			if err := ru.stage(e); err != nil {
+				return err
+			}
+		case kindActivityFile, kindUserImage:
 			if err := ru.stage(e); err != nil {
 				return err
 			}
 		case kindCounts:
 			// Ignored, as Endurain does, but still read through the checks.
-			c, err := ru.open(e)
-			if err != nil {
-				return err
-			}
-			if err := c.drain(); err != nil {
+			if err := ru.skipEntry(e); err != nil {
 				return err
 			}
 		default:
@@ -369,6 +382,19 @@ func (ru *run) validate() error {
 		done++
 		ru.progress(StageValidating, done, len(ru.entries))
 	}
+	return nil
+}
+
+// skipEntry reads an entry that is not imported through every check.
+func (ru *run) skipEntry(e entry) error {
+	c, err := ru.open(e)
+	if err != nil {
+		return err
+	}
+	if err := c.drain(); err != nil {
+		return err
+	}
+	ru.realBytes += c.n
 	return nil
 }
 
@@ -439,7 +465,7 @@ func (ru *run) stage(e entry) error {
 	}
 	switch e.kind {
 	case kindMedia, kindUserImage:
-		if !isImage(head, e.ext) {
+		if !isImage(head) {
 			return errFormat("Entry %q is not a PNG or JPEG image.", e.f.Name)
 		}
 		if e.kind == kindUserImage && e.f.UncompressedSize64 > account.MaxPhotoBytes {
@@ -490,7 +516,7 @@ func (ru *run) stage(e entry) error {
 			ru.warn("%s belongs to no activity in the archive and was skipped.", e.f.Name)
 			return nil
 		}
-		ru.media[fmt.Sprintf("%d_%s", e.oldID, e.rest)] = sf
+		ru.media[norm.NFC.String(fmt.Sprintf("%d_%s", e.oldID, e.rest))] = sf
 	case kindUserImage:
 		if ru.photo != nil {
 			ru.warn("%s: only the first user image is imported.", e.f.Name)
@@ -514,23 +540,21 @@ func (ru *run) wanted(e entry) bool {
 	return ok
 }
 
-func isImage(head []byte, ext string) bool {
-	switch ext {
-	case "png":
-		return bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n"))
-	case "jpg", "jpeg":
-		return bytes.HasPrefix(head, []byte{0xff, 0xd8, 0xff})
-	}
-	return false
+// isImage says whether head starts a PNG or a JPEG. Either is accepted under
+// any of the image extensions: a photo named .jpg that is really a PNG is still
+// the uploader's photo.
+func isImage(head []byte) bool {
+	return bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")) || bytes.HasPrefix(head, []byte{0xff, 0xd8, 0xff})
 }
 
-// mediaName returns "<old activity id>_<rest>" of a media row's path (a blob
-// key or an Endurain absolute path) and whether it has that shape.
-func mediaName(p string) (string, int64, bool) {
-	base := p[strings.LastIndexAny(p, "/\\")+1:]
+// mediaName returns "<old activity id>_<rest>" of a media row's path (trailpass's
+// "activity_media/…" or Endurain's absolute path), and rest, the uploader's file
+// name; ok is false when the path has not that shape.
+func mediaName(p string) (base, rest string, ok bool) {
+	base = p[strings.LastIndexAny(p, "/\\")+1:]
 	m := reMedia.FindStringSubmatch("activity_media/" + base)
-	if m == nil {
-		return "", 0, false
+	if m == nil || checkMediaName(m[2]) != "" {
+		return "", "", false
 	}
-	return base, parseID(m[1]), true
+	return base, m[2], true
 }
