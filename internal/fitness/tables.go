@@ -1,5 +1,11 @@
 package fitness
 
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
 // The one description of every exported table. The export's columns and
 // their formats, the import's decoding, validation, defaults and duplicate
 // keys, and the store's INSERT and COPY column lists all read it; a test
@@ -171,7 +177,7 @@ var Tables = []*Desc{
 		null("exercise_weight", Decimal), varchar("weight_display_unit"), varchar("secondary_target_value"),
 	}},
 	{Table: ActivityMedia, SQL: "activity_media", ByActivity: true, Cols: []Column{
-		id, parent, col("media_path", String).max(250), col("media_type", Int).def("1"),
+		id, parent, col("media_path", String).max(300), col("media_type", Int).def("1"),
 	}},
 	{Table: ActivityExerciseTitles, SQL: "activity_exercise_titles", Key: []string{"exercise_category", "exercise_name"},
 		Internal: []string{"user_id"}, Cols: []Column{
@@ -270,11 +276,13 @@ func (d *Desc) Index(name string) int {
 }
 
 // Stored are the columns an INSERT writes: all but the id, virtual and secret
-// ones, and user_id first where the archive leaves it out.
+// ones, and user_id first where the archive leaves it out (Internal).
 func (d *Desc) Stored() []Column {
 	var out []Column
-	if !d.ByActivity && d.Index("user_id") < 0 {
-		out = append(out, userID)
+	for _, name := range d.Internal {
+		if name == "user_id" {
+			out = append(out, userID)
+		}
 	}
 	for _, c := range d.Cols {
 		if c.Ref != Self && !c.Virtual && !c.Secret {
@@ -282,4 +290,28 @@ func (d *Desc) Stored() []Column {
 		}
 	}
 	return out
+}
+
+// KeyString is a duplicate key's values as one map key: integers and text as
+// they are, times in whole seconds (as archives keep them), nil as "null".
+func KeyString(vals []any) string {
+	var b []byte
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		switch v := v.(type) {
+		case nil:
+			b = append(b, "null"...)
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		case time.Time:
+			b = strconv.AppendInt(b, v.Unix(), 10)
+		case string:
+			b = append(b, v...)
+		default:
+			b = fmt.Appendf(b, "%v", v)
+		}
+	}
+	return string(b)
 }

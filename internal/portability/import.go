@@ -105,7 +105,8 @@ type run struct {
 	mediaRows map[string]bool       // folded names the media rows use
 	photo     *stagedFile
 	profile   *profileCapture
-	spools    map[string]*spool
+	spools    map[string]*rowSpool
+	locs      map[string]*time.Location
 	writing   bool // the second pass
 	committed bool // the transaction committed; only file moves remain
 	nActs     int
@@ -114,7 +115,7 @@ type run struct {
 }
 
 type actMeta struct {
-	tz    string
+	loc   *time.Location // the activity's zone, for its laps' and sets' local times
 	newID int64 // 0 until inserted; -1 when skipped as a duplicate
 }
 
@@ -211,7 +212,7 @@ func (ru *run) do(r io.ReaderAt, size int64) error {
 		return err
 	}
 	ru.progress(StageValidating, 0, len(ru.entries))
-	ru.spools = map[string]*spool{}
+	ru.spools = map[string]*rowSpool{}
 	defer ru.closeSpools()
 	if err := ru.validate(); err != nil {
 		return err
