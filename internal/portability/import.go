@@ -116,7 +116,7 @@ type run struct {
 
 type actMeta struct {
 	loc   *time.Location // the activity's zone, for its laps' and sets' local times
-	newID int64 // 0 until inserted; -1 when skipped as a duplicate
+	newID int64          // 0 until inserted; -1 when skipped as a duplicate
 }
 
 type stagedFile struct {
