@@ -117,3 +117,21 @@ func tooMany(now, until time.Time) error {
 	return &account.Error{Code: account.ETOOMANY, RetryAfter: secs,
 		Message: fmt.Sprintf("Too many requests. Please try again in %d seconds.", secs)}
 }
+
+// Hold lets one holder at a time have key, across instances: while another
+// holds it, Hold fails with ETOOMANY (Retry-After: when the hold lapses). A hold
+// lapses after ttl should its holder die before calling release.
+func (t *Throttle) Hold(ctx context.Context, key string, ttl time.Duration) (release func(), err error) {
+	now := t.Now()
+	st, err := t.Store.ThrottleAttempt(ctx, "hold:"+key, now, ttl, false)
+	if err != nil {
+		return nil, err
+	}
+	if st.Count > 1 {
+		return nil, tooMany(now, st.ResetAt)
+	}
+	return func() {
+		// The work is done even if the request was cancelled; free the key anyway.
+		_ = t.Store.ThrottleReset(context.WithoutCancel(ctx), "hold:"+key)
+	}, nil
+}
