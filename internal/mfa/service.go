@@ -385,13 +385,18 @@ func (s *Service) RegenerateBackupCodes(ctx context.Context, userID int64) ([]st
 		return nil, time.Time{}, account.Errorf(account.EINVALID, msgNotEnabled)
 	}
 	key := "backup-codes:user:" + strconv.FormatInt(userID, 10)
+	limited := fmt.Sprintf("Backup codes can be regenerated %d times per hour. Please try again in %%d seconds.", RegenerateRate.Requests)
+	// Refuse a client over the limit with reads alone, before the hold's writes.
+	if err := s.Throttle.OverLimit(ctx, key, RegenerateRate); err != nil {
+		return nil, time.Time{}, retryMessage(err, limited)
+	}
 	release, err := s.Throttle.Hold(ctx, key, RegenerateHold)
 	if err != nil {
 		return nil, time.Time{}, retryMessage(err, "Backup codes are already being regenerated. Please try again in %d seconds.")
 	}
 	defer release()
 	if err := s.Throttle.Limit(ctx, key, RegenerateRate); err != nil {
-		return nil, time.Time{}, retryMessage(err, fmt.Sprintf("Backup codes can be regenerated %d times per hour. Please try again in %%d seconds.", RegenerateRate.Requests))
+		return nil, time.Time{}, retryMessage(err, limited)
 	}
 	codes, hashes := s.newBackupCodes(userID)
 	now := s.Now()
