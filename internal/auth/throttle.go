@@ -20,6 +20,8 @@ type ThrottleState struct {
 // ThrottleStore keeps counters in the database, so limits hold across instances.
 type ThrottleStore interface {
 	ThrottleAttempt(ctx context.Context, key string, now time.Time, ttl time.Duration, slide bool) (ThrottleState, error)
+	// ThrottlePeek reads key's live counter without counting.
+	ThrottlePeek(ctx context.Context, key string, now time.Time) (st ThrottleState, found bool, err error)
 	ThrottleLock(ctx context.Context, key string, now, until, keepUntil time.Time) error
 	ThrottleReset(ctx context.Context, key string) error
 }
@@ -78,6 +80,21 @@ func (t *Throttle) Limit(ctx context.Context, key string, rl RateLimit) error {
 	return nil
 }
 
+// OverLimit reports, without counting, whether key has used up rl in the current
+// window: a read that lets a client hammering past a limit be refused without a
+// write. Limit still decides (and counts) for those that pass.
+func (t *Throttle) OverLimit(ctx context.Context, key string, rl RateLimit) error {
+	now := t.Now()
+	st, found, err := t.Store.ThrottlePeek(ctx, "rate:"+key, now)
+	if err != nil {
+		return err
+	}
+	if found && st.Count >= rl.Requests {
+		return tooMany(now, st.ResetAt)
+	}
+	return nil
+}
+
 // Attempt counts one attempt against key before it is checked, so that
 // concurrent guesses cannot slip past the threshold. It fails while key is
 // locked, and locks key when this attempt is one too many.
@@ -116,4 +133,28 @@ func tooMany(now, until time.Time) error {
 	}
 	return &account.Error{Code: account.ETOOMANY, RetryAfter: secs,
 		Message: fmt.Sprintf("Too many requests. Please try again in %d seconds.", secs)}
+}
+
+// Hold lets one holder at a time have key, across instances: while another
+// holds it, Hold fails with ETOOMANY (Retry-After: when the hold lapses). A hold
+// lapses after ttl should its holder die before calling release.
+func (t *Throttle) Hold(ctx context.Context, key string, ttl time.Duration) (release func(), err error) {
+	now := t.Now()
+	// A read first: while the key is held, refusing costs no write.
+	if st, found, err := t.Store.ThrottlePeek(ctx, "hold:"+key, now); err != nil {
+		return nil, err
+	} else if found && st.Count >= 1 {
+		return nil, tooMany(now, st.ResetAt)
+	}
+	st, err := t.Store.ThrottleAttempt(ctx, "hold:"+key, now, ttl, false)
+	if err != nil {
+		return nil, err
+	}
+	if st.Count > 1 {
+		return nil, tooMany(now, st.ResetAt)
+	}
+	return func() {
+		// The work is done even if the request was cancelled; free the key anyway.
+		_ = t.Store.ThrottleReset(context.WithoutCancel(ctx), "hold:"+key)
+	}, nil
 }

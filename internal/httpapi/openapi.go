@@ -116,9 +116,18 @@ type (
 		SessionsRevoked int    `json:"sessions_revoked"`
 	}
 	backupStatusBody struct {
+		HasCodes  bool       `json:"has_codes"`
 		Total     int        `json:"total"`
-		Remaining int        `json:"remaining"`
+		Unused    int        `json:"unused"`
+		Used      int        `json:"used"`
 		CreatedAt *time.Time `json:"created_at"`
+		Remaining int        `json:"remaining"` // = unused; trailpass's name before Endurain's
+	}
+	backupCodesBody struct {
+		Codes       []string  `json:"codes"`
+		CreatedAt   time.Time `json:"created_at"`
+		BackupCodes []string  `json:"backup_codes"` // = codes, as MFA enable names them
+		Message     string    `json:"message"`
 	}
 	// ErrorBody is every error answer: a message, or for 422 a FastAPI-style list.
 	ErrorBody struct {
@@ -180,7 +189,7 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/profile/mfa/disable", Tag: "mfa", Summary: "Remove MFA with a code; signs out other sessions", Auth: "user", Request: mfaCodeBody{}, Resp: mfaDisableBody{}, Errors: []int{400, 401, 403, 422, 429}},
 	{Method: "POST", Path: "/api/v1/profile/mfa/verify", Tag: "mfa", Summary: "Step up with a TOTP or backup code", Auth: "user", Request: mfaCodeBody{}, Resp: validUntilBody{}, Errors: []int{400, 401, 403, 422, 429}},
 	{Method: "GET", Path: "/api/v1/profile/mfa/backup-codes/status", Tag: "mfa", Summary: "Backup codes left", Auth: "user", Resp: backupStatusBody{}, Errors: authErrs},
-	{Method: "POST", Path: "/api/v1/profile/mfa/backup-codes", Tag: "mfa", Summary: "Regenerate backup codes (needs a recent step-up)", Auth: "user", Resp: mfaCodesBody{}, Errors: []int{400, 401, 403}},
+	{Method: "POST", Path: "/api/v1/profile/mfa/backup-codes", Tag: "mfa", Summary: "Regenerate backup codes (needs a recent step-up; 5 per hour, one at a time)", Auth: "user", Status: 201, Resp: backupCodesBody{}, Errors: []int{400, 401, 403, 429}},
 
 	{Method: "GET", Path: "/api/v1/public/idp", Tag: "identity providers", Summary: "Enabled providers for the sign-in page", Resp: []idp.PublicProvider{}},
 	{Method: "GET", Path: "/api/v1/public/idp/login/{slug}", Tag: "identity providers", Summary: "Start SSO: 307 to the provider; on failure 307 to /login?error=sso_failed, or for API clients (X-Client-Type or Accept: application/json) JSON errors, 502 when the provider is unreachable", Status: 307, Resp: redirect{}, Errors: []int{404, 502}},

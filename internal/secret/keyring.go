@@ -27,11 +27,12 @@ var ErrDecrypt = errors.New("secret: cannot decrypt")
 type Keyring struct {
 	primary string
 	aeads   map[string]cipher.AEAD
+	macKeys map[string][]byte // per key id: the key for CodeMAC
 }
 
 // NewKeyring builds a keyring whose first key encrypts and whose every key decrypts.
 func NewKeyring(primary []byte, older ...[]byte) (*Keyring, error) {
-	k := &Keyring{aeads: map[string]cipher.AEAD{}}
+	k := &Keyring{aeads: map[string]cipher.AEAD{}, macKeys: map[string][]byte{}}
 	for i, key := range append([][]byte{primary}, older...) {
 		if len(key) != KeySize {
 			return nil, fmt.Errorf("secret: key must be %d bytes, got %d", KeySize, len(key))
@@ -51,6 +52,9 @@ func NewKeyring(primary []byte, older ...[]byte) (*Keyring, error) {
 			return nil, fmt.Errorf("gcm: %w", err)
 		}
 		k.aeads[id] = aead
+		if k.macKeys[id], err = hkdf.Key(sha256.New, key, nil, "trailpass code mac v1", KeySize); err != nil {
+			return nil, fmt.Errorf("derive key: %w", err)
+		}
 		if i == 0 {
 			k.primary = id
 		}
