@@ -47,7 +47,12 @@ type Service struct {
 	Events   account.EventStore
 	MFA      MFAVerifier
 	Logger   *slog.Logger
-	Now      func() time.Time
+	// Settings, when set, is read on every password sign-in, so switching
+	// local login off holds on every instance at once.
+	Settings interface {
+		ServerSettings(ctx context.Context) (*account.ServerSettings, error)
+	}
+	Now func() time.Time
 }
 
 // Tokens are what a sign-in or refresh hands to the client. They exist only in
@@ -76,6 +81,9 @@ type LoginResult struct {
 // correct password. Accounts with MFA get a single-use ticket instead of tokens.
 func (s *Service) Login(ctx context.Context, username, password, clientType string, dev Device) (*LoginResult, error) {
 	if err := s.Throttle.Limit(ctx, "login:ip:"+dev.IP, LoginRate); err != nil {
+		return nil, err
+	}
+	if err := s.localLoginAllowed(ctx); err != nil {
 		return nil, err
 	}
 	name := account.NormalizeUsername(username)
@@ -111,7 +119,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 	if needsRehash {
 		s.rehash(ctx, u, password)
 	}
-	if !u.Active {
+	if !canSignIn(u) {
 		return nil, account.Errorf(account.EFORBIDDEN, msgInactive)
 	}
 	res := &LoginResult{Username: username, User: u}
@@ -124,6 +132,28 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 	}
 	res.Tokens, err = s.CreateSession(ctx, u, MethodPassword, dev)
 	return res, err
+}
+
+// canSignIn reports whether the account may start a session: active, and not
+// waiting for an admin's approval (Endurain keeps such accounts inactive; both
+// are checked so neither flag alone lets them in).
+func canSignIn(u *account.User) bool { return u.Active && !u.PendingAdminApproval }
+
+// localLoginAllowed refuses password sign-in while the server settings switch
+// local login off. The way back for a locked-out operator is the CLI:
+// trailpass settings set local_login_enabled=true.
+func (s *Service) localLoginAllowed(ctx context.Context) error {
+	if s.Settings == nil {
+		return nil
+	}
+	st, err := s.Settings.ServerSettings(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.LocalLoginEnabled {
+		return account.Errorf(account.EFORBIDDEN, account.MsgLocalLoginDisabled)
+	}
+	return nil
 }
 
 // rehash replaces a hash made with other parameters (or bcrypt) by the current
@@ -170,6 +200,11 @@ func (s *Service) VerifyMFA(ctx context.Context, username, code, ticket string, 
 	if s.MFA == nil {
 		return nil, nil, account.Errorf(account.EINVALID, msgNoTicket)
 	}
+	if t.AuthMethod == MethodPassword {
+		if err := s.localLoginAllowed(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
 	method, err := s.MFA.Verify(ctx, t.UserID, code)
 	if account.ErrorCode(err) == account.EINVALID {
 		s.event(ctx, &t.UserID, account.EventMFAFailed, dev, nil)
@@ -187,7 +222,7 @@ func (s *Service) VerifyMFA(ctx context.Context, username, code, ticket string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if !u.Active {
+	if !canSignIn(u) {
 		return nil, nil, account.Errorf(account.EFORBIDDEN, msgInactive)
 	}
 	full := t.AuthMethod + "+totp"
