@@ -84,7 +84,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Auth:          authSvc,
 		Profiles:      profiles,
 		Admin:         &account.AdminService{Store: st, Accounts: accounts, Blobs: blobs, Events: st, Logger: logger},
-		Settings:      &account.SettingsService{Store: st},
+		Settings:      &account.SettingsService{Store: st, Images: profiles, Blobs: blobs},
 		MFA:           mfaSvc,
 		IdP:           idpSvc,
 		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},

@@ -59,11 +59,7 @@ func PhotoKey(userID int64, ext string) string {
 // such as EXIF and GPS never survives. Every rejection is EINVALID with a clear
 // message and leaves the current photo untouched. ENOTFOUND for an unknown user.
 func (s *ProfileService) SetPhoto(ctx context.Context, userID int64, r io.Reader) (string, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
-	if err != nil {
-		return "", fmt.Errorf("read photo: %w", err)
-	}
-	out, ext, err := s.reencode(ctx, data)
+	out, ext, err := s.CheckImage(ctx, r)
 	if err != nil {
 		return "", err
 	}
@@ -87,6 +83,18 @@ func (s *ProfileService) SetPhoto(ctx context.Context, userID int64, r io.Reader
 		return "", fmt.Errorf("delete old photo: %w", err)
 	}
 	return key, nil
+}
+
+// CheckImage reads an uploaded image from r under the photo rules (JPEG or PNG
+// by content, at most MaxPhotoBytes and MaxPhotoPixels, nothing after its end)
+// and returns it decoded and encoded again, so no metadata survives, with the
+// extension of its format. Every rejection is EINVALID with a clear message.
+func (s *ProfileService) CheckImage(ctx context.Context, r io.Reader) ([]byte, string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read photo: %w", err)
+	}
+	return s.reencode(ctx, data)
 }
 
 // reencode validates data and returns it decoded and encoded again, with the

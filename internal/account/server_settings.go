@@ -1,12 +1,17 @@
 package account
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/trailpass/trailpass/internal/blob"
 )
 
 // ServerSettings are Endurain's server-wide settings (ServerSettingsRead). They
@@ -56,9 +61,15 @@ func (s *ServerSettings) Public() PublicServerSettings {
 type SettingsStore interface {
 	// ServerSettings reads the row.
 	ServerSettings(ctx context.Context) (*ServerSettings, error)
-	// UpdateServerSettings writes every field of s to the row.
+	// UpdateServerSettings writes every field of s but login_photo_set to the row.
 	UpdateServerSettings(ctx context.Context, s *ServerSettings) error
+	// SetLoginPhotoSet sets login_photo_set alone.
+	SetLoginPhotoSet(ctx context.Context, set bool) error
 }
+
+// LoginPhotoKey is the blob key of the sign-in page's photo, served at
+// /server_images/login.png as Endurain serves it.
+const LoginPhotoKey = "server_images/login.png"
 
 // MsgLocalLoginDisabled refuses a password sign-in while local login is off.
 const MsgLocalLoginDisabled = "Local login is disabled. Sign in with your identity provider."
@@ -70,6 +81,47 @@ const MsgSSODisabled = "SSO login is disabled"
 // caller is an admin or an operator) is the caller's job.
 type SettingsService struct {
 	Store SettingsStore
+	// Images checks an uploaded login photo under the profile photo's rules.
+	Images interface {
+		CheckImage(ctx context.Context, r io.Reader) ([]byte, string, error)
+	}
+	Blobs blob.Store
+}
+
+// SetLoginPhoto stores the sign-in page's photo from r, checked and
+// re-encoded like a profile photo, and sets login_photo_set. EINVALID for a
+// rejected image, which leaves the current photo in place.
+func (s *SettingsService) SetLoginPhoto(ctx context.Context, r io.Reader) error {
+	data, _, err := s.Images.CheckImage(ctx, r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Blobs.Put(ctx, LoginPhotoKey, bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("store login photo: %w", err)
+	}
+	return s.Store.SetLoginPhotoSet(ctx, true)
+}
+
+// DeleteLoginPhoto removes the sign-in page's photo and clears login_photo_set.
+func (s *SettingsService) DeleteLoginPhoto(ctx context.Context) error {
+	if err := s.Store.SetLoginPhotoSet(ctx, false); err != nil {
+		return err
+	}
+	if err := s.Blobs.Delete(ctx, LoginPhotoKey); err != nil {
+		return fmt.Errorf("delete login photo: %w", err)
+	}
+	return nil
+}
+
+// OpenLoginPhoto opens the sign-in page's photo; ENOTFOUND when there is none.
+func (s *SettingsService) OpenLoginPhoto(ctx context.Context) (io.ReadCloser, error) {
+	rc, err := s.Blobs.Open(ctx, LoginPhotoKey)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, Errorf(ENOTFOUND, "Server image not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("open login photo: %w", err)
+	}
+	return rc, nil
 }
 
 // Get returns the current settings, straight from the database.
@@ -82,7 +134,7 @@ func (s *SettingsService) Get(ctx context.Context) (*ServerSettings, error) {
 }
 
 // settingFields maps each editable field's JSON name to a setter. login_photo_set
-// is left out: trailpass serves no login photo, so it stays false.
+// is left out: it follows the upload and removal of the login photo.
 var settingFields = map[string]func(s *ServerSettings, raw json.RawMessage) bool{
 	"units":                             intField(func(s *ServerSettings) *int { return &s.Units }),
 	"currency":                          intField(func(s *ServerSettings) *int { return &s.Currency }),
@@ -131,7 +183,7 @@ func SettingNames() []string {
 
 // Update applies the fields present in body (Endurain's ServerSettingsEdit, a
 // JSON object; absent fields keep their value, id and login_photo_set are
-// ignored) and returns the stored result. A value of the wrong type or out of
+// ignored: the latter follows the login photo's upload and removal) and returns the stored result. A value of the wrong type or out of
 // range is EUNPROCESSABLE naming its field, and nothing is written.
 func (s *SettingsService) Update(ctx context.Context, body []byte) (*ServerSettings, error) {
 	var raw map[string]json.RawMessage
@@ -194,7 +246,7 @@ func (s *SettingsService) save(ctx context.Context, st *ServerSettings, problems
 	if len(problems) > 0 {
 		return nil, ValidationError(problems...)
 	}
-	st.ID, st.LoginPhotoSet = 1, false
+	st.ID = 1
 	if err := s.Store.UpdateServerSettings(ctx, st); err != nil {
 		return nil, fmt.Errorf("update server settings: %w", err)
 	}

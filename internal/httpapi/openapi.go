@@ -200,6 +200,9 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/users/{user_id}/image", Tag: "users", Summary: "Upload an account's photo (JPEG or PNG, at most 20 MiB and 40 megapixels)", Auth: "admin", Request: multipartBody{}, Status: 201, Resp: "", Errors: []int{400, 401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/server_settings", Tag: "server settings", Summary: "Server settings (ServerSettingsRead)", Auth: "admin", Resp: account.ServerSettings{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/server_settings", Tag: "server settings", Summary: "Edit server settings (ServerSettingsEdit; absent fields keep their value); effective at once on every instance", Auth: "admin", Request: account.ServerSettings{}, Resp: account.ServerSettings{}, Errors: []int{401, 403, 422}},
+	{Method: "POST", Path: "/api/v1/server_settings/upload/login", Tag: "server settings", Summary: "Upload the sign-in page's photo (JPEG or PNG, at most 20 MiB and 40 megapixels); sets login_photo_set", Auth: "admin", Request: multipartBody{}, Status: 201, Resp: nil, Errors: []int{400, 401, 403}},
+	{Method: "DELETE", Path: "/api/v1/server_settings/upload/login", Tag: "server settings", Summary: "Remove the sign-in page's photo; clears login_photo_set", Auth: "admin", Resp: nil, Errors: authErrs},
+	{Method: "GET", Path: "/server_images/{file}", Tag: "server settings", Summary: "The sign-in page's photo (login.png), public", Binary: "image/*", Errors: []int{404}},
 	{Method: "DELETE", Path: "/api/v1/users/{user_id}/identity-providers/{idp_id}", Tag: "identity providers", Summary: "Unlink a user's identity", Auth: "admin", Status: 204, Errors: []int{400, 401, 403, 404}},
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net/http"
@@ -119,33 +120,46 @@ func (s *Server) handlePhotoUpload(w http.ResponseWriter, r *http.Request, p *au
 // uploadPhoto stores the multipart field "file" as userID's photo, under the
 // profile photo's content checks, and answers 201 with its path.
 func (s *Server) uploadPhoto(w http.ResponseWriter, r *http.Request, userID int64) {
+	var key string
+	if !s.withUploadedImage(w, r, func(f io.Reader) (err error) {
+		key, err = s.Profiles.SetPhoto(r.Context(), userID, f)
+		return err
+	}) {
+		return
+	}
+	writeJSON(w, http.StatusCreated, publicPhotoPath(&key))
+}
+
+// withUploadedImage streams the multipart field "file" of an image upload (at
+// most 20 MiB) to store and reports whether it succeeded; on failure the
+// answer has been written.
+func (s *Server) withUploadedImage(w http.ResponseWriter, r *http.Request, store func(io.Reader) error) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxPhotoUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		s.writeError(w, r, account.Errorf(account.EINVALID, "Expected a multipart/form-data upload with a file field"))
-		return
+		return false
 	}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			s.writeError(w, r, account.Errorf(account.EINVALID, "No file field in the upload"))
-			return
+			return false
 		} else if err != nil {
 			s.writeError(w, r, account.Errorf(account.EINVALID, "File too large: the limit is 20 MiB"))
-			return
+			return false
 		}
 		if part.FormName() != "file" {
 			part.Close()
 			continue
 		}
-		key, err := s.Profiles.SetPhoto(r.Context(), userID, part)
+		err = store(part)
 		part.Close()
 		if err != nil {
 			s.writeError(w, r, err)
-			return
+			return false
 		}
-		writeJSON(w, http.StatusCreated, publicPhotoPath(&key))
-		return
+		return true
 	}
 }
 
@@ -406,4 +420,44 @@ func (s *Server) handleServerSettingsUpdate(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// handleLoginPhotoUpload: POST /api/v1/server_settings/upload/login (admin,
+// multipart "file"), the sign-in page's photo under the profile photo's checks.
+// 201 with null, as Endurain.
+func (s *Server) handleLoginPhotoUpload(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if s.withUploadedImage(w, r, func(f io.Reader) error { return s.Settings.SetLoginPhoto(r.Context(), f) }) {
+		writeJSON(w, http.StatusCreated, nil)
+	}
+}
+
+// handleLoginPhotoDelete: DELETE /api/v1/server_settings/upload/login (admin).
+func (s *Server) handleLoginPhotoDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if err := s.Settings.DeleteLoginPhoto(r.Context()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nil)
+}
+
+// handleServerImage: GET /server_images/{file}, the sign-in page's photo, public
+// like the page that shows it. Only login.png exists.
+func (s *Server) handleServerImage(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("file") != "login.png" {
+		s.writeError(w, r, account.Errorf(account.ENOTFOUND, "Server image not found"))
+		return
+	}
+	rc, err := s.Settings.OpenLoginPhoto(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	// Endurain names it login.png whatever it is; the stored file was
+	// re-encoded as PNG or JPEG, so its first bytes tell which.
+	br := bufio.NewReader(rc)
+	head, _ := br.Peek(512)
+	w.Header().Set("Content-Type", http.DetectContentType(head))
+	w.Header().Set("Cache-Control", "no-cache")
+	io.Copy(w, br)
 }

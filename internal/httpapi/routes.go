@@ -100,6 +100,9 @@ func (s *Server) routes() {
 	// Server settings (one database row, read per request).
 	s.handle("GET /api/v1/server_settings", s.admin(s.handleServerSettings))
 	s.handle("PUT /api/v1/server_settings", s.admin(s.handleServerSettingsUpdate))
+	s.handle("POST /api/v1/server_settings/upload/login", s.admin(s.handleLoginPhotoUpload))
+	s.handle("DELETE /api/v1/server_settings/upload/login", s.admin(s.handleLoginPhotoDelete))
+	s.handle("GET /server_images/{file}", s.handleServerImage)
 
 	// Anything else under /api answers JSON, never an HTML page, so clients can
 	// always read the detail.

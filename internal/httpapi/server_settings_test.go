@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"image/png"
 	"net/url"
 	"strings"
 	"testing"
@@ -166,6 +168,61 @@ func TestServerSettings_LocalLoginOffStopsPendingMFA(t *testing.T) {
 		r = c.Do("POST", "/api/v1/mfa/verify", map[string]any{"username": "mo", "mfa_code": totp(t, secret, e.Clock.Now()), "mfa_ticket": ticket})
 		if r.Status != 403 || r.Detail() != "Local login is disabled. Sign in with your identity provider." {
 			t.Fatalf("MFA step with local login off: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// The sign-in page's photo: uploaded by an admin under the profile photo's
+// checks, served publicly at /server_images/login.png, and login_photo_set
+// follows it whatever a settings edit says.
+func TestServerSettings_LoginPhoto(t *testing.T) {
+	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
+		e := httpapitest.New(t, b)
+		e.CreateUser("root", true)
+		e.CreateUser("ulf", false)
+		admin := e.NewClient("web")
+		admin.MustLogin("root")
+		anon := e.NewClient("web")
+		if r := anon.Do("GET", "/server_images/login.png", nil); r.Status != 404 {
+			t.Fatalf("photo before upload: %d", r.Status)
+		}
+		ulf := e.NewClient("mobile")
+		ulf.MustLogin("ulf")
+		good := pngBytes(t, 40, 30)
+		if r := ulf.Upload("/api/v1/server_settings/upload/login", "file", "login.png", good); r.Status != 403 {
+			t.Fatalf("regular user uploaded the login photo: %d", r.Status)
+		}
+		if r := admin.Upload("/api/v1/server_settings/upload/login", "file", "login.png", good); r.Status != 201 {
+			t.Fatalf("upload: %d %s", r.Status, r.Body)
+		}
+		img := anon.Do("GET", "/server_images/login.png", nil)
+		if _, err := png.Decode(bytes.NewReader(img.Body)); img.Status != 200 || img.Header.Get("Content-Type") != "image/png" || err != nil {
+			t.Fatalf("serve: %d %s %v", img.Status, img.Header.Get("Content-Type"), err)
+		}
+		if r := anon.Do("GET", "/api/v1/public/server_settings", nil); r.JSON(t)["login_photo_set"] != true {
+			t.Fatalf("login_photo_set after upload: %s", r.Body)
+		}
+		// A rejected upload keeps the current photo; an edit cannot flip the flag.
+		if r := admin.Upload("/api/v1/server_settings/upload/login", "file", "x.png", []byte("GIF89a not an image")); r.Status != 400 {
+			t.Fatalf("bad upload: %d %s", r.Status, r.Body)
+		}
+		if r := admin.Do("PUT", "/api/v1/server_settings", map[string]any{"login_photo_set": false, "units": 2}); r.Status != 200 || r.JSON(t)["login_photo_set"] != true {
+			t.Fatalf("edit flipped login_photo_set: %d %s", r.Status, r.Body)
+		}
+		if r := anon.Do("GET", "/server_images/login.png", nil); !bytes.Equal(r.Body, img.Body) {
+			t.Fatal("a rejected upload changed the photo")
+		}
+		if r := anon.Do("GET", "/server_images/other.png", nil); r.Status != 404 {
+			t.Fatalf("other server image: %d", r.Status)
+		}
+		if r := admin.Do("DELETE", "/api/v1/server_settings/upload/login", nil); r.Status != 200 {
+			t.Fatalf("delete: %d %s", r.Status, r.Body)
+		}
+		if r := anon.Do("GET", "/server_images/login.png", nil); r.Status != 404 {
+			t.Fatalf("photo after delete: %d", r.Status)
+		}
+		if r := admin.Do("GET", "/api/v1/server_settings", nil); r.JSON(t)["login_photo_set"] != false || r.JSON(t)["units"] != 2.0 {
+			t.Fatalf("settings after delete: %s", r.Body)
 		}
 	})
 }

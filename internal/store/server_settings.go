@@ -25,17 +25,26 @@ func (s *Store) ServerSettings(ctx context.Context) (*account.ServerSettings, er
 	return &st, nil
 }
 
-// UpdateServerSettings writes every field of st to the single row.
+// UpdateServerSettings writes every field of st but login_photo_set (which
+// follows the photo's upload) to the single row.
 func (s *Store) UpdateServerSettings(ctx context.Context, st *account.ServerSettings) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE server_settings SET units = $1, currency = $2, num_records_per_page = $3,
-		public_shareable_links = $4, public_shareable_links_user_info = $5, login_photo_set = $6, signup_enabled = $7,
-		signup_require_admin_approval = $8, signup_require_email_verification = $9, sso_enabled = $10,
-		local_login_enabled = $11, sso_auto_redirect = $12 WHERE id = 1`,
+		public_shareable_links = $4, public_shareable_links_user_info = $5, signup_enabled = $6,
+		signup_require_admin_approval = $7, signup_require_email_verification = $8, sso_enabled = $9,
+		local_login_enabled = $10, sso_auto_redirect = $11 WHERE id = 1`,
 		st.Units, st.Currency, st.NumRecordsPerPage, st.PublicShareableLinks, st.PublicShareableLinksUserInfo,
-		st.LoginPhotoSet, st.SignupEnabled, st.SignupRequireAdminApproval, st.SignupRequireEmailVerification,
+		st.SignupEnabled, st.SignupRequireAdminApproval, st.SignupRequireEmailVerification,
 		st.SSOEnabled, st.LocalLoginEnabled, st.SSOAutoRedirect)
 	if err != nil {
 		return fmt.Errorf("update server settings: %w", mapErr(err))
+	}
+	return nil
+}
+
+// SetLoginPhotoSet sets login_photo_set alone.
+func (s *Store) SetLoginPhotoSet(ctx context.Context, set bool) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE server_settings SET login_photo_set = $1 WHERE id = 1`, set); err != nil {
+		return fmt.Errorf("set login_photo_set: %w", mapErr(err))
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	importer := &portability.Importer{Store: st, Profiles: st, Blobs: blobs, Now: clock.Now, TempDir: t.TempDir()}
 	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
 		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts, Blobs: blobs, Events: st, Logger: logger},
-		Settings: &account.SettingsService{Store: st}, MFA: e.MFA, IdP: e.IdP, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now}
+		Settings: &account.SettingsService{Store: st, Images: e.Profiles, Blobs: blobs}, MFA: e.MFA, IdP: e.IdP, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now}
 	for _, c := range configure {
 		c(e)
 	}
