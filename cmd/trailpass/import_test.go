@@ -161,7 +161,7 @@ func TestImport_KilledMidway(t *testing.T) {
 		}
 
 		// Restart: start-up recovery rolls the dead job back.
-		im := newImporter(st, files)
+		im := newImporter(st, files, 0)
 		n, err := im.Recover(ctx, 0)
 		if err != nil || n != 1 {
 			t.Fatalf("recover: %d, %v", n, err)

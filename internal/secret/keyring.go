@@ -178,3 +178,17 @@ func (k *Keyring) Reseal(ciphertext, binding string) (out string, changed bool, 
 	}
 	return k.Seal(pt, binding), true, nil
 }
+
+// keyCheckText is the known plaintext of a key check value.
+const keyCheckText = "trailpass key check v1"
+
+// KeyCheck returns a key check value: a known text sealed with the primary key.
+// Stored once per database, it lets a later start tell whether its keys are
+// the ones the database's secrets were sealed with.
+func (k *Keyring) KeyCheck() string { return k.Seal([]byte(keyCheckText), "key-check") }
+
+// VerifyKeyCheck reports whether one of the keyring's keys opens check.
+func (k *Keyring) VerifyKeyCheck(check string) bool {
+	pt, err := k.Open(check, "key-check")
+	return err == nil && string(pt) == keyCheckText
+}
