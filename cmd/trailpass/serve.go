@@ -130,13 +130,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 }
 
 // The server's timeouts, variables so tests can shorten them. A request must
-// send its headers within readHeaderTimeout and its whole body within
-// readTimeout; the upload routes (import, photo) replace the latter with a
-// deadline renewed as data arrives (httpapi.Config.UploadStall). A kept-alive
-// connection is dropped after idleTimeout without a request.
+// send its headers within readHeaderTimeout; its body gets a read deadline
+// renewed as data arrives (httpapi's bodyDeadline, for uploads of any size).
+// There is no server-wide ReadTimeout on purpose: once it passed it would
+// cancel the context of long bodiless requests (export, import events). A
+// kept-alive connection is dropped after idleTimeout without a request.
 var (
 	readHeaderTimeout = 10 * time.Second
-	readTimeout       = time.Minute
 	idleTimeout       = 2 * time.Minute
 )
 
@@ -146,7 +146,6 @@ func newHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
 	}
 }

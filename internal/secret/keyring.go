@@ -127,8 +127,14 @@ func LoadOrCreateKeyFile(path string) (key []byte, created bool, err error) {
 	}
 	key = make([]byte, KeySize)
 	rand.Read(key)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, false, err
+	if _, err := os.Stat(filepath.Dir(path)); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, false, err
+		}
+		// Explicitly: the umask must not decide who reads the key's folder.
+		if err := os.Chmod(filepath.Dir(path), 0o700); err != nil {
+			return nil, false, err
+		}
 	}
 	// Write a temporary file and hard-link it into place: two instances starting at
 	// once on a shared directory must neither write different keys nor read a
