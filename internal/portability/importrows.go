@@ -211,7 +211,7 @@ func (sp *rowSpool) put(d *fitness.Desc, row []any) error {
 	return nil
 }
 
-// each reads the rows back in order.
+// each reads the rows back in order; JSON values come back as text.
 func (sp *rowSpool) each(d *fitness.Desc, fn func(row []any) error) error {
 	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
 		return errStorage(err)
@@ -241,13 +241,12 @@ func (sp *rowSpool) each(d *fitness.Desc, fn func(row []any) error) error {
 			default:
 				var n uint64
 				if n, err = binary.ReadUvarint(br); err == nil {
-					b := make([]byte, n)
-					_, err = io.ReadFull(br, b)
-					if c.Kind == fitness.JSON {
-						row[i] = rawJSON(b)
-					} else {
-						row[i] = string(b)
-					}
+					// Text, JSON included: what the database takes, without
+					// another copy of the waypoints.
+					var b strings.Builder
+					b.Grow(int(n))
+					_, err = io.CopyN(&b, br, int64(n))
+					row[i] = b.String()
 				}
 			}
 			if err != nil {

@@ -43,6 +43,10 @@ type ImportTx interface {
 	MarkJobCommitted(ctx context.Context, jobID string, moves json.RawMessage, now time.Time) error
 	Commit() error
 	Rollback() error
+	// Close releases the transaction's connection after Commit or Rollback,
+	// outside the write lock (SQLite checkpoints what the import wrote). A
+	// second call does nothing.
+	Close() error
 }
 
 // Job is an import job row.

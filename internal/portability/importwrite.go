@@ -37,6 +37,7 @@ func (ru *run) write() error {
 	if err != nil {
 		return fmt.Errorf("begin import: %w", err)
 	}
+	defer tx.Close()
 	committed := false
 	defer func() {
 		if !committed {
@@ -80,6 +81,7 @@ func (ru *run) write() error {
 	committed = true
 	ru.committed = true
 	ru.res.LockHeld = time.Since(lockStart)
+	tx.Close()
 	return ru.im.finishMoves(ru.ctx, ru.jobID, ru.userID, w.moves, ru.progress)
 }
 
@@ -110,8 +112,8 @@ type batch struct {
 func (b *batch) add(row []any) error {
 	b.rows = append(b.rows, row)
 	for _, v := range row {
-		if r, ok := v.(rawJSON); ok {
-			b.bytes += len(r)
+		if s, ok := v.(string); ok {
+			b.bytes += len(s)
 		}
 	}
 	if len(b.rows) >= batchRows || b.bytes > 8<<20 {
@@ -179,9 +181,6 @@ func (w *writer) table(e entry) error {
 		for i, j := range from {
 			if j >= 0 {
 				out[i] = row[j]
-			}
-			if r, isRaw := out[i].(rawJSON); isRaw {
-				out[i] = []byte(r)
 			}
 		}
 		switch {
@@ -326,17 +325,18 @@ func (w *writer) inserted(d *fitness.Desc, row []any, id int64) error {
 // or at nothing when the activity is not in the archive (never at someone
 // else's activity).
 func (w *writer) remapOptions(v any) (any, error) {
-	raw, _ := v.(rawJSON)
-	if raw == nil {
+	s, ok := v.(string)
+	if !ok {
 		return nil, nil
 	}
+	raw := []byte(s)
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, &fieldError{"field \"options\" must be an object."}
 	}
 	ref, ok := m["activity_id"]
 	if !ok {
-		return raw, nil
+		return s, nil
 	}
 	var old int64
 	m["activity_id"] = json.RawMessage("null")
@@ -346,5 +346,5 @@ func (w *writer) remapOptions(v any) (any, error) {
 		}
 	}
 	b, err := json.Marshal(m)
-	return rawJSON(b), err
+	return string(b), err
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"github.com/jackc/pgx/v5"
@@ -51,6 +52,19 @@ func (s *Store) BeginImport(ctx context.Context, userID int64) (portability.Impo
 	if err != nil {
 		return nil, mapErr(fmt.Errorf("connect: %w", err))
 	}
+	if s.dialect == SQLite {
+		// A cache that holds the import's pages, so they are written to the
+		// WAL once, at commit, rather than spilled and rewritten while the
+		// write lock is held; and no checkpoint inside the commit: Close runs
+		// it once the lock is free.
+		if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -65536`); err == nil {
+			_, err = conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`)
+		}
+		if err != nil {
+			conn.Close()
+			return nil, mapErr(fmt.Errorf("import pragmas: %w", err))
+		}
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		conn.Close()
@@ -74,16 +88,33 @@ func (s *Store) BeginImport(ctx context.Context, userID int64) (portability.Impo
 }
 
 func (t *importTx) Commit() error {
-	defer t.conn.Close()
 	if err := t.tx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
 	}
 	return nil
 }
 
-func (t *importTx) Rollback() error {
-	defer t.conn.Close()
-	return t.tx.Rollback()
+func (t *importTx) Rollback() error { return t.tx.Rollback() }
+
+// Close checkpoints on SQLite what the import wrote to the WAL (PASSIVE:
+// sign-ins and other writers go on meanwhile), restores the connection's
+// defaults and returns it to the pool.
+func (t *importTx) Close() error {
+	if t.conn == nil {
+		return nil
+	}
+	conn := t.conn
+	t.conn = nil
+	defer conn.Close()
+	if t.s.dialect == SQLite {
+		ctx := context.Background()
+		conn.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -2000`); err != nil {
+			return conn.Raw(func(any) error { return driver.ErrBadConn }) // drop it rather than keep a big cache
+		}
+		conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 1000`)
+	}
+	return nil
 }
 
 // Existing reads the duplicate keys of the user's rows in every table that
