@@ -50,22 +50,10 @@ func (s *Store) CreateActivities(ctx context.Context, userID int64, bundles []*f
 					return fmt.Errorf("set activity file: %w", mapErr(err))
 				}
 			}
-			for i := range b.Laps {
-				b.Laps[i].ActivityID = a.ID
-				add(fitness.ActivityLaps, &b.Laps[i])
-			}
-			for i := range b.Sets {
-				b.Sets[i].ActivityID = a.ID
-				add(fitness.ActivitySets, &b.Sets[i])
-			}
-			for i := range b.Streams {
-				b.Streams[i].ActivityID = a.ID
-				add(fitness.ActivityStreams, &b.Streams[i])
-			}
-			for i := range b.Steps {
-				b.Steps[i].ActivityID = a.ID
-				add(fitness.ActivityWorkoutSteps, &b.Steps[i])
-			}
+			eachChild(add, fitness.ActivityLaps, b.Laps, func(x *fitness.Lap) { x.ActivityID = a.ID })
+			eachChild(add, fitness.ActivitySets, b.Sets, func(x *fitness.Set) { x.ActivityID = a.ID })
+			eachChild(add, fitness.ActivityStreams, b.Streams, func(x *fitness.Stream) { x.ActivityID = a.ID })
+			eachChild(add, fitness.ActivityWorkoutSteps, b.Steps, func(x *fitness.WorkoutStep) { x.ActivityID = a.ID })
 			for i := range b.Media {
 				x := &b.Media[i]
 				x.ActivityID = a.ID
@@ -86,6 +74,14 @@ func (s *Store) CreateActivities(ctx context.Context, userID int64, bundles []*f
 		}
 		return nil
 	})
+}
+
+// eachChild sets each of xs's activity through own and adds it to table t.
+func eachChild[T any](add func(fitness.Table, any), t fitness.Table, xs []T, own func(*T)) {
+	for i := range xs {
+		own(&xs[i])
+		add(t, &xs[i])
+	}
 }
 
 // createEach inserts each of rows (pointers to fitness structs) into t and

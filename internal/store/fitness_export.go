@@ -162,26 +162,11 @@ func scanExportRow(rows *sql.Rows, cols []exportColumn) (fitness.Row, error) {
 		start *time.Time
 		tz    sql.NullString
 	)
+	row.Values = make([]any, len(cols))
 	dest := make([]any, 0, len(cols)+3)
 	dest = append(dest, &row.Cursor.ID, nullTime{&start}, &tz)
-	ints := make([]sql.NullInt64, len(cols))
-	strs := make([]sql.NullString, len(cols))
-	bools := make([]sql.NullBool, len(cols))
-	times := make([]*time.Time, len(cols))
-	dates := make([]*string, len(cols))
 	for i, c := range cols {
-		switch c.Kind {
-		case fitness.Int:
-			dest = append(dest, &ints[i])
-		case fitness.Bool:
-			dest = append(dest, &bools[i])
-		case fitness.Time:
-			dest = append(dest, nullTime{&times[i]})
-		case fitness.Date:
-			dest = append(dest, nullDate{&dates[i]})
-		default:
-			dest = append(dest, &strs[i])
-		}
+		dest = append(dest, valueScanner{c.Kind, &row.Values[i]})
 	}
 	if err := rows.Scan(dest...); err != nil {
 		return row, err
@@ -190,38 +175,55 @@ func scanExportRow(rows *sql.Rows, cols []exportColumn) (fitness.Row, error) {
 		row.Cursor.StartTime = *start
 	}
 	row.Timezone = tz.String
-	row.Values = make([]any, len(cols))
-	for i, c := range cols {
-		var v any
-		switch c.Kind {
-		case fitness.Int:
-			if ints[i].Valid {
-				v = ints[i].Int64
-			}
-		case fitness.Bool:
-			if bools[i].Valid {
-				v = bools[i].Bool
-			}
-		case fitness.Time:
-			if times[i] != nil {
-				v = *times[i]
-			}
-		case fitness.Date:
-			if dates[i] != nil {
-				v = *dates[i]
-			}
-		case fitness.JSON:
-			if strs[i].Valid {
-				v = json.RawMessage(strs[i].String)
-			}
-		default:
-			if strs[i].Valid {
-				v = strs[i].String
-			}
-		}
-		row.Values[i] = v
-	}
 	return row, nil
+}
+
+// valueScanner scans a column of either engine into the Go value its kind
+// has in a fitness.Row: nil, int64, bool, time.Time (UTC), a "YYYY-MM-DD"
+// string, json.RawMessage or string.
+type valueScanner struct {
+	kind fitness.Kind
+	v    *any
+}
+
+func (x valueScanner) Scan(src any) error {
+	*x.v = nil
+	switch x.kind {
+	case fitness.Int:
+		var n sql.NullInt64
+		if err := n.Scan(src); err != nil || !n.Valid {
+			return err
+		}
+		*x.v = n.Int64
+	case fitness.Bool:
+		var b sql.NullBool
+		if err := b.Scan(src); err != nil || !b.Valid {
+			return err
+		}
+		*x.v = b.Bool
+	case fitness.Time:
+		var t *time.Time
+		if err := (nullTime{&t}).Scan(src); err != nil || t == nil {
+			return err
+		}
+		*x.v = *t
+	case fitness.Date:
+		var d *string
+		if err := (nullDate{&d}).Scan(src); err != nil || d == nil {
+			return err
+		}
+		*x.v = *d
+	default:
+		var s sql.NullString
+		if err := s.Scan(src); err != nil || !s.Valid {
+			return err
+		}
+		*x.v = s.String
+		if x.kind == fitness.JSON {
+			*x.v = json.RawMessage(s.String)
+		}
+	}
+	return nil
 }
 
 // ExportIDs returns up to limit ids of the user's rows in t after afterID.

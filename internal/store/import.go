@@ -144,16 +144,7 @@ func (t *importTx) readKeys(ctx context.Context, d *fitness.Desc, m map[string]i
 	vals := make([]any, len(d.Key))
 	dest := []any{&id}
 	for i, name := range d.Key {
-		switch d.Cols[d.Index(name)].Kind {
-		case fitness.Int:
-			dest = append(dest, &vals[i])
-		case fitness.Time:
-			dest = append(dest, timeInto{&vals[i]})
-		case fitness.Date:
-			dest = append(dest, dateInto{&vals[i]})
-		default:
-			dest = append(dest, textInto{&vals[i]})
-		}
+		dest = append(dest, valueScanner{d.Cols[d.Index(name)].Kind, &vals[i]})
 	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
@@ -162,40 +153,6 @@ func (t *importTx) readKeys(ctx context.Context, d *fitness.Desc, m map[string]i
 		m[fitness.KeyString(vals)] = id
 	}
 	return mapErr(rows.Err())
-}
-
-// timeInto, dateInto and textInto scan a key value as the import decodes it.
-type timeInto struct{ v *any }
-
-func (x timeInto) Scan(src any) error {
-	var t time.Time
-	if err := scanTime(&t).Scan(src); err != nil {
-		return err
-	}
-	*x.v = t
-	return nil
-}
-
-type dateInto struct{ v *any }
-
-func (x dateInto) Scan(src any) error {
-	var d *string
-	if err := (nullDate{&d}).Scan(src); err != nil || d == nil {
-		return err
-	}
-	*x.v = *d
-	return nil
-}
-
-type textInto struct{ v *any }
-
-func (x textInto) Scan(src any) error {
-	var s sql.NullString
-	if err := s.Scan(src); err != nil {
-		return err
-	}
-	*x.v = s.String
-	return nil
 }
 
 // Insert inserts one row of tb (values in its Stored order, user_id filled in)
