@@ -24,11 +24,12 @@ type apiOp struct {
 	Pattern string
 	Tag     string
 	Summary string
-	Auth    string // "", "user", "admin" or "browser" (cookie, no X-Client-Type needed)
-	Request any    // a Go value whose type is the JSON body, or formBody / multipartBody
-	Status  int    // success status; 0 means 200
-	Resp    any    // a Go value whose type is the success body; nil means none
-	Binary  string // content type of a non-JSON success body
+	Auth    string      // "", "user", "admin" or "browser" (cookie, no X-Client-Type needed)
+	Request any         // a Go value whose type is the JSON body, or formBody / multipartBody
+	Status  int         // success status; 0 means 200
+	Resp    any         // a Go value whose type is the success body; nil means none
+	Binary  string      // content type of a non-JSON success body
+	Also    map[int]any // other success answers: status -> body
 	Errors  []int
 }
 
@@ -147,7 +148,7 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/metrics", Tag: "health", Summary: "Prometheus metrics (here unless TRAILPASS_METRICS_LISTEN moves them)", Binary: "text/plain; version=0.0.4"},
 	{Method: "GET", Path: "/api/openapi.json", Tag: "health", Summary: "This document", Resp: map[string]any{}},
 
-	{Method: "POST", Path: "/api/v1/token", Tag: "auth", Summary: "Sign in with a password (form); 202 (web) or 200 (mobile) with mfa_required when MFA is on", Request: formBody{}, Resp: sessionIDBody{}, Errors: []int{401, 403, 422, 429}},
+	{Method: "POST", Path: "/api/v1/token", Tag: "auth", Summary: "Sign in with a password (form); 202 (web) or 200 (mobile) with mfa_required when MFA is on", Request: formBody{}, Resp: sessionIDBody{}, Also: map[int]any{http.StatusAccepted: mfaChallengeBody{}}, Errors: []int{401, 403, 422, 429}},
 	{Method: "POST", Path: "/api/v1/mfa/verify", Tag: "auth", Summary: "Finish a sign-in with a TOTP or backup code", Request: mfaVerifyRequest{}, Resp: sessionIDBody{}, Errors: []int{400, 401, 403, 422, 429}},
 	{Method: "POST", Path: "/api/v1/refresh", Tag: "auth", Summary: "Rotate the tokens", Resp: sessionIDBody{}, Errors: []int{401, 403, 429}},
 	{Method: "POST", Path: "/api/v1/logout", Tag: "auth", Summary: "Revoke the session and clear the cookies", Resp: messageBody{}, Errors: []int{403}},
@@ -271,6 +272,10 @@ func openAPIDocument(ops []apiOp, server string) map[string]any {
 			resp["content"] = map[string]any{"application/json": map[string]any{"schema": schemas.of(op.Resp)}}
 		}
 		responses := map[string]any{strconv.Itoa(status): resp}
+		for code, body := range op.Also {
+			responses[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code),
+				"content": map[string]any{"application/json": map[string]any{"schema": schemas.of(body)}}}
+		}
 		for _, code := range op.Errors {
 			responses[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code),
 				"content": map[string]any{"application/json": map[string]any{"schema": errRef}}}

@@ -411,7 +411,7 @@ func TestService_DisableAndReset(t *testing.T) {
 		wantErr(t, err, account.EINVALID, "MFA is not enabled for this user")
 		wantErr(t, f.disable("123456"), account.EINVALID, "MFA is not enabled for this user")
 
-		key, codes := f.enable(t)
+		_, codes := f.enable(t)
 		wantErr(t, f.disable("000000"), account.EINVALID, "Invalid MFA code")
 		if err := f.disable(codes[2]); err != nil {
 			t.Fatalf("disable with a backup code: %v", err)
@@ -426,7 +426,7 @@ func TestService_DisableAndReset(t *testing.T) {
 			t.Fatal("no mfa_disabled event")
 		}
 
-		key, _ = f.enable(t)
+		key, _ := f.enable(t)
 		if err := f.disable(f.nextCode(key)); err != nil {
 			t.Fatalf("disable with TOTP: %v", err)
 		}
