@@ -71,10 +71,11 @@ func (e env) serve(ctx context.Context, args []string) error {
 	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
 		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow}
 	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
-		Throttle: throttle, MFA: mfaSvc}
+		Throttle: throttle, MFA: mfaSvc, Settings: st}
 	profiles := &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: accounts.Hasher, Now: timeNow,
-		Guard: passwordGuard{throttle}}
-	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow}
+		Guard: passwordGuard{throttle}, Lookups: throttle.Limiter(auth.LookupRate)}
+	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow,
+		Settings: st}
 	api := &httpapi.Server{
 		Config:        httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
 		Logger:        logger,
@@ -82,7 +83,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Accounts:      accounts,
 		Auth:          authSvc,
 		Profiles:      profiles,
-		Admin:         &account.AdminService{Store: st, Accounts: accounts},
+		Admin:         &account.AdminService{Store: st, Accounts: accounts, Blobs: blobs, Events: st, Logger: logger},
+		Settings:      &account.SettingsService{Store: st, Images: profiles, Blobs: blobs},
 		MFA:           mfaSvc,
 		IdP:           idpSvc,
 		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},

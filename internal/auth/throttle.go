@@ -57,7 +57,19 @@ var (
 	LoginRate   = RateLimit{Requests: 10, Window: time.Minute}
 	MFARate     = RateLimit{Requests: 10, Window: time.Minute}
 	RefreshRate = RateLimit{Requests: 60, Window: time.Minute}
+	// LookupRate bounds username and email look-ups, per user and per address.
+	LookupRate = RateLimit{Requests: 30, Window: time.Minute}
 )
+
+// Limiter adapts the throttle to account.RateLimiter with the limit rl.
+func (t *Throttle) Limiter(rl RateLimit) account.RateLimiter { return limiter{t, rl} }
+
+type limiter struct {
+	t  *Throttle
+	rl RateLimit
+}
+
+func (l limiter) Limit(ctx context.Context, key string) error { return l.t.Limit(ctx, key, l.rl) }
 
 // Throttle applies rate limits and lockouts. Failures return ETOOMANY with the
 // number of seconds to wait.

@@ -36,7 +36,7 @@ type Store interface {
 
 // Keys are server-chosen: a known top-level folder, then a simple file name.
 // They are never taken from user input unchecked.
-var keyRE = regexp.MustCompile(`^(activity_files|activity_media|user_images|staging/[A-Za-z0-9-]{1,64})/[A-Za-z0-9][A-Za-z0-9._-]{0,200}$`)
+var keyRE = regexp.MustCompile(`^(activity_files|activity_media|user_images|server_images|staging/[A-Za-z0-9-]{1,64})/[A-Za-z0-9][A-Za-z0-9._-]{0,200}$`)
 
 // ValidKey reports whether key has the allowed shape.
 func ValidKey(key string) bool {

@@ -38,6 +38,7 @@ type Server struct {
 	Auth     *auth.Service
 	Profiles *account.ProfileService
 	Admin    *account.AdminService
+	Settings *account.SettingsService
 	MFA      *mfa.Service
 	IdP      *idp.Service
 	Exporter *portability.Exporter
