@@ -185,6 +185,24 @@ func loadKeyring(cfg *config.Config, logger *slog.Logger) (*secret.Keyring, erro
 	return secret.NewKeyring(key, cfg.OldSecretKeys...)
 }
 
+// keyCheckName is the server_meta row holding the key check value.
+const keyCheckName = "key_check"
+
+// checkKeyring refuses a keyring that cannot open the database's key check
+// value, written by the first start: an instance started with another master
+// key would otherwise serve, then fail on the first secret sealed by the
+// other one.
+func checkKeyring(ctx context.Context, st *store.Store, keyring *secret.Keyring) error {
+	check, err := st.InitMeta(ctx, keyCheckName, keyring.KeyCheck(), timeNow())
+	if err != nil {
+		return err
+	}
+	if !keyring.VerifyKeyCheck(check) {
+		return errors.New("TRAILPASS_SECRET_KEY: this database's secrets were sealed with another master key; start with that key (a retired one goes in TRAILPASS_OLD_SECRET_KEYS)")
+	}
+	return nil
+}
+
 // newHasher returns the password hasher; four concurrent hashes bound memory to
 // about 4 × 64 MiB even when verifying Endurain's heavier hashes.
 func newHasher() *secret.Hasher { return secret.NewHasher(secret.DefaultArgon2, 4) }

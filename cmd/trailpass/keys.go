@@ -55,9 +55,17 @@ func (e env) keysRotate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if err := checkKeyring(ctx, st, keyring); err != nil {
+		return err
+	}
 	n, err := st.Reseal(ctx, sealedColumns(), keyring.Reseal)
 	if err != nil {
 		return fmt.Errorf("keys rotate: %w (values already rewritten stay valid with the new key)", err)
+	}
+	// From now on the old keys may be dropped: the check value must open with
+	// the new key alone.
+	if err := st.SetMeta(ctx, keyCheckName, keyring.KeyCheck(), timeNow()); err != nil {
+		return fmt.Errorf("keys rotate: %w", err)
 	}
 	codes, users, err := st.CountBackupCodesNotUnder(ctx, keyring.PrimaryCodeMACPrefix())
 	if err != nil {

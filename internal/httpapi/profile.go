@@ -27,7 +27,9 @@ func publicPhotoPath(key *string) *string {
 // readBody reads a JSON body of at most 1 MiB.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err != nil {
+	if account.ErrorCode(err) == account.ETIMEOUT {
+		return nil, err
+	} else if err != nil {
 		return nil, account.Errorf(account.ETOOLARGE, "Request body too large")
 	}
 	return b, nil
@@ -144,6 +146,9 @@ func (s *Server) withUploadedImage(w http.ResponseWriter, r *http.Request, store
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			s.writeError(w, r, account.Errorf(account.EINVALID, "No file field in the upload"))
+			return false
+		} else if account.ErrorCode(err) == account.ETIMEOUT {
+			s.writeError(w, r, err)
 			return false
 		} else if err != nil {
 			s.writeError(w, r, account.Errorf(account.EINVALID, "File too large: the limit is 20 MiB"))

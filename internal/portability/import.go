@@ -36,6 +36,40 @@ type Importer struct {
 	Now      func() time.Time
 	// TempDir holds spooled uploads ("" is the system default).
 	TempDir string
+	// FreeSpace returns the bytes free where files are staged; nil asks Blobs
+	// (when it can tell). Tests replace it to play a full disk.
+	FreeSpace func() (int64, error)
+	// HeartbeatEvery overrides the package's HeartbeatEvery (tests).
+	HeartbeatEvery time.Duration
+}
+
+// SpaceReserve is kept free beyond what an import stages: the database grows
+// by the imported rows too, and a full disk hurts every other request.
+const SpaceReserve = 64 << 20
+
+// checkSpace refuses an import whose entries would not fit on the staging
+// file system with SpaceReserve to spare (Endurain's DiskSpaceError, 507).
+func (ru *run) checkSpace() error {
+	free := ru.im.FreeSpace
+	if free == nil {
+		fs, ok := ru.im.Blobs.(freeSpacer)
+		if !ok {
+			return nil
+		}
+		free = fs.FreeSpace
+	}
+	avail, err := free()
+	if err != nil {
+		return errStorage(err)
+	}
+	var need int64 = SpaceReserve
+	for _, e := range ru.entries {
+		need += int64(e.f.UncompressedSize64)
+	}
+	if avail < need {
+		return account.Errorf(account.EINSUFFICIENT, "Insufficient disk space during %s. Please free up space and try again. The import needs about %d MiB.", opImport, need>>20)
+	}
+	return nil
 }
 
 // Options changes one import.
@@ -209,6 +243,11 @@ func (ru *run) do(r io.ReaderAt, size int64) error {
 	}
 	if ru.entries, err = checkStructure(zr, size, ru.lim); err != nil {
 		return err
+	}
+	if !ru.opts.DryRun {
+		if err := ru.checkSpace(); err != nil {
+			return err
+		}
 	}
 	ru.progress(StageValidating, 0, len(ru.entries))
 	ru.spools = map[string]*spool{}
