@@ -72,6 +72,8 @@ func TestLoad_Errors(t *testing.T) {
 		{map[string]string{"TRAILPASS_PUBLIC_URL": "ftp://x"}, "TRAILPASS_PUBLIC_URL: "},
 		{map[string]string{"TRAILPASS_TRUSTED_PROXIES": "nope"}, "TRAILPASS_TRUSTED_PROXIES: "},
 		{map[string]string{"TRAILPASS_LOG_LEVEL": "loud"}, "TRAILPASS_LOG_LEVEL: "},
+		{map[string]string{"TRAILPASS_PPROF": "maybe", "TRAILPASS_METRICS_LISTEN": "127.0.0.1:9090"}, "TRAILPASS_PPROF: "},
+		{map[string]string{"TRAILPASS_PPROF": "true"}, "TRAILPASS_PPROF: needs TRAILPASS_METRICS_LISTEN"},
 	} {
 		_, err := load(nil, tc.env)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
