@@ -57,7 +57,8 @@ func (s *Store) BeginImport(ctx context.Context, userID int64) (portability.Impo
 		// WAL once, at commit, rather than spilled and rewritten while the
 		// write lock is held; and no checkpoint inside the commit: Close runs
 		// it once the lock is free.
-		if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -65536`); err == nil {
+		_, err := conn.ExecContext(ctx, `PRAGMA cache_size = -65536`)
+		if err == nil {
 			_, err = conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`)
 		}
 		if err != nil {
