@@ -53,11 +53,12 @@ func (s *Store) BeginImport(ctx context.Context, userID int64) (portability.Impo
 		return nil, mapErr(fmt.Errorf("connect: %w", err))
 	}
 	if s.dialect == SQLite {
-		// A cache that holds the import's pages, so they are written to the
+		// A 32 MiB cache (64 MiB cost 60 MiB more RSS for no shorter lock) keeps
+		// most of the import's pages, so they are written to the
 		// WAL once, at commit, rather than spilled and rewritten while the
 		// write lock is held; and no checkpoint inside the commit: Close runs
 		// it once the lock is free.
-		_, err := conn.ExecContext(ctx, `PRAGMA cache_size = -65536`)
+		_, err := conn.ExecContext(ctx, `PRAGMA cache_size = -32768`)
 		if err == nil {
 			_, err = conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`)
 		}
