@@ -16,6 +16,7 @@ import (
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/metrics"
 	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/passkey"
 	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/webui"
@@ -71,7 +72,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
 		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow}
 	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
-		Throttle: throttle, MFA: mfaSvc}
+		Throttle: throttle, MFA: mfaSvc, Passkeys: st}
+	passkeys, err := passkey.New(passkey.ConfigFor(cfg.PublicURL, cfg.WebAuthnRPID, cfg.WebAuthnOrigins))
+	if err != nil {
+		return err
+	}
+	passkeys.Store, passkeys.Users, passkeys.Auth, passkeys.Throttle = st, st, authSvc, throttle
+	passkeys.Events, passkeys.Logger, passkeys.Now = st, logger, timeNow
 	profiles := &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: accounts.Hasher, Now: timeNow,
 		Guard: passwordGuard{throttle}}
 	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow}
@@ -85,6 +92,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Admin:         &account.AdminService{Store: st, Accounts: accounts},
 		MFA:           mfaSvc,
 		IdP:           idpSvc,
+		Passkeys:      passkeys,
 		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
 		Importer:      importer,
 		Notifications: st,

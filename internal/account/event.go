@@ -26,6 +26,11 @@ const (
 	EventIdPUnlinked        = "idp_unlinked"
 	EventExport             = "export"
 	EventImport             = "import"
+	EventPasskeyAdded       = "passkey_added"
+	EventPasskeyRenamed     = "passkey_renamed"
+	EventPasskeyRemoved     = "passkey_removed"
+	EventPasskeyFailed      = "passkey_failed"
+	EventPasskeyCounter     = "passkey_counter_rejected"
 )
 
 // SecurityEvent is one entry of the security log. Detail never holds a secret.
