@@ -75,7 +75,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Throttle: throttle, MFA: mfaSvc, Passkeys: st}
 	passkeys, err := passkey.New(passkey.ConfigFor(cfg.PublicURL, cfg.WebAuthnRPID, cfg.WebAuthnOrigins))
 	if err != nil {
-		return err
+		logger.Warn("passkeys are disabled", "err", err)
 	}
 	passkeys.Store, passkeys.Users, passkeys.Auth, passkeys.Throttle = st, st, authSvc, throttle
 	passkeys.Events, passkeys.Logger, passkeys.Now = st, logger, timeNow

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -59,11 +61,25 @@ type Config struct {
 // set, replace them (a proxy serving another name, several front ends).
 func ConfigFor(publicURL *url.URL, rpID string, origins []string) Config {
 	c := Config{RPID: rpID, DisplayName: "Trailpass", Origins: origins}
-	if c.RPID == "" && publicURL != nil {
-		c.RPID = publicURL.Hostname()
+	if publicURL == nil {
+		return c
 	}
-	if len(c.Origins) == 0 && publicURL != nil {
-		c.Origins = []string{publicURL.Scheme + "://" + publicURL.Host}
+	host := publicURL.Hostname()
+	origin := publicURL.Scheme + "://" + publicURL.Host
+	// An RP ID cannot be an IP address. A loopback one means a local setup,
+	// which browsers treat as secure under the name localhost.
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+		host = "localhost"
+		origin = publicURL.Scheme + "://" + net.JoinHostPort(host, publicURL.Port())
+		if publicURL.Port() == "" {
+			origin = publicURL.Scheme + "://" + host
+		}
+	}
+	if c.RPID == "" {
+		c.RPID = host
+	}
+	if len(c.Origins) == 0 {
+		c.Origins = []string{origin}
 	}
 	return c
 }
@@ -84,12 +100,23 @@ type Service struct {
 }
 
 // New returns a Service for the relying party cfg; fill the other fields.
+// When cfg is unusable (an RP ID that is an IP address, say) the error says
+// why and the Service is still returned, with every ceremony refused, so a
+// server without a domain still runs.
 func New(cfg Config) (*Service, error) {
 	rp, err := webauthn.New(&webauthn.Config{RPID: cfg.RPID, RPDisplayName: cfg.DisplayName, RPOrigins: cfg.Origins})
 	if err != nil {
-		return nil, fmt.Errorf("webauthn relying party: %w", err)
+		return &Service{}, fmt.Errorf("passkeys disabled: relying party %q: %w (set TRAILPASS_WEBAUTHN_RP_ID)", cfg.RPID, err)
 	}
 	return &Service{rp: rp}, nil
+}
+
+// ready refuses ceremonies when the relying party could not be set up.
+func (s *Service) ready() error {
+	if s.rp == nil {
+		return account.Errorf(account.EINVALID, "Passkeys are not available on this server")
+	}
+	return nil
 }
 
 // Info is a passkey as its owner sees it: never the key or the credential id.
@@ -213,6 +240,9 @@ func parseAssertion(raw []byte) (*protocol.ParsedCredentialAssertionData, error)
 // user verification preferred and u's passkeys excluded. sessionID binds the
 // ceremony to the caller's session.
 func (s *Service) BeginRegistration(ctx context.Context, u *account.User, sessionID string) (*protocol.CredentialCreation, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
 	wu, err := s.loadUser(ctx, u, true)
 	if err != nil {
 		return nil, err
@@ -332,6 +362,9 @@ func (s *Service) Delete(ctx context.Context, userID, id int64, dev auth.Device)
 // navigator.credentials.get() with no allowed credentials, so the browser
 // offers the passkeys it holds for this site.
 func (s *Service) BeginLogin(ctx context.Context, dev auth.Device) (*protocol.CredentialAssertion, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
 	if err := s.Throttle.Limit(ctx, "passkey-begin:ip:"+dev.IP, beginRate); err != nil {
 		return nil, err
 	}
@@ -452,6 +485,9 @@ func (s *Service) BeginMFA(ctx context.Context, username, ticket string, dev aut
 }
 
 func (s *Service) beginFor(ctx context.Context, userID int64, purpose, binding string) (*protocol.CredentialAssertion, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
 	u, err := s.Users.FindUserByID(ctx, userID)
 	if err != nil {
 		return nil, err
