@@ -93,7 +93,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		MFA:           mfaSvc,
 		IdP:           idpSvc,
 		Passkeys:      passkeys,
-		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
+		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version, Passkeys: st},
 		Importer:      importer,
 		Notifications: st,
 		Fallback:      webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),

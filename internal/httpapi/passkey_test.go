@@ -1,8 +1,13 @@
 package httpapi_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +15,7 @@ import (
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"github.com/trailpass/trailpass/internal/passkey"
+	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
 
@@ -380,4 +386,59 @@ func sessionMethod(t *testing.T, e *httpapitest.Env, userID int64, r *httpapites
 	}
 	t.Fatalf("session %q not found", id)
 	return ""
+}
+
+// TestPasskeys_Export: an account's archive holds no passkey material, says
+// how many passkeys it left out, and importing it says to register them again.
+func TestPasskeys_Export(t *testing.T) {
+	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
+		e := httpapitest.New(t, b)
+		u := e.CreateUser("xavi", false)
+		c := e.NewClient("web")
+		c.MustLogin("xavi")
+		sc, _ := registerPasskey(t, c, testkit.NewAuthenticator(pkOrigin(e)), "Key")
+		stored, err := e.Store.ListPasskeys(context.Background(), u.ID)
+		if err != nil || len(stored) != 1 {
+			t.Fatal(stored, err)
+		}
+		r := c.Do("GET", "/api/v1/profile/export", nil)
+		wantStatus(t, "export", r, 200)
+		m, err := portability.Verify(bytes.NewReader(r.Body), int64(len(r.Body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.NotExported["passkeys"] != 1 || len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "passkey") {
+			t.Fatalf("manifest does not report the passkey: %+v %v", m.NotExported, m.Warnings)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(r.Body), int64(len(r.Body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []byte
+		for _, f := range zr.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(rc)
+			rc.Close()
+			all = append(all, data...)
+		}
+		for _, secretBytes := range [][]byte{sc.ID, stored[0].PublicKey, stored[0].CredentialID} {
+			for _, form := range []string{string(secretBytes), base64.StdEncoding.EncodeToString(secretBytes),
+				base64.RawURLEncoding.EncodeToString(secretBytes), base64.RawStdEncoding.EncodeToString(secretBytes), hex.EncodeToString(secretBytes)} {
+				if bytes.Contains(all, []byte(form)) {
+					t.Fatalf("the export contains passkey material (%.20q…)", form)
+				}
+			}
+		}
+		e.CreateUser("yara", false)
+		y := e.NewClient("web")
+		y.MustLogin("yara")
+		imp := uploadArchive(t, y, "/api/v1/profile/import?dry_run=true", r.Body)
+		wantStatus(t, "import", imp, 200)
+		if !strings.Contains(string(imp.Body), "register them again") {
+			t.Fatalf("import does not say to register the passkeys again: %s", imp.Body)
+		}
+	})
 }

@@ -90,7 +90,7 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	}
 	pk.Store, pk.Users, pk.Auth, pk.Throttle, pk.Events, pk.Logger, pk.Now = st, st, e.Auth, throttle, st, logger, clock.Now
 	e.Passkeys = pk
-	exporter := &portability.Exporter{Store: st, Blobs: blobs, Now: clock.Now, Version: "test"}
+	exporter := &portability.Exporter{Store: st, Blobs: blobs, Now: clock.Now, Version: "test", Passkeys: st}
 	importer := &portability.Importer{Store: st, Profiles: st, Blobs: blobs, Now: clock.Now, TempDir: t.TempDir()}
 	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
 		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts}, MFA: e.MFA, IdP: e.IdP, Passkeys: pk, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now}
