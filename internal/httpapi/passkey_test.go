@@ -322,6 +322,31 @@ func TestPasskeys(t *testing.T) {
 			wantStatus(t, "deleted credential", passkeyFinish(c, a.Sign(second, o.PublicKey.RPID, o.PublicKey.Challenge, second.SignCount)), 401)
 		})
 
+		t.Run("WithoutUserVerificationOneFactor", func(t *testing.T) {
+			e.Clock.Advance(time.Minute) // a fresh minute of sign-in throttling
+			// A passkey used without user verification is possession only: an
+			// account with MFA gets the MFA step, as after a password.
+			a.UserVerified = false
+			defer func() { a.UserVerified = true }()
+			c := e.NewClient("mobile")
+			r := passkeyFinish(c, passkeyAssertion(t, c, a, nil))
+			wantStatus(t, "finish", r, 200)
+			m := r.JSON(t)
+			if m["mfa_required"] != true || m["mfa_ticket"] == nil || m["access_token"] != nil {
+				t.Fatalf("a passkey without user verification signed in alone: %s", r.Body)
+			}
+		})
+
+		t.Run("InactiveUser", func(t *testing.T) {
+			e.Clock.Advance(time.Minute) // a fresh minute of sign-in throttling
+			if _, err := e.Store.DB().ExecContext(ctx, `UPDATE users SET active = FALSE WHERE id = $1`, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			defer e.Store.DB().ExecContext(ctx, `UPDATE users SET active = TRUE WHERE id = $1`, u.ID)
+			c := e.NewClient("mobile")
+			wantStatus(t, "inactive", passkeyFinish(c, passkeyAssertion(t, c, a, nil)), 401)
+		})
+
 		t.Run("BadInput", func(t *testing.T) {
 			e.Clock.Advance(time.Minute) // a fresh minute of sign-in throttling
 			c := e.NewClient("mobile")
