@@ -467,3 +467,26 @@ func TestPasskeys_Export(t *testing.T) {
 		}
 	})
 }
+
+// TestPasskeys_AdminReset: an admin's MFA reset removes passkeys too, so a
+// user who lost the device signs in with the password again.
+func TestPasskeys_AdminReset(t *testing.T) {
+	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
+		e := httpapitest.New(t, b)
+		u := e.CreateUser("lena", false)
+		e.CreateUser("root", true)
+		c := e.NewClient("web")
+		c.MustLogin("lena")
+		registerPasskey(t, c, testkit.NewAuthenticator(pkOrigin(e)), "Lost phone")
+		if r := e.NewClient("mobile").Login("lena", httpapitest.Password); r.JSON(t)["mfa_required"] != true {
+			t.Fatalf("password alone: %s", r.Body)
+		}
+		admin := e.NewClient("web")
+		admin.MustLogin("root")
+		wantStatus(t, "reset", admin.Do("POST", "/api/v1/users/"+itoa(u.ID)+"/mfa/reset", nil), 200)
+		if n, _ := e.Store.CountPasskeys(context.Background(), u.ID); n != 0 {
+			t.Fatalf("%d passkeys left after the reset", n)
+		}
+		wantStatus(t, "password after reset", e.NewClient("mobile").Login("lena", httpapitest.Password), 200)
+	})
+}

@@ -149,6 +149,15 @@ func (s *Store) UsePasskey(ctx context.Context, id int64, signCount uint32, back
 	return ok, nil
 }
 
+// DeleteAllPasskeys removes the user's passkeys and returns how many.
+func (s *Store) DeleteAllPasskeys(ctx context.Context, userID int64) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM passkeys WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("delete passkeys: %w", mapErr(err))
+	}
+	return res.RowsAffected()
+}
+
 // CountPasskeys returns how many passkeys the user has.
 func (s *Store) CountPasskeys(ctx context.Context, userID int64) (int, error) {
 	var n int
