@@ -490,3 +490,56 @@ func TestPasskeys_AdminReset(t *testing.T) {
 		wantStatus(t, "password after reset", e.NewClient("mobile").Login("lena", httpapitest.Password), 200)
 	})
 }
+
+// TestPasskeys_SSO: an SSO-only account whose second factor is a passkey
+// stops at the MFA page after the provider and finishes there with the
+// passkey; and the passkey counts as a way to sign in, so the provider can
+// then be unlinked.
+func TestPasskeys_SSO(t *testing.T) {
+	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
+		e := httpapitest.New(t, b)
+		op := testkit.StartOIDC(t)
+		e.CreateUser("root", true)
+		admin := e.NewClient("web")
+		admin.MustLogin("root")
+		r := admin.Do("POST", "/api/v1/idp", map[string]any{"name": "Mock", "slug": "mock", "provider_type": "oidc", "enabled": true,
+			"client_id": op.ClientID(), "client_secret": op.ClientSecret(), "issuer_url": op.Issuer(), "scopes": "openid profile email",
+			"auto_create_users": true})
+		wantStatus(t, "create provider", r, 201)
+		idpID := itoa(int64(r.JSON(t)["id"].(float64)))
+
+		op.QueueUser("sub-sam", "sam", "sam@idp.example", true)
+		c := e.NewClient("web")
+		if dest := ssoFlow(t, op, c, "/api/v1/public/idp/login/mock"); dest.Query().Get("sso") != "success" {
+			t.Fatalf("first SSO: %s", dest)
+		}
+		a := testkit.NewAuthenticator(pkOrigin(e))
+		registerPasskey(t, c, a, "Key")
+
+		op.QueueUser("sub-sam", "sam", "sam@idp.example", true)
+		c2 := e.NewClient("web")
+		dest := ssoFlow(t, op, c2, "/api/v1/public/idp/login/mock")
+		if dest.Path != "/trailpass/mfa" || c2.Cookie("endurain_access_token") != "" {
+			t.Fatalf("an account with a passkey signed in by SSO alone: %s", dest)
+		}
+		r = c2.Do("POST", "/api/v1/mfa/passkey/begin", map[string]string{"username": "sam"})
+		wantStatus(t, "begin", r, 200)
+		as, err := a.Get(r.Body, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = c2.Do("POST", "/api/v1/mfa/passkey/finish", map[string]any{"username": "sam", "credential": json.RawMessage(as)})
+		wantStatus(t, "finish", r, 200)
+		sam, _ := e.Store.FindUserByUsername(context.Background(), "sam")
+		if m := sessionMethod(t, e, sam.ID, r); m != "sso+passkey" {
+			t.Fatalf("session method %q", m)
+		}
+		wantStatus(t, "unlink with a passkey left", c2.Do("DELETE", "/api/v1/profile/idp/"+idpID, nil), 204)
+		// Now the passkey is the only way in.
+		list := c2.Do("GET", "/api/v1/profile/passkeys", nil)
+		var keys []map[string]any
+		jsonUnmarshal(list.Body, &keys)
+		r = c2.Do("DELETE", "/api/v1/profile/passkeys/"+itoa(int64(keys[0]["id"].(float64))), nil)
+		wantStatus(t, "delete the only way in", r, 400)
+	})
+}
