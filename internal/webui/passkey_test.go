@@ -89,6 +89,8 @@ func TestBrowserPasskeys(t *testing.T) {
 
 	// The password now needs a second step, and the page offers the passkey.
 	signOut(t, ctx)
+	// Typing before the page's script runs would submit the form natively.
+	waitFor(t, ctx, "the page's script", `!document.getElementById('passkey-signin-box').hidden`)
 	do(t, ctx, "password", chromedp.WaitVisible(chromedp.CSS("#username")), clear("username"),
 		chromedp.SendKeys(chromedp.CSS("#username"), "pat"), chromedp.SendKeys(chromedp.CSS("#password"), browserPassword+"\r"))
 	waitFor(t, ctx, "the passkey offer", `!document.getElementById('mfa-form').hidden && !document.getElementById('mfa-passkey-box').hidden`)
@@ -117,10 +119,22 @@ func TestBrowserPasskeys(t *testing.T) {
 	if meta := text(t, ctx, `document.querySelector('#passkeys li.passkey .meta').textContent`); !strings.Contains(meta, "last used") {
 		t.Errorf("passkey row %q does not say when it was last used", meta)
 	}
-	screenshot(t, ctx, "5-before-remove")
+	do(t, ctx, "rename", chromedp.Click(chromedp.CSS(`#passkeys li.passkey button.secondary`)))
+	waitFor(t, ctx, "the rename form", `document.querySelector('#passkeys form.rename input') !== null`)
+	screenshot(t, ctx, "5-rename")
+	do(t, ctx, "new name", chromedp.Evaluate[chromedp.Void](`document.querySelector('#passkeys form.rename input').value = ''`),
+		chromedp.SendKeys(chromedp.CSS(`#passkeys form.rename input`), "Phone\r"))
+	waitFor(t, ctx, "the new name", `document.querySelector('#passkeys .passkey-name') !== null && document.querySelector('#passkeys .passkey-name').textContent === 'Phone'`)
+	screenshot(t, ctx, "6-before-remove")
+	// Removing needs a recent authentication; the step-up offers the passkey
+	// itself, and an account whose only factor it is needs no code field.
+	s.Clock.Advance(11 * time.Minute)
 	do(t, ctx, "remove", chromedp.Click(chromedp.CSS(`#passkeys li.passkey button.danger`)))
+	waitFor(t, ctx, "the step-up prompt", `document.getElementById('stepup').open && !document.getElementById('stepup-passkey').hidden && document.getElementById('stepup-field').hidden`)
+	screenshot(t, ctx, "7-step-up")
+	do(t, ctx, "step up with the passkey", chromedp.Click(chromedp.CSS("#stepup-passkey")))
 	waitFor(t, ctx, "the empty list", `document.getElementById('passkeys').textContent.includes('No passkeys yet') && !document.getElementById('passkeys-ok').hidden`)
-	screenshot(t, ctx, "6-removed")
+	screenshot(t, ctx, "8-removed")
 	if n, err := s.Store.CountPasskeys(context.Background(), u.ID); err != nil || n != 0 {
 		t.Fatalf("%d passkeys left (%v)", n, err)
 	}

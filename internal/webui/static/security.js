@@ -261,17 +261,29 @@
     }
   }
 
-  async function renamePasskey(ev) {
+  // renamePasskey turns the row's name into a small form, in place.
+  function renamePasskey(ev) {
     const b = ev.currentTarget;
-    const name = (prompt('New name for this passkey', b.dataset.name) || '').trim();
-    if (!name) return;
-    try {
-      await busy(b, () => api('PUT', '/api/v1/profile/passkeys/' + encodeURIComponent(b.dataset.passkey), { name }));
-      ok('passkeys-ok', 'Passkey renamed.');
-      loadPasskeys();
-    } catch (err) {
-      fail('passkeys-error', err);
-    }
+    const li = b.closest('li');
+    const input = el('input', { id: 'passkey-rename-' + b.dataset.passkey, maxlength: '64', value: b.dataset.name, 'aria-label': 'New name for ' + b.dataset.name });
+    const form = el('form', { class: 'rename', novalidate: true },
+      input,
+      el('button', { type: 'submit', text: 'Save' }),
+      el('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: () => loadPasskeys() }));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const name = input.value.trim();
+      if (!name) return fail('passkeys-error', new APIError(0, 'Enter a name.'));
+      try {
+        await busy(e.submitter, () => api('PUT', '/api/v1/profile/passkeys/' + encodeURIComponent(b.dataset.passkey), { name }));
+        ok('passkeys-ok', 'Passkey renamed.');
+        loadPasskeys();
+      } catch (err) {
+        fail('passkeys-error', err);
+      }
+    });
+    li.replaceChildren(form);
+    input.select();
   }
 
   async function removePasskey(ev) {
