@@ -17,6 +17,7 @@ import (
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/metrics"
 	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/passkey"
 	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/webui"
@@ -77,7 +78,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
 		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow}
 	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
-		Throttle: throttle, MFA: mfaSvc, Settings: st}
+		Throttle: throttle, MFA: mfaSvc, Settings: st, Passkeys: st}
+	passkeys, err := passkey.New(passkey.ConfigFor(cfg.PublicURL, cfg.WebAuthnRPID, cfg.WebAuthnOrigins))
+	if err != nil {
+		logger.Warn("passkeys are disabled", "err", err)
+	}
+	passkeys.Store, passkeys.Users, passkeys.Auth, passkeys.Throttle = st, st, authSvc, throttle
+	passkeys.Events, passkeys.Logger, passkeys.Now = st, logger, timeNow
 	profiles := &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: accounts.Hasher, Now: timeNow,
 		Guard: passwordGuard{throttle}, Lookups: throttle.Limiter(auth.LookupRate)}
 	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow,
@@ -93,7 +100,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Settings:      &account.SettingsService{Store: st, Images: profiles, Blobs: blobs},
 		MFA:           mfaSvc,
 		IdP:           idpSvc,
-		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
+		Passkeys:      passkeys,
+		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version, Passkeys: st},
 		Importer:      importer,
 		Notifications: st,
 		Fallback:      webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),

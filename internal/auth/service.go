@@ -43,6 +43,11 @@ type MFAVerifier interface {
 	WellFormed(code string) bool
 }
 
+// PasskeyCounter tells how many passkeys a user has.
+type PasskeyCounter interface {
+	CountPasskeys(ctx context.Context, userID int64) (int, error)
+}
+
 // Service signs users in and manages their sessions.
 type Service struct {
 	Store    Store
@@ -51,6 +56,9 @@ type Service struct {
 	Throttle *Throttle
 	Events   account.EventStore
 	MFA      MFAVerifier
+	// Passkeys, when set, makes a registered passkey count as a second
+	// factor, as TOTP does.
+	Passkeys PasskeyCounter
 	Logger   *slog.Logger
 	// Settings, when set, is read on every password sign-in, so switching
 	// local login off holds on every instance at once.
@@ -216,6 +224,24 @@ func (s *Service) VerifyMFA(ctx context.Context, username, code, ticket string, 
 		return nil, nil, account.ValidationError(account.FieldError{Field: "mfa_code", Type: "string_pattern_mismatch",
 			Message: "String should match pattern '^\\d{6}$' (or be a backup code, XXXXX-XXXXX)"})
 	}
+	return s.VerifySecondFactor(ctx, username, ticket, dev, func(ctx context.Context, t *LoginTicket) (string, error) {
+		method, err := s.MFA.Verify(ctx, t.UserID, code)
+		if method == "backup_code" {
+			return "backup_code", err
+		}
+		return "totp", err
+	})
+}
+
+// SecondFactorCheck verifies the second factor of the pending sign-in t and
+// returns its name for the session's method ("totp", "passkey"). EINVALID
+// means the factor was wrong.
+type SecondFactorCheck func(ctx context.Context, t *LoginTicket) (string, error)
+
+// VerifySecondFactor completes the pending sign-in of username (see VerifyMFA
+// for how it is found and claimed) when check passes, and returns the new
+// session's tokens. Errors as VerifyMFA's.
+func (s *Service) VerifySecondFactor(ctx context.Context, username, ticket string, dev Device, check SecondFactorCheck) (*Tokens, *account.User, error) {
 	if err := s.Throttle.Limit(ctx, "mfa:ip:"+dev.IP, MFARate); err != nil {
 		return nil, nil, err
 	}
@@ -242,23 +268,19 @@ func (s *Service) VerifyMFA(ctx context.Context, username, code, ticket string, 
 			return nil, nil, err
 		}
 	}
-	method, err := s.MFA.Verify(ctx, t.UserID, code)
+	method, err := check(ctx, t)
 	if err != nil {
 		// Give the ticket back even if the request was cancelled meanwhile.
 		if rerr := s.Store.ReleaseLoginTicket(context.WithoutCancel(ctx), t.Hash, claim); rerr != nil {
 			return nil, nil, rerr
 		}
 		if account.ErrorCode(err) == account.EINVALID {
-			s.event(ctx, &t.UserID, account.EventMFAFailed, dev, nil)
+			s.event(ctx, &t.UserID, account.EventMFAFailed, dev, map[string]any{"factor": method})
 			return nil, nil, account.Errorf(account.EUNAUTHORIZED, msgBadMFA)
 		}
 		return nil, nil, err
 	}
-	full := t.AuthMethod + "+totp"
-	if method == "backup_code" {
-		full = t.AuthMethod + "+backup_code"
-	}
-	tok, err := s.createSession(ctx, t.UserID, full, dev, SessionGuard{CredentialVersion: t.CredentialVersion, TicketHash: t.Hash, ClaimToken: claim})
+	tok, err := s.createSession(ctx, t.UserID, t.AuthMethod+"+"+method, dev, SessionGuard{CredentialVersion: t.CredentialVersion, TicketHash: t.Hash, ClaimToken: claim})
 	if errors.Is(err, ErrSignInStale) {
 		return nil, nil, account.Errorf(account.EINVALID, msgNoTicket)
 	} else if err != nil {
@@ -269,6 +291,24 @@ func (s *Service) VerifyMFA(ctx context.Context, username, code, ticket string, 
 		return nil, nil, err
 	}
 	return tok, u, nil
+}
+
+// PendingSignIn returns the unexpired sign-in of username waiting for its
+// second factor, found as VerifyMFA finds it, without claiming it. EINVALID
+// "No pending MFA login found for this username" when there is none.
+func (s *Service) PendingSignIn(ctx context.Context, username, ticket string, dev Device) (*LoginTicket, error) {
+	if err := s.Throttle.Limit(ctx, "mfa:ip:"+dev.IP, MFARate); err != nil {
+		return nil, err
+	}
+	hash := ""
+	if ticket != "" {
+		hash = secret.HashToken(ticket)
+	}
+	t, err := s.Store.FindLoginTicket(ctx, hash, account.NormalizeUsername(username), dev.IP, MethodPassword, s.Now())
+	if account.ErrorCode(err) == account.ENOTFOUND {
+		return nil, account.Errorf(account.EINVALID, msgNoTicket)
+	}
+	return t, err
 }
 
 // CreateSession signs u in on a new session and returns its first tokens. The
@@ -507,10 +547,16 @@ func (s *Service) RequireRecentAuth(ctx context.Context, p *Principal) error {
 		return nil
 	}
 	hint := "sign in again through your identity provider"
-	if on, err := s.mfaEnabled(ctx, p.User.ID); err != nil {
+	totp, passkeys, err := s.factors(ctx, p.User.ID)
+	if err != nil {
 		return err
-	} else if on {
+	}
+	if totp && passkeys {
+		hint = "verify an MFA code (POST /api/v1/profile/mfa/verify) or a passkey (POST /api/v1/profile/passkeys/reauth/begin)"
+	} else if totp {
 		hint = "verify an MFA code (POST /api/v1/profile/mfa/verify)"
+	} else if passkeys {
+		hint = "verify a passkey (POST /api/v1/profile/passkeys/reauth/begin)"
 	} else if p.User.HasPassword() {
 		hint = "confirm your password (POST /api/v1/profile/reauth)"
 	}
@@ -518,10 +564,31 @@ func (s *Service) RequireRecentAuth(ctx context.Context, p *Principal) error {
 }
 
 func (s *Service) mfaEnabled(ctx context.Context, userID int64) (bool, error) {
-	if s.MFA == nil {
-		return false, nil
+	totp, passkeys, err := s.factors(ctx, userID)
+	return totp || passkeys, err
+}
+
+// MFAEnabled reports whether a sign-in of userID needs a second factor: a TOTP
+// factor or a passkey.
+func (s *Service) MFAEnabled(ctx context.Context, userID int64) (bool, error) {
+	return s.mfaEnabled(ctx, userID)
+}
+
+// factors reports which second factors userID has.
+func (s *Service) factors(ctx context.Context, userID int64) (totp, passkeys bool, err error) {
+	if s.MFA != nil {
+		if totp, err = s.MFA.Enabled(ctx, userID); err != nil {
+			return false, false, err
+		}
 	}
-	return s.MFA.Enabled(ctx, userID)
+	if s.Passkeys != nil {
+		n, err := s.Passkeys.CountPasskeys(ctx, userID)
+		if err != nil {
+			return false, false, err
+		}
+		passkeys = n > 0
+	}
+	return totp, passkeys, nil
 }
 
 // MarkStepUp records that p's session just proved its user again.
@@ -548,7 +615,7 @@ func (s *Service) Reauthenticate(ctx context.Context, p *Principal, password str
 	if on, err := s.mfaEnabled(ctx, p.User.ID); err != nil {
 		return err
 	} else if on {
-		return account.Errorf(account.EFORBIDDEN, "This account has two-factor authentication: confirm with a code (POST /api/v1/profile/mfa/verify)")
+		return account.Errorf(account.EFORBIDDEN, "This account has two-factor authentication: confirm with a code (POST /api/v1/profile/mfa/verify) or a passkey (POST /api/v1/profile/passkeys/reauth/begin)")
 	}
 	if _, err := s.Hasher.Verify(ctx, *p.User.PasswordHash, password); errors.Is(err, secret.ErrMismatch) {
 		return account.Errorf(account.EINVALID, "Invalid password")

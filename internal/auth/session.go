@@ -31,6 +31,7 @@ const (
 	MethodPasswordTOTP       = "password+totp"
 	MethodPasswordBackupCode = "password+backup_code"
 	MethodSSO                = "sso"
+	MethodPasskey            = "passkey"
 )
 
 // Session is one signed-in device. Tokens are never part of it.
@@ -131,6 +132,10 @@ type Store interface {
 	// wins. ENOTFOUND when there is none free.
 	ClaimLoginTicket(ctx context.Context, hash, username, claim string, now, leaseUntil time.Time) (*LoginTicket, error)
 	ClaimLoginTicketByAddress(ctx context.Context, username, ip, method, claim string, now, leaseUntil time.Time) (*LoginTicket, error)
+	// FindLoginTicket returns, without claiming it, the unexpired ticket hash
+	// of username, or when hash is empty the newest one whose first step was
+	// method from ip. ENOTFOUND when there is none.
+	FindLoginTicket(ctx context.Context, hash, username, ip, method string, now time.Time) (*LoginTicket, error)
 	// ReleaseLoginTicket frees a ticket claim still holds.
 	ReleaseLoginTicket(ctx context.Context, hash, claim string) error
 	UpdatePasswordHashIf(ctx context.Context, userID int64, oldHash, newHash string) error

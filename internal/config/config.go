@@ -37,6 +37,10 @@ type Config struct {
 	LogLevel       string
 	// MaxImportBytes caps an uploaded import archive.
 	MaxImportBytes int64
+	// WebAuthnRPID and WebAuthnOrigins override the passkey relying party that
+	// PublicURL implies (its host name, its origin).
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
 }
 
 // SecretKeyFile is where the master key lives when none is configured.
@@ -69,6 +73,8 @@ func options() []*option {
 		{env: "TRAILPASS_ADMIN_PASSWORD", flag: "admin-password", secret: true, usage: "password of the first admin (default: generated and logged once)"},
 		{env: "TRAILPASS_WEB_DIR", flag: "web-dir", usage: "serve a prebuilt single-page app (such as Endurain's) from this directory"},
 		{env: "TRAILPASS_MAX_IMPORT_BYTES", flag: "max-import-bytes", def: "4294967296", usage: "largest import archive accepted, in bytes"},
+		{env: "TRAILPASS_WEBAUTHN_RP_ID", flag: "webauthn-rp-id", usage: "passkey relying party ID, a domain (default: the public URL's host name)"},
+		{env: "TRAILPASS_WEBAUTHN_ORIGINS", flag: "webauthn-origins", usage: "comma-separated origins passkeys are used from (default: the public URL's origin)"},
 		{env: "TRAILPASS_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
 	}
 }
@@ -177,6 +183,27 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		errs = append(errs, fmt.Errorf("TRAILPASS_MAX_IMPORT_BYTES: %q is not a number of bytes of at least 1048576", get["TRAILPASS_MAX_IMPORT_BYTES"]))
 	} else {
 		c.MaxImportBytes = n
+	}
+	c.WebAuthnRPID = strings.ToLower(strings.TrimSpace(get["TRAILPASS_WEBAUTHN_RP_ID"]))
+	if c.WebAuthnRPID != "" && (strings.ContainsAny(c.WebAuthnRPID, ":/ ") || strings.Trim(c.WebAuthnRPID, ".") != c.WebAuthnRPID) {
+		errs = append(errs, fmt.Errorf("TRAILPASS_WEBAUTHN_RP_ID: %q is not a domain name", c.WebAuthnRPID))
+	}
+	for _, o := range splitList(get["TRAILPASS_WEBAUTHN_ORIGINS"]) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("TRAILPASS_WEBAUTHN_ORIGINS: %q is not an origin such as https://example.com", o))
+			continue
+		}
+		c.WebAuthnOrigins = append(c.WebAuthnOrigins, u.Scheme+"://"+u.Host)
+	}
+	host := c.PublicURL
+	if c.WebAuthnRPID != "" && host != nil && len(c.WebAuthnOrigins) == 0 {
+		// Browsers accept an RP ID only if it is the page's host or a parent
+		// domain of it.
+		h := strings.ToLower(host.Hostname())
+		if h != c.WebAuthnRPID && !strings.HasSuffix(h, "."+c.WebAuthnRPID) {
+			errs = append(errs, fmt.Errorf("TRAILPASS_WEBAUTHN_RP_ID: %q is neither the public URL's host nor a parent domain of it", c.WebAuthnRPID))
+		}
 	}
 	if c.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(c.WebDir, "index.html")); err != nil || st.IsDir() {

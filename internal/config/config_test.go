@@ -99,3 +99,24 @@ func TestLoad_MaxImportBytes(t *testing.T) {
 		t.Fatalf("flag: %v %v", c, err)
 	}
 }
+
+func TestLoad_WebAuthn(t *testing.T) {
+	c, err := load(nil, map[string]string{"TRAILPASS_PUBLIC_URL": "https://auth.example.com", "TRAILPASS_WEBAUTHN_RP_ID": "Example.com",
+		"TRAILPASS_WEBAUTHN_ORIGINS": "https://app.example.com/, https://auth.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WebAuthnRPID != "example.com" || strings.Join(c.WebAuthnOrigins, " ") != "https://app.example.com https://auth.example.com" {
+		t.Fatalf("rp %q origins %v", c.WebAuthnRPID, c.WebAuthnOrigins)
+	}
+	for _, env := range []map[string]string{
+		{"TRAILPASS_PUBLIC_URL": "https://auth.example.com", "TRAILPASS_WEBAUTHN_RP_ID": "other.org"},
+		{"TRAILPASS_WEBAUTHN_RP_ID": "https://example.com"},
+		{"TRAILPASS_WEBAUTHN_ORIGINS": "example.com"},
+		{"TRAILPASS_WEBAUTHN_ORIGINS": "https://example.com/path"},
+	} {
+		if _, err := load(nil, env); err == nil || !strings.Contains(err.Error(), "TRAILPASS_WEBAUTHN_") {
+			t.Errorf("%v: err = %v", env, err)
+		}
+	}
+}

@@ -147,7 +147,8 @@ func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
 		return
 	}
-	if on, err := s.MFA.Enabled(r.Context(), u.ID); err != nil {
+	// A passkey counts as a second factor here too: the MFA page offers it.
+	if on, err := s.Auth.MFAEnabled(r.Context(), u.ID); err != nil {
 		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
 		return
 	} else if on {

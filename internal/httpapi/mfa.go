@@ -30,7 +30,24 @@ func (s *Server) handleMFAStatus(w http.ResponseWriter, r *http.Request, p *auth
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"mfa_enabled": st.Enabled, "backup_codes_remaining": st.BackupCodesRemaining})
+	// factors is trailpass's addition: which second factors the account has.
+	// A passkey is one, so an account whose only factor is a passkey has MFA.
+	factors := []string{}
+	if st.Enabled {
+		factors = append(factors, "totp")
+	}
+	if s.Passkeys != nil {
+		n, err := s.Passkeys.Count(r.Context(), p.User.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if n > 0 {
+			factors = append(factors, "passkey")
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"mfa_enabled": len(factors) > 0, "backup_codes_remaining": st.BackupCodesRemaining,
+		"factors": factors})
 }
 
 // handleMFASetup: POST /api/v1/profile/mfa/setup starts an enrolment; the pending

@@ -33,6 +33,9 @@ type Store interface {
 	UseBackupCode(ctx context.Context, userID, id int64, now time.Time) (bool, error)
 	ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string, now time.Time) error
 	BackupCodeStats(ctx context.Context, userID int64) (BackupCodeStats, error)
+	// DeleteAllPasskeys removes the user's passkeys (they are second factors
+	// too) and returns how many.
+	DeleteAllPasskeys(ctx context.Context, userID int64) (int64, error)
 }
 
 // Verification methods, as Verify reports them.
@@ -423,23 +426,30 @@ func retryMessage(err error, format string) error {
 	return &account.Error{Code: account.ETOOMANY, RetryAfter: e.RetryAfter, Message: fmt.Sprintf(format, e.RetryAfter)}
 }
 
-// Reset removes the user's MFA (factor, backup codes, pending setup) for an
+// Reset removes the user's MFA (factor, backup codes, pending setup, passkeys) for an
 // operator or admin helping someone who lost their authenticator, and ends the
 // user's sessions but keepSessionID, since whoever held the lost factor may hold
 // one. Returns EINVALID "MFA is not enabled for this user" when there was
 // nothing to remove.
 func (s *Service) Reset(ctx context.Context, userID int64, keepSessionID string) (int, error) {
+	// A lost passkey locks the user out as a lost phone does: the reset
+	// removes every second factor.
+	passkeys, err := s.Store.DeleteAllPasskeys(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
 	had, ended, err := s.Store.DeleteMFA(ctx, userID, keepSessionID)
 	if err != nil {
 		return 0, err
 	}
+	had = had || passkeys > 0
 	if err := s.Throttle.Succeeded(ctx, lockKey(userID)); err != nil {
 		return 0, err
 	}
 	if !had {
 		return ended, account.Errorf(account.EINVALID, msgNotEnabled)
 	}
-	s.event(ctx, userID, account.EventMFAReset, map[string]any{"by": "operator", "sessions_ended": ended})
+	s.event(ctx, userID, account.EventMFAReset, map[string]any{"by": "operator", "sessions_ended": ended, "passkeys_removed": passkeys})
 	return ended, nil
 }
 

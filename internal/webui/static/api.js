@@ -32,7 +32,8 @@
   }
 
   // Sign-in calls answer 401 for a wrong password or code: never refresh on those.
-  const noRefresh = new Set(['/api/v1/token', '/api/v1/refresh', '/api/v1/mfa/verify', '/api/v1/logout']);
+  const noRefresh = new Set(['/api/v1/token', '/api/v1/refresh', '/api/v1/mfa/verify', '/api/v1/logout',
+    '/api/v1/passkeys/login/finish', '/api/v1/mfa/passkey/finish']);
 
   function send(method, path, body) {
     const headers = { 'X-Client-Type': 'web', 'Accept': 'application/json' };
@@ -215,7 +216,66 @@
     return mePromise;
   }
 
-  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect };
+  // Passkeys. The server sends the library's options with binary fields as
+  // base64url; the browser wants ArrayBuffers, and answers with buffers the
+  // server wants as base64url again (what PublicKeyCredential.toJSON() gives
+  // where the browser has it).
+  function fromB64(s) {
+    const bin = atob(String(s).replace(/-/g, '+').replace(/_/g, '/'));
+    return Uint8Array.from(bin, (c) => c.charCodeAt(0)).buffer;
+  }
+  function toB64(buf) {
+    if (!buf) return undefined;
+    let bin = '';
+    for (const b of new Uint8Array(buf)) bin += String.fromCharCode(b);
+    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+  function descriptors(list) {
+    return (list || []).map((c) => Object.assign({}, c, { id: fromB64(c.id) }));
+  }
+  function credentialJSON(c) {
+    if (typeof c.toJSON === 'function') return c.toJSON();
+    const r = c.response;
+    const out = { id: c.id, rawId: toB64(c.rawId), type: c.type, authenticatorAttachment: c.authenticatorAttachment || undefined,
+      clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
+      response: { clientDataJSON: toB64(r.clientDataJSON) } };
+    if (r.attestationObject) {
+      out.response.attestationObject = toB64(r.attestationObject);
+      out.response.transports = r.getTransports ? r.getTransports() : [];
+    } else {
+      out.response.authenticatorData = toB64(r.authenticatorData);
+      out.response.signature = toB64(r.signature);
+      out.response.userHandle = toB64(r.userHandle);
+    }
+    return out;
+  }
+  const passkey = {
+    supported: typeof window.PublicKeyCredential === 'function' && !!navigator.credentials,
+    // create runs navigator.credentials.create() with the server's options.
+    async create(options) {
+      const pk = Object.assign({}, options.publicKey);
+      pk.challenge = fromB64(pk.challenge);
+      pk.user = Object.assign({}, pk.user, { id: fromB64(pk.user.id) });
+      pk.excludeCredentials = descriptors(pk.excludeCredentials);
+      return credentialJSON(await navigator.credentials.create({ publicKey: pk }));
+    },
+    // get runs navigator.credentials.get(); extra may add mediation and signal.
+    async get(options, extra) {
+      const pk = Object.assign({}, options.publicKey);
+      pk.challenge = fromB64(pk.challenge);
+      pk.allowCredentials = descriptors(pk.allowCredentials);
+      return credentialJSON(await navigator.credentials.get(Object.assign({ publicKey: pk }, extra || {})));
+    },
+    // failed says why a ceremony ended without a credential, or rethrows.
+    failed(err) {
+      if (err instanceof APIError) return errorText(err);
+      if (err && err.name === 'NotAllowedError') return 'The passkey request was cancelled or timed out.';
+      if (err && err.name === 'InvalidStateError') return 'This device already holds a passkey for your account.';
+      return 'Your browser could not use a passkey' + (err && err.message ? ': ' + err.message : '.');
+    },
+  };
+
+  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect, passkey };
 
   document.addEventListener('DOMContentLoaded', () => {
     const out = $('signout');

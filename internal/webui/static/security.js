@@ -1,8 +1,10 @@
 // security.js: password, two-factor authentication, linked accounts, sessions.
 'use strict';
 (function () {
-  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download } = window.tp;
+  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download, passkey } = window.tp;
   let mfaEnabled = false;
+  // factors are the account's second factors: "totp", "passkey".
+  let factors = [];
 
   // withStepUp runs action; when the API asks for a recent authentication it
   // asks the user for their password (or an MFA code), steps up and retries once.
@@ -19,18 +21,39 @@
   function stepUp() {
     const dlg = $('stepup');
     const input = $('stepup-input');
-    $('stepup-label').textContent = mfaEnabled ? 'Authenticator or backup code' : 'Password';
-    input.type = mfaEnabled ? 'text' : 'password';
-    input.autocomplete = mfaEnabled ? 'one-time-code' : 'current-password';
+    const totp = factors.includes('totp');
+    const withPasskey = factors.includes('passkey') && passkey.supported;
+    // An account whose only factor is a passkey steps up with it alone.
+    const codeless = factors.includes('passkey') && !totp;
+    $('stepup-label').textContent = totp ? 'Authenticator or backup code' : 'Password';
+    input.type = totp ? 'text' : 'password';
+    input.autocomplete = totp ? 'one-time-code' : 'current-password';
     input.value = '';
+    $('stepup-field').hidden = codeless;
+    $('stepup-confirm').hidden = codeless;
+    $('stepup-passkey').hidden = !withPasskey;
     say('stepup-error', '');
     return new Promise((resolve) => {
       const done = (v) => {
         $('stepup-form').removeEventListener('submit', submit);
         $('stepup-cancel').removeEventListener('click', cancel);
+        $('stepup-passkey').removeEventListener('click', viaPasskey);
         dlg.removeEventListener('cancel', cancel);
         dlg.close();
         resolve(v);
+      };
+      const viaPasskey = async () => {
+        say('stepup-error', '');
+        try {
+          await busy($('stepup-passkey'), async () => {
+            const options = await api('POST', '/api/v1/profile/passkeys/reauth/begin');
+            const credential = await passkey.get(options);
+            await api('POST', '/api/v1/profile/passkeys/reauth/finish', { credential });
+          });
+          done(true);
+        } catch (err) {
+          say('stepup-error', passkey.failed(err));
+        }
       };
       const cancel = (ev) => { ev.preventDefault(); done(false); };
       const submit = async (ev) => {
@@ -38,7 +61,7 @@
         const v = input.value.trim();
         if (!v) { say('stepup-error', 'This field is required.'); return; }
         try {
-          await busy($('stepup-confirm'), () => mfaEnabled
+          await busy($('stepup-confirm'), () => totp
             ? api('POST', '/api/v1/profile/mfa/verify', { mfa_code: v.replace(/\s+/g, '') })
             : api('POST', '/api/v1/profile/reauth', { password: input.value }));
           done(true);
@@ -49,9 +72,10 @@
       };
       $('stepup-form').addEventListener('submit', submit);
       $('stepup-cancel').addEventListener('click', cancel);
+      $('stepup-passkey').addEventListener('click', viaPasskey);
       dlg.addEventListener('cancel', cancel);
       dlg.showModal();
-      input.focus();
+      (codeless ? $('stepup-passkey') : input).focus();
     });
   }
 
@@ -89,8 +113,12 @@
   async function loadMFA() {
     try {
       const s = await api('GET', '/api/v1/profile/mfa/status');
-      mfaEnabled = !!s.mfa_enabled;
-      $('mfa-state').textContent = mfaEnabled ? 'Two-factor authentication is on.' : 'Two-factor authentication is off.';
+      factors = Array.isArray(s.factors) ? s.factors : (s.mfa_enabled ? ['totp'] : []);
+      mfaEnabled = factors.includes('totp');
+      // The authenticator app part speaks of TOTP only; passkeys have their card.
+      $('mfa-state').textContent = mfaEnabled ? 'Two-factor authentication with an authenticator app is on.'
+        : factors.includes('passkey') ? 'Your passkeys are your second factor. You can add an authenticator app too.'
+          : 'Two-factor authentication is off.';
       $('mfa-on').hidden = !mfaEnabled;
       $('mfa-off').hidden = mfaEnabled;
       if (mfaEnabled && typeof s.backup_codes_remaining === 'number') {
@@ -189,6 +217,83 @@
       await loadMFA();
     } catch (err) {
       fail('mfa-error', err);
+    }
+  }
+
+  // Passkeys.
+  async function loadPasskeys() {
+    let list;
+    try {
+      list = await api('GET', '/api/v1/profile/passkeys');
+    } catch (err) {
+      return fail('passkeys-error', err);
+    }
+    const rows = (list || []).map((k) => {
+      const meta = ['Added ' + fmtTime(k.created_at), k.last_used_at ? 'last used ' + fmtTime(k.last_used_at) : 'never used'];
+      if (k.authenticator) meta.unshift(k.authenticator);
+      if (k.backed_up) meta.push('synced');
+      const info = el('div', {}, el('strong', { class: 'passkey-name', text: k.name }), el('div', { class: 'meta', text: meta.join(' · ') }));
+      const actions = el('div', {},
+        el('button', { type: 'button', class: 'secondary', dataset: { passkey: k.id, name: k.name }, 'aria-label': 'Rename ' + k.name, text: 'Rename', onclick: renamePasskey }),
+        el('button', { type: 'button', class: 'danger', dataset: { passkey: k.id, name: k.name }, 'aria-label': 'Remove ' + k.name, text: 'Remove', onclick: removePasskey }));
+      return el('li', { class: 'passkey', dataset: { passkey: k.id } }, info, actions);
+    });
+    if (!rows.length) rows.push(el('li', { class: 'muted', text: 'No passkeys yet.' }));
+    $('passkeys').replaceChildren(...rows);
+  }
+
+  async function addPasskey(ev) {
+    ev.preventDefault();
+    const name = $('passkey-name').value.trim() || 'Passkey';
+    say('passkeys-error', '');
+    try {
+      await busy($('passkey-add'), async () => {
+        const options = await withStepUp(() => api('POST', '/api/v1/profile/passkeys/register/begin'));
+        const credential = await passkey.create(options);
+        await api('POST', '/api/v1/profile/passkeys/register/finish', { name, credential });
+      });
+      ev.target.reset();
+      ok('passkeys-ok', 'Passkey "' + name + '" added. You can sign in with it now.');
+      await Promise.all([loadPasskeys(), loadMFA()]);
+    } catch (err) {
+      say('passkeys-ok', '');
+      say('passkeys-error', passkey.failed(err));
+    }
+  }
+
+  // renamePasskey turns the row's name into a small form, in place.
+  function renamePasskey(ev) {
+    const b = ev.currentTarget;
+    const li = b.closest('li');
+    const input = el('input', { id: 'passkey-rename-' + b.dataset.passkey, maxlength: '64', value: b.dataset.name, 'aria-label': 'New name for ' + b.dataset.name });
+    const form = el('form', { class: 'rename', novalidate: true },
+      input,
+      el('button', { type: 'submit', text: 'Save' }),
+      el('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: () => loadPasskeys() }));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const name = input.value.trim();
+      if (!name) return fail('passkeys-error', new APIError(0, 'Enter a name.'));
+      try {
+        await busy(e.submitter, () => api('PUT', '/api/v1/profile/passkeys/' + encodeURIComponent(b.dataset.passkey), { name }));
+        ok('passkeys-ok', 'Passkey renamed.');
+        loadPasskeys();
+      } catch (err) {
+        fail('passkeys-error', err);
+      }
+    });
+    li.replaceChildren(form);
+    input.select();
+  }
+
+  async function removePasskey(ev) {
+    const b = ev.currentTarget;
+    try {
+      await busy(b, () => withStepUp(() => api('DELETE', '/api/v1/profile/passkeys/' + encodeURIComponent(b.dataset.passkey))));
+      ok('passkeys-ok', 'Passkey "' + b.dataset.name + '" removed. Also delete it from your device or password manager.');
+      await Promise.all([loadPasskeys(), loadMFA()]);
+    } catch (err) {
+      fail('passkeys-error', err);
     }
   }
 
@@ -335,6 +440,9 @@
     $('mfa-disable').addEventListener('click', disableMFA);
     $('sessions-refresh').addEventListener('click', (ev) => busy(ev.currentTarget, loadSessions));
     $('sessions-revoke-others').addEventListener('click', revokeOthers);
+    if (passkey.supported) $('passkey-add-form').addEventListener('submit', addPasskey);
+    else { $('passkey-add-form').hidden = true; $('passkey-unsupported').hidden = false; }
+    loadPasskeys();
     const mfaLoaded = loadMFA();
     Promise.all([loadLinked(), mfaLoaded]).then(([known]) => afterLink(q, known));
     loadSessions();
