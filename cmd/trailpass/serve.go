@@ -71,11 +71,14 @@ func (e env) serve(ctx context.Context, args []string) error {
 	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
 		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow}
 	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
-		Throttle: throttle, MFA: mfaSvc, Settings: st}
+		Throttle: throttle, MFA: mfaSvc, Settings: st, RecentAuthWindow: cfg.RecentAuthWindow}
+	// Every sensitive operation checks the recent-authentication rule itself,
+	// through authSvc.
+	mfaSvc.Recent, accounts.Recent = authSvc, authSvc
 	profiles := &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: accounts.Hasher, Now: timeNow,
-		Guard: passwordGuard{throttle}, Lookups: throttle.Limiter(auth.LookupRate)}
+		Recent: authSvc, Lookups: throttle.Limiter(auth.LookupRate)}
 	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow,
-		Settings: st}
+		Settings: st, Recent: authSvc}
 	api := &httpapi.Server{
 		Config:        httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
 		Logger:        logger,
@@ -83,8 +86,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Accounts:      accounts,
 		Auth:          authSvc,
 		Profiles:      profiles,
-		Admin:         &account.AdminService{Store: st, Accounts: accounts, Blobs: blobs, Events: st, Logger: logger},
-		Settings:      &account.SettingsService{Store: st, Images: profiles, Blobs: blobs},
+		Admin:         &account.AdminService{Store: st, Accounts: accounts, Blobs: blobs, Events: st, Logger: logger, Recent: authSvc},
+		Settings:      &account.SettingsService{Store: st, Images: profiles, Blobs: blobs, Recent: authSvc},
 		MFA:           mfaSvc,
 		IdP:           idpSvc,
 		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
@@ -147,18 +150,6 @@ func cleanupLoop(ctx context.Context, st *store.Store, logger *slog.Logger) {
 			}
 		}
 	}
-}
-
-// passwordGuard limits guesses of the current password on a password change
-// with the sign-in lockout policy.
-type passwordGuard struct{ t *auth.Throttle }
-
-func (g passwordGuard) Attempt(ctx context.Context, key string) error {
-	return g.t.Attempt(ctx, key, auth.PasswordLockout)
-}
-
-func (g passwordGuard) Succeeded(ctx context.Context, key string) error {
-	return g.t.Succeeded(ctx, key)
 }
 
 // migrate applies pending migrations and exits.
