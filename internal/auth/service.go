@@ -557,7 +557,7 @@ func (s *Service) MarkStepUp(ctx context.Context, p *Principal, dev Device, meth
 const (
 	// MsgMFAPasswordNotEnough refuses a password alone as recent
 	// authentication of an account with MFA.
-	MsgMFAPasswordNotEnough = "This account has two-factor authentication: confirm with a code (POST /api/v1/profile/mfa/verify)"
+	MsgMFAPasswordNotEnough = "Recent authentication required: this account has two-factor authentication, so a password alone is not enough; verify an MFA code (POST /api/v1/profile/mfa/verify)"
 	// MsgWrongPassword is the answer to a wrong current password. Never 401,
 	// which would sign the web app out.
 	MsgWrongPassword = "Invalid password"

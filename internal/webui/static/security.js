@@ -1,59 +1,8 @@
 // security.js: password, two-factor authentication, linked accounts, sessions.
 'use strict';
 (function () {
-  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download } = window.tp;
+  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download, withStepUp } = window.tp;
   let mfaEnabled = false;
-
-  // withStepUp runs action; when the API asks for a recent authentication it
-  // asks the user for their password (or an MFA code), steps up and retries once.
-  async function withStepUp(action) {
-    try {
-      return await action();
-    } catch (err) {
-      if (!(err instanceof APIError) || err.status !== 403 || !/recent authentication/i.test(err.message)) throw err;
-      if (!(await stepUp())) throw new APIError(403, 'Cancelled: this action needs you to confirm it is you.');
-      return action();
-    }
-  }
-
-  function stepUp() {
-    const dlg = $('stepup');
-    const input = $('stepup-input');
-    $('stepup-label').textContent = mfaEnabled ? 'Authenticator or backup code' : 'Password';
-    input.type = mfaEnabled ? 'text' : 'password';
-    input.autocomplete = mfaEnabled ? 'one-time-code' : 'current-password';
-    input.value = '';
-    say('stepup-error', '');
-    return new Promise((resolve) => {
-      const done = (v) => {
-        $('stepup-form').removeEventListener('submit', submit);
-        $('stepup-cancel').removeEventListener('click', cancel);
-        dlg.removeEventListener('cancel', cancel);
-        dlg.close();
-        resolve(v);
-      };
-      const cancel = (ev) => { ev.preventDefault(); done(false); };
-      const submit = async (ev) => {
-        ev.preventDefault();
-        const v = input.value.trim();
-        if (!v) { say('stepup-error', 'This field is required.'); return; }
-        try {
-          await busy($('stepup-confirm'), () => mfaEnabled
-            ? api('POST', '/api/v1/profile/mfa/verify', { mfa_code: v.replace(/\s+/g, '') })
-            : api('POST', '/api/v1/profile/reauth', { password: input.value }));
-          done(true);
-        } catch (err) {
-          fail('stepup-error', err);
-          input.select();
-        }
-      };
-      $('stepup-form').addEventListener('submit', submit);
-      $('stepup-cancel').addEventListener('click', cancel);
-      dlg.addEventListener('cancel', cancel);
-      dlg.showModal();
-      input.focus();
-    });
-  }
 
   // Password.
   async function changePassword(ev) {
@@ -64,8 +13,9 @@
     const btn = ev.submitter;
     const signOutOthers = $('pw-signout').checked;
     try {
-      const r = await busy(btn, () => api('PUT', '/api/v1/profile/password',
-        { password: next, current_password: current, sign_out_other_sessions: signOutOthers }));
+      // With MFA on, the current password alone is not a recent authentication.
+      const r = await busy(btn, () => withStepUp(() => api('PUT', '/api/v1/profile/password',
+        { password: next, current_password: current, sign_out_other_sessions: signOutOthers })));
       ev.target.reset();
       $('pw-signout').checked = true;
       let msg = 'Your password was changed.';
@@ -108,7 +58,7 @@
 
   async function setupMFA(ev) {
     try {
-      const s = await busy(ev.currentTarget, () => api('POST', '/api/v1/profile/mfa/setup', {}));
+      const s = await busy(ev.currentTarget, () => withStepUp(() => api('POST', '/api/v1/profile/mfa/setup', {})));
       $('mfa-qr').src = s.qr_code;
       $('mfa-secret').textContent = groups(s.secret);
       $('mfa-off').hidden = true;
@@ -125,7 +75,7 @@
     const code = $('mfa-enable-code').value.replace(/\s+/g, '');
     if (!code) return fail('mfa-error', new APIError(0, 'Enter the code from your app.'));
     try {
-      const r = await busy(ev.submitter, () => api('POST', '/api/v1/profile/mfa/enable', { mfa_code: code }));
+      const r = await busy(ev.submitter, () => withStepUp(() => api('POST', '/api/v1/profile/mfa/enable', { mfa_code: code })));
       ev.target.reset();
       $('mfa-setup-panel').hidden = true;
       ok('mfa-ok', (r && r.message) || 'MFA enabled successfully');
@@ -263,7 +213,7 @@
   async function unlink(ev) {
     const b = ev.currentTarget;
     try {
-      await busy(b, () => api('DELETE', '/api/v1/profile/idp/' + encodeURIComponent(b.dataset.idp)));
+      await busy(b, () => withStepUp(() => api('DELETE', '/api/v1/profile/idp/' + encodeURIComponent(b.dataset.idp))));
       ok('linked-ok', 'Account unlinked.');
       loadLinked();
     } catch (err) {
