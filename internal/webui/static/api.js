@@ -270,7 +270,7 @@
     return mePromise;
   }
 
-  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect, withStepUp };
+  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect, withStepUp, stepUp };
 
   document.addEventListener('DOMContentLoaded', () => {
     const out = $('signout');

@@ -1,7 +1,7 @@
 // security.js: password, two-factor authentication, linked accounts, sessions.
 'use strict';
 (function () {
-  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download, withStepUp } = window.tp;
+  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download, withStepUp, stepUp } = window.tp;
   let mfaEnabled = false;
 
   // Password.
