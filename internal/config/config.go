@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/trailpass/trailpass/internal/dburl"
 	"github.com/trailpass/trailpass/internal/secret"
@@ -32,6 +33,9 @@ type Config struct {
 	OldSecretKeys  [][]byte
 	TrustedProxies []netip.Prefix
 	MFAIssuer      string
+	// RecentAuthWindow is how long a sign-in or step-up allows sensitive
+	// operations (password, MFA, linking, every admin write).
+	RecentAuthWindow time.Duration
 	AdminPassword  string
 	WebDir         string
 	LogLevel       string
@@ -70,6 +74,7 @@ func options() []*option {
 		{env: "TRAILPASS_OLD_SECRET_KEYS", flag: "old-secret-keys", secret: true, usage: "comma-separated retired master keys, still accepted for decryption"},
 		{env: "TRAILPASS_TRUSTED_PROXIES", flag: "trusted-proxies", usage: "comma-separated IPs or CIDRs whose X-Forwarded-For is believed"},
 		{env: "TRAILPASS_MFA_ISSUER", flag: "mfa-issuer", def: "Trailpass", usage: "issuer shown in authenticator apps"},
+		{env: "TRAILPASS_RECENT_AUTH_WINDOW", flag: "recent-auth-window", def: "10m", usage: "how long a sign-in or step-up allows sensitive operations, 1m to 24h"},
 		{env: "TRAILPASS_ADMIN_PASSWORD", flag: "admin-password", secret: true, usage: "password of the first admin (default: generated and logged once)"},
 		{env: "TRAILPASS_WEB_DIR", flag: "web-dir", usage: "serve a prebuilt single-page app (such as Endurain's) from this directory"},
 		{env: "TRAILPASS_MAX_IMPORT_BYTES", flag: "max-import-bytes", def: "4294967296", usage: "largest import archive accepted, in bytes"},
@@ -170,6 +175,13 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 			continue
 		}
 		c.TrustedProxies = append(c.TrustedProxies, prefix)
+	}
+	if d, err := time.ParseDuration(get["TRAILPASS_RECENT_AUTH_WINDOW"]); err != nil || d < time.Minute || d > 24*time.Hour {
+		// Under a minute no one could finish a step-up and act; a day is no
+		// longer "recent".
+		errs = append(errs, fmt.Errorf("TRAILPASS_RECENT_AUTH_WINDOW: %q is not a duration between 1m and 24h", get["TRAILPASS_RECENT_AUTH_WINDOW"]))
+	} else {
+		c.RecentAuthWindow = d
 	}
 	if c.MFAIssuer == "" || strings.Contains(c.MFAIssuer, ":") {
 		errs = append(errs, errors.New("TRAILPASS_MFA_ISSUER: must be non-empty and contain no colon"))

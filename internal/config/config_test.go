@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailpass/trailpass/internal/config"
 )
@@ -117,6 +118,26 @@ func TestLoad_WebAuthn(t *testing.T) {
 	} {
 		if _, err := load(nil, env); err == nil || !strings.Contains(err.Error(), "TRAILPASS_WEBAUTHN_") {
 			t.Errorf("%v: err = %v", env, err)
+		}
+	}
+}
+
+func TestLoad_RecentAuthWindow(t *testing.T) {
+	c, err := load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RecentAuthWindow != 10*time.Minute {
+		t.Fatalf("default window = %v", c.RecentAuthWindow)
+	}
+	c, err = load([]string{"--recent-auth-window", "5m"}, map[string]string{"TRAILPASS_RECENT_AUTH_WINDOW": "30m"})
+	if err != nil || c.RecentAuthWindow != 5*time.Minute {
+		t.Fatalf("flag: %v, %v", c, err)
+	}
+	for _, bad := range []string{"ten", "30s", "0", "-5m", "25h"} {
+		_, err := load(nil, map[string]string{"TRAILPASS_RECENT_AUTH_WINDOW": bad})
+		if err == nil || !strings.Contains(err.Error(), "TRAILPASS_RECENT_AUTH_WINDOW") {
+			t.Errorf("%q: err = %v", bad, err)
 		}
 	}
 }

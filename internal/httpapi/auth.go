@@ -178,5 +178,5 @@ func (s *Server) handleReauth(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "Authentication confirmed", "valid_until": p.Session.AuthenticatedAt.Add(auth.RecentAuthTTL)})
+	writeJSON(w, http.StatusOK, map[string]any{"message": "Authentication confirmed", "valid_until": p.Session.AuthenticatedAt.Add(s.Auth.Window())})
 }

@@ -29,15 +29,7 @@ func (s *Server) handlePasskeys(w http.ResponseWriter, r *http.Request, p *auth.
 
 // handlePasskeyRegisterBegin: POST /api/v1/profile/passkeys/register/begin.
 func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	// Adding a factor changes how the account signs in, so it needs a recent
-	// authentication like TOTP enrolment. The finish step needs none of its
-	// own: it can only complete a ceremony this session began here, within
-	// passkey.ChallengeTTL.
-	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	opts, err := s.Passkeys.BeginRegistration(r.Context(), p.User, p.Session.ID)
+	opts, err := s.Passkeys.BeginRegistration(r.Context(), s.caller(r, p))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -88,12 +80,7 @@ func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	// Removing a factor needs a recent authentication, as adding one does.
-	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.Passkeys.Delete(r.Context(), p.User.ID, id, s.device(r)); err != nil {
+	if err := s.Passkeys.Delete(r.Context(), s.caller(r, p), id, s.device(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -214,7 +201,7 @@ func (s *Server) handlePasskeyReauthFinish(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "Passkey verified", "valid_until": p.Session.AuthenticatedAt.Add(auth.RecentAuthTTL)})
+	writeJSON(w, http.StatusOK, map[string]any{"message": "Passkey verified", "valid_until": p.Session.AuthenticatedAt.Add(s.Auth.Window())})
 }
 
 // validUsername checks the username of an MFA step as /mfa/verify does.

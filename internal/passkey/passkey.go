@@ -111,6 +111,15 @@ func New(cfg Config) (*Service, error) {
 	return &Service{rp: rp}, nil
 }
 
+// recentAuth is the recent-authentication rule, Auth's; nil (so failing
+// closed) when Auth is not set.
+func (s *Service) recentAuth() account.RecentAuthChecker {
+	if s.Auth == nil {
+		return nil
+	}
+	return s.Auth
+}
+
 // ready refuses ceremonies when the relying party could not be set up.
 func (s *Service) ready() error {
 	if s.rp == nil {
@@ -238,11 +247,18 @@ func parseAssertion(raw []byte) (*protocol.ParsedCredentialAssertionData, error)
 // BeginRegistration starts adding a passkey to u's account: options for
 // navigator.credentials.create() asking for a discoverable credential, with
 // user verification preferred and u's passkeys excluded. sessionID binds the
-// ceremony to the caller's session.
-func (s *Service) BeginRegistration(ctx context.Context, u *account.User, sessionID string) (*protocol.CredentialCreation, error) {
+// ceremony to the caller's session. Adding a factor changes how the account
+// signs in, so c must have authenticated recently, as for TOTP enrolment; the
+// finish step needs no check of its own, since it can only complete a ceremony
+// that c's session began here, within ChallengeTTL.
+func (s *Service) BeginRegistration(ctx context.Context, c *account.Caller) (*protocol.CredentialCreation, error) {
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
+	if err := account.RequireRecentAuth(ctx, s.recentAuth(), c); err != nil {
+		return nil, err
+	}
+	u, sessionID := c.User, c.SessionID
 	wu, err := s.loadUser(ctx, u, true)
 	if err != nil {
 		return nil, err
@@ -349,8 +365,13 @@ func (s *Service) Rename(ctx context.Context, userID, id int64, name string, dev
 }
 
 // Delete removes userID's passkey id. ENOTFOUND unless it is theirs, EINVALID
-// LastMethodMessage when it is the account's last way to sign in.
-func (s *Service) Delete(ctx context.Context, userID, id int64, dev auth.Device) error {
+// LastMethodMessage when it is the account's last way to sign in. Removing a
+// factor needs c's recent authentication, as adding one does.
+func (s *Service) Delete(ctx context.Context, c *account.Caller, id int64, dev auth.Device) error {
+	if err := account.RequireRecentAuth(ctx, s.recentAuth(), c); err != nil {
+		return err
+	}
+	userID := c.User.ID
 	if err := s.Store.DeletePasskey(ctx, userID, id, LastMethodMessage); err != nil {
 		return err
 	}

@@ -209,6 +209,87 @@
     location.assign('/login?logoutSuccess=true');
   }
 
+  // withStepUp runs action; when the API asks for a recent authentication it
+  // asks the user for their password (or an MFA code), steps up and retries once.
+  async function withStepUp(action) {
+    try {
+      return await action();
+    } catch (err) {
+      if (!(err instanceof APIError) || err.status !== 403 || !/recent authentication/i.test(err.message)) throw err;
+      if (!(await stepUp())) throw new APIError(403, 'Cancelled: this action needs you to confirm it is you.');
+      return action();
+    }
+  }
+
+  // stepUp proves the user again and resolves false when they cancel: with an
+  // authenticator or backup code, or a passkey, when the account has those
+  // factors (an account whose only factor is a passkey uses it alone), else with
+  // the password.
+  async function stepUp() {
+    let factors = [];
+    try {
+      const st = await api('GET', '/api/v1/profile/mfa/status');
+      factors = Array.isArray(st.factors) ? st.factors : (st.mfa_enabled ? ['totp'] : []);
+    } catch (e) { /* ask for the password */ }
+    const dlg = $('stepup');
+    const input = $('stepup-input');
+    const totp = factors.includes('totp');
+    const withPasskey = factors.includes('passkey') && passkey.supported;
+    const codeless = factors.includes('passkey') && !totp;
+    $('stepup-label').textContent = totp ? 'Authenticator or backup code' : 'Password';
+    input.type = totp ? 'text' : 'password';
+    input.autocomplete = totp ? 'one-time-code' : 'current-password';
+    input.value = '';
+    $('stepup-field').hidden = codeless;
+    $('stepup-confirm').hidden = codeless;
+    $('stepup-passkey').hidden = !withPasskey;
+    say('stepup-error', '');
+    return new Promise((resolve) => {
+      const done = (v) => {
+        $('stepup-form').removeEventListener('submit', submit);
+        $('stepup-cancel').removeEventListener('click', cancel);
+        $('stepup-passkey').removeEventListener('click', viaPasskey);
+        dlg.removeEventListener('cancel', cancel);
+        dlg.close();
+        resolve(v);
+      };
+      const viaPasskey = async () => {
+        say('stepup-error', '');
+        try {
+          await busy($('stepup-passkey'), async () => {
+            const options = await api('POST', '/api/v1/profile/passkeys/reauth/begin');
+            const credential = await passkey.get(options);
+            await api('POST', '/api/v1/profile/passkeys/reauth/finish', { credential });
+          });
+          done(true);
+        } catch (err) {
+          say('stepup-error', passkey.failed(err));
+        }
+      };
+      const cancel = (ev) => { ev.preventDefault(); done(false); };
+      const submit = async (ev) => {
+        ev.preventDefault();
+        const v = input.value.trim();
+        if (!v) { say('stepup-error', 'This field is required.'); return; }
+        try {
+          await busy($('stepup-confirm'), () => totp
+            ? api('POST', '/api/v1/profile/mfa/verify', { mfa_code: v.replace(/\s+/g, '') })
+            : api('POST', '/api/v1/profile/reauth', { password: input.value }));
+          done(true);
+        } catch (err) {
+          fail('stepup-error', err);
+          input.select();
+        }
+      };
+      $('stepup-form').addEventListener('submit', submit);
+      $('stepup-cancel').addEventListener('click', cancel);
+      $('stepup-passkey').addEventListener('click', viaPasskey);
+      dlg.addEventListener('cancel', cancel);
+      dlg.showModal();
+      (codeless ? $('stepup-passkey') : input).focus();
+    });
+  }
+
   // me is the signed-in user (GET /api/v1/profile), fetched once per page.
   let mePromise = null;
   function me() {
@@ -275,7 +356,7 @@
     },
   };
 
-  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect, passkey };
+  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect, passkey, withStepUp, stepUp };
 
   document.addEventListener('DOMContentLoaded', () => {
     const out = $('signout');

@@ -1,83 +1,10 @@
 // security.js: password, two-factor authentication, linked accounts, sessions.
 'use strict';
 (function () {
-  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download, passkey } = window.tp;
+  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download, passkey, withStepUp, stepUp } = window.tp;
   let mfaEnabled = false;
   // factors are the account's second factors: "totp", "passkey".
   let factors = [];
-
-  // withStepUp runs action; when the API asks for a recent authentication it
-  // asks the user for their password (or an MFA code), steps up and retries once.
-  async function withStepUp(action) {
-    try {
-      return await action();
-    } catch (err) {
-      if (!(err instanceof APIError) || err.status !== 403 || !/recent authentication/i.test(err.message)) throw err;
-      if (!(await stepUp())) throw new APIError(403, 'Cancelled: this action needs you to confirm it is you.');
-      return action();
-    }
-  }
-
-  function stepUp() {
-    const dlg = $('stepup');
-    const input = $('stepup-input');
-    const totp = factors.includes('totp');
-    const withPasskey = factors.includes('passkey') && passkey.supported;
-    // An account whose only factor is a passkey steps up with it alone.
-    const codeless = factors.includes('passkey') && !totp;
-    $('stepup-label').textContent = totp ? 'Authenticator or backup code' : 'Password';
-    input.type = totp ? 'text' : 'password';
-    input.autocomplete = totp ? 'one-time-code' : 'current-password';
-    input.value = '';
-    $('stepup-field').hidden = codeless;
-    $('stepup-confirm').hidden = codeless;
-    $('stepup-passkey').hidden = !withPasskey;
-    say('stepup-error', '');
-    return new Promise((resolve) => {
-      const done = (v) => {
-        $('stepup-form').removeEventListener('submit', submit);
-        $('stepup-cancel').removeEventListener('click', cancel);
-        $('stepup-passkey').removeEventListener('click', viaPasskey);
-        dlg.removeEventListener('cancel', cancel);
-        dlg.close();
-        resolve(v);
-      };
-      const viaPasskey = async () => {
-        say('stepup-error', '');
-        try {
-          await busy($('stepup-passkey'), async () => {
-            const options = await api('POST', '/api/v1/profile/passkeys/reauth/begin');
-            const credential = await passkey.get(options);
-            await api('POST', '/api/v1/profile/passkeys/reauth/finish', { credential });
-          });
-          done(true);
-        } catch (err) {
-          say('stepup-error', passkey.failed(err));
-        }
-      };
-      const cancel = (ev) => { ev.preventDefault(); done(false); };
-      const submit = async (ev) => {
-        ev.preventDefault();
-        const v = input.value.trim();
-        if (!v) { say('stepup-error', 'This field is required.'); return; }
-        try {
-          await busy($('stepup-confirm'), () => totp
-            ? api('POST', '/api/v1/profile/mfa/verify', { mfa_code: v.replace(/\s+/g, '') })
-            : api('POST', '/api/v1/profile/reauth', { password: input.value }));
-          done(true);
-        } catch (err) {
-          fail('stepup-error', err);
-          input.select();
-        }
-      };
-      $('stepup-form').addEventListener('submit', submit);
-      $('stepup-cancel').addEventListener('click', cancel);
-      $('stepup-passkey').addEventListener('click', viaPasskey);
-      dlg.addEventListener('cancel', cancel);
-      dlg.showModal();
-      (codeless ? $('stepup-passkey') : input).focus();
-    });
-  }
 
   // Password.
   async function changePassword(ev) {
@@ -88,8 +15,9 @@
     const btn = ev.submitter;
     const signOutOthers = $('pw-signout').checked;
     try {
-      const r = await busy(btn, () => api('PUT', '/api/v1/profile/password',
-        { password: next, current_password: current, sign_out_other_sessions: signOutOthers }));
+      // With MFA on, the current password alone is not a recent authentication.
+      const r = await busy(btn, () => withStepUp(() => api('PUT', '/api/v1/profile/password',
+        { password: next, current_password: current, sign_out_other_sessions: signOutOthers })));
       ev.target.reset();
       $('pw-signout').checked = true;
       let msg = 'Your password was changed.';
@@ -136,7 +64,7 @@
 
   async function setupMFA(ev) {
     try {
-      const s = await busy(ev.currentTarget, () => api('POST', '/api/v1/profile/mfa/setup', {}));
+      const s = await busy(ev.currentTarget, () => withStepUp(() => api('POST', '/api/v1/profile/mfa/setup', {})));
       $('mfa-qr').src = s.qr_code;
       $('mfa-secret').textContent = groups(s.secret);
       $('mfa-off').hidden = true;
@@ -153,7 +81,7 @@
     const code = $('mfa-enable-code').value.replace(/\s+/g, '');
     if (!code) return fail('mfa-error', new APIError(0, 'Enter the code from your app.'));
     try {
-      const r = await busy(ev.submitter, () => api('POST', '/api/v1/profile/mfa/enable', { mfa_code: code }));
+      const r = await busy(ev.submitter, () => withStepUp(() => api('POST', '/api/v1/profile/mfa/enable', { mfa_code: code })));
       ev.target.reset();
       $('mfa-setup-panel').hidden = true;
       ok('mfa-ok', (r && r.message) || 'MFA enabled successfully');
@@ -368,7 +296,7 @@
   async function unlink(ev) {
     const b = ev.currentTarget;
     try {
-      await busy(b, () => api('DELETE', '/api/v1/profile/idp/' + encodeURIComponent(b.dataset.idp)));
+      await busy(b, () => withStepUp(() => api('DELETE', '/api/v1/profile/idp/' + encodeURIComponent(b.dataset.idp))));
       ok('linked-ok', 'Account unlinked.');
       loadLinked();
     } catch (err) {
