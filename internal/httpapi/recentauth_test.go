@@ -108,6 +108,21 @@ var recentAuthRoutes = map[string]bool{
 	"DELETE /api/v1/users/{user_id}/photo":                                  true,
 	"POST /api/v1/users/{user_id}/image":                                    true,
 
+	// Passkeys: adding or removing a factor, like TOTP; the ceremonies that
+	// sign in, finish an MFA step or step up are themselves authentications.
+	"GET /api/v1/profile/passkeys":                 false,
+	"POST /api/v1/profile/passkeys/register/begin": true,
+	// Finishes only a ceremony this session began under the rule.
+	"POST /api/v1/profile/passkeys/register/finish": false,
+	"POST /api/v1/profile/passkeys/reauth/begin":    false,
+	"POST /api/v1/profile/passkeys/reauth/finish":   false,
+	"PUT /api/v1/profile/passkeys/{id}":             false,
+	"DELETE /api/v1/profile/passkeys/{id}":          true,
+	"POST /api/v1/passkeys/login/begin":             false,
+	"POST /api/v1/passkeys/login/finish":            false,
+	"POST /api/v1/mfa/passkey/begin":                false,
+	"POST /api/v1/mfa/passkey/finish":               false,
+
 	// Server settings: every write.
 	"GET /api/v1/server_settings":                 false,
 	"PUT /api/v1/server_settings":                 true,
@@ -235,6 +250,8 @@ func TestRecentAuth_Enforced(t *testing.T) {
 			{pattern: "POST /api/v1/profile/mfa/backup-codes", c: user, method: "POST", path: "/api/v1/profile/mfa/backup-codes"},
 			{pattern: "GET /api/v1/profile/idp/{idp_id}/link", c: user, method: "GET", path: "/api/v1/profile/idp/" + pid + "/link"},
 			{pattern: "DELETE /api/v1/profile/idp/{idp_id}", c: user, method: "DELETE", path: "/api/v1/profile/idp/" + pid},
+			{pattern: "POST /api/v1/profile/passkeys/register/begin", c: user, method: "POST", path: "/api/v1/profile/passkeys/register/begin"},
+			{pattern: "DELETE /api/v1/profile/passkeys/{id}", c: user, method: "DELETE", path: "/api/v1/profile/passkeys/999999"},
 			// Admin writes.
 			{pattern: "POST /api/v1/users", c: admin, method: "POST", path: "/api/v1/users",
 				body: map[string]any{"username": "newbie", "email": "newbie@example.com", "name": "New", "password": httpapitest.Password, "access_type": 2}},
