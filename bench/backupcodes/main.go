@@ -78,6 +78,7 @@ func main() {
 	accounts := &account.Service{Store: st, Hasher: hasher, Now: time.Now}
 	mfas := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: hasher, Throttle: throttle, Now: time.Now}
 	authSvc := &auth.Service{Store: st, Users: st, Hasher: hasher, Events: st, Now: time.Now, MFA: mfas, Throttle: throttle}
+	mfas.Recent = authSvc
 	srv := httptest.NewUnstartedServer(nil)
 	pub, _ := url.Parse("http://" + srv.Listener.Addr().String())
 	api := &httpapi.Server{Config: httpapi.Config{PublicURL: pub,
@@ -94,11 +95,11 @@ func main() {
 	check(err)
 	hammer, err := accounts.CreateUser(ctx, account.NewUser{Username: "hammer", Email: "hammer@example.com", Password: password})
 	check(err)
-	setup, err := mfas.BeginSetup(ctx, hammer)
+	setup, err := mfas.BeginSetup(ctx, account.Operator(), hammer)
 	check(err)
 	key, err := mfa.DecodeSecret(setup.Secret)
 	check(err)
-	backup, err := mfas.Enable(ctx, hammer.ID, mfa.Code(key, time.Now(), mfa.SHA1, 6, 30*time.Second))
+	backup, err := mfas.Enable(ctx, account.Operator(), hammer.ID, mfa.Code(key, time.Now(), mfa.SHA1, 6, 30*time.Second))
 	check(err)
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

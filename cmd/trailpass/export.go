@@ -52,7 +52,7 @@ func (e env) exportCmd(ctx context.Context, args []string) error {
 		bar = progressbar.DefaultBytes(-1, "exporting "+u.Username)
 		w = io.MultiWriter(f, bar)
 	}
-	x := &portability.Exporter{Store: st, Blobs: files, Now: timeNow, Version: Version}
+	x := &portability.Exporter{Store: st, Blobs: files, Now: timeNow, Version: Version, Passkeys: st}
 	began := time.Now()
 	stats, err := x.Export(ctx, u.ID, w)
 	if bar != nil {

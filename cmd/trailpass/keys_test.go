@@ -38,20 +38,20 @@ func TestRun_KeysRotate(t *testing.T) {
 			}
 			users = append(users, u)
 		}
-		setup, err := mfas.BeginSetup(ctx, users[0]) // enabled below: a factor
+		setup, err := mfas.BeginSetup(ctx, account.Operator(), users[0]) // enabled below: a factor
 		if err != nil {
 			t.Fatal(err)
 		}
 		key, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(setup.Secret)
-		codes, err := mfas.Enable(ctx, users[0].ID, mfa.Code(key, time.Now(), mfa.SHA1, 6, 30*time.Second))
+		codes, err := mfas.Enable(ctx, account.Operator(), users[0].ID, mfa.Code(key, time.Now(), mfa.SHA1, 6, 30*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := mfas.BeginSetup(ctx, users[1]); err != nil { // left pending: a setup
+		if _, err := mfas.BeginSetup(ctx, account.Operator(), users[1]); err != nil { // left pending: a setup
 			t.Fatal(err)
 		}
 		idps := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: oldRing, Now: time.Now}
-		if _, err := idps.Create(ctx, idp.ProviderInput{Name: "IdP", Slug: "idp", ClientID: "c", ClientSecret: "s3cret", IssuerURL: "https://idp.example"}); err != nil {
+		if _, err := idps.Create(ctx, account.Operator(), idp.ProviderInput{Name: "IdP", Slug: "idp", ClientID: "c", ClientSecret: "s3cret", IssuerURL: "https://idp.example"}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -91,7 +91,7 @@ func TestRun_KeysRotate(t *testing.T) {
 			t.Fatalf("backup code after rotation: %q, %v", m, err)
 		}
 		// Once the user regenerates, a second run finds nothing left to do.
-		if _, _, err := newMFA.RegenerateBackupCodes(ctx, users[0].ID); err != nil {
+		if _, _, err := newMFA.RegenerateBackupCodes(ctx, account.Operator(), users[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		out.Reset()

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/mfa"
 )
@@ -30,7 +31,7 @@ func (e env) userResetMFA(ctx context.Context, args []string) error {
 	defer st.Close()
 	// Reset needs neither the keyring nor the hasher: it only deletes.
 	svc := &mfa.Service{Store: st, Events: st, Throttle: &auth.Throttle{Store: st, Now: timeNow}, Now: timeNow}
-	if _, err := svc.Reset(ctx, u.ID, ""); err != nil {
+	if _, err := svc.Reset(ctx, account.Operator(), u.ID, ""); err != nil {
 		return describe(err)
 	}
 	fmt.Fprintf(e.stdout, "MFA of %s removed; they can sign in with their password and set it up again\n", u.Username)

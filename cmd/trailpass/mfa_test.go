@@ -25,12 +25,12 @@ func TestUserResetMFA(t *testing.T) {
 		kr, _ := secret.NewKeyring(make([]byte, secret.KeySize))
 		svc := &mfa.Service{Store: st, Events: st, Keyring: kr, Throttle: &auth.Throttle{Store: st, Now: time.Now},
 			Hasher: secret.NewHasher(secret.Argon2Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 1), Now: time.Now}
-		setup, err := svc.BeginSetup(ctx, u)
+		setup, err := svc.BeginSetup(ctx, account.Operator(), u)
 		if err != nil {
 			t.Fatal(err)
 		}
 		key, _ := mfa.DecodeSecret(setup.Secret)
-		if _, err := svc.Enable(ctx, u.ID, mfa.Code(key, time.Now(), mfa.SHA1, mfa.Digits, mfa.Period)); err != nil {
+		if _, err := svc.Enable(ctx, account.Operator(), u.ID, mfa.Code(key, time.Now(), mfa.SHA1, mfa.Digits, mfa.Period)); err != nil {
 			t.Fatal(err)
 		}
 

@@ -17,6 +17,7 @@ import (
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/metrics"
 	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/passkey"
 	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/webui"
@@ -77,11 +78,21 @@ func (e env) serve(ctx context.Context, args []string) error {
 	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
 		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow}
 	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
-		Throttle: throttle, MFA: mfaSvc, Settings: st}
+		Throttle: throttle, MFA: mfaSvc, Settings: st, Passkeys: st,
+		RecentAuthWindow: cfg.RecentAuthWindow}
+	passkeys, err := passkey.New(passkey.ConfigFor(cfg.PublicURL, cfg.WebAuthnRPID, cfg.WebAuthnOrigins))
+	if err != nil {
+		logger.Warn("passkeys are disabled", "err", err)
+	}
+	passkeys.Store, passkeys.Users, passkeys.Auth, passkeys.Throttle = st, st, authSvc, throttle
+	passkeys.Events, passkeys.Logger, passkeys.Now = st, logger, timeNow
+	// Every sensitive operation checks the recent-authentication rule itself,
+	// through authSvc.
+	mfaSvc.Recent, accounts.Recent = authSvc, authSvc
 	profiles := &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: accounts.Hasher, Now: timeNow,
-		Guard: passwordGuard{throttle}, Lookups: throttle.Limiter(auth.LookupRate)}
+		Recent: authSvc, Lookups: throttle.Limiter(auth.LookupRate)}
 	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow,
-		Settings: st}
+		Settings: st, Recent: authSvc}
 	api := &httpapi.Server{
 		Config:        httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
 		Logger:        logger,
@@ -89,11 +100,12 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Accounts:      accounts,
 		Auth:          authSvc,
 		Profiles:      profiles,
-		Admin:         &account.AdminService{Store: st, Accounts: accounts, Blobs: blobs, Events: st, Logger: logger},
-		Settings:      &account.SettingsService{Store: st, Images: profiles, Blobs: blobs},
+		Admin:         &account.AdminService{Store: st, Accounts: accounts, Blobs: blobs, Events: st, Logger: logger, Recent: authSvc},
+		Settings:      &account.SettingsService{Store: st, Images: profiles, Blobs: blobs, Recent: authSvc},
 		MFA:           mfaSvc,
 		IdP:           idpSvc,
-		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
+		Passkeys:      passkeys,
+		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version, Passkeys: st},
 		Importer:      importer,
 		Notifications: st,
 		Fallback:      webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),
@@ -178,18 +190,6 @@ func cleanupLoop(ctx context.Context, st *store.Store, logger *slog.Logger) {
 			}
 		}
 	}
-}
-
-// passwordGuard limits guesses of the current password on a password change
-// with the sign-in lockout policy.
-type passwordGuard struct{ t *auth.Throttle }
-
-func (g passwordGuard) Attempt(ctx context.Context, key string) error {
-	return g.t.Attempt(ctx, key, auth.PasswordLockout)
-}
-
-func (g passwordGuard) Succeeded(ctx context.Context, key string) error {
-	return g.t.Succeeded(ctx, key)
 }
 
 // migrate applies pending migrations and exits.

@@ -58,7 +58,7 @@ func (e env) settingsSet(ctx context.Context, args []string) error {
 	svc := &account.SettingsService{Store: st}
 	var out *account.ServerSettings
 	for _, p := range pairs {
-		if out, err = svc.Set(ctx, p[0], p[1]); err != nil {
+		if out, err = svc.Set(ctx, account.Operator(), p[0], p[1]); err != nil {
 			return describe(err)
 		}
 	}

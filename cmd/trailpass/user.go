@@ -104,7 +104,7 @@ func (e env) userSetPassword(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	n, err := newAccounts(st).ResetPassword(ctx, u.ID, password, "")
+	n, err := newAccounts(st).ResetPassword(ctx, account.Operator(), u.ID, password, "")
 	if err != nil {
 		return describe(err)
 	}

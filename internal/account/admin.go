@@ -89,7 +89,8 @@ func DecodeAdminUserUpdate(body []byte) (AdminUserUpdate, error) {
 }
 
 // AdminService holds the rules of user administration, shared by the API and the
-// console. Authorisation (the caller is an admin) is the caller's job.
+// console. Authorisation (the caller is an admin) is the caller's job; every
+// write needs the caller's recent authentication, which the service enforces.
 type AdminService struct {
 	Store interface {
 		Store
@@ -100,6 +101,9 @@ type AdminService struct {
 	Blobs  blob.Store
 	Events EventStore
 	Logger *slog.Logger
+	// Recent enforces the recent-authentication rule on every write; nil
+	// refuses them.
+	Recent RecentAuthChecker
 }
 
 // ListUsers returns a page of users (page numbers start at 1).
@@ -123,7 +127,10 @@ func (s *AdminService) SearchUsers(ctx context.Context, part string) ([]*User, e
 // UpdateUser applies an admin's changes to userID. Returns EUNPROCESSABLE for bad
 // fields, ECONFLICT for a taken username or email, EFORBIDDEN when no active
 // admin would remain, ENOTFOUND for an unknown user.
-func (s *AdminService) UpdateUser(ctx context.Context, userID int64, in AdminUserUpdate) (*User, error) {
+func (s *AdminService) UpdateUser(ctx context.Context, c *Caller, userID int64, in AdminUserUpdate) (*User, error) {
+	if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return nil, err
+	}
 	u, err := s.Store.FindUserByID(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -159,7 +166,10 @@ func applyRole(u *User, accessType *int, active *bool) []FieldError {
 // in), vouching for its email. profile carries the other profile fields
 // (Endurain's UserCreate), checked under the profile's rules before anything is
 // written.
-func (s *AdminService) CreateUser(ctx context.Context, in NewUser, profile ProfileUpdate) (*User, error) {
+func (s *AdminService) CreateUser(ctx context.Context, c *Caller, in NewUser, profile ProfileUpdate) (*User, error) {
+	if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return nil, err
+	}
 	in.EmailVerified = true
 	in.Profile = &profile
 	return s.Accounts.CreateUser(ctx, in)
@@ -168,7 +178,10 @@ func (s *AdminService) CreateUser(ctx context.Context, in NewUser, profile Profi
 // ApproveUser lets an account waiting for approval sign in: it clears
 // pending_admin_approval and activates it, as Endurain does. EINVALID
 // MsgEmailNotVerified when its email is not verified; ENOTFOUND for no such user.
-func (s *AdminService) ApproveUser(ctx context.Context, userID int64) error {
+func (s *AdminService) ApproveUser(ctx context.Context, c *Caller, userID int64) error {
+	if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return err
+	}
 	return s.Store.ApproveUser(ctx, userID, s.Accounts.Now().UTC())
 }
 
@@ -177,9 +190,16 @@ func (s *AdminService) ApproveUser(ctx context.Context, userID int64) error {
 // (EFORBIDDEN MsgDeleteSelf), and the last active admin stays (EFORBIDDEN
 // MsgLastAdminDelete). ENOTFOUND for an unknown user. A file that cannot be
 // removed after the commit is logged, not reported: the account is gone.
-func (s *AdminService) DeleteUser(ctx context.Context, actorID, userID int64) error {
-	if actorID == userID {
-		return Errorf(EFORBIDDEN, MsgDeleteSelf)
+func (s *AdminService) DeleteUser(ctx context.Context, c *Caller, userID int64) error {
+	if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return err
+	}
+	var actor *int64
+	if c.User != nil {
+		if c.User.ID == userID {
+			return Errorf(EFORBIDDEN, MsgDeleteSelf)
+		}
+		actor = &c.User.ID
 	}
 	files, err := s.Store.DeleteUser(ctx, userID)
 	if err != nil {
@@ -187,7 +207,7 @@ func (s *AdminService) DeleteUser(ctx context.Context, actorID, userID int64) er
 	}
 	if s.Events != nil {
 		// Recorded on the admin: the deleted user's own log is gone with them.
-		_ = s.Events.RecordSecurityEvent(ctx, &SecurityEvent{UserID: &actorID, Type: EventUserDeleted,
+		_ = s.Events.RecordSecurityEvent(ctx, &SecurityEvent{UserID: actor, Type: EventUserDeleted,
 			Detail: map[string]any{"deleted_user_id": userID}, CreatedAt: s.Accounts.Now().UTC()})
 	}
 	keys := append(files.Keys, PhotoKey(userID, photoExtPNG), PhotoKey(userID, photoExtJPEG))

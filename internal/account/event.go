@@ -27,6 +27,11 @@ const (
 	EventExport             = "export"
 	EventImport             = "import"
 	EventUserDeleted        = "user_deleted"
+	EventPasskeyAdded       = "passkey_added"
+	EventPasskeyRenamed     = "passkey_renamed"
+	EventPasskeyRemoved     = "passkey_removed"
+	EventPasskeyFailed      = "passkey_failed"
+	EventPasskeyCounter     = "passkey_counter_rejected"
 )
 
 // SecurityEvent is one entry of the security log. Detail never holds a secret.

@@ -3,35 +3,21 @@ package account_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
 
-// countingGuard records attempts and locks after limit of them.
-type countingGuard struct {
-	attempts, successes, limit int
-}
-
-func (g *countingGuard) Attempt(ctx context.Context, key string) error {
-	g.attempts++
-	if g.attempts > g.limit {
-		return &account.Error{Code: account.ETOOMANY, Message: "Too many requests", RetryAfter: 60}
-	}
-	return nil
-}
-
-func (g *countingGuard) Succeeded(ctx context.Context, key string) error {
-	g.successes++
-	return nil
-}
-
 func strp(s string) *string { return &s }
 
+// The password change with auth.Service as its real recent-authentication
+// checker: a recent session, or the current password, and nothing else.
 func TestProfileService_ChangePassword(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -45,15 +31,40 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		e.session(t, "mine-other1", u.ID, now)
 		e.session(t, "mine-other2", u.ID, now)
 		e.session(t, "theirs", other.ID, now)
+		stale := e.caller(u, "mine-old", now.Add(-11*time.Minute))
+		fresh := e.caller(u, "mine-fresh", now.Add(-9*time.Minute))
 		verify := func(pw string) error {
 			_, err := testHasher.Verify(ctx, *e.findUser(t, u.ID).PasswordHash, pw)
 			return err
 		}
 
 		t.Run("StaleSessionWithoutCurrentPassword", func(t *testing.T) {
-			_, err := e.svc.ChangePassword(ctx, u.ID, account.PasswordChange{Password: newPW, SessionID: "mine-old"})
-			if ae := wantCode(t, err, account.EFORBIDDEN); ae.Message != account.MsgReauthRequired {
+			_, err := e.svc.ChangePassword(ctx, stale, u.ID, account.PasswordChange{Password: newPW})
+			if ae := wantCode(t, err, account.EFORBIDDEN); !strings.HasPrefix(ae.Message, "Recent authentication required: confirm your password") {
 				t.Fatalf("message %q", ae.Message)
+			}
+			if err := verify(oldPW); err != nil {
+				t.Fatalf("password changed: %v", err)
+			}
+		})
+
+		t.Run("NotTheOwner", func(t *testing.T) {
+			_, err := e.svc.ChangePassword(ctx, e.caller(other, "theirs", now), u.ID, account.PasswordChange{Password: newPW})
+			wantCode(t, err, account.EFORBIDDEN)
+			if err := verify(oldPW); err != nil {
+				t.Fatalf("password changed: %v", err)
+			}
+		})
+
+		t.Run("NoChecker", func(t *testing.T) {
+			// A service wired without its checker fails closed, even for a
+			// fresh session.
+			bare := &account.ProfileService{Store: s, Blobs: e.blobs, Events: s, Hasher: testHasher, Now: e.clock.Now}
+			if _, err := bare.ChangePassword(ctx, fresh, u.ID, account.PasswordChange{Password: newPW}); err == nil || account.ErrorCode(err) != account.EINTERNAL {
+				t.Fatalf("err = %v, want an internal error", err)
+			}
+			if _, err := bare.ChangePassword(ctx, stale, u.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp(oldPW)}); err == nil {
+				t.Fatal("changed without a checker")
 			}
 			if err := verify(oldPW); err != nil {
 				t.Fatalf("password changed: %v", err)
@@ -61,18 +72,9 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		})
 
 		t.Run("WrongCurrentPassword", func(t *testing.T) {
-			g := &countingGuard{limit: 1}
-			e.svc.Guard = g
-			defer func() { e.svc.Guard = nil }()
-			_, err := e.svc.ChangePassword(ctx, u.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp("nope"), SessionID: "mine-fresh", RecentlyAuthenticated: true})
-			if ae := wantCode(t, err, account.EFORBIDDEN); ae.Message != account.MsgWrongCurrentPassword {
+			_, err := e.svc.ChangePassword(ctx, fresh, u.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp("nope")})
+			if ae := wantCode(t, err, account.EINVALID); ae.Message != auth.MsgWrongPassword {
 				t.Fatalf("message %q", ae.Message)
-			}
-			// The guard locks even a right guess once the limit is passed.
-			_, err = e.svc.ChangePassword(ctx, u.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp(oldPW), SessionID: "mine-fresh", RecentlyAuthenticated: true})
-			wantCode(t, err, account.ETOOMANY)
-			if g.attempts != 2 || g.successes != 0 {
-				t.Fatalf("guard saw %d attempts, %d successes", g.attempts, g.successes)
 			}
 			if err := verify(oldPW); err != nil {
 				t.Fatalf("password changed: %v", err)
@@ -80,7 +82,7 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		})
 
 		t.Run("PolicyViolation", func(t *testing.T) {
-			_, err := e.svc.ChangePassword(ctx, u.ID, account.PasswordChange{Password: "short", SessionID: "mine-fresh", RecentlyAuthenticated: true})
+			_, err := e.svc.ChangePassword(ctx, fresh, u.ID, account.PasswordChange{Password: "short"})
 			// Endurain answers a weak password with a 422 naming the field.
 			if ae := wantCode(t, err, account.EUNPROCESSABLE); len(ae.Fields) != 1 || ae.Fields[0].Field != "password" || ae.Fields[0].Message != account.PasswordPolicy {
 				t.Fatalf("fields %+v", ae.Fields)
@@ -88,19 +90,12 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		})
 
 		t.Run("WithCurrentPasswordOnStaleSession", func(t *testing.T) {
-			g := &countingGuard{limit: 10}
-			e.svc.Guard = g
-			defer func() { e.svc.Guard = nil }()
-			revoked, err := e.svc.ChangePassword(ctx, u.ID, account.PasswordChange{Password: newPW,
-				CurrentPassword: strp(oldPW), SessionID: "mine-old", IPAddress: "192.0.2.7", UserAgent: "test"})
+			revoked, err := e.svc.ChangePassword(ctx, stale, u.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp(oldPW)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if revoked != 3 {
 				t.Fatalf("revoked %d sessions, want 3", revoked)
-			}
-			if g.successes != 1 {
-				t.Fatalf("guard successes = %d", g.successes)
 			}
 			if err := verify(newPW); err != nil {
 				t.Fatalf("new password does not verify: %v", err)
@@ -129,7 +124,8 @@ func TestProfileService_ChangePassword(t *testing.T) {
 
 		t.Run("RecentSessionWithoutCurrentPassword", func(t *testing.T) {
 			e.session(t, "fresh2", u.ID, e.clock.Now().Add(-time.Minute))
-			revoked, err := e.svc.ChangePassword(ctx, u.ID, account.PasswordChange{Password: oldPW, SessionID: "fresh2", RecentlyAuthenticated: true})
+			u := e.findUser(t, u.ID)
+			revoked, err := e.svc.ChangePassword(ctx, e.caller(u, "fresh2", e.clock.Now().Add(-time.Minute)), u.ID, account.PasswordChange{Password: oldPW})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,8 +139,30 @@ func TestProfileService_ChangePassword(t *testing.T) {
 
 		t.Run("NoPasswordAccount", func(t *testing.T) {
 			sso := e.user(t, "ssoonly", "")
-			_, err := e.svc.ChangePassword(ctx, sso.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp("anything"), SessionID: "x"})
-			wantCode(t, err, account.EFORBIDDEN)
+			_, err := e.svc.ChangePassword(ctx, e.caller(sso, "x", now.Add(-time.Hour)), sso.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp("anything")})
+			wantCode(t, err, account.EINVALID)
+		})
+
+		t.Run("GuessesShareTheStepUpBudget", func(t *testing.T) {
+			// The password change and POST /profile/reauth count on one key:
+			// guesses through both together lock the account's step-up.
+			g := e.user(t, "guessed", oldPW)
+			c := e.caller(g, "g", now.Add(-time.Hour))
+			for i := 0; i < auth.PasswordLockout.Threshold/2; i++ {
+				if err := e.auth.ConfirmPassword(ctx, c, "wrong"); account.ErrorCode(err) != account.EINVALID {
+					t.Fatalf("step-up guess %d: %v", i, err)
+				}
+			}
+			var err error
+			for i := 0; i < auth.PasswordLockout.Threshold; i++ {
+				if _, err = e.svc.ChangePassword(ctx, c, g.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp("wrong")}); account.ErrorCode(err) == account.ETOOMANY {
+					break
+				}
+			}
+			wantCode(t, err, account.ETOOMANY)
+			// Locked: even the right password is refused now.
+			_, err = e.svc.ChangePassword(ctx, c, g.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp(oldPW)})
+			wantCode(t, err, account.ETOOMANY)
 		})
 	})
 }

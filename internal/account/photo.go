@@ -58,7 +58,11 @@ func PhotoKey(userID int64, ext string) string {
 // with nothing after its end marker. It is decoded and re-encoded, so metadata
 // such as EXIF and GPS never survives. Every rejection is EINVALID with a clear
 // message and leaves the current photo untouched. ENOTFOUND for an unknown user.
-func (s *ProfileService) SetPhoto(ctx context.Context, userID int64, r io.Reader) (string, error) {
+// Setting another user's photo (an admin write) needs c's recent authentication.
+func (s *ProfileService) SetPhoto(ctx context.Context, c *Caller, userID int64, r io.Reader) (string, error) {
+	if err := s.requireForOthers(ctx, c, userID); err != nil {
+		return "", err
+	}
 	out, ext, err := s.CheckImage(ctx, r)
 	if err != nil {
 		return "", err
@@ -250,8 +254,12 @@ func jpegEnd(data []byte) (int, error) {
 }
 
 // DeletePhoto clears the user's photo_path and deletes the photo files.
-// ENOTFOUND for an unknown user.
-func (s *ProfileService) DeletePhoto(ctx context.Context, userID int64) error {
+// ENOTFOUND for an unknown user. Deleting another user's photo (an admin
+// write) needs c's recent authentication.
+func (s *ProfileService) DeletePhoto(ctx context.Context, c *Caller, userID int64) error {
+	if err := s.requireForOthers(ctx, c, userID); err != nil {
+		return err
+	}
 	if err := s.Store.SetPhotoPath(ctx, userID, nil); err != nil {
 		return err
 	}
@@ -288,4 +296,13 @@ func (s *ProfileService) OpenPhoto(ctx context.Context, viewer *User, name strin
 		ctype = "image/jpeg"
 	}
 	return rc, ctype, nil
+}
+
+// requireForOthers applies the recent-authentication rule when c acts on an
+// account other than their own: on their own photo, a user needs none.
+func (s *ProfileService) requireForOthers(ctx context.Context, c *Caller, userID int64) error {
+	if c != nil && c.User != nil && c.User.ID == userID {
+		return nil
+	}
+	return RequireRecentAuth(ctx, s.Recent, c)
 }

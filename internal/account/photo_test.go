@@ -115,7 +115,7 @@ func TestProfileService_Photo(t *testing.T) {
 		u := e.user(t, "smile", "")
 		pngKey, jpgKey := account.PhotoKey(u.ID, "png"), account.PhotoKey(u.ID, "jpg")
 
-		key, err := e.svc.SetPhoto(ctx, u.ID, bytes.NewReader(pngBytes(t)))
+		key, err := e.svc.SetPhoto(ctx, account.Operator(), u.ID, bytes.NewReader(pngBytes(t)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func TestProfileService_Photo(t *testing.T) {
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
-					_, err := e.svc.SetPhoto(ctx, u.ID, bytes.NewReader(c.data))
+					_, err := e.svc.SetPhoto(ctx, account.Operator(), u.ID, bytes.NewReader(c.data))
 					if ae := wantCode(t, err, account.EINVALID); ae.Message != c.msg {
 						t.Fatalf("message = %q, want %q", ae.Message, c.msg)
 					}
@@ -177,7 +177,7 @@ func TestProfileService_Photo(t *testing.T) {
 			if _, err := png.Decode(bytes.NewReader(in)); err != nil {
 				t.Fatalf("test PNG is invalid: %v", err)
 			}
-			if _, err := e.svc.SetPhoto(ctx, u.ID, bytes.NewReader(in)); err != nil {
+			if _, err := e.svc.SetPhoto(ctx, account.Operator(), u.ID, bytes.NewReader(in)); err != nil {
 				t.Fatal(err)
 			}
 			current = readBlob(t, e.blobs, pngKey)
@@ -191,7 +191,7 @@ func TestProfileService_Photo(t *testing.T) {
 			if _, err := jpeg.Decode(bytes.NewReader(in)); err != nil || !bytes.Contains(in, []byte("Exif")) {
 				t.Fatalf("test JPEG is invalid: %v", err)
 			}
-			key, err := e.svc.SetPhoto(ctx, u.ID, bytes.NewReader(in))
+			key, err := e.svc.SetPhoto(ctx, account.Operator(), u.ID, bytes.NewReader(in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,7 +237,7 @@ func TestProfileService_Photo(t *testing.T) {
 		})
 
 		t.Run("Delete", func(t *testing.T) {
-			if err := e.svc.DeletePhoto(ctx, u.ID); err != nil {
+			if err := e.svc.DeletePhoto(ctx, account.Operator(), u.ID); err != nil {
 				t.Fatal(err)
 			}
 			if db := e.findUser(t, u.ID); db.PhotoPath != nil {
@@ -248,7 +248,7 @@ func TestProfileService_Photo(t *testing.T) {
 					t.Fatalf("%s still there: %v", k, err)
 				}
 			}
-			wantCode(t, e.svc.DeletePhoto(ctx, 999999), account.ENOTFOUND)
+			wantCode(t, e.svc.DeletePhoto(ctx, account.Operator(), 999999), account.ENOTFOUND)
 		})
 	})
 }

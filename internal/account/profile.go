@@ -68,8 +68,9 @@ type ProfileService struct {
 	Blobs  blob.Store
 	Events EventStore
 	Hasher *secret.Hasher
-	// Guard limits guesses of the current password; nil means no limit.
-	Guard AttemptGuard
+	// Recent enforces the recent-authentication rule on the password change,
+	// identity changes and other users' photos; nil refuses them.
+	Recent RecentAuthChecker
 	// Lookups limits username and email look-ups per user and per address, so
 	// they cannot be used to list the accounts; nil means no limit.
 	Lookups RateLimiter
@@ -143,16 +144,22 @@ const MsgDuplicateUser = "Duplicate entry error. Check if email and username are
 // the updated user. Every bad field is reported (EUNPROCESSABLE with Fields);
 // ECONFLICT with MsgDuplicateUser when the username or email is taken; ENOTFOUND
 // for an unknown user. A height change recomputes the BMI of the user's weight
-// entries. The photo is never touched.
-func (s *ProfileService) UpdateProfile(ctx context.Context, userID int64, in ProfileUpdate) (*User, error) {
+// entries. The photo is never touched. A change of username or email (which
+// sign-in and recovery go by) needs c's recent authentication.
+func (s *ProfileService) UpdateProfile(ctx context.Context, c *Caller, userID int64, in ProfileUpdate) (*User, error) {
 	u, err := s.Store.FindUserByID(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	oldHeight := u.Height
+	oldHeight, oldUsername, oldEmail := u.Height, u.Username, u.Email
 	problems := in.apply(u, s.Now())
 	if len(problems) > 0 {
 		return nil, ValidationError(problems...)
+	}
+	if u.Username != oldUsername || u.Email != oldEmail {
+		if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+			return nil, err
+		}
 	}
 	u.UpdatedAt = s.Now().UTC()
 	heightChanged := !equalPtr(oldHeight, u.Height)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
@@ -18,6 +19,7 @@ import (
 // are inserted with plain SQL through st.DB(); that SQL is test-only.
 type profileEnv struct {
 	svc   *account.ProfileService
+	auth  *auth.Service // the real recent-authentication checker
 	st    *store.Store
 	blobs *blob.Dir
 	clock *testkit.Clock
@@ -33,9 +35,11 @@ func newProfileEnv(t *testing.T, s *store.Store) *profileEnv {
 	}
 	t.Cleanup(func() { b.Close() })
 	clock := testkit.NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+	a := &auth.Service{Store: s, Users: s, Hasher: testHasher, Events: s, Now: clock.Now,
+		Throttle: &auth.Throttle{Store: s, Now: clock.Now}}
 	return &profileEnv{
-		svc: &account.ProfileService{Store: s, Blobs: b, Events: s, Hasher: testHasher, Now: clock.Now},
-		st:  s, blobs: b, clock: clock,
+		svc:  &account.ProfileService{Store: s, Blobs: b, Events: s, Hasher: testHasher, Now: clock.Now, Recent: a},
+		auth: a, st: s, blobs: b, clock: clock,
 	}
 }
 
@@ -92,6 +96,11 @@ func (e *profileEnv) session(t *testing.T, id string, userID int64, authenticate
 		operating_system_version, browser, browser_version, created_at, authenticated_at, last_active_at, expires_at,
 		absolute_expires_at) VALUES ($1, $2, $1, 'password', '127.0.0.1', 'pc', 'linux', '6', 'firefox', '140',
 		$3, $4, $3, $5, $5)`, id, userID, e.ts(authenticatedAt), e.ts(authenticatedAt), e.ts(now.Add(24*time.Hour)))
+}
+
+// caller is u on session id, authenticated at at.
+func (e *profileEnv) caller(u *account.User, id string, at time.Time) *account.Caller {
+	return &account.Caller{User: u, SessionID: id, AuthenticatedAt: at, IP: "192.0.2.7", UserAgent: "test"}
 }
 
 func (e *profileEnv) count(t *testing.T, q string, args ...any) int {

@@ -46,7 +46,7 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := e.svc.UpdateProfile(ctx, u.ID, in)
+			got, err := e.svc.UpdateProfile(ctx, account.Operator(), u.ID, in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +85,7 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = e.svc.UpdateProfile(ctx, u.ID, in)
+			_, err = e.svc.UpdateProfile(ctx, account.Operator(), u.ID, in)
 			ae := wantCode(t, err, account.EUNPROCESSABLE)
 			wantFields(t, ae, "name", "username", "email", "birthdate", "gender", "units", "height",
 				"max_heart_rate", "preferred_language", "first_day_of_week", "currency")
@@ -110,7 +110,7 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, err = e.svc.UpdateProfile(ctx, u.ID, in)
+				_, err = e.svc.UpdateProfile(ctx, account.Operator(), u.ID, in)
 				ae := wantCode(t, err, account.ECONFLICT)
 				if ae.Message != account.MsgDuplicateUser {
 					t.Fatalf("message = %q", ae.Message)
@@ -148,7 +148,7 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 				return out
 			}
 			h := 180
-			if _, err := e.svc.UpdateProfile(ctx, u.ID, account.ProfileUpdate{Height: account.Nullable[int]{Set: true, Value: &h}}); err != nil {
+			if _, err := e.svc.UpdateProfile(ctx, account.Operator(), u.ID, account.ProfileUpdate{Height: account.Nullable[int]{Set: true, Value: &h}}); err != nil {
 				t.Fatal(err)
 			}
 			// 80 / 1.8² = 24.691…, 72.5 / 1.8² = 22.376…
@@ -161,13 +161,13 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 			// An edit that keeps the height leaves BMIs alone.
 			e.exec(t, `UPDATE health_weight SET bmi = '5.00' WHERE user_id = $1`, u.ID)
 			name := "Weighs"
-			if _, err := e.svc.UpdateProfile(ctx, u.ID, account.ProfileUpdate{Name: &name, Height: account.Nullable[int]{Set: true, Value: &h}}); err != nil {
+			if _, err := e.svc.UpdateProfile(ctx, account.Operator(), u.ID, account.ProfileUpdate{Name: &name, Height: account.Nullable[int]{Set: true, Value: &h}}); err != nil {
 				t.Fatal(err)
 			}
 			if got := fmt.Sprint(bmis(u.ID)); got != "[5.00 5.00]" {
 				t.Fatalf("bmi = %s after an edit without a height change", got)
 			}
-			if _, err := e.svc.UpdateProfile(ctx, u.ID, account.ProfileUpdate{Height: account.Nullable[int]{Set: true}}); err != nil {
+			if _, err := e.svc.UpdateProfile(ctx, account.Operator(), u.ID, account.ProfileUpdate{Height: account.Nullable[int]{Set: true}}); err != nil {
 				t.Fatal(err)
 			}
 			if got := fmt.Sprint(bmis(u.ID)); got != "[NULL NULL]" {
@@ -177,7 +177,7 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 
 		t.Run("NotFound", func(t *testing.T) {
 			name := "x"
-			_, err := e.svc.UpdateProfile(ctx, 999999, account.ProfileUpdate{Name: &name})
+			_, err := e.svc.UpdateProfile(ctx, account.Operator(), 999999, account.ProfileUpdate{Name: &name})
 			wantCode(t, err, account.ENOTFOUND)
 		})
 	})

@@ -86,12 +86,18 @@ type SettingsService struct {
 		CheckImage(ctx context.Context, r io.Reader) ([]byte, string, error)
 	}
 	Blobs blob.Store
+	// Recent enforces the recent-authentication rule on every write; nil
+	// refuses them.
+	Recent RecentAuthChecker
 }
 
 // SetLoginPhoto stores the sign-in page's photo from r, checked and
 // re-encoded like a profile photo, and sets login_photo_set. EINVALID for a
 // rejected image, which leaves the current photo in place.
-func (s *SettingsService) SetLoginPhoto(ctx context.Context, r io.Reader) error {
+func (s *SettingsService) SetLoginPhoto(ctx context.Context, c *Caller, r io.Reader) error {
+	if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return err
+	}
 	data, _, err := s.Images.CheckImage(ctx, r)
 	if err != nil {
 		return err
@@ -103,7 +109,10 @@ func (s *SettingsService) SetLoginPhoto(ctx context.Context, r io.Reader) error 
 }
 
 // DeleteLoginPhoto removes the sign-in page's photo and clears login_photo_set.
-func (s *SettingsService) DeleteLoginPhoto(ctx context.Context) error {
+func (s *SettingsService) DeleteLoginPhoto(ctx context.Context, c *Caller) error {
+	if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return err
+	}
 	if err := s.Store.SetLoginPhotoSet(ctx, false); err != nil {
 		return err
 	}
@@ -185,7 +194,10 @@ func SettingNames() []string {
 // JSON object; absent fields keep their value, id and login_photo_set are
 // ignored: the latter follows the login photo's upload and removal) and returns the stored result. A value of the wrong type or out of
 // range is EUNPROCESSABLE naming its field, and nothing is written.
-func (s *SettingsService) Update(ctx context.Context, body []byte) (*ServerSettings, error) {
+func (s *SettingsService) Update(ctx context.Context, c *Caller, body []byte) (*ServerSettings, error) {
+	if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return nil, err
+	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
 		return nil, ValidationError(FieldError{Field: "body", Message: "Body must be a JSON object"})
@@ -204,8 +216,11 @@ func (s *SettingsService) Update(ctx context.Context, body []byte) (*ServerSetti
 }
 
 // Set changes one setting from its text form ("true", "25"), for the operator
-// CLI. EUNPROCESSABLE for an unknown name or a bad value.
-func (s *SettingsService) Set(ctx context.Context, name, value string) (*ServerSettings, error) {
+// CLI (c is account.Operator()). EUNPROCESSABLE for an unknown name or a bad value.
+func (s *SettingsService) Set(ctx context.Context, c *Caller, name, value string) (*ServerSettings, error) {
+	if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return nil, err
+	}
 	set, ok := settingFields[name]
 	if !ok {
 		return nil, ValidationError(FieldError{Field: name, Message: "Unknown setting; known: " + strings.Join(SettingNames(), ", ")})

@@ -17,6 +17,9 @@ type Service struct {
 	Store  Store
 	Hasher *secret.Hasher
 	Now    func() time.Time
+	// Recent enforces the recent-authentication rule on ResetPassword; nil
+	// refuses it.
+	Recent RecentAuthChecker
 }
 
 // NewUser is the input of CreateUser.
@@ -158,8 +161,11 @@ func randIntn(n int) int {
 // user but keepSessionID ("" ends them all) and their pending sign-ins, since
 // whoever held them may not know the new password. Returns how many sessions
 // ended; EUNPROCESSABLE when the password breaks the policy, ENOTFOUND for an unknown
-// user.
-func (s *Service) ResetPassword(ctx context.Context, userID int64, password, keepSessionID string) (int, error) {
+// user. It needs c's recent authentication.
+func (s *Service) ResetPassword(ctx context.Context, c *Caller, userID int64, password, keepSessionID string) (int, error) {
+	if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return 0, err
+	}
 	if err := ValidatePassword(password); err != nil {
 		return 0, err
 	}

@@ -43,6 +43,11 @@ type MFAVerifier interface {
 	WellFormed(code string) bool
 }
 
+// PasskeyCounter tells how many passkeys a user has.
+type PasskeyCounter interface {
+	CountPasskeys(ctx context.Context, userID int64) (int, error)
+}
+
 // Service signs users in and manages their sessions.
 type Service struct {
 	Store    Store
@@ -51,6 +56,9 @@ type Service struct {
 	Throttle *Throttle
 	Events   account.EventStore
 	MFA      MFAVerifier
+	// Passkeys, when set, makes a registered passkey count as a second
+	// factor, as TOTP does.
+	Passkeys PasskeyCounter
 	Logger   *slog.Logger
 	// Settings, when set, is read on every password sign-in, so switching
 	// local login off holds on every instance at once.
@@ -58,7 +66,20 @@ type Service struct {
 		ServerSettings(ctx context.Context) (*account.ServerSettings, error)
 	}
 	Now func() time.Time
+	// RecentAuthWindow is how long a sign-in or step-up counts as recent for
+	// sensitive operations; zero means DefaultRecentAuthWindow.
+	RecentAuthWindow time.Duration
 }
+
+// Window is the effective recent-authentication window.
+func (s *Service) Window() time.Duration {
+	if s.RecentAuthWindow > 0 {
+		return s.RecentAuthWindow
+	}
+	return DefaultRecentAuthWindow
+}
+
+var _ account.RecentAuthChecker = (*Service)(nil)
 
 // Tokens are what a sign-in or refresh hands to the client. They exist only in
 // this value and in the response; the database keeps their hashes.
@@ -216,6 +237,24 @@ func (s *Service) VerifyMFA(ctx context.Context, username, code, ticket string, 
 		return nil, nil, account.ValidationError(account.FieldError{Field: "mfa_code", Type: "string_pattern_mismatch",
 			Message: "String should match pattern '^\\d{6}$' (or be a backup code, XXXXX-XXXXX)"})
 	}
+	return s.VerifySecondFactor(ctx, username, ticket, dev, func(ctx context.Context, t *LoginTicket) (string, error) {
+		method, err := s.MFA.Verify(ctx, t.UserID, code)
+		if method == "backup_code" {
+			return "backup_code", err
+		}
+		return "totp", err
+	})
+}
+
+// SecondFactorCheck verifies the second factor of the pending sign-in t and
+// returns its name for the session's method ("totp", "passkey"). EINVALID
+// means the factor was wrong.
+type SecondFactorCheck func(ctx context.Context, t *LoginTicket) (string, error)
+
+// VerifySecondFactor completes the pending sign-in of username (see VerifyMFA
+// for how it is found and claimed) when check passes, and returns the new
+// session's tokens. Errors as VerifyMFA's.
+func (s *Service) VerifySecondFactor(ctx context.Context, username, ticket string, dev Device, check SecondFactorCheck) (*Tokens, *account.User, error) {
 	if err := s.Throttle.Limit(ctx, "mfa:ip:"+dev.IP, MFARate); err != nil {
 		return nil, nil, err
 	}
@@ -242,23 +281,19 @@ func (s *Service) VerifyMFA(ctx context.Context, username, code, ticket string, 
 			return nil, nil, err
 		}
 	}
-	method, err := s.MFA.Verify(ctx, t.UserID, code)
+	method, err := check(ctx, t)
 	if err != nil {
 		// Give the ticket back even if the request was cancelled meanwhile.
 		if rerr := s.Store.ReleaseLoginTicket(context.WithoutCancel(ctx), t.Hash, claim); rerr != nil {
 			return nil, nil, rerr
 		}
 		if account.ErrorCode(err) == account.EINVALID {
-			s.event(ctx, &t.UserID, account.EventMFAFailed, dev, nil)
+			s.event(ctx, &t.UserID, account.EventMFAFailed, dev, map[string]any{"factor": method})
 			return nil, nil, account.Errorf(account.EUNAUTHORIZED, msgBadMFA)
 		}
 		return nil, nil, err
 	}
-	full := t.AuthMethod + "+totp"
-	if method == "backup_code" {
-		full = t.AuthMethod + "+backup_code"
-	}
-	tok, err := s.createSession(ctx, t.UserID, full, dev, SessionGuard{CredentialVersion: t.CredentialVersion, TicketHash: t.Hash, ClaimToken: claim})
+	tok, err := s.createSession(ctx, t.UserID, t.AuthMethod+"+"+method, dev, SessionGuard{CredentialVersion: t.CredentialVersion, TicketHash: t.Hash, ClaimToken: claim})
 	if errors.Is(err, ErrSignInStale) {
 		return nil, nil, account.Errorf(account.EINVALID, msgNoTicket)
 	} else if err != nil {
@@ -269,6 +304,24 @@ func (s *Service) VerifyMFA(ctx context.Context, username, code, ticket string, 
 		return nil, nil, err
 	}
 	return tok, u, nil
+}
+
+// PendingSignIn returns the unexpired sign-in of username waiting for its
+// second factor, found as VerifyMFA finds it, without claiming it. EINVALID
+// "No pending MFA login found for this username" when there is none.
+func (s *Service) PendingSignIn(ctx context.Context, username, ticket string, dev Device) (*LoginTicket, error) {
+	if err := s.Throttle.Limit(ctx, "mfa:ip:"+dev.IP, MFARate); err != nil {
+		return nil, err
+	}
+	hash := ""
+	if ticket != "" {
+		hash = secret.HashToken(ticket)
+	}
+	t, err := s.Store.FindLoginTicket(ctx, hash, account.NormalizeUsername(username), dev.IP, MethodPassword, s.Now())
+	if account.ErrorCode(err) == account.ENOTFOUND {
+		return nil, account.Errorf(account.EINVALID, msgNoTicket)
+	}
+	return t, err
 }
 
 // CreateSession signs u in on a new session and returns its first tokens. The
@@ -468,7 +521,14 @@ func (s *Service) ListSessions(ctx context.Context, userID int64) ([]*Session, e
 }
 
 // RevokeSession ends one of userID's sessions; ENOTFOUND if it is not theirs.
-func (s *Service) RevokeSession(ctx context.Context, userID int64, sessionID string, dev Device) error {
+// Ending a session of another user (an admin write) needs c's recent
+// authentication; ending one's own is a defence and needs none.
+func (s *Service) RevokeSession(ctx context.Context, c *account.Caller, userID int64, sessionID string, dev Device) error {
+	if c == nil || c.User == nil || c.User.ID != userID {
+		if err := account.RequireRecentAuth(ctx, s, c); err != nil {
+			return err
+		}
+	}
 	ok, err := s.Store.DeleteUserSession(ctx, userID, sessionID)
 	if err != nil {
 		return err
@@ -481,8 +541,12 @@ func (s *Service) RevokeSession(ctx context.Context, userID int64, sessionID str
 }
 
 // RevokeOtherSessions ends every session of userID except keepID and returns how
-// many it ended.
-func (s *Service) RevokeOtherSessions(ctx context.Context, userID int64, keepID string, dev Device) (int, error) {
+// many it ended. It needs c's recent authentication: a stolen session must not
+// sign the owner out everywhere else.
+func (s *Service) RevokeOtherSessions(ctx context.Context, c *account.Caller, userID int64, keepID string, dev Device) (int, error) {
+	if err := account.RequireRecentAuth(ctx, s, c); err != nil {
+		return 0, err
+	}
 	n, err := s.Store.DeleteOtherSessions(ctx, userID, keepID)
 	if err != nil {
 		return 0, err
@@ -493,35 +557,82 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, userID int64, keepID 
 	return int(n), nil
 }
 
-// RecentlyAuthenticated reports whether p's session signed in or stepped up within
-// RecentAuthTTL, as sensitive actions require.
-func (s *Service) RecentlyAuthenticated(p *Principal) bool {
-	return s.Now().Sub(p.Session.AuthenticatedAt) <= RecentAuthTTL
+// recent reports whether c's session signed in or stepped up within the window.
+func (s *Service) recent(c *account.Caller) bool {
+	return !c.AuthenticatedAt.IsZero() && s.Now().Sub(c.AuthenticatedAt) <= s.Window()
 }
 
-// RequireRecentAuth returns EFORBIDDEN unless p authenticated recently, saying
-// how this account can step up: an MFA code when it has MFA, else its password,
-// else a new sign-in through its identity provider.
-func (s *Service) RequireRecentAuth(ctx context.Context, p *Principal) error {
-	if s.RecentlyAuthenticated(p) {
+// RequireRecentAuth returns EFORBIDDEN unless c authenticated recently (or is
+// the operator), saying how this account can step up: an MFA code when it has
+// MFA, else its password, else a new sign-in through its identity provider.
+func (s *Service) RequireRecentAuth(ctx context.Context, c *account.Caller) error {
+	if c.IsOperator() {
+		return nil
+	}
+	if c == nil || c.User == nil {
+		return account.Errorf(account.EUNAUTHORIZED, msgBadAccess)
+	}
+	if s.recent(c) {
 		return nil
 	}
 	hint := "sign in again through your identity provider"
-	if on, err := s.mfaEnabled(ctx, p.User.ID); err != nil {
+	totp, passkeys, err := s.factors(ctx, c.User.ID)
+	if err != nil {
 		return err
-	} else if on {
+	}
+	if totp && passkeys {
+		hint = "verify an MFA code (POST /api/v1/profile/mfa/verify) or a passkey (POST /api/v1/profile/passkeys/reauth/begin)"
+	} else if totp {
 		hint = "verify an MFA code (POST /api/v1/profile/mfa/verify)"
-	} else if p.User.HasPassword() {
+	} else if passkeys {
+		hint = "verify a passkey (POST /api/v1/profile/passkeys/reauth/begin)"
+	} else if c.User.HasPassword() {
 		hint = "confirm your password (POST /api/v1/profile/reauth)"
 	}
-	return account.Errorf(account.EFORBIDDEN, "Recent authentication required: %s, then retry within 10 minutes", hint)
+	return account.Errorf(account.EFORBIDDEN, "Recent authentication required: %s, then retry within %s", hint, fmtWindow(s.Window()))
+}
+
+// fmtWindow writes d as people say it: "10 minutes", "1 hour", else d itself.
+func fmtWindow(d time.Duration) string {
+	switch {
+	case d == time.Hour:
+		return "1 hour"
+	case d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	case d == time.Minute:
+		return "1 minute"
+	case d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + " minutes"
+	}
+	return d.String()
 }
 
 func (s *Service) mfaEnabled(ctx context.Context, userID int64) (bool, error) {
-	if s.MFA == nil {
-		return false, nil
+	totp, passkeys, err := s.factors(ctx, userID)
+	return totp || passkeys, err
+}
+
+// MFAEnabled reports whether a sign-in of userID needs a second factor: a TOTP
+// factor or a passkey.
+func (s *Service) MFAEnabled(ctx context.Context, userID int64) (bool, error) {
+	return s.mfaEnabled(ctx, userID)
+}
+
+// factors reports which second factors userID has.
+func (s *Service) factors(ctx context.Context, userID int64) (totp, passkeys bool, err error) {
+	if s.MFA != nil {
+		if totp, err = s.MFA.Enabled(ctx, userID); err != nil {
+			return false, false, err
+		}
 	}
-	return s.MFA.Enabled(ctx, userID)
+	if s.Passkeys != nil {
+		n, err := s.Passkeys.CountPasskeys(ctx, userID)
+		if err != nil {
+			return false, false, err
+		}
+		passkeys = n > 0
+	}
+	return totp, passkeys, nil
 }
 
 // MarkStepUp records that p's session just proved its user again.
@@ -535,30 +646,61 @@ func (s *Service) MarkStepUp(ctx context.Context, p *Principal, dev Device, meth
 	return nil
 }
 
-// Reauthenticate is the password step-up for accounts without MFA.
+// Password step-up messages.
+const (
+	// MsgMFAPasswordNotEnough refuses a password alone as recent
+	// authentication of an account with MFA.
+	MsgMFAPasswordNotEnough = "Recent authentication required: this account has two-factor authentication, so a password alone is not enough; verify an MFA code (POST /api/v1/profile/mfa/verify) or a passkey (POST /api/v1/profile/passkeys/reauth/begin)"
+	// MsgWrongPassword is the answer to a wrong current password. Never 401,
+	// which would sign the web app out.
+	MsgWrongPassword = "Invalid password"
+)
+
+// Reauthenticate is the password step-up for accounts without MFA: POST
+// /api/v1/profile/reauth. An account with MFA steps up with a code.
 func (s *Service) Reauthenticate(ctx context.Context, p *Principal, password string, dev Device) error {
-	if err := s.Throttle.Attempt(ctx, "reauth:user:"+strconv.FormatInt(p.User.ID, 10), PasswordLockout); err != nil {
-		return err
-	}
-	if !p.User.HasPassword() {
-		return account.Errorf(account.EINVALID, "This account has no password; sign in again through your identity provider")
-	}
-	// An account with MFA proves itself at its highest level: a password alone
-	// must not unlock what needs a recent authentication.
-	if on, err := s.mfaEnabled(ctx, p.User.ID); err != nil {
-		return err
-	} else if on {
-		return account.Errorf(account.EFORBIDDEN, "This account has two-factor authentication: confirm with a code (POST /api/v1/profile/mfa/verify)")
-	}
-	if _, err := s.Hasher.Verify(ctx, *p.User.PasswordHash, password); errors.Is(err, secret.ErrMismatch) {
-		return account.Errorf(account.EINVALID, "Invalid password")
-	} else if err != nil {
-		return fmt.Errorf("verify password: %w", err)
-	}
-	if err := s.Throttle.Succeeded(ctx, "reauth:user:"+strconv.FormatInt(p.User.ID, 10)); err != nil {
+	c := p.Caller()
+	c.AuthenticatedAt = time.Time{} // a step-up proves itself, whatever the session did before
+	if err := s.ConfirmPassword(ctx, c, password); err != nil {
 		return err
 	}
 	return s.MarkStepUp(ctx, p, dev, MethodPassword)
+}
+
+// ConfirmPassword checks password as c's current password. It is the one
+// check of a current password (the step-up and the password change both use
+// it), counted on one throttle key per user. An account with MFA proves itself
+// at its highest level: for it a password alone never counts as recent
+// authentication, so unless c is recent anyway the answer is EFORBIDDEN
+// MsgMFAPasswordNotEnough, before the password is looked at. A wrong password
+// is EINVALID MsgWrongPassword; an account without one EINVALID.
+func (s *Service) ConfirmPassword(ctx context.Context, c *account.Caller, password string) error {
+	if c == nil || c.User == nil {
+		return account.Errorf(account.EUNAUTHORIZED, msgBadAccess)
+	}
+	key := reauthKeyPrefix + strconv.FormatInt(c.User.ID, 10)
+	if err := s.Throttle.Attempt(ctx, key, PasswordLockout); err != nil {
+		return err
+	}
+	if !c.User.HasPassword() {
+		return account.Errorf(account.EINVALID, "This account has no password; sign in again through your identity provider")
+	}
+	if !s.recent(c) {
+		if on, err := s.mfaEnabled(ctx, c.User.ID); err != nil {
+			return err
+		} else if on {
+			return account.Errorf(account.EFORBIDDEN, MsgMFAPasswordNotEnough)
+		}
+	}
+	if len(password) > account.MaxPasswordLength {
+		return account.Errorf(account.EINVALID, MsgWrongPassword)
+	}
+	if _, err := s.Hasher.Verify(ctx, *c.User.PasswordHash, password); errors.Is(err, secret.ErrMismatch) {
+		return account.Errorf(account.EINVALID, MsgWrongPassword)
+	} else if err != nil {
+		return fmt.Errorf("verify password: %w", err)
+	}
+	return s.Throttle.Succeeded(ctx, key)
 }
 
 // event records a security event; a failure is logged, never shown to the user.

@@ -15,9 +15,15 @@ const (
 	RefreshTTL    = 7 * 24 * time.Hour
 	AbsoluteTTL   = 30 * 24 * time.Hour
 	TicketTTL     = 5 * time.Minute
-	RecentAuthTTL = 10 * time.Minute
 	touchInterval = time.Minute
 	refreshGrace  = 10 * time.Second
+	// DefaultRecentAuthWindow is how long a sign-in or step-up counts as recent
+	// when Service.RecentAuthWindow is unset (TRAILPASS_RECENT_AUTH_WINDOW).
+	DefaultRecentAuthWindow = 10 * time.Minute
+	// reauthKeyPrefix names the throttle counter of current-password checks,
+	// one per user: a stolen session gets one budget of guesses, not one per
+	// route.
+	reauthKeyPrefix = "reauth:user:"
 	// ticketLease bounds how long one verification holds a ticket: longer than
 	// checking a code takes, short enough that a crashed request frees it soon.
 	ticketLease  = time.Minute
@@ -31,6 +37,7 @@ const (
 	MethodPasswordTOTP       = "password+totp"
 	MethodPasswordBackupCode = "password+backup_code"
 	MethodSSO                = "sso"
+	MethodPasskey            = "passkey"
 )
 
 // Session is one signed-in device. Tokens are never part of it.
@@ -56,6 +63,13 @@ type Session struct {
 type Principal struct {
 	User    *account.User
 	Session *Session
+}
+
+// Caller is p as the services see it. IP is the session's sign-in address; the
+// HTTP layer overwrites IP and UserAgent with the request's.
+func (p *Principal) Caller() *account.Caller {
+	return &account.Caller{User: p.User, SessionID: p.Session.ID, AuthenticatedAt: p.Session.AuthenticatedAt,
+		IP: p.Session.IPAddress}
 }
 
 // TokenRow is a stored token hash.
@@ -131,6 +145,10 @@ type Store interface {
 	// wins. ENOTFOUND when there is none free.
 	ClaimLoginTicket(ctx context.Context, hash, username, claim string, now, leaseUntil time.Time) (*LoginTicket, error)
 	ClaimLoginTicketByAddress(ctx context.Context, username, ip, method, claim string, now, leaseUntil time.Time) (*LoginTicket, error)
+	// FindLoginTicket returns, without claiming it, the unexpired ticket hash
+	// of username, or when hash is empty the newest one whose first step was
+	// method from ip. ENOTFOUND when there is none.
+	FindLoginTicket(ctx context.Context, hash, username, ip, method string, now time.Time) (*LoginTicket, error)
 	// ReleaseLoginTicket frees a ticket claim still holds.
 	ReleaseLoginTicket(ctx context.Context, hash, claim string) error
 	UpdatePasswordHashIf(ctx context.Context, userID int64, oldHash, newHash string) error

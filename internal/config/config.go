@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/trailpass/trailpass/internal/dburl"
 	"github.com/trailpass/trailpass/internal/secret"
@@ -32,11 +33,18 @@ type Config struct {
 	OldSecretKeys  [][]byte
 	TrustedProxies []netip.Prefix
 	MFAIssuer      string
+	// RecentAuthWindow is how long a sign-in or step-up allows sensitive
+	// operations (password, MFA, linking, every admin write).
+	RecentAuthWindow time.Duration
 	AdminPassword  string
 	WebDir         string
 	LogLevel       string
 	// MaxImportBytes caps an uploaded import archive.
 	MaxImportBytes int64
+	// WebAuthnRPID and WebAuthnOrigins override the passkey relying party that
+	// PublicURL implies (its host name, its origin).
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
 }
 
 // SecretKeyFile is where the master key lives when none is configured.
@@ -66,9 +74,12 @@ func options() []*option {
 		{env: "TRAILPASS_OLD_SECRET_KEYS", flag: "old-secret-keys", secret: true, usage: "comma-separated retired master keys, still accepted for decryption"},
 		{env: "TRAILPASS_TRUSTED_PROXIES", flag: "trusted-proxies", usage: "comma-separated IPs or CIDRs whose X-Forwarded-For is believed"},
 		{env: "TRAILPASS_MFA_ISSUER", flag: "mfa-issuer", def: "Trailpass", usage: "issuer shown in authenticator apps"},
+		{env: "TRAILPASS_RECENT_AUTH_WINDOW", flag: "recent-auth-window", def: "10m", usage: "how long a sign-in or step-up allows sensitive operations, 1m to 24h"},
 		{env: "TRAILPASS_ADMIN_PASSWORD", flag: "admin-password", secret: true, usage: "password of the first admin (default: generated and logged once)"},
 		{env: "TRAILPASS_WEB_DIR", flag: "web-dir", usage: "serve a prebuilt single-page app (such as Endurain's) from this directory"},
 		{env: "TRAILPASS_MAX_IMPORT_BYTES", flag: "max-import-bytes", def: "4294967296", usage: "largest import archive accepted, in bytes"},
+		{env: "TRAILPASS_WEBAUTHN_RP_ID", flag: "webauthn-rp-id", usage: "passkey relying party ID, a domain (default: the public URL's host name)"},
+		{env: "TRAILPASS_WEBAUTHN_ORIGINS", flag: "webauthn-origins", usage: "comma-separated origins passkeys are used from (default: the public URL's origin)"},
 		{env: "TRAILPASS_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
 	}
 }
@@ -165,6 +176,13 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		}
 		c.TrustedProxies = append(c.TrustedProxies, prefix)
 	}
+	if d, err := time.ParseDuration(get["TRAILPASS_RECENT_AUTH_WINDOW"]); err != nil || d < time.Minute || d > 24*time.Hour {
+		// Under a minute no one could finish a step-up and act; a day is no
+		// longer "recent".
+		errs = append(errs, fmt.Errorf("TRAILPASS_RECENT_AUTH_WINDOW: %q is not a duration between 1m and 24h", get["TRAILPASS_RECENT_AUTH_WINDOW"]))
+	} else {
+		c.RecentAuthWindow = d
+	}
 	if c.MFAIssuer == "" || strings.Contains(c.MFAIssuer, ":") {
 		errs = append(errs, errors.New("TRAILPASS_MFA_ISSUER: must be non-empty and contain no colon"))
 	}
@@ -177,6 +195,27 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		errs = append(errs, fmt.Errorf("TRAILPASS_MAX_IMPORT_BYTES: %q is not a number of bytes of at least 1048576", get["TRAILPASS_MAX_IMPORT_BYTES"]))
 	} else {
 		c.MaxImportBytes = n
+	}
+	c.WebAuthnRPID = strings.ToLower(strings.TrimSpace(get["TRAILPASS_WEBAUTHN_RP_ID"]))
+	if c.WebAuthnRPID != "" && (strings.ContainsAny(c.WebAuthnRPID, ":/ ") || strings.Trim(c.WebAuthnRPID, ".") != c.WebAuthnRPID) {
+		errs = append(errs, fmt.Errorf("TRAILPASS_WEBAUTHN_RP_ID: %q is not a domain name", c.WebAuthnRPID))
+	}
+	for _, o := range splitList(get["TRAILPASS_WEBAUTHN_ORIGINS"]) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("TRAILPASS_WEBAUTHN_ORIGINS: %q is not an origin such as https://example.com", o))
+			continue
+		}
+		c.WebAuthnOrigins = append(c.WebAuthnOrigins, u.Scheme+"://"+u.Host)
+	}
+	host := c.PublicURL
+	if c.WebAuthnRPID != "" && host != nil && len(c.WebAuthnOrigins) == 0 {
+		// Browsers accept an RP ID only if it is the page's host or a parent
+		// domain of it.
+		h := strings.ToLower(host.Hostname())
+		if h != c.WebAuthnRPID && !strings.HasSuffix(h, "."+c.WebAuthnRPID) {
+			errs = append(errs, fmt.Errorf("TRAILPASS_WEBAUTHN_RP_ID: %q is neither the public URL's host nor a parent domain of it", c.WebAuthnRPID))
+		}
 	}
 	if c.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(c.WebDir, "index.html")); err != nil || st.IsDir() {

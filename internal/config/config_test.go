@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailpass/trailpass/internal/config"
 )
@@ -97,5 +98,46 @@ func TestLoad_MaxImportBytes(t *testing.T) {
 	c, err = load([]string{"--max-import-bytes", "2097152"}, map[string]string{"TRAILPASS_MAX_IMPORT_BYTES": "104857600"})
 	if err != nil || c.MaxImportBytes != 2<<20 {
 		t.Fatalf("flag: %v %v", c, err)
+	}
+}
+
+func TestLoad_WebAuthn(t *testing.T) {
+	c, err := load(nil, map[string]string{"TRAILPASS_PUBLIC_URL": "https://auth.example.com", "TRAILPASS_WEBAUTHN_RP_ID": "Example.com",
+		"TRAILPASS_WEBAUTHN_ORIGINS": "https://app.example.com/, https://auth.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WebAuthnRPID != "example.com" || strings.Join(c.WebAuthnOrigins, " ") != "https://app.example.com https://auth.example.com" {
+		t.Fatalf("rp %q origins %v", c.WebAuthnRPID, c.WebAuthnOrigins)
+	}
+	for _, env := range []map[string]string{
+		{"TRAILPASS_PUBLIC_URL": "https://auth.example.com", "TRAILPASS_WEBAUTHN_RP_ID": "other.org"},
+		{"TRAILPASS_WEBAUTHN_RP_ID": "https://example.com"},
+		{"TRAILPASS_WEBAUTHN_ORIGINS": "example.com"},
+		{"TRAILPASS_WEBAUTHN_ORIGINS": "https://example.com/path"},
+	} {
+		if _, err := load(nil, env); err == nil || !strings.Contains(err.Error(), "TRAILPASS_WEBAUTHN_") {
+			t.Errorf("%v: err = %v", env, err)
+		}
+	}
+}
+
+func TestLoad_RecentAuthWindow(t *testing.T) {
+	c, err := load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RecentAuthWindow != 10*time.Minute {
+		t.Fatalf("default window = %v", c.RecentAuthWindow)
+	}
+	c, err = load([]string{"--recent-auth-window", "5m"}, map[string]string{"TRAILPASS_RECENT_AUTH_WINDOW": "30m"})
+	if err != nil || c.RecentAuthWindow != 5*time.Minute {
+		t.Fatalf("flag: %v, %v", c, err)
+	}
+	for _, bad := range []string{"ten", "30s", "0", "-5m", "25h"} {
+		_, err := load(nil, map[string]string{"TRAILPASS_RECENT_AUTH_WINDOW": bad})
+		if err == nil || !strings.Contains(err.Error(), "TRAILPASS_RECENT_AUTH_WINDOW") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
 	}
 }

@@ -64,6 +64,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.writeLoginResult(w, ct, res)
+}
+
+// writeLoginResult answers a first sign-in step as /token does: tokens, or the
+// pending MFA step (its ticket in an HttpOnly cookie for web, in the body for
+// mobile).
+func (s *Server) writeLoginResult(w http.ResponseWriter, ct string, res *auth.LoginResult) {
 	if res.MFARequired {
 		body := mfaChallengeBody{MFARequired: true, Username: res.Username, Message: "MFA verification required"}
 		w.Header().Set("Cache-Control", "no-store")
@@ -171,5 +178,5 @@ func (s *Server) handleReauth(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "Authentication confirmed", "valid_until": p.Session.AuthenticatedAt.Add(auth.RecentAuthTTL)})
+	writeJSON(w, http.StatusOK, map[string]any{"message": "Authentication confirmed", "valid_until": p.Session.AuthenticatedAt.Add(s.Auth.Window())})
 }

@@ -418,6 +418,14 @@ func TestSessions(t *testing.T) {
 		if r := other.Do("GET", "/api/v1/sessions/user/999999", nil); r.Status != 200 || strings.TrimSpace(string(r.Body)) != "[]" {
 			t.Fatalf("S2: %d %s", r.Status, r.Body)
 		}
+		// Ending another user's session is an admin write: the admin signed in
+		// 11 minutes ago, so it needs a step-up first.
+		if r := other.Do("DELETE", "/api/v1/sessions/nope/user/"+itoa(dana.ID), nil); r.Status != 403 || !strings.Contains(r.Detail(), "Recent authentication required") {
+			t.Fatalf("stale admin session delete: %d %s", r.Status, r.Body)
+		}
+		if r := other.Do("POST", "/api/v1/profile/reauth", map[string]string{"password": httpapitest.Password}); r.Status != 200 {
+			t.Fatalf("admin reauth: %d %s", r.Status, r.Body)
+		}
 		if r := other.Do("DELETE", "/api/v1/sessions/nope/user/"+itoa(dana.ID), nil); r.Status != 404 || !strings.Contains(r.Detail(), "not found for user") {
 			t.Fatalf("S4: %d %s", r.Status, r.Body)
 		}

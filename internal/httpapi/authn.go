@@ -246,6 +246,14 @@ func (s *Server) device(r *http.Request) auth.Device {
 	return auth.ParseDevice(s.clientIP(r), r.UserAgent())
 }
 
+// caller is p as the services see it, from this request's address and agent.
+// The services enforce the recent-authentication rule on it.
+func (s *Server) caller(r *http.Request, p *auth.Principal) *account.Caller {
+	c := p.Caller()
+	c.IP, c.UserAgent = s.clientIP(r), r.UserAgent()
+	return c
+}
+
 // setAuthCookies hands a web client its tokens. The CSRF cookie lives as long as
 // the refresh cookie: Endurain's session-only CSRF cookie vanished on browser
 // restart while the refresh cookie stayed, leaving users stuck.

@@ -147,7 +147,8 @@ func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
 		return
 	}
-	if on, err := s.MFA.Enabled(r.Context(), u.ID); err != nil {
+	// A passkey counts as a second factor here too: the MFA page offers it.
+	if on, err := s.Auth.MFAEnabled(r.Context(), u.ID); err != nil {
 		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
 		return
 	} else if on {
@@ -205,14 +206,14 @@ func (s *Server) handleLinkIdP(w http.ResponseWriter, r *http.Request, p *auth.P
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
-		// A navigation cannot show a JSON error well: send the browser back to the
-		// security page, which prompts for the step-up.
+	authURL, binding, err := s.IdP.BeginLink(r.Context(), s.caller(r, p), p.User.ID, p.Session.ID, id)
+	if account.ErrorCode(err) == account.EFORBIDDEN {
+		// The step-up is missing. A navigation cannot show a JSON error well:
+		// send the browser back to the security page, which prompts for it.
 		s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "reauth_required": {"true"},
 			"idp_id": {r.PathValue("idp_id")}, "detail": {account.ErrorMessage(err)}})
 		return
 	}
-	authURL, binding, err := s.IdP.BeginLink(r.Context(), p.User.ID, p.Session.ID, id)
 	if err != nil {
 		if wantsJSON(r) {
 			s.writeError(w, r, err)
@@ -229,16 +230,16 @@ func (s *Server) handleLinkIdP(w http.ResponseWriter, r *http.Request, p *auth.P
 // handleUnlinkIdP: DELETE /api/v1/profile/idp/{idp_id} → 204, unless it is the
 // account's last way to sign in.
 func (s *Server) handleUnlinkIdP(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	s.unlink(w, r, p.User.ID)
+	s.unlink(w, r, p, p.User.ID)
 }
 
-func (s *Server) unlink(w http.ResponseWriter, r *http.Request, userID int64) {
+func (s *Server) unlink(w http.ResponseWriter, r *http.Request, p *auth.Principal, userID int64) {
 	id, err := pathID(r, "idp_id")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.IdP.Unlink(r.Context(), userID, id); err != nil {
+	if err := s.IdP.Unlink(r.Context(), s.caller(r, p), userID, id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -287,7 +288,7 @@ func (s *Server) handleIdPCreate(w http.ResponseWriter, r *http.Request, p *auth
 		s.writeError(w, r, err)
 		return
 	}
-	pr, err := s.IdP.Create(r.Context(), in)
+	pr, err := s.IdP.Create(r.Context(), s.caller(r, p), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -308,7 +309,7 @@ func (s *Server) handleIdPUpdate(w http.ResponseWriter, r *http.Request, p *auth
 		s.writeError(w, r, err)
 		return
 	}
-	pr, err := s.IdP.Update(r.Context(), id, in)
+	pr, err := s.IdP.Update(r.Context(), s.caller(r, p), id, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -323,7 +324,7 @@ func (s *Server) handleIdPDelete(w http.ResponseWriter, r *http.Request, p *auth
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.IdP.Delete(r.Context(), id); err != nil {
+	if err := s.IdP.Delete(r.Context(), s.caller(r, p), id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -348,5 +349,5 @@ func (s *Server) handleUserIdPUnlink(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	s.unlink(w, r, uid)
+	s.unlink(w, r, p, uid)
 }

@@ -30,19 +30,30 @@ func (s *Server) handleMFAStatus(w http.ResponseWriter, r *http.Request, p *auth
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"mfa_enabled": st.Enabled, "backup_codes_remaining": st.BackupCodesRemaining})
+	// factors is trailpass's addition: which second factors the account has.
+	// A passkey is one, so an account whose only factor is a passkey has MFA.
+	factors := []string{}
+	if st.Enabled {
+		factors = append(factors, "totp")
+	}
+	if s.Passkeys != nil {
+		n, err := s.Passkeys.Count(r.Context(), p.User.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if n > 0 {
+			factors = append(factors, "passkey")
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"mfa_enabled": len(factors) > 0, "backup_codes_remaining": st.BackupCodesRemaining,
+		"factors": factors})
 }
 
 // handleMFASetup: POST /api/v1/profile/mfa/setup starts an enrolment; the pending
 // secret waits, encrypted, in the database for ten minutes.
 func (s *Server) handleMFASetup(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	// Enrolling a factor is a change to how the account signs in (ASVS 7.5.1):
-	// a stolen session must not be able to lock the owner out with its own app.
-	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	setup, err := s.MFA.BeginSetup(r.Context(), p.User)
+	setup, err := s.MFA.BeginSetup(r.Context(), s.caller(r, p), p.User)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -60,7 +71,7 @@ func (s *Server) handleMFAEnable(w http.ResponseWriter, r *http.Request, p *auth
 		s.writeError(w, r, err)
 		return
 	}
-	codes, err := s.MFA.Enable(r.Context(), p.User.ID, code)
+	codes, err := s.MFA.Enable(r.Context(), s.caller(r, p), p.User.ID, code)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -78,7 +89,7 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request, p *aut
 		return
 	}
 	dev := s.device(r)
-	n, err := s.MFA.Disable(r.Context(), p.User.ID, code, p.Session.ID)
+	n, err := s.MFA.Disable(r.Context(), s.caller(r, p), p.User.ID, code, p.Session.ID)
 	if err != nil {
 		s.mfaFailed(r, p, dev, err)
 		s.writeError(w, r, err)
@@ -88,7 +99,7 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request, p *aut
 }
 
 // handleMFAStepUp: POST /api/v1/profile/mfa/verify {mfa_code} proves the user
-// again and marks the session as recently authenticated for ten minutes.
+// again and marks the session as recently authenticated for the window.
 func (s *Server) handleMFAStepUp(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	code, err := s.mfaCode(w, r)
 	if err != nil {
@@ -107,7 +118,7 @@ func (s *Server) handleMFAStepUp(w http.ResponseWriter, r *http.Request, p *auth
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"message": "MFA code verified successfully",
-		"valid_until": p.Session.AuthenticatedAt.Add(auth.RecentAuthTTL)})
+		"valid_until": p.Session.AuthenticatedAt.Add(s.Auth.Window())})
 }
 
 // mfaFailed records a wrong code in the security log (the MFA service does not
@@ -140,11 +151,7 @@ func (s *Server) handleBackupCodesStatus(w http.ResponseWriter, r *http.Request,
 // code after a recent step-up and shows the new ones once: 201 {codes, created_at}
 // as later Endurain answers, plus backup_codes and message as MFA enable does.
 func (s *Server) handleBackupCodesRegenerate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	codes, made, err := s.MFA.RegenerateBackupCodes(r.Context(), p.User.ID)
+	codes, made, err := s.MFA.RegenerateBackupCodes(r.Context(), s.caller(r, p), p.User.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

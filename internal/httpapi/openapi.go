@@ -12,6 +12,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/passkey"
 	"github.com/trailpass/trailpass/internal/portability"
 )
 
@@ -94,6 +95,33 @@ type (
 	mfaStatusBody struct {
 		MFAEnabled           bool `json:"mfa_enabled"`
 		BackupCodesRemaining int  `json:"backup_codes_remaining"`
+		// Factors is trailpass's: "totp" and/or "passkey".
+		Factors []string `json:"factors"`
+	}
+	// passkeyOptionsBody is the library's CredentialCreation or
+	// CredentialAssertion: pass publicKey to navigator.credentials.create()
+	// or .get() (after PublicKeyCredential.parse*OptionsFromJSON).
+	passkeyOptionsBody struct {
+		PublicKey map[string]any `json:"publicKey"`
+	}
+	passkeyRegisterRequest struct {
+		Name       string         `json:"name"`
+		Credential map[string]any `json:"credential"`
+	}
+	passkeyNameBody struct {
+		Name string `json:"name"`
+	}
+	passkeyCredentialRequest struct {
+		Credential map[string]any `json:"credential"`
+	}
+	passkeyMFABeginRequest struct {
+		Username  string `json:"username"`
+		MFATicket string `json:"mfa_ticket,omitempty"`
+	}
+	passkeyMFAFinishRequest struct {
+		Username   string         `json:"username"`
+		MFATicket  string         `json:"mfa_ticket,omitempty"`
+		Credential map[string]any `json:"credential"`
 	}
 	mfaSetupBody struct {
 		Secret        string `json:"secret"`
@@ -186,6 +214,18 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/profile/mfa/backup-codes/status", Tag: "mfa", Summary: "Backup codes left", Auth: "user", Resp: backupStatusBody{}, Errors: authErrs},
 	{Method: "POST", Path: "/api/v1/profile/mfa/backup-codes", Tag: "mfa", Summary: "Regenerate backup codes (needs a recent step-up; 5 per hour, one at a time)", Auth: "user", Status: 201, Resp: backupCodesBody{}, Errors: []int{400, 401, 403, 429}},
 
+	{Method: "GET", Path: "/api/v1/profile/passkeys", Tag: "passkeys", Summary: "The caller's passkeys (never the key or credential id)", Auth: "user", Resp: []passkey.Info{}, Errors: authErrs},
+	{Method: "POST", Path: "/api/v1/profile/passkeys/register/begin", Tag: "passkeys", Summary: "Options to create a passkey (discoverable, user verification preferred, existing ones excluded); needs a recent step-up", Auth: "user", Resp: passkeyOptionsBody{}, Errors: []int{400, 401, 403}},
+	{Method: "POST", Path: "/api/v1/profile/passkeys/register/finish", Tag: "passkeys", Summary: "Store the passkey the browser created (credential as toJSON() gives it)", Auth: "user", Request: passkeyRegisterRequest{}, Status: 201, Resp: passkey.Info{}, Errors: []int{400, 401, 403, 409, 422}},
+	{Method: "POST", Path: "/api/v1/profile/passkeys/reauth/begin", Tag: "passkeys", Summary: "Options to step up with one of the caller's passkeys", Auth: "user", Resp: passkeyOptionsBody{}, Errors: []int{400, 401, 403}},
+	{Method: "POST", Path: "/api/v1/profile/passkeys/reauth/finish", Tag: "passkeys", Summary: "Step up with a passkey assertion", Auth: "user", Request: passkeyCredentialRequest{}, Resp: validUntilBody{}, Errors: []int{400, 401, 403, 422, 429}},
+	{Method: "PUT", Path: "/api/v1/profile/passkeys/{id}", Tag: "passkeys", Summary: "Rename a passkey", Auth: "user", Request: passkeyNameBody{}, Resp: messageBody{}, Errors: []int{401, 403, 404, 422}},
+	{Method: "DELETE", Path: "/api/v1/profile/passkeys/{id}", Tag: "passkeys", Summary: "Remove a passkey (needs a recent step-up; refused for the account's last way to sign in)", Auth: "user", Status: 204, Errors: []int{400, 401, 403, 404}},
+	{Method: "POST", Path: "/api/v1/passkeys/login/begin", Tag: "passkeys", Summary: "Options for a passwordless sign-in (discoverable credentials)", Resp: passkeyOptionsBody{}, Errors: []int{400, 429}},
+	{Method: "POST", Path: "/api/v1/passkeys/login/finish", Tag: "passkeys", Summary: "Sign in with a passkey; answers as /token (a user-verified passkey needs no MFA step)", Request: passkeyCredentialRequest{}, Resp: sessionIDBody{}, Errors: []int{401, 422, 429}},
+	{Method: "POST", Path: "/api/v1/mfa/passkey/begin", Tag: "passkeys", Summary: "Options for the passkey as the MFA step of a sign-in (ticket as for /mfa/verify)", Request: passkeyMFABeginRequest{}, Resp: passkeyOptionsBody{}, Errors: []int{400, 422, 429}},
+	{Method: "POST", Path: "/api/v1/mfa/passkey/finish", Tag: "passkeys", Summary: "Finish a sign-in with a passkey assertion; answers as /mfa/verify", Request: passkeyMFAFinishRequest{}, Resp: sessionIDBody{}, Errors: []int{400, 401, 422, 429}},
+
 	{Method: "GET", Path: "/api/v1/public/idp", Tag: "identity providers", Summary: "Enabled providers for the sign-in page (none while SSO is off)", Resp: []idp.PublicProvider{}},
 	{Method: "GET", Path: "/api/v1/public/idp/login/{slug}", Tag: "identity providers", Summary: "Start SSO: 307 to the provider; on failure 307 to /login?error=sso_failed, or for API clients (X-Client-Type or Accept: application/json) JSON errors: 403 while SSO is off, 502 when the provider is unreachable", Status: 307, Resp: redirect{}, Errors: []int{403, 404, 502}},
 	{Method: "GET", Path: "/api/v1/public/idp/callback/{slug}", Tag: "identity providers", Summary: "Provider callback: 307 to /login (?sso=success or ?error=<code>), /trailpass/mfa when the account has MFA, or /settings after a link; API clients get failures as JSON (502 when the provider is unreachable)", Status: 307, Resp: redirect{}, Errors: []int{400, 401, 403, 404, 409, 502}},
@@ -253,7 +293,8 @@ func openAPIDocument(ops []apiOp, server string) map[string]any {
 		for _, m := range pathParamRE.FindAllStringSubmatch(op.Path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
-		if op.Auth == "user" || op.Auth == "admin" || strings.HasPrefix(op.Path, "/api/v1/token") || op.Path == "/api/v1/refresh" || op.Path == "/api/v1/logout" || op.Path == "/api/v1/mfa/verify" {
+		if op.Auth == "user" || op.Auth == "admin" || strings.HasPrefix(op.Path, "/api/v1/token") || op.Path == "/api/v1/refresh" || op.Path == "/api/v1/logout" || op.Path == "/api/v1/mfa/verify" ||
+			op.Path == "/api/v1/passkeys/login/finish" || strings.HasPrefix(op.Path, "/api/v1/mfa/passkey/") {
 			params = append(params, map[string]any{"name": "X-Client-Type", "in": "header", "required": true,
 				"schema": map[string]any{"type": "string", "enum": []string{"web", "mobile"}}})
 		}

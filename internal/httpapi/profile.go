@@ -62,7 +62,7 @@ func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request, p *
 	}
 	in, err := account.DecodeProfileUpdate(body)
 	if err == nil {
-		_, err = s.Profiles.UpdateProfile(r.Context(), p.User.ID, in)
+		_, err = s.Profiles.UpdateProfile(r.Context(), s.caller(r, p), p.User.ID, in)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -97,10 +97,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request, p 
 		s.writeError(w, r, err)
 		return
 	}
-	dev := s.device(r)
-	in.SessionID, in.IPAddress, in.UserAgent = p.Session.ID, dev.IP, dev.UserAgent
-	in.RecentlyAuthenticated = s.Auth.RecentlyAuthenticated(p)
-	n, err := s.Profiles.ChangePassword(r.Context(), p.User.ID, in)
+	n, err := s.Profiles.ChangePassword(r.Context(), s.caller(r, p), p.User.ID, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -120,15 +117,15 @@ const maxPhotoUpload = 21 << 20
 // handlePhotoUpload: POST /api/v1/profile/image (multipart "file"), 201 with the
 // new photo path. The file part is streamed, never buffered whole by net/http.
 func (s *Server) handlePhotoUpload(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	s.uploadPhoto(w, r, p.User.ID)
+	s.uploadPhoto(w, r, p, p.User.ID)
 }
 
 // uploadPhoto stores the multipart field "file" as userID's photo, under the
 // profile photo's content checks, and answers 201 with its path.
-func (s *Server) uploadPhoto(w http.ResponseWriter, r *http.Request, userID int64) {
+func (s *Server) uploadPhoto(w http.ResponseWriter, r *http.Request, p *auth.Principal, userID int64) {
 	var key string
 	if !s.withUploadedImage(w, r, func(f io.Reader) (err error) {
-		key, err = s.Profiles.SetPhoto(r.Context(), userID, f)
+		key, err = s.Profiles.SetPhoto(r.Context(), s.caller(r, p), userID, f)
 		return err
 	}) {
 		return
@@ -174,7 +171,7 @@ func (s *Server) withUploadedImage(w http.ResponseWriter, r *http.Request, store
 
 // handlePhotoDelete: PUT /api/v1/profile/photo removes the photo.
 func (s *Server) handlePhotoDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if err := s.Profiles.DeletePhoto(r.Context(), p.User.ID); err != nil {
+	if err := s.Profiles.DeletePhoto(r.Context(), s.caller(r, p), p.User.ID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -424,7 +421,7 @@ func (s *Server) handleServerSettingsUpdate(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	st, err := s.Settings.Update(r.Context(), body)
+	st, err := s.Settings.Update(r.Context(), s.caller(r, p), body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -436,14 +433,14 @@ func (s *Server) handleServerSettingsUpdate(w http.ResponseWriter, r *http.Reque
 // multipart "file"), the sign-in page's photo under the profile photo's checks.
 // 201 with null, as Endurain.
 func (s *Server) handleLoginPhotoUpload(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if s.withUploadedImage(w, r, func(f io.Reader) error { return s.Settings.SetLoginPhoto(r.Context(), f) }) {
+	if s.withUploadedImage(w, r, func(f io.Reader) error { return s.Settings.SetLoginPhoto(r.Context(), s.caller(r, p), f) }) {
 		writeJSON(w, http.StatusCreated, nil)
 	}
 }
 
 // handleLoginPhotoDelete: DELETE /api/v1/server_settings/upload/login (admin).
 func (s *Server) handleLoginPhotoDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if err := s.Settings.DeleteLoginPhoto(r.Context()); err != nil {
+	if err := s.Settings.DeleteLoginPhoto(r.Context(), s.caller(r, p)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -64,6 +64,19 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/profile/mfa/backup-codes/status", s.authed(s.handleBackupCodesStatus))
 	s.handle("POST /api/v1/profile/mfa/backup-codes", s.authed(s.handleBackupCodesRegenerate))
 
+	// Passkeys.
+	s.handle("GET /api/v1/profile/passkeys", s.authed(s.handlePasskeys))
+	s.handle("POST /api/v1/profile/passkeys/register/begin", s.authed(s.handlePasskeyRegisterBegin))
+	s.handle("POST /api/v1/profile/passkeys/register/finish", s.authed(s.handlePasskeyRegisterFinish))
+	s.handle("POST /api/v1/profile/passkeys/reauth/begin", s.authed(s.handlePasskeyReauthBegin))
+	s.handle("POST /api/v1/profile/passkeys/reauth/finish", s.authed(s.handlePasskeyReauthFinish))
+	s.handle("PUT /api/v1/profile/passkeys/{id}", s.authed(s.handlePasskeyRename))
+	s.handle("DELETE /api/v1/profile/passkeys/{id}", s.authed(s.handlePasskeyDelete))
+	s.handle("POST /api/v1/passkeys/login/begin", s.handlePasskeyLoginBegin)
+	s.handle("POST /api/v1/passkeys/login/finish", s.handlePasskeyLoginFinish)
+	s.handle("POST /api/v1/mfa/passkey/begin", s.handleMFAPasskeyBegin)
+	s.handle("POST /api/v1/mfa/passkey/finish", s.handleMFAPasskeyFinish)
+
 	// Identity providers.
 	s.handle("GET /api/v1/public/idp", s.handlePublicIdPs)
 	s.handle("GET /api/v1/public/idp/login/{slug}", s.handleSSOLogin)

@@ -15,6 +15,7 @@ import (
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/metrics"
 	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/passkey"
 	"github.com/trailpass/trailpass/internal/portability"
 )
 
@@ -44,6 +45,8 @@ type Server struct {
 	Settings *account.SettingsService
 	MFA      *mfa.Service
 	IdP      *idp.Service
+	// Passkeys registers passkeys and runs their ceremonies.
+	Passkeys *passkey.Service
 	Exporter *portability.Exporter
 	// Notifications serves the web app's notification bell.
 	Notifications fitness.NotificationStore

@@ -50,7 +50,7 @@ func (s *Server) handleMySessions(w http.ResponseWriter, r *http.Request, p *aut
 // handleRevokeMySession ends one of the caller's sessions (200 null, as Endurain):
 // DELETE /api/v1/profile/sessions/{session_id}.
 func (s *Server) handleRevokeMySession(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if err := s.Auth.RevokeSession(r.Context(), p.User.ID, r.PathValue("session_id"), s.device(r)); err != nil {
+	if err := s.Auth.RevokeSession(r.Context(), s.caller(r, p), p.User.ID, r.PathValue("session_id"), s.device(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -60,11 +60,7 @@ func (s *Server) handleRevokeMySession(w http.ResponseWriter, r *http.Request, p
 // handleRevokeOtherSessions ends every session of the caller but this one, after
 // a recent authentication: DELETE /api/v1/profile/sessions.
 func (s *Server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	n, err := s.Auth.RevokeOtherSessions(r.Context(), p.User.ID, p.Session.ID, s.device(r))
+	n, err := s.Auth.RevokeOtherSessions(r.Context(), s.caller(r, p), p.User.ID, p.Session.ID, s.device(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -104,7 +100,7 @@ func (s *Server) handleDeleteUserSession(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Auth.RevokeSession(r.Context(), uid, r.PathValue("session_id"), s.device(r)); err != nil {
+	if err := s.Auth.RevokeSession(r.Context(), s.caller(r, p), uid, r.PathValue("session_id"), s.device(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

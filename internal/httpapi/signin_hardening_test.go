@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
@@ -147,7 +148,7 @@ func TestSignInRacesPasswordChange(t *testing.T) {
 				// Sweep the start of the change across the sign-in's duration, so
 				// some rounds land between its password check and its session.
 				time.Sleep(time.Duration(i%50) * 40 * time.Microsecond)
-				_, resetErr = e.Accounts.ResetPassword(context.Background(), u.ID, "Fresh!Passw0rd", "")
+				_, resetErr = e.Accounts.ResetPassword(context.Background(), account.Operator(), u.ID, "Fresh!Passw0rd", "")
 			}()
 			close(start)
 			wg.Wait()

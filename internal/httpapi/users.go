@@ -106,7 +106,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request, p *aut
 		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "password", Message: "Field required"}))
 		return
 	}
-	u, err := s.Admin.CreateUser(r.Context(), account.NewUser{Username: in.Username, Email: in.Email, Name: in.Name,
+	u, err := s.Admin.CreateUser(r.Context(), s.caller(r, p), account.NewUser{Username: in.Username, Email: in.Email, Name: in.Name,
 		Password: in.Password, Admin: in.AccessType == account.AccessAdmin, Inactive: in.Active != nil && !*in.Active}, profile)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -135,7 +135,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request, p *aut
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := s.Admin.UpdateUser(r.Context(), uid, in); err != nil {
+	if _, err := s.Admin.UpdateUser(r.Context(), s.caller(r, p), uid, in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -179,7 +179,7 @@ func (s *Server) handleUserApprove(w http.ResponseWriter, r *http.Request, p *au
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Admin.ApproveUser(r.Context(), uid); err != nil {
+	if err := s.Admin.ApproveUser(r.Context(), s.caller(r, p), uid); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -194,7 +194,7 @@ func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request, p *aut
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Admin.DeleteUser(r.Context(), p.User.ID, uid); err != nil {
+	if err := s.Admin.DeleteUser(r.Context(), s.caller(r, p), uid); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -208,7 +208,7 @@ func (s *Server) handleUserPhotoDelete(w http.ResponseWriter, r *http.Request, p
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Profiles.DeletePhoto(r.Context(), uid); err != nil {
+	if err := s.Profiles.DeletePhoto(r.Context(), s.caller(r, p), uid); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -223,7 +223,7 @@ func (s *Server) handleUserPhotoUpload(w http.ResponseWriter, r *http.Request, p
 		s.writeError(w, r, err)
 		return
 	}
-	s.uploadPhoto(w, r, uid)
+	s.uploadPhoto(w, r, p, uid)
 }
 
 // handleUserPassword: PUT /api/v1/users/{user_id}/password {password}; the user's
@@ -243,7 +243,7 @@ func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request, p *a
 	if uid == p.User.ID {
 		keep = p.Session.ID
 	}
-	n, err := s.Accounts.ResetPassword(r.Context(), uid, in.Password, keep)
+	n, err := s.Accounts.ResetPassword(r.Context(), s.caller(r, p), uid, in.Password, keep)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -263,7 +263,7 @@ func (s *Server) handleUserResetMFA(w http.ResponseWriter, r *http.Request, p *a
 	if uid == p.User.ID {
 		keep = p.Session.ID
 	}
-	n, err := s.MFA.Reset(r.Context(), uid, keep)
+	n, err := s.MFA.Reset(r.Context(), s.caller(r, p), uid, keep)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

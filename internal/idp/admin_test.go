@@ -42,7 +42,7 @@ func TestAdmin_SecretNeverReturned(t *testing.T) {
 func TestAdmin_CreateValidatesAndRefusesDuplicateSlug(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st)
-		_, err := e.svc.Create(ctx, idp.ProviderInput{Name: "", Slug: "Bad Slug", ProviderType: "saml",
+		_, err := e.svc.Create(ctx, account.Operator(), idp.ProviderInput{Name: "", Slug: "Bad Slug", ProviderType: "saml",
 			IssuerURL: "ftp://x", Scopes: "profile email"})
 		wantCode(t, err, account.EUNPROCESSABLE)
 		fields := map[string]bool{}
@@ -54,11 +54,11 @@ func TestAdmin_CreateValidatesAndRefusesDuplicateSlug(t *testing.T) {
 				t.Errorf("no field error for %s (got %v)", f, fields)
 			}
 		}
-		_, err = e.svc.Create(ctx, idp.ProviderInput{Name: "Dup", Slug: "mock", ClientID: "c", ClientSecret: "s",
+		_, err = e.svc.Create(ctx, account.Operator(), idp.ProviderInput{Name: "Dup", Slug: "mock", ClientID: "c", ClientSecret: "s",
 			IssuerURL: e.op.Issuer()})
 		wantCode(t, err, account.ECONFLICT)
 
-		p, err := e.svc.Create(ctx, idp.ProviderInput{Name: "Zed", Slug: "zed", ClientID: "c", ClientSecret: "s",
+		p, err := e.svc.Create(ctx, account.Operator(), idp.ProviderInput{Name: "Zed", Slug: "zed", ClientID: "c", ClientSecret: "s",
 			IssuerURL: e.op.Issuer(), UserMapping: idp.UserMapping{"username": {"nickname"}}})
 		if err != nil {
 			t.Fatal(err)
@@ -72,9 +72,9 @@ func TestAdmin_CreateValidatesAndRefusesDuplicateSlug(t *testing.T) {
 			t.Fatalf("user_mapping round trip = %v", got.UserMapping)
 		}
 		// Update onto a taken slug.
-		_, err = e.svc.Update(ctx, p.ID, patch(t, map[string]any{"name": "Zed", "slug": "mock"}))
+		_, err = e.svc.Update(ctx, account.Operator(), p.ID, patch(t, map[string]any{"name": "Zed", "slug": "mock"}))
 		wantCode(t, err, account.ECONFLICT)
-		_, err = e.svc.Update(ctx, 777, patch(t, map[string]any{"name": "Zed", "slug": "zzz"}))
+		_, err = e.svc.Update(ctx, account.Operator(), 777, patch(t, map[string]any{"name": "Zed", "slug": "zzz"}))
 		wantCode(t, err, account.ENOTFOUND)
 	})
 }
@@ -85,7 +85,7 @@ func TestAdmin_UpdateKeepsSecretAndDeleteGuard(t *testing.T) {
 		_, before, _ := st.FindIdentityProvider(ctx, e.prov.ID)
 		// Rename without a secret: the stored secret stays and sign-in still works
 		// (mockoidc checks the secret at the token endpoint).
-		p, err := e.svc.Update(ctx, e.prov.ID, patch(t, map[string]any{"name": "Renamed", "slug": "mock", "enabled": true,
+		p, err := e.svc.Update(ctx, account.Operator(), e.prov.ID, patch(t, map[string]any{"name": "Renamed", "slug": "mock", "enabled": true,
 			"client_id": e.op.ClientID(), "issuer_url": e.op.Issuer(), "link_by_verified_email": true}))
 		if err != nil {
 			t.Fatal(err)
@@ -100,21 +100,21 @@ func TestAdmin_UpdateKeepsSecretAndDeleteGuard(t *testing.T) {
 		}
 
 		// A wrong new secret is used from then on: the exchange fails.
-		if _, err := e.svc.Update(ctx, e.prov.ID, patch(t, map[string]any{"client_secret": "wrong"})); err != nil {
+		if _, err := e.svc.Update(ctx, account.Operator(), e.prov.ID, patch(t, map[string]any{"client_secret": "wrong"})); err != nil {
 			t.Fatal(err)
 		}
 		_, err = e.finish(e.beginLogin(t, "mock", ""), "mock")
 		wantCode(t, err, account.EUNAUTHORIZED)
 
 		// Linked users block deletion; an unused provider goes.
-		wantCode(t, e.svc.Delete(ctx, e.prov.ID), account.ECONFLICT)
+		wantCode(t, e.svc.Delete(ctx, account.Operator(), e.prov.ID), account.ECONFLICT)
 		spare := e.addProvider(t, "spare", nil)
-		if err := e.svc.Delete(ctx, spare.ID); err != nil {
+		if err := e.svc.Delete(ctx, account.Operator(), spare.ID); err != nil {
 			t.Fatal(err)
 		}
 		_, err = e.svc.Get(ctx, spare.ID)
 		wantCode(t, err, account.ENOTFOUND)
-		wantCode(t, e.svc.Delete(ctx, spare.ID), account.ENOTFOUND)
+		wantCode(t, e.svc.Delete(ctx, account.Operator(), spare.ID), account.ENOTFOUND)
 	})
 }
 

@@ -75,10 +75,13 @@ func (s *Service) BeginLogin(ctx context.Context, slug, redirect string) (authUR
 }
 
 // BeginLink starts linking the enabled provider idpID to userID's account, from
-// the session sessionID (the caller enforces the recent step-up). Returns
-// ENOTFOUND "Identity provider not found or disabled" and ECONFLICT "Identity
-// provider <name> is already linked to your account".
-func (s *Service) BeginLink(ctx context.Context, userID int64, sessionID string, idpID int64) (authURL, browserBinding string, err error) {
+// the session sessionID; a new way to sign in needs c's recent authentication.
+// Returns ENOTFOUND "Identity provider not found or disabled" and ECONFLICT
+// "Identity provider <name> is already linked to your account".
+func (s *Service) BeginLink(ctx context.Context, c *account.Caller, userID int64, sessionID string, idpID int64) (authURL, browserBinding string, err error) {
+	if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return "", "", err
+	}
 	p, sealed, err := s.Store.FindIdentityProvider(ctx, idpID)
 	if account.ErrorCode(err) == account.ENOTFOUND || (err == nil && !p.Enabled) {
 		return "", "", account.Errorf(account.ENOTFOUND, "Identity provider not found or disabled")

@@ -27,7 +27,7 @@ func TestAdmin_PartialUpdate(t *testing.T) {
 		_, sealed, _ := st.FindIdentityProvider(ctx, p.ID)
 
 		// What the v0.16.2 edit form sends (no secret, no extras).
-		got, err := e.svc.Update(ctx, p.ID, patch(t, map[string]any{"name": "Part two", "slug": "part", "provider_type": "oidc",
+		got, err := e.svc.Update(ctx, account.Operator(), p.ID, patch(t, map[string]any{"name": "Part two", "slug": "part", "provider_type": "oidc",
 			"enabled": true, "issuer_url": e.op.Issuer(), "client_id": e.op.ClientID(), "scopes": "openid profile email",
 			"icon": "keycloak", "auto_create_users": false, "sync_user_info": false}))
 		if err != nil {
@@ -46,7 +46,7 @@ func TestAdmin_PartialUpdate(t *testing.T) {
 		}
 
 		// A single field; null clears the optional ones and keeps the secret.
-		got, err = e.svc.Update(ctx, p.ID, patch(t, map[string]any{"icon": nil, "user_mapping": nil,
+		got, err = e.svc.Update(ctx, account.Operator(), p.ID, patch(t, map[string]any{"icon": nil, "user_mapping": nil,
 			"token_endpoint_auth_method": nil, "client_secret": nil}))
 		if err != nil {
 			t.Fatal(err)
@@ -63,13 +63,13 @@ func TestAdmin_PartialUpdate(t *testing.T) {
 		// null for a required field is refused, naming the field; nothing changes.
 		for _, f := range []string{"name", "slug", "enabled", "scopes", "auto_create_users", "client_id", "issuer_url", "link_by_verified_email"} {
 			body := map[string]any{"name": "Changed", f: nil}
-			_, err := e.svc.Update(ctx, p.ID, patch(t, body))
+			_, err := e.svc.Update(ctx, account.Operator(), p.ID, patch(t, body))
 			wantCode(t, err, account.EUNPROCESSABLE)
 			if fe := err.(*account.Error).Fields; len(fe) != 1 || fe[0].Field != f {
 				t.Fatalf("null %s: fields %+v", f, fe)
 			}
 		}
-		_, err = e.svc.Update(ctx, p.ID, patch(t, map[string]any{"token_endpoint_auth_method": "private_key_jwt"}))
+		_, err = e.svc.Update(ctx, account.Operator(), p.ID, patch(t, map[string]any{"token_endpoint_auth_method": "private_key_jwt"}))
 		wantCode(t, err, account.EUNPROCESSABLE)
 		if stored, _, _ := st.FindIdentityProvider(ctx, p.ID); stored.Name != "Part two" || stored.TokenEndpointAuthMethod != nil {
 			t.Fatalf("a refused update changed the row: %+v", stored)
@@ -97,13 +97,13 @@ func TestAdmin_SaveChecksDiscovery(t *testing.T) {
 				ClientSecret: e.op.ClientSecret(), IssuerURL: issuer}
 		}
 		// The issuer with a trailing slash the provider does not use.
-		_, err := e.svc.Create(ctx, base("slash", e.op.Issuer()+"/"))
+		_, err := e.svc.Create(ctx, account.Operator(), base("slash", e.op.Issuer()+"/"))
 		wantCode(t, err, account.EUNPROCESSABLE)
 		fe := err.(*account.Error).Fields
 		if len(fe) != 1 || fe[0].Field != "issuer_url" || !strings.Contains(fe[0].Message, `"`+e.op.Issuer()+`"`) {
 			t.Fatalf("issuer mismatch: %+v", fe)
 		}
-		if _, err := e.svc.Update(ctx, e.prov.ID, patch(t, map[string]any{"issuer_url": e.op.Issuer() + "/",
+		if _, err := e.svc.Update(ctx, account.Operator(), e.prov.ID, patch(t, map[string]any{"issuer_url": e.op.Issuer() + "/",
 			"client_secret": e.op.ClientSecret()})); account.ErrorCode(err) != account.EUNPROCESSABLE {
 			t.Fatalf("update to a mismatching issuer: %v", err)
 		}
@@ -114,7 +114,7 @@ func TestAdmin_SaveChecksDiscovery(t *testing.T) {
 
 		// Not reachable yet: saved, with a warning.
 		down := testkit.UnreachableURL(t)
-		s, err := e.svc.Create(ctx, base("down", down))
+		s, err := e.svc.Create(ctx, account.Operator(), base("down", down))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,13 +125,13 @@ func TestAdmin_SaveChecksDiscovery(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A reachable, matching provider saves without a warning.
-		s, err = e.svc.Update(ctx, e.prov.ID, patch(t, map[string]any{"name": "Fine"}))
+		s, err = e.svc.Update(ctx, account.Operator(), e.prov.ID, patch(t, map[string]any{"name": "Fine"}))
 		if err != nil || s.Warning != "" {
 			t.Fatalf("clean update: %+v %v", s, err)
 		}
 		// An auth method the provider does not advertise is only a warning.
 		e.op.AdvertiseAuthMethods(idp.AuthBasic)
-		s, err = e.svc.Update(ctx, e.prov.ID, patch(t, map[string]any{"token_endpoint_auth_method": idp.AuthPost}))
+		s, err = e.svc.Update(ctx, account.Operator(), e.prov.ID, patch(t, map[string]any{"token_endpoint_auth_method": idp.AuthPost}))
 		if err != nil || !strings.Contains(s.Warning, "client_secret_post") {
 			t.Fatalf("unadvertised method: %+v %v", s, err)
 		}
@@ -161,7 +161,7 @@ func TestLogin_TokenEndpointAuthMethod(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("refused basic: %d token calls", n)
 		}
-		if _, err := e.svc.Update(ctx, e.prov.ID, patch(t, map[string]any{"token_endpoint_auth_method": idp.AuthPost})); err != nil {
+		if _, err := e.svc.Update(ctx, account.Operator(), e.prov.ID, patch(t, map[string]any{"token_endpoint_auth_method": idp.AuthPost})); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := loginCalls("mock"); err != nil || n != 1 {
@@ -187,7 +187,7 @@ func TestLogin_UnreachableProvider(t *testing.T) {
 		if !strings.Contains(account.ErrorMessage(err), "could not be reached") {
 			t.Fatalf("message: %q", account.ErrorMessage(err))
 		}
-		_, _, err = e.svc.BeginLink(ctx, e.passwordUser(t, "ann", "ann@example.com").ID, "s", down.ID)
+		_, _, err = e.svc.BeginLink(ctx, account.Operator(), e.passwordUser(t, "ann", "ann@example.com").ID, "s", down.ID)
 		wantCode(t, err, account.EUPSTREAM)
 
 		// Discovery works, the token endpoint does not answer.
@@ -250,7 +250,7 @@ func (e *env) addProviderWarned(t *testing.T, slug string, edit func(*idp.Provid
 	in := idp.ProviderInput{Name: "Mock " + slug, Slug: slug, Enabled: true, ClientID: e.op.ClientID(),
 		ClientSecret: e.op.ClientSecret(), IssuerURL: e.op.Issuer()}
 	edit(&in)
-	p, err := e.svc.Create(ctx, in)
+	p, err := e.svc.Create(ctx, account.Operator(), in)
 	if err != nil || p.Warning == "" {
 		t.Fatalf("create provider: %+v %v", p, err)
 	}

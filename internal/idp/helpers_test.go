@@ -60,7 +60,7 @@ func (e *env) addProvider(t *testing.T, slug string, edit func(*idp.ProviderInpu
 	if edit != nil {
 		edit(&in)
 	}
-	p, err := e.svc.Create(ctx, in)
+	p, err := e.svc.Create(ctx, account.Operator(), in)
 	if err != nil {
 		t.Fatalf("create provider: %v", err)
 	}
@@ -211,7 +211,7 @@ func TestLink_RevokedSessionCannotFinish(t *testing.T) {
 		e := newEnv(t, st)
 		carol := e.passwordUser(t, "carol", "carol@example.com")
 		sid := e.session(t, carol.ID)
-		authURL, binding, err := e.svc.BeginLink(ctx, carol.ID, sid, e.prov.ID)
+		authURL, binding, err := e.svc.BeginLink(ctx, account.Operator(), carol.ID, sid, e.prov.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -265,8 +265,12 @@ func (s *Service) ListLinks(ctx context.Context, userID int64) ([]*Link, error) 
 // Unlink removes userID's link to idpID. Returns ENOTFOUND "Identity provider
 // with id N not found" or "Identity provider <name> is not linked to your
 // account", and EINVALID LastMethodMessage when the account has no password and
-// no other link.
-func (s *Service) Unlink(ctx context.Context, userID, idpID int64) error {
+// no other link. It needs c's recent authentication (the user's own, or an
+// admin's acting on userID).
+func (s *Service) Unlink(ctx context.Context, c *account.Caller, userID, idpID int64) error {
+	if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return err
+	}
 	p, _, err := s.Store.FindIdentityProvider(ctx, idpID)
 	if err != nil {
 		return err

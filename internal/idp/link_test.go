@@ -14,7 +14,7 @@ import (
 // beginLink starts a link flow for userID and plays the browser at the provider.
 func (e *env) beginLink(t *testing.T, userID int64, idpID int64) *flow {
 	t.Helper()
-	u, b, err := e.svc.BeginLink(ctx, userID, e.session(t, userID), idpID)
+	u, b, err := e.svc.BeginLink(ctx, account.Operator(), userID, e.session(t, userID), idpID)
 	if err != nil {
 		t.Fatalf("begin link: %v", err)
 	}
@@ -48,7 +48,7 @@ func TestLink_ListAndUnlink(t *testing.T) {
 		}
 
 		// Linking again is refused up front.
-		_, _, err = e.svc.BeginLink(ctx, carol.ID, "s", e.prov.ID)
+		_, _, err = e.svc.BeginLink(ctx, account.Operator(), carol.ID, "s", e.prov.ID)
 		wantCode(t, err, account.ECONFLICT)
 		wantMessage(t, err, "Identity provider Mock mock is already linked to your account")
 
@@ -59,16 +59,16 @@ func TestLink_ListAndUnlink(t *testing.T) {
 		}
 
 		// Carol has a password, so she may unlink her only provider.
-		if err := e.svc.Unlink(ctx, carol.ID, e.prov.ID); err != nil {
+		if err := e.svc.Unlink(ctx, account.Operator(), carol.ID, e.prov.ID); err != nil {
 			t.Fatalf("unlink: %v", err)
 		}
 		if links, _ := e.svc.ListLinks(ctx, carol.ID); len(links) != 0 {
 			t.Fatalf("links after unlink = %+v", links)
 		}
-		err = e.svc.Unlink(ctx, carol.ID, e.prov.ID)
+		err = e.svc.Unlink(ctx, account.Operator(), carol.ID, e.prov.ID)
 		wantCode(t, err, account.ENOTFOUND)
 		wantMessage(t, err, "Identity provider Mock mock is not linked to your account")
-		err = e.svc.Unlink(ctx, carol.ID, 9999)
+		err = e.svc.Unlink(ctx, account.Operator(), carol.ID, 9999)
 		wantCode(t, err, account.ENOTFOUND)
 		wantMessage(t, err, "Identity provider with id 9999 not found")
 		if ev := eventTypes(t, st, carol.ID); ev[account.EventIdPLinked] != 1 || ev[account.EventIdPUnlinked] != 1 {
@@ -109,7 +109,7 @@ func TestBeginLink_UnknownOrDisabled(t *testing.T) {
 		carol := e.passwordUser(t, "carol", "carol@example.com")
 		off := e.addProvider(t, "off", func(in *idp.ProviderInput) { in.Enabled = false })
 		for _, id := range []int64{off.ID, 4242} {
-			_, _, err := e.svc.BeginLink(ctx, carol.ID, "s", id)
+			_, _, err := e.svc.BeginLink(ctx, account.Operator(), carol.ID, "s", id)
 			wantCode(t, err, account.ENOTFOUND)
 			wantMessage(t, err, "Identity provider not found or disabled")
 		}
@@ -122,7 +122,7 @@ func TestUnlink_LastMethodGuard(t *testing.T) {
 		e.op.QueueUser("sub-erin", "erin", "erin@example.com", true)
 		erin := e.login(t).UserID
 
-		err := e.svc.Unlink(ctx, erin, e.prov.ID)
+		err := e.svc.Unlink(ctx, account.Operator(), erin, e.prov.ID)
 		wantCode(t, err, account.EINVALID)
 		wantMessage(t, err, idp.LastMethodMessage)
 		if links, _ := e.svc.ListLinks(ctx, erin); len(links) != 1 {
@@ -135,16 +135,16 @@ func TestUnlink_LastMethodGuard(t *testing.T) {
 		if _, err := e.finish(e.beginLink(t, erin, second.ID), second.Slug); err != nil {
 			t.Fatalf("link second: %v", err)
 		}
-		if err := e.svc.Unlink(ctx, erin, e.prov.ID); err != nil {
+		if err := e.svc.Unlink(ctx, account.Operator(), erin, e.prov.ID); err != nil {
 			t.Fatalf("unlink with another link left: %v", err)
 		}
-		wantCode(t, e.svc.Unlink(ctx, erin, second.ID), account.EINVALID)
+		wantCode(t, e.svc.Unlink(ctx, account.Operator(), erin, second.ID), account.EINVALID)
 
 		// Once she sets a password, the last link may go too.
-		if _, err := e.accounts.ResetPassword(ctx, erin, "Another-pass-2", ""); err != nil {
+		if _, err := e.accounts.ResetPassword(ctx, account.Operator(), erin, "Another-pass-2", ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Unlink(ctx, erin, second.ID); err != nil {
+		if err := e.svc.Unlink(ctx, account.Operator(), erin, second.ID); err != nil {
 			t.Fatalf("unlink with password: %v", err)
 		}
 	})
@@ -164,7 +164,7 @@ func TestUnlink_ConcurrentKeepsOneMethod(t *testing.T) {
 		for round := range 5 {
 			errs := make(chan error, 2)
 			for _, id := range []int64{e.prov.ID, second.ID} {
-				go func() { errs <- e.svc.Unlink(ctx, finn, id) }()
+				go func() { errs <- e.svc.Unlink(ctx, account.Operator(), finn, id) }()
 			}
 			e1, e2 := <-errs, <-errs
 			links, _ := e.svc.ListLinks(ctx, finn)

@@ -32,6 +32,9 @@ type Service struct {
 	// the public list is empty and SSO sign-in is refused.
 	Settings SettingsReader
 	Now      func() time.Time
+	// Recent enforces the recent-authentication rule on provider writes, link
+	// and unlink; nil refuses them.
+	Recent account.RecentAuthChecker
 
 	mu        sync.Mutex
 	discovery map[int64]*discovered
@@ -108,8 +111,12 @@ type Saved struct {
 // Create validates and stores a new provider, its client secret sealed with the
 // keyring, after checking its discovery document (see checkDiscovery). Returns
 // EUNPROCESSABLE with Fields for bad input or an issuer the provider does not
-// confirm, and ECONFLICT when the slug is taken.
-func (s *Service) Create(ctx context.Context, in ProviderInput) (*Saved, error) {
+// confirm, and ECONFLICT when the slug is taken. Like every provider write it
+// needs c's recent authentication.
+func (s *Service) Create(ctx context.Context, c *account.Caller, in ProviderInput) (*Saved, error) {
+	if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return nil, err
+	}
 	p := &Provider{}
 	if err := s.apply(p, in, true); err != nil {
 		return nil, err
@@ -132,7 +139,10 @@ func (s *Service) Create(ctx context.Context, in ProviderInput) (*Saved, error) 
 // does not confirm) or ECONFLICT (slug taken, or the provider was changed
 // meanwhile). The cached discovery document is dropped, so a changed issuer
 // takes effect at once.
-func (s *Service) Update(ctx context.Context, id int64, patch ProviderPatch) (*Saved, error) {
+func (s *Service) Update(ctx context.Context, c *account.Caller, id int64, patch ProviderPatch) (*Saved, error) {
+	if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return nil, err
+	}
 	p, _, err := s.Store.FindIdentityProvider(ctx, id)
 	if err != nil {
 		return nil, err
@@ -180,7 +190,10 @@ func (s *Service) Update(ctx context.Context, id int64, patch ProviderPatch) (*S
 
 // Delete removes a provider. Returns ENOTFOUND, or ECONFLICT while accounts are
 // linked to it.
-func (s *Service) Delete(ctx context.Context, id int64) error {
+func (s *Service) Delete(ctx context.Context, c *account.Caller, id int64) error {
+	if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return err
+	}
 	if err := s.Store.DeleteIdentityProvider(ctx, id); err != nil {
 		return err
 	}

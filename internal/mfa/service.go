@@ -33,6 +33,9 @@ type Store interface {
 	UseBackupCode(ctx context.Context, userID, id int64, now time.Time) (bool, error)
 	ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string, now time.Time) error
 	BackupCodeStats(ctx context.Context, userID int64) (BackupCodeStats, error)
+	// DeleteAllPasskeys removes the user's passkeys (they are second factors
+	// too) and returns how many.
+	DeleteAllPasskeys(ctx context.Context, userID int64) (int64, error)
 }
 
 // Verification methods, as Verify reports them.
@@ -70,6 +73,9 @@ type Service struct {
 	Issuer  string       // empty means DefaultIssuer
 	Logger  *slog.Logger // optional; where failures to record events go
 	Now     func() time.Time
+	// Recent enforces the recent-authentication rule on setup, enable,
+	// backup-code regeneration and reset; nil refuses them.
+	Recent account.RecentAuthChecker
 }
 
 // Status is what GET /profile/mfa/status reports.
@@ -150,8 +156,13 @@ func (s *Service) Status(ctx context.Context, userID int64) (Status, error) {
 
 // BeginSetup starts an enrolment: a new secret is sealed into the database for
 // SetupTTL (replacing an earlier pending one), so any instance can finish it.
-// Returns EINVALID "MFA is already enabled for this user".
-func (s *Service) BeginSetup(ctx context.Context, u *account.User) (*Setup, error) {
+// Returns EINVALID "MFA is already enabled for this user". Enrolling a factor
+// changes how the account signs in (ASVS 7.5.1), so it needs c's recent
+// authentication: a stolen session must not lock the owner out with its own app.
+func (s *Service) BeginSetup(ctx context.Context, c *account.Caller, u *account.User) (*Setup, error) {
+	if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return nil, err
+	}
 	on, err := s.Store.MFAEnabled(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -176,8 +187,13 @@ func (s *Service) BeginSetup(ctx context.Context, u *account.User) (*Setup, erro
 // returns the new backup codes, which are shown once and stored only hashed. A
 // wrong code keeps the setup for up to MaxSetupAttempts tries in all.
 // Returns EINVALID "No MFA setup in progress. Please run setup first.",
-// "MFA is already enabled for this user" or "Invalid MFA code".
-func (s *Service) Enable(ctx context.Context, userID int64, code string) ([]string, error) {
+// "MFA is already enabled for this user" or "Invalid MFA code". Like the
+// setup, it needs c's recent authentication (the code proves the new factor,
+// not the user).
+func (s *Service) Enable(ctx context.Context, c *account.Caller, userID int64, code string) ([]string, error) {
+	if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return nil, err
+	}
 	now := s.Now()
 	setup, err := s.Store.ClaimMFASetupAttempt(ctx, userID, now, MaxSetupAttempts)
 	if account.ErrorCode(err) == account.ENOTFOUND {
@@ -354,7 +370,15 @@ func (s *Service) verifyBackupCode(ctx context.Context, userID int64, input stri
 // Disable removes the factor and the backup codes after checking a TOTP or
 // backup code, and ends every other session of the user (keepSessionID stays),
 // in one transaction. It returns how many sessions ended. Errors as Verify.
-func (s *Service) Disable(ctx context.Context, userID int64, code, keepSessionID string) (int, error) {
+//
+// The code it demands is itself an authentication at the account's highest
+// level, made in this very request, so it is c's recent authentication: a
+// prior step-up would spend the current TOTP step and make the user wait for
+// the next one. A caller that is neither recent nor has the code gets nothing.
+func (s *Service) Disable(ctx context.Context, c *account.Caller, userID int64, code, keepSessionID string) (int, error) {
+	if c == nil {
+		return 0, account.RequireRecentAuth(ctx, s.Recent, c)
+	}
 	method, err := s.Verify(ctx, userID, code)
 	if err != nil {
 		return 0, err
@@ -377,12 +401,15 @@ func (s *Service) BackupCodesStatus(ctx context.Context, userID int64) (BackupSt
 }
 
 // RegenerateBackupCodes replaces all of the user's backup codes and returns the
-// new ones, shown once, with the time they were made. The caller checks the
-// step-up first. Each user may regenerate RegenerateRate times, one call at a
+// new ones, shown once, with the time they were made. It needs c's recent
+// authentication. Each user may regenerate RegenerateRate times, one call at a
 // time, across instances.
 // Returns EINVALID "MFA is not enabled for this user", or ETOOMANY (with
 // RetryAfter) over the limit or while another regeneration runs.
-func (s *Service) RegenerateBackupCodes(ctx context.Context, userID int64) ([]string, time.Time, error) {
+func (s *Service) RegenerateBackupCodes(ctx context.Context, c *account.Caller, userID int64) ([]string, time.Time, error) {
+	if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return nil, time.Time{}, err
+	}
 	on, err := s.Store.MFAEnabled(ctx, userID)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -423,23 +450,34 @@ func retryMessage(err error, format string) error {
 	return &account.Error{Code: account.ETOOMANY, RetryAfter: e.RetryAfter, Message: fmt.Sprintf(format, e.RetryAfter)}
 }
 
-// Reset removes the user's MFA (factor, backup codes, pending setup) for an
+// Reset removes the user's MFA (factor, backup codes, pending setup, passkeys) for an
 // operator or admin helping someone who lost their authenticator, and ends the
 // user's sessions but keepSessionID, since whoever held the lost factor may hold
 // one. Returns EINVALID "MFA is not enabled for this user" when there was
-// nothing to remove.
-func (s *Service) Reset(ctx context.Context, userID int64, keepSessionID string) (int, error) {
+// nothing to remove. It needs c's recent authentication (the CLI passes
+// account.Operator()).
+func (s *Service) Reset(ctx context.Context, c *account.Caller, userID int64, keepSessionID string) (int, error) {
+	if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		return 0, err
+	}
+	// A lost passkey locks the user out as a lost phone does: the reset
+	// removes every second factor.
+	passkeys, err := s.Store.DeleteAllPasskeys(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
 	had, ended, err := s.Store.DeleteMFA(ctx, userID, keepSessionID)
 	if err != nil {
 		return 0, err
 	}
+	had = had || passkeys > 0
 	if err := s.Throttle.Succeeded(ctx, lockKey(userID)); err != nil {
 		return 0, err
 	}
 	if !had {
 		return ended, account.Errorf(account.EINVALID, msgNotEnabled)
 	}
-	s.event(ctx, userID, account.EventMFAReset, map[string]any{"by": "operator", "sessions_ended": ended})
+	s.event(ctx, userID, account.EventMFAReset, map[string]any{"by": "operator", "sessions_ended": ended, "passkeys_removed": passkeys})
 	return ended, nil
 }
 

@@ -56,7 +56,7 @@ func newFixture(t *testing.T, st *store.Store) *fixture {
 func (f *fixture) enable(t *testing.T) ([]byte, []string) {
 	t.Helper()
 	ctx := context.Background()
-	setup, err := f.svc.BeginSetup(ctx, f.user)
+	setup, err := f.svc.BeginSetup(ctx, account.Operator(), f.user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func (f *fixture) enable(t *testing.T) ([]byte, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes, err := f.svc.Enable(ctx, f.user.ID, f.code(key))
+	codes, err := f.svc.Enable(ctx, account.Operator(), f.user.ID, f.code(key))
 	if err != nil {
 		t.Fatalf("enable: %v", err)
 	}
@@ -112,7 +112,7 @@ func TestService_SetupEnable(t *testing.T) {
 		if s, err := f.svc.Status(ctx, f.user.ID); err != nil || s.Enabled || s.BackupCodesRemaining != 0 {
 			t.Fatalf("status before = %+v, %v", s, err)
 		}
-		setup, err := f.svc.BeginSetup(ctx, f.user)
+		setup, err := f.svc.BeginSetup(ctx, account.Operator(), f.user)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestService_SetupEnable(t *testing.T) {
 			t.Fatalf("setup = %+v", setup)
 		}
 		key, _ := mfa.DecodeSecret(setup.Secret)
-		codes, err := f.svc.Enable(ctx, f.user.ID, f.code(key))
+		codes, err := f.svc.Enable(ctx, account.Operator(), f.user.ID, f.code(key))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,10 +138,10 @@ func TestService_SetupEnable(t *testing.T) {
 		if len(f.events(t, account.EventMFAEnabled)) != 1 {
 			t.Fatal("no mfa_enabled event")
 		}
-		_, err = f.svc.BeginSetup(ctx, f.user)
+		_, err = f.svc.BeginSetup(ctx, account.Operator(), f.user)
 		wantErr(t, err, account.EINVALID, "MFA is already enabled for this user")
 		// The pending setup is gone: enabling again finds none.
-		_, err = f.svc.Enable(ctx, f.user.ID, f.code(key))
+		_, err = f.svc.Enable(ctx, account.Operator(), f.user.ID, f.code(key))
 		wantErr(t, err, account.EINVALID, "No MFA setup in progress. Please run setup first.")
 		// The code that enabled MFA counts as used (hanko #2723).
 		_, err = f.svc.Verify(ctx, f.user.ID, f.code(key))
@@ -156,21 +156,21 @@ func TestService_EnableAttempts(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		f := newFixture(t, st)
-		_, err := f.svc.Enable(ctx, f.user.ID, "123456")
+		_, err := f.svc.Enable(ctx, account.Operator(), f.user.ID, "123456")
 		wantErr(t, err, account.EINVALID, "No MFA setup in progress. Please run setup first.")
 
 		t.Run("WrongCodeKeepsSetup", func(t *testing.T) {
-			setup, err := f.svc.BeginSetup(ctx, f.user)
+			setup, err := f.svc.BeginSetup(ctx, account.Operator(), f.user)
 			if err != nil {
 				t.Fatal(err)
 			}
 			key, _ := mfa.DecodeSecret(setup.Secret)
 			wrong := mfa.CodeAt(key, mfa.Step(f.clock.Now(), mfa.Period)+5, mfa.SHA1, mfa.Digits)
 			for i := 0; i < mfa.MaxSetupAttempts-1; i++ {
-				_, err := f.svc.Enable(ctx, f.user.ID, wrong)
+				_, err := f.svc.Enable(ctx, account.Operator(), f.user.ID, wrong)
 				wantErr(t, err, account.EINVALID, "Invalid MFA code")
 			}
-			if _, err := f.svc.Enable(ctx, f.user.ID, f.code(key)); err != nil {
+			if _, err := f.svc.Enable(ctx, account.Operator(), f.user.ID, f.code(key)); err != nil {
 				t.Fatalf("fifth try with the right code: %v", err)
 			}
 			if _, _, err := f.svc.Store.DeleteMFA(ctx, f.user.ID, ""); err != nil {
@@ -178,42 +178,42 @@ func TestService_EnableAttempts(t *testing.T) {
 			}
 		})
 		t.Run("FiveWrongCodesDiscardSetup", func(t *testing.T) {
-			setup, err := f.svc.BeginSetup(ctx, f.user)
+			setup, err := f.svc.BeginSetup(ctx, account.Operator(), f.user)
 			if err != nil {
 				t.Fatal(err)
 			}
 			key, _ := mfa.DecodeSecret(setup.Secret)
 			for i := 0; i < mfa.MaxSetupAttempts; i++ {
-				_, err := f.svc.Enable(ctx, f.user.ID, "not a code")
+				_, err := f.svc.Enable(ctx, account.Operator(), f.user.ID, "not a code")
 				wantErr(t, err, account.EINVALID, "Invalid MFA code")
 			}
-			_, err = f.svc.Enable(ctx, f.user.ID, f.code(key))
+			_, err = f.svc.Enable(ctx, account.Operator(), f.user.ID, f.code(key))
 			wantErr(t, err, account.EINVALID, "No MFA setup in progress. Please run setup first.")
 		})
 		t.Run("Expired", func(t *testing.T) {
-			setup, err := f.svc.BeginSetup(ctx, f.user)
+			setup, err := f.svc.BeginSetup(ctx, account.Operator(), f.user)
 			if err != nil {
 				t.Fatal(err)
 			}
 			key, _ := mfa.DecodeSecret(setup.Secret)
 			f.clock.Advance(mfa.SetupTTL + time.Second)
-			_, err = f.svc.Enable(ctx, f.user.ID, f.code(key))
+			_, err = f.svc.Enable(ctx, account.Operator(), f.user.ID, f.code(key))
 			wantErr(t, err, account.EINVALID, "No MFA setup in progress. Please run setup first.")
 			if n, err := st.DeleteExpiredMFASetups(ctx, f.clock.Now()); err != nil || n != 1 {
 				t.Fatalf("DeleteExpiredMFASetups = %d, %v; want 1", n, err)
 			}
 		})
 		t.Run("NewSetupReplacesOld", func(t *testing.T) {
-			first, _ := f.svc.BeginSetup(ctx, f.user)
-			second, err := f.svc.BeginSetup(ctx, f.user)
+			first, _ := f.svc.BeginSetup(ctx, account.Operator(), f.user)
+			second, err := f.svc.BeginSetup(ctx, account.Operator(), f.user)
 			if err != nil || first.Secret == second.Secret {
 				t.Fatalf("second setup: %v", err)
 			}
 			k1, _ := mfa.DecodeSecret(first.Secret)
-			_, err = f.svc.Enable(ctx, f.user.ID, f.code(k1))
+			_, err = f.svc.Enable(ctx, account.Operator(), f.user.ID, f.code(k1))
 			wantErr(t, err, account.EINVALID, "Invalid MFA code")
 			k2, _ := mfa.DecodeSecret(second.Secret)
-			if _, err := f.svc.Enable(ctx, f.user.ID, f.code(k2)); err != nil {
+			if _, err := f.svc.Enable(ctx, account.Operator(), f.user.ID, f.code(k2)); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -226,12 +226,12 @@ func TestService_SetupAcrossInstances(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, testkit.OpenStore(t, b))
 		other := newService(t, testkit.OpenStore(t, b), f.clock)
-		setup, err := f.svc.BeginSetup(ctx, f.user)
+		setup, err := f.svc.BeginSetup(ctx, account.Operator(), f.user)
 		if err != nil {
 			t.Fatal(err)
 		}
 		key, _ := mfa.DecodeSecret(setup.Secret)
-		if _, err := other.Enable(ctx, f.user.ID, f.code(key)); err != nil {
+		if _, err := other.Enable(ctx, account.Operator(), f.user.ID, f.code(key)); err != nil {
 			t.Fatalf("enable on the second instance: %v", err)
 		}
 		if _, err := f.svc.Verify(ctx, f.user.ID, f.nextCode(key)); err != nil {
@@ -385,7 +385,7 @@ func TestService_BackupCodes(t *testing.T) {
 		}
 
 		f.clock.Advance(time.Hour)
-		fresh, made, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		fresh, made, err := f.svc.RegenerateBackupCodes(ctx, account.Operator(), f.user.ID)
 		if err != nil || len(fresh) != 10 || !made.Equal(f.clock.Now()) {
 			t.Fatalf("regenerate: %d codes, %v", len(fresh), err)
 		}
@@ -410,7 +410,7 @@ func TestService_DisableAndReset(t *testing.T) {
 		f := newFixture(t, st)
 		_, err := f.svc.Verify(ctx, f.user.ID, "123456")
 		wantErr(t, err, account.EINVALID, "MFA is not enabled for this user")
-		_, _, err = f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		_, _, err = f.svc.RegenerateBackupCodes(ctx, account.Operator(), f.user.ID)
 		wantErr(t, err, account.EINVALID, "MFA is not enabled for this user")
 		wantErr(t, f.disable("123456"), account.EINVALID, "MFA is not enabled for this user")
 
@@ -435,7 +435,7 @@ func TestService_DisableAndReset(t *testing.T) {
 		}
 
 		f.enable(t)
-		if _, err := f.svc.BeginSetup(ctx, &account.User{ID: f.user.ID, Username: "ann"}); err == nil {
+		if _, err := f.svc.BeginSetup(ctx, account.Operator(), &account.User{ID: f.user.ID, Username: "ann"}); err == nil {
 			t.Fatal("setup while enabled")
 		}
 		if err := f.reset(); err != nil {
@@ -457,12 +457,12 @@ func TestService_SecretsStayHidden(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		f := newFixture(t, st)
-		setup, err := f.svc.BeginSetup(ctx, f.user)
+		setup, err := f.svc.BeginSetup(ctx, account.Operator(), f.user)
 		if err != nil {
 			t.Fatal(err)
 		}
 		key, _ := mfa.DecodeSecret(setup.Secret)
-		codes, err := f.svc.Enable(ctx, f.user.ID, f.code(key))
+		codes, err := f.svc.Enable(ctx, account.Operator(), f.user.ID, f.code(key))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -470,7 +470,7 @@ func TestService_SecretsStayHidden(t *testing.T) {
 		f.svc.Verify(ctx, f.user.ID, codes[0])
 		f.svc.Verify(ctx, f.user.ID, "000000")
 		f.svc.Verify(ctx, f.user.ID, f.code(key)) // a replay
-		fresh, _, _ := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		fresh, _, _ := f.svc.RegenerateBackupCodes(ctx, account.Operator(), f.user.ID)
 		f.disable(fresh[0])
 
 		secrets := []string{setup.Secret, setup.SecretGrouped}
@@ -515,12 +515,12 @@ func TestService_SecretsStayHidden(t *testing.T) {
 
 // disable and reset drop the session count, which the HTTP tests check.
 func (f *fixture) disable(code string) error {
-	_, err := f.svc.Disable(context.Background(), f.user.ID, code, "")
+	_, err := f.svc.Disable(context.Background(), account.Operator(), f.user.ID, code, "")
 	return err
 }
 
 func (f *fixture) reset() error {
-	_, err := f.svc.Reset(context.Background(), f.user.ID, "")
+	_, err := f.svc.Reset(context.Background(), account.Operator(), f.user.ID, "")
 	return err
 }
 
@@ -553,7 +553,7 @@ func TestService_LegacyBackupCodes(t *testing.T) {
 		if bs, _ := f.svc.BackupCodesStatus(ctx, f.user.ID); bs.Total != 2 || bs.Unused != 1 {
 			t.Fatalf("status: %+v", bs)
 		}
-		fresh, _, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		fresh, _, err := f.svc.RegenerateBackupCodes(ctx, account.Operator(), f.user.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -597,11 +597,11 @@ func TestService_RegenerateLimits(t *testing.T) {
 		f := newFixture(t, st)
 		f.enable(t)
 		for i := 0; i < mfa.RegenerateRate.Requests; i++ {
-			if _, _, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID); err != nil {
+			if _, _, err := f.svc.RegenerateBackupCodes(ctx, account.Operator(), f.user.ID); err != nil {
 				t.Fatalf("regeneration %d: %v", i+1, err)
 			}
 		}
-		_, _, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		_, _, err := f.svc.RegenerateBackupCodes(ctx, account.Operator(), f.user.ID)
 		var e *account.Error
 		if !errors.As(err, &e) || e.Code != account.ETOOMANY || e.RetryAfter != 3600 ||
 			e.Message != "Backup codes can be regenerated 5 times per hour. Please try again in 3600 seconds." {
@@ -613,12 +613,12 @@ func TestService_RegenerateLimits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		_, _, err = f.svc.RegenerateBackupCodes(ctx, account.Operator(), f.user.ID)
 		if !errors.As(err, &e) || e.Code != account.ETOOMANY || e.RetryAfter != 30 || !strings.Contains(e.Message, "already being regenerated") {
 			t.Fatalf("while another regeneration runs: %#v", err)
 		}
 		release()
-		if _, _, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID); err != nil {
+		if _, _, err := f.svc.RegenerateBackupCodes(ctx, account.Operator(), f.user.ID); err != nil {
 			t.Fatalf("after the other finished: %v", err)
 		}
 	})

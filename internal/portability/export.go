@@ -49,6 +49,12 @@ type Exporter struct {
 	Version string
 	// ChunkSize overrides DefaultChunkSize (tests).
 	ChunkSize int
+	// Passkeys, when set, counts the user's passkeys. They are credentials
+	// bound to this server and never exported; the manifest says how many
+	// were left out.
+	Passkeys interface {
+		CountPasskeys(ctx context.Context, userID int64) (int, error)
+	}
 }
 
 // ExportStats describes a written archive.
@@ -80,6 +86,10 @@ type Manifest struct {
 	UserID           int64           `json:"user_id"`
 	Entries          []ManifestEntry `json:"entries"`
 	Records          map[string]int  `json:"records"`
+	// NotExported counts what the account had but the archive leaves out on
+	// purpose ("passkeys"), and Warnings says so in words.
+	NotExported map[string]int `json:"not_exported,omitempty"`
+	Warnings    []string       `json:"warnings,omitempty"`
 }
 
 // countKeys are Endurain's counts.json keys in their initial order.
@@ -489,6 +499,16 @@ func (e *exportRun) writeManifest() error {
 		UserID:           e.userID,
 		Entries:          e.entries,
 		Records:          e.stats.Records,
+	}
+	if e.x.Passkeys != nil {
+		n, err := e.x.Passkeys.CountPasskeys(e.ctx, e.userID)
+		if err != nil {
+			return fmt.Errorf("export: count passkeys: %w", err)
+		}
+		if n > 0 {
+			m.NotExported = map[string]int{"passkeys": n}
+			m.Warnings = append(m.Warnings, fmt.Sprintf("%d passkey(s) not exported: passkeys are credentials bound to this server; register them again after importing.", n))
+		}
 	}
 	ew, err := e.create("manifest.json")
 	if err != nil {

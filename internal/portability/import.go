@@ -455,6 +455,9 @@ func (ru *run) readManifest(e entry) error {
 	if m.FormatVersion != FormatVersion {
 		return errSchema("manifest.json: format_version %d is not supported.", m.FormatVersion)
 	}
+	if n := m.NotExported["passkeys"]; n > 0 {
+		ru.warn("The exported account had %d passkey(s); passkeys are never exported: register them again on this account.", n)
+	}
 	ru.manifest = make(map[string]ManifestEntry, len(m.Entries))
 	present := map[string]bool{}
 	for _, x := range ru.entries {

@@ -307,7 +307,8 @@ func (s *Store) DeleteIdentityLink(ctx context.Context, userID, idpID int64, las
 		var others int
 		err := tx.QueryRowContext(ctx, `SELECT COALESCE(u.password, '') <> '',
 			(SELECT COUNT(*) FROM users_identity_providers l JOIN identity_providers p ON p.id = l.idp_id
-				WHERE l.user_id = u.id AND l.idp_id <> $2 AND p.enabled)
+				WHERE l.user_id = u.id AND l.idp_id <> $2 AND p.enabled) +
+			(SELECT COUNT(*) FROM passkeys k WHERE k.user_id = u.id)
 			FROM users u WHERE u.id = $1`, userID, idpID).Scan(&hasPassword, &others)
 		if err != nil {
 			return notFound(err, "User not found")

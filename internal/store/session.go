@@ -315,6 +315,28 @@ func (s *Store) ClaimLoginTicketByAddress(ctx context.Context, username, ip, met
 		s.ts(now), claim, s.ts(leaseUntil), username, ip, method)
 }
 
+// FindLoginTicket returns a pending ticket without claiming it; see
+// auth.Store.
+func (s *Store) FindLoginTicket(ctx context.Context, hash, username, ip, method string, now time.Time) (*auth.LoginTicket, error) {
+	q := `SELECT ticket_hash, user_id, username, client_type, auth_method, credential_version, ip_address, created_at, expires_at
+		FROM login_tickets WHERE username = $1 AND expires_at > $2 AND `
+	args := []any{username, s.ts(now)}
+	if hash != "" {
+		q += `ticket_hash = $3`
+		args = append(args, hash)
+	} else {
+		q += `ip_address = $3 AND auth_method = $4 ORDER BY created_at DESC, ticket_hash LIMIT 1`
+		args = append(args, ip, method)
+	}
+	t := &auth.LoginTicket{}
+	err := s.db.QueryRowContext(ctx, q, args...).Scan(&t.Hash, &t.UserID, &t.Username, &t.ClientType,
+		&t.AuthMethod, &t.CredentialVersion, &t.IPAddress, scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt))
+	if err != nil {
+		return nil, notFound(err, "No pending MFA login")
+	}
+	return t, nil
+}
+
 // ReleaseLoginTicket gives a claimed ticket back (after a wrong code), if claim
 // still holds it.
 func (s *Store) ReleaseLoginTicket(ctx context.Context, hash, claim string) error {
@@ -347,6 +369,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		`DELETE FROM throttle_counters WHERE expires_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)`,
 		`DELETE FROM mfa_setups WHERE expires_at <= $1`,
 		`DELETE FROM oidc_states WHERE expires_at <= $1`,
+		`DELETE FROM webauthn_challenges WHERE expires_at <= $1`,
 	} {
 		res, err := s.db.ExecContext(ctx, q, s.ts(now))
 		if err != nil {

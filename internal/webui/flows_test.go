@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/testkit"
@@ -110,7 +111,7 @@ func TestBrowserLinkAndUnlinkProvider(t *testing.T) {
 	s := newSite(t)
 	s.user("gwen")
 	op := testkit.StartOIDC(t)
-	if _, err := s.IdP.Create(context.Background(), idp.ProviderInput{Name: "Mock", Slug: "mock", Enabled: true,
+	if _, err := s.IdP.Create(context.Background(), account.Operator(), idp.ProviderInput{Name: "Mock", Slug: "mock", Enabled: true,
 		ClientID: op.ClientID(), ClientSecret: op.ClientSecret(), IssuerURL: op.Issuer(), Scopes: "openid profile email"}); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/testkit"
 	"github.com/trailpass/trailpass/internal/webui"
@@ -109,7 +110,7 @@ func TestBrowserQueryTextNotShown(t *testing.T) {
 	s := newSite(t)
 	s.user("kira")
 	op := testkit.StartOIDC(t)
-	p, err := s.IdP.Create(t.Context(), idp.ProviderInput{Name: "Mock", Slug: "mock", Enabled: true,
+	p, err := s.IdP.Create(t.Context(), account.Operator(), idp.ProviderInput{Name: "Mock", Slug: "mock", Enabled: true,
 		ClientID: op.ClientID(), ClientSecret: op.ClientSecret(), IssuerURL: op.Issuer(), Scopes: "openid profile email"})
 	if err != nil {
 		t.Fatal(err)

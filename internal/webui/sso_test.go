@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/testkit"
 	"github.com/trailpass/trailpass/internal/webui"
@@ -64,7 +65,7 @@ func mfaUserLinkedToMock(t *testing.T, s *site, op *testkit.OIDCProvider, userna
 	t.Helper()
 	ctx := context.Background()
 	u := s.CreateUser(username, false)
-	p, err := s.IdP.Create(ctx, idp.ProviderInput{Name: "Mock", Slug: "mock", Enabled: true,
+	p, err := s.IdP.Create(ctx, account.Operator(), idp.ProviderInput{Name: "Mock", Slug: "mock", Enabled: true,
 		ClientID: op.ClientID(), ClientSecret: op.ClientSecret(), IssuerURL: op.Issuer(), Scopes: "openid profile email"})
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/trailpass/trailpass/internal/httpapi"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/mfa"
+	"github.com/trailpass/trailpass/internal/passkey"
 	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
@@ -43,6 +44,7 @@ type Env struct {
 	Profiles *account.ProfileService
 	MFA      *mfa.Service
 	IdP      *idp.Service
+	Passkeys *passkey.Service
 	Blobs    *blob.Dir
 	Keyring  *secret.Keyring
 	Logs     *testkit.LogBuffer
@@ -63,9 +65,9 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hasher := CheapHasher()
 	e := &Env{t: t, Store: st, Clock: clock, Logs: logs}
-	e.Accounts = &account.Service{Store: st, Hasher: hasher, Now: clock.Now}
 	e.Auth = &auth.Service{Store: st, Users: st, Hasher: hasher, Events: st, Logger: logger, Now: clock.Now,
 		Throttle: &auth.Throttle{Store: st, Now: clock.Now}}
+	e.Accounts = &account.Service{Store: st, Hasher: hasher, Now: clock.Now, Recent: e.Auth}
 	srv := httptest.NewUnstartedServer(nil)
 	e.URL = "http://" + srv.Listener.Addr().String()
 	pub, _ := url.Parse(e.URL)
@@ -78,16 +80,23 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	e.Keyring, _ = secret.NewKeyring(make([]byte, 32))
 	throttle := &auth.Throttle{Store: st, Now: clock.Now}
 	e.Profiles = &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: hasher, Now: clock.Now,
-		Lookups: throttle.Limiter(auth.LookupRate)}
-	e.MFA = &mfa.Service{Store: st, Events: st, Keyring: e.Keyring, Hasher: hasher, Throttle: throttle, Issuer: "Trailpass", Now: clock.Now}
-	e.IdP = &idp.Service{Store: st, Accounts: e.Accounts, Events: st, Keyring: e.Keyring, PublicURL: pub, Now: clock.Now, Settings: st}
+		Lookups: throttle.Limiter(auth.LookupRate), Recent: e.Auth}
+	e.MFA = &mfa.Service{Store: st, Events: st, Keyring: e.Keyring, Hasher: hasher, Throttle: throttle, Issuer: "Trailpass", Now: clock.Now, Recent: e.Auth}
+	e.IdP = &idp.Service{Store: st, Accounts: e.Accounts, Events: st, Keyring: e.Keyring, PublicURL: pub, Now: clock.Now, Settings: st, Recent: e.Auth}
 	e.Auth.MFA = e.MFA
 	e.Auth.Settings = st
-	exporter := &portability.Exporter{Store: st, Blobs: blobs, Now: clock.Now, Version: "test"}
+	e.Auth.Passkeys = st
+	pk, err := passkey.New(passkey.ConfigFor(pub, "", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk.Store, pk.Users, pk.Auth, pk.Throttle, pk.Events, pk.Logger, pk.Now = st, st, e.Auth, throttle, st, logger, clock.Now
+	e.Passkeys = pk
+	exporter := &portability.Exporter{Store: st, Blobs: blobs, Now: clock.Now, Version: "test", Passkeys: st}
 	importer := &portability.Importer{Store: st, Profiles: st, Blobs: blobs, Now: clock.Now, TempDir: t.TempDir()}
 	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
-		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts, Blobs: blobs, Events: st, Logger: logger},
-		Settings: &account.SettingsService{Store: st, Images: e.Profiles, Blobs: blobs}, MFA: e.MFA, IdP: e.IdP, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now}
+		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts, Blobs: blobs, Events: st, Logger: logger, Recent: e.Auth},
+		Settings: &account.SettingsService{Store: st, Images: e.Profiles, Blobs: blobs, Recent: e.Auth}, MFA: e.MFA, IdP: e.IdP, Passkeys: pk, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now}
 	for _, c := range configure {
 		c(e)
 	}

@@ -1,7 +1,7 @@
 // account.js: profile details, photo, privacy, default gear and goals.
 'use strict';
 (function () {
-  const { api, APIError, $, el, say, fail, ok, busy, formJSON, fillForm, me } = window.tp;
+  const { api, APIError, $, el, say, fail, ok, busy, formJSON, fillForm, me, withStepUp } = window.tp;
   let user = null;
 
   const hideFields = ['start_time', 'location', 'map', 'hr', 'power', 'cadence', 'elevation', 'speed', 'pace', 'laps',
@@ -45,7 +45,7 @@
     const body = Object.assign({ id: user.id, access_type: user.access_type, active: user.active, photo_path: user.photo_path },
       formJSON(ev.target));
     try {
-      await busy(ev.submitter, () => api('PUT', '/api/v1/profile', body));
+      await busy(ev.submitter, () => withStepUp(() => api('PUT', '/api/v1/profile', body)));
       Object.assign(user, body);
       $('whoami').textContent = user.username;
       ok('profile-ok', 'Profile saved.');

@@ -2,7 +2,7 @@
 // who may do what; this page only shows the answers.
 'use strict';
 (function () {
-  const { api, APIError, $, el, say, fail, ok, busy, formJSON, fillForm, me } = window.tp;
+  const { api, APIError, $, el, say, fail, ok, busy, formJSON, fillForm, me, withStepUp } = window.tp;
   let self = null;
 
   async function loadUsers() {
@@ -33,7 +33,7 @@
     ev.preventDefault();
     const body = Object.assign(formJSON(ev.target), { active: true, preferred_language: 'us', units: 1, gender: 1, first_day_of_week: 1, currency: 1 });
     try {
-      await busy(ev.submitter, () => api('POST', '/api/v1/users', body));
+      await busy(ev.submitter, () => withStepUp(() => api('POST', '/api/v1/users', body)));
       ev.target.reset();
       ok('users-ok', 'User ' + body.username + ' created.');
       loadUsers();
@@ -45,7 +45,7 @@
   async function deactivate(ev, u) {
     if (!confirm('Deactivate ' + u.username + '? They are signed out and cannot sign in.')) return;
     try {
-      await busy(ev.currentTarget, () => api('PUT', '/api/v1/users/' + u.id, Object.assign({}, u, { active: false })));
+      await busy(ev.currentTarget, () => withStepUp(() => api('PUT', '/api/v1/users/' + u.id, Object.assign({}, u, { active: false }))));
       ok('users-ok', u.username + ' was deactivated.');
       loadUsers();
     } catch (err) {
@@ -56,7 +56,7 @@
   async function resetMFA(ev, u) {
     if (!confirm('Turn off two-factor authentication for ' + u.username + '?')) return;
     try {
-      await busy(ev.currentTarget, () => api('POST', '/api/v1/users/' + u.id + '/mfa/reset', {}));
+      await busy(ev.currentTarget, () => withStepUp(() => api('POST', '/api/v1/users/' + u.id + '/mfa/reset', {})));
       ok('users-ok', 'MFA was reset for ' + u.username + '.');
       loadUsers();
     } catch (err) {
@@ -117,7 +117,7 @@
     // A blank secret on edit keeps the stored one.
     if (editing && !body.client_secret) delete body.client_secret;
     try {
-      await busy(ev.submitter, () => editing ? api('PUT', '/api/v1/idp/' + editing.id, body) : api('POST', '/api/v1/idp', body));
+      await busy(ev.submitter, () => withStepUp(() => editing ? api('PUT', '/api/v1/idp/' + editing.id, body) : api('POST', '/api/v1/idp', body)));
       ok('idp-ok', 'Provider ' + body.name + ' saved.');
       newProvider();
       loadIdps();
@@ -130,7 +130,7 @@
     const body = Object.assign({}, p, { enabled: !p.enabled });
     delete body.client_secret;
     try {
-      await busy(ev.currentTarget, () => api('PUT', '/api/v1/idp/' + p.id, body));
+      await busy(ev.currentTarget, () => withStepUp(() => api('PUT', '/api/v1/idp/' + p.id, body)));
       loadIdps();
     } catch (err) {
       fail('idp-error', err);
@@ -140,7 +140,7 @@
   async function remove(ev, p) {
     if (!confirm('Delete ' + p.name + '? Accounts linked to it can no longer sign in with it.')) return;
     try {
-      await busy(ev.currentTarget, () => api('DELETE', '/api/v1/idp/' + p.id));
+      await busy(ev.currentTarget, () => withStepUp(() => api('DELETE', '/api/v1/idp/' + p.id)));
       ok('idp-ok', p.name + ' deleted.');
       loadIdps();
     } catch (err) {

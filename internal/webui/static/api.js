@@ -32,7 +32,8 @@
   }
 
   // Sign-in calls answer 401 for a wrong password or code: never refresh on those.
-  const noRefresh = new Set(['/api/v1/token', '/api/v1/refresh', '/api/v1/mfa/verify', '/api/v1/logout']);
+  const noRefresh = new Set(['/api/v1/token', '/api/v1/refresh', '/api/v1/mfa/verify', '/api/v1/logout',
+    '/api/v1/passkeys/login/finish', '/api/v1/mfa/passkey/finish']);
 
   function send(method, path, body) {
     const headers = { 'X-Client-Type': 'web', 'Accept': 'application/json' };
@@ -208,6 +209,87 @@
     location.assign('/login?logoutSuccess=true');
   }
 
+  // withStepUp runs action; when the API asks for a recent authentication it
+  // asks the user for their password (or an MFA code), steps up and retries once.
+  async function withStepUp(action) {
+    try {
+      return await action();
+    } catch (err) {
+      if (!(err instanceof APIError) || err.status !== 403 || !/recent authentication/i.test(err.message)) throw err;
+      if (!(await stepUp())) throw new APIError(403, 'Cancelled: this action needs you to confirm it is you.');
+      return action();
+    }
+  }
+
+  // stepUp proves the user again and resolves false when they cancel: with an
+  // authenticator or backup code, or a passkey, when the account has those
+  // factors (an account whose only factor is a passkey uses it alone), else with
+  // the password.
+  async function stepUp() {
+    let factors = [];
+    try {
+      const st = await api('GET', '/api/v1/profile/mfa/status');
+      factors = Array.isArray(st.factors) ? st.factors : (st.mfa_enabled ? ['totp'] : []);
+    } catch (e) { /* ask for the password */ }
+    const dlg = $('stepup');
+    const input = $('stepup-input');
+    const totp = factors.includes('totp');
+    const withPasskey = factors.includes('passkey') && passkey.supported;
+    const codeless = factors.includes('passkey') && !totp;
+    $('stepup-label').textContent = totp ? 'Authenticator or backup code' : 'Password';
+    input.type = totp ? 'text' : 'password';
+    input.autocomplete = totp ? 'one-time-code' : 'current-password';
+    input.value = '';
+    $('stepup-field').hidden = codeless;
+    $('stepup-confirm').hidden = codeless;
+    $('stepup-passkey').hidden = !withPasskey;
+    say('stepup-error', '');
+    return new Promise((resolve) => {
+      const done = (v) => {
+        $('stepup-form').removeEventListener('submit', submit);
+        $('stepup-cancel').removeEventListener('click', cancel);
+        $('stepup-passkey').removeEventListener('click', viaPasskey);
+        dlg.removeEventListener('cancel', cancel);
+        dlg.close();
+        resolve(v);
+      };
+      const viaPasskey = async () => {
+        say('stepup-error', '');
+        try {
+          await busy($('stepup-passkey'), async () => {
+            const options = await api('POST', '/api/v1/profile/passkeys/reauth/begin');
+            const credential = await passkey.get(options);
+            await api('POST', '/api/v1/profile/passkeys/reauth/finish', { credential });
+          });
+          done(true);
+        } catch (err) {
+          say('stepup-error', passkey.failed(err));
+        }
+      };
+      const cancel = (ev) => { ev.preventDefault(); done(false); };
+      const submit = async (ev) => {
+        ev.preventDefault();
+        const v = input.value.trim();
+        if (!v) { say('stepup-error', 'This field is required.'); return; }
+        try {
+          await busy($('stepup-confirm'), () => totp
+            ? api('POST', '/api/v1/profile/mfa/verify', { mfa_code: v.replace(/\s+/g, '') })
+            : api('POST', '/api/v1/profile/reauth', { password: input.value }));
+          done(true);
+        } catch (err) {
+          fail('stepup-error', err);
+          input.select();
+        }
+      };
+      $('stepup-form').addEventListener('submit', submit);
+      $('stepup-cancel').addEventListener('click', cancel);
+      $('stepup-passkey').addEventListener('click', viaPasskey);
+      dlg.addEventListener('cancel', cancel);
+      dlg.showModal();
+      (codeless ? $('stepup-passkey') : input).focus();
+    });
+  }
+
   // me is the signed-in user (GET /api/v1/profile), fetched once per page.
   let mePromise = null;
   function me() {
@@ -215,7 +297,66 @@
     return mePromise;
   }
 
-  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect };
+  // Passkeys. The server sends the library's options with binary fields as
+  // base64url; the browser wants ArrayBuffers, and answers with buffers the
+  // server wants as base64url again (what PublicKeyCredential.toJSON() gives
+  // where the browser has it).
+  function fromB64(s) {
+    const bin = atob(String(s).replace(/-/g, '+').replace(/_/g, '/'));
+    return Uint8Array.from(bin, (c) => c.charCodeAt(0)).buffer;
+  }
+  function toB64(buf) {
+    if (!buf) return undefined;
+    let bin = '';
+    for (const b of new Uint8Array(buf)) bin += String.fromCharCode(b);
+    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+  function descriptors(list) {
+    return (list || []).map((c) => Object.assign({}, c, { id: fromB64(c.id) }));
+  }
+  function credentialJSON(c) {
+    if (typeof c.toJSON === 'function') return c.toJSON();
+    const r = c.response;
+    const out = { id: c.id, rawId: toB64(c.rawId), type: c.type, authenticatorAttachment: c.authenticatorAttachment || undefined,
+      clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
+      response: { clientDataJSON: toB64(r.clientDataJSON) } };
+    if (r.attestationObject) {
+      out.response.attestationObject = toB64(r.attestationObject);
+      out.response.transports = r.getTransports ? r.getTransports() : [];
+    } else {
+      out.response.authenticatorData = toB64(r.authenticatorData);
+      out.response.signature = toB64(r.signature);
+      out.response.userHandle = toB64(r.userHandle);
+    }
+    return out;
+  }
+  const passkey = {
+    supported: typeof window.PublicKeyCredential === 'function' && !!navigator.credentials,
+    // create runs navigator.credentials.create() with the server's options.
+    async create(options) {
+      const pk = Object.assign({}, options.publicKey);
+      pk.challenge = fromB64(pk.challenge);
+      pk.user = Object.assign({}, pk.user, { id: fromB64(pk.user.id) });
+      pk.excludeCredentials = descriptors(pk.excludeCredentials);
+      return credentialJSON(await navigator.credentials.create({ publicKey: pk }));
+    },
+    // get runs navigator.credentials.get(); extra may add mediation and signal.
+    async get(options, extra) {
+      const pk = Object.assign({}, options.publicKey);
+      pk.challenge = fromB64(pk.challenge);
+      pk.allowCredentials = descriptors(pk.allowCredentials);
+      return credentialJSON(await navigator.credentials.get(Object.assign({ publicKey: pk }, extra || {})));
+    },
+    // failed says why a ceremony ended without a credential, or rethrows.
+    failed(err) {
+      if (err instanceof APIError) return errorText(err);
+      if (err && err.name === 'NotAllowedError') return 'The passkey request was cancelled or timed out.';
+      if (err && err.name === 'InvalidStateError') return 'This device already holds a passkey for your account.';
+      return 'Your browser could not use a passkey' + (err && err.message ? ': ' + err.message : '.');
+    },
+  };
+
+  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect, passkey, withStepUp, stepUp };
 
   document.addEventListener('DOMContentLoaded', () => {
     const out = $('signout');

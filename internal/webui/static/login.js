@@ -1,8 +1,10 @@
 // login.js: password sign-in, the MFA step and single sign-on buttons.
 'use strict';
 (function () {
-  const { api, $, el, say, errorText, safeRedirect } = window.tp;
+  const { api, $, el, say, errorText, safeRedirect, passkey } = window.tp;
   let pendingUser = '';
+  // conditional is the pending autofill request, aborted for a button's own.
+  let conditional = null;
 
   // target is where to go after signing in: a path on this origin (the
   // server's rules, see tp.safeRedirect), and not this page again.
@@ -52,19 +54,97 @@
     btn.disabled = true;
     try {
       const body = await api('POST', '/api/v1/token', new URLSearchParams({ grant_type: 'password', username, password }));
-      if (body && body.mfa_required) {
-        pendingUser = body.username || username;
-        $('login-form').hidden = true;
-        $('mfa-form').hidden = false;
-        $('mfa-code').focus();
-        return;
-      }
+      if (body && body.mfa_required) return showMFA(body.username || username);
       signedIn(body, username);
     } catch (err) {
       say('login-error', errorText(err));
       $('password').select();
     } finally {
       btn.disabled = false;
+    }
+  }
+
+  // showMFA asks for the second factor, offering a passkey when the account
+  // has one (the server answers the passkey options only then).
+  async function showMFA(username) {
+    pendingUser = username;
+    stopConditional();
+    $('login-form').hidden = true;
+    $('mfa-form').hidden = false;
+    $('mfa-passkey-box').hidden = true;
+    $('mfa-help').textContent = 'Enter the 6-digit code from your authenticator app, or one of your backup codes.';
+    $('mfa-code').focus();
+    if (!passkey.supported) return;
+    try {
+      await api('POST', '/api/v1/mfa/passkey/begin', { username });
+      $('mfa-help').textContent = 'Confirm with your passkey, or enter the 6-digit code from your authenticator app or one of your backup codes.';
+      $('mfa-passkey-box').hidden = false;
+      $('mfa-passkey').focus();
+    } catch (e) { /* no passkey: the code it is */ }
+  }
+
+  async function mfaPasskey() {
+    say('mfa-error', '');
+    const btn = $('mfa-passkey');
+    btn.disabled = true;
+    try {
+      const options = await api('POST', '/api/v1/mfa/passkey/begin', { username: pendingUser });
+      const credential = await passkey.get(options);
+      signedIn(await api('POST', '/api/v1/mfa/passkey/finish', { username: pendingUser, credential }), pendingUser);
+    } catch (err) {
+      say('mfa-error', passkey.failed(err));
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  // passkeySignIn runs a passwordless sign-in; with mediation 'conditional'
+  // the browser offers the passkeys in the username field's autofill.
+  async function passkeySignIn(mediation) {
+    const options = await api('POST', '/api/v1/passkeys/login/begin');
+    const extra = {};
+    if (mediation) {
+      conditional = new AbortController();
+      Object.assign(extra, { mediation, signal: conditional.signal });
+    }
+    const credential = await passkey.get(options, extra);
+    conditional = null;
+    const body = await api('POST', '/api/v1/passkeys/login/finish', { credential });
+    // A passkey that did not verify the user is one factor, like a password.
+    if (body && body.mfa_required) return showMFA(body.username);
+    signedIn(body, '');
+  }
+
+  function stopConditional() {
+    if (conditional) conditional.abort();
+    conditional = null;
+  }
+
+  async function passkeyButton() {
+    say('login-error', '');
+    stopConditional();
+    const btn = $('passkey-signin');
+    btn.disabled = true;
+    try {
+      await passkeySignIn();
+    } catch (err) {
+      say('login-error', passkey.failed(err));
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  async function offerAutofill() {
+    const pkc = window.PublicKeyCredential;
+    if (!pkc || typeof pkc.isConditionalMediationAvailable !== 'function') return;
+    if (!(await pkc.isConditionalMediationAvailable().catch(() => false))) return;
+    try {
+      await passkeySignIn('conditional');
+    } catch (err) {
+      // Aborted for the button or the password form, or nothing chosen.
+      if (err && err.name !== 'AbortError' && !(err instanceof window.tp.APIError && err.status === 429)) {
+        say('login-error', passkey.failed(err));
+      }
     }
   }
 
@@ -112,6 +192,12 @@
     else if (q.has('passwordChanged')) flash('Your password was changed. Sign in with the new one.');
     $('login-form').addEventListener('submit', login);
     $('mfa-form').addEventListener('submit', verify);
+    $('mfa-passkey').addEventListener('click', mfaPasskey);
+    if (passkey.supported) {
+      $('passkey-signin-box').hidden = false;
+      $('passkey-signin').addEventListener('click', passkeyButton);
+      if (!q.has('sso')) offerAutofill();
+    }
     $('mfa-cancel').addEventListener('click', () => {
       $('mfa-form').hidden = true;
       $('login-form').hidden = false;

@@ -3,7 +3,7 @@
 // without MFA does.
 'use strict';
 (function () {
-  const { api, APIError, $, say, errorText, safeRedirect } = window.tp;
+  const { api, APIError, $, say, errorText, safeRedirect, passkey } = window.tp;
   const q = new URLSearchParams(location.search);
   // Sent with the code only, never shown: the server checks it against the
   // sign-in ticket in its HttpOnly cookie.
@@ -14,6 +14,38 @@
     $('mfa-form').hidden = true;
     $('mfa-none').hidden = false;
     $('mfa-restart').focus();
+  }
+
+  function done(body) {
+    const next = new URLSearchParams({ sso: 'success', session_id: (body && body.session_id) || '' });
+    if (redirect) next.set('redirect', redirect);
+    location.replace('/login?' + next.toString());
+  }
+
+  // offerPasskey shows the passkey button when the account has a passkey:
+  // only then does the server answer the options.
+  async function offerPasskey() {
+    if (!passkey.supported) return;
+    try {
+      await api('POST', '/api/v1/mfa/passkey/begin', { username });
+      $('mfa-help').textContent = 'Your identity provider signed you in. Your account also has two-factor authentication: confirm with your passkey, or enter the 6-digit code from your authenticator app or one of your backup codes.';
+      $('mfa-passkey-box').hidden = false;
+    } catch (e) { /* no passkey, or no sign-in waiting: the code form says */ }
+  }
+
+  async function usePasskey() {
+    say('mfa-error', '');
+    const btn = $('mfa-passkey');
+    btn.disabled = true;
+    try {
+      const options = await api('POST', '/api/v1/mfa/passkey/begin', { username });
+      const credential = await passkey.get(options);
+      done(await api('POST', '/api/v1/mfa/passkey/finish', { username, credential }));
+    } catch (err) {
+      btn.disabled = false;
+      if (err instanceof APIError && err.status === 400 && /pending MFA/.test(err.message)) return restart();
+      say('mfa-error', passkey.failed(err));
+    }
   }
 
   async function verify(ev) {
@@ -28,10 +60,7 @@
     const btn = $('mfa-submit');
     btn.disabled = true;
     try {
-      const body = await api('POST', '/api/v1/mfa/verify', { username, mfa_code: code });
-      const next = new URLSearchParams({ sso: 'success', session_id: (body && body.session_id) || '' });
-      if (redirect) next.set('redirect', redirect);
-      location.replace('/login?' + next.toString());
+      done(await api('POST', '/api/v1/mfa/verify', { username, mfa_code: code }));
     } catch (err) {
       btn.disabled = false;
       // 400: no sign-in is waiting (expired, used, or another browser's).
@@ -45,6 +74,8 @@
     if (!username) return restart();
     $('mfa-form').hidden = false;
     $('mfa-form').addEventListener('submit', verify);
+    $('mfa-passkey').addEventListener('click', usePasskey);
+    offerPasskey();
     $('mfa-code').focus();
   });
 })();

@@ -1,59 +1,10 @@
 // security.js: password, two-factor authentication, linked accounts, sessions.
 'use strict';
 (function () {
-  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download } = window.tp;
+  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download, passkey, withStepUp, stepUp } = window.tp;
   let mfaEnabled = false;
-
-  // withStepUp runs action; when the API asks for a recent authentication it
-  // asks the user for their password (or an MFA code), steps up and retries once.
-  async function withStepUp(action) {
-    try {
-      return await action();
-    } catch (err) {
-      if (!(err instanceof APIError) || err.status !== 403 || !/recent authentication/i.test(err.message)) throw err;
-      if (!(await stepUp())) throw new APIError(403, 'Cancelled: this action needs you to confirm it is you.');
-      return action();
-    }
-  }
-
-  function stepUp() {
-    const dlg = $('stepup');
-    const input = $('stepup-input');
-    $('stepup-label').textContent = mfaEnabled ? 'Authenticator or backup code' : 'Password';
-    input.type = mfaEnabled ? 'text' : 'password';
-    input.autocomplete = mfaEnabled ? 'one-time-code' : 'current-password';
-    input.value = '';
-    say('stepup-error', '');
-    return new Promise((resolve) => {
-      const done = (v) => {
-        $('stepup-form').removeEventListener('submit', submit);
-        $('stepup-cancel').removeEventListener('click', cancel);
-        dlg.removeEventListener('cancel', cancel);
-        dlg.close();
-        resolve(v);
-      };
-      const cancel = (ev) => { ev.preventDefault(); done(false); };
-      const submit = async (ev) => {
-        ev.preventDefault();
-        const v = input.value.trim();
-        if (!v) { say('stepup-error', 'This field is required.'); return; }
-        try {
-          await busy($('stepup-confirm'), () => mfaEnabled
-            ? api('POST', '/api/v1/profile/mfa/verify', { mfa_code: v.replace(/\s+/g, '') })
-            : api('POST', '/api/v1/profile/reauth', { password: input.value }));
-          done(true);
-        } catch (err) {
-          fail('stepup-error', err);
-          input.select();
-        }
-      };
-      $('stepup-form').addEventListener('submit', submit);
-      $('stepup-cancel').addEventListener('click', cancel);
-      dlg.addEventListener('cancel', cancel);
-      dlg.showModal();
-      input.focus();
-    });
-  }
+  // factors are the account's second factors: "totp", "passkey".
+  let factors = [];
 
   // Password.
   async function changePassword(ev) {
@@ -64,8 +15,9 @@
     const btn = ev.submitter;
     const signOutOthers = $('pw-signout').checked;
     try {
-      const r = await busy(btn, () => api('PUT', '/api/v1/profile/password',
-        { password: next, current_password: current, sign_out_other_sessions: signOutOthers }));
+      // With MFA on, the current password alone is not a recent authentication.
+      const r = await busy(btn, () => withStepUp(() => api('PUT', '/api/v1/profile/password',
+        { password: next, current_password: current, sign_out_other_sessions: signOutOthers })));
       ev.target.reset();
       $('pw-signout').checked = true;
       let msg = 'Your password was changed.';
@@ -89,8 +41,12 @@
   async function loadMFA() {
     try {
       const s = await api('GET', '/api/v1/profile/mfa/status');
-      mfaEnabled = !!s.mfa_enabled;
-      $('mfa-state').textContent = mfaEnabled ? 'Two-factor authentication is on.' : 'Two-factor authentication is off.';
+      factors = Array.isArray(s.factors) ? s.factors : (s.mfa_enabled ? ['totp'] : []);
+      mfaEnabled = factors.includes('totp');
+      // The authenticator app part speaks of TOTP only; passkeys have their card.
+      $('mfa-state').textContent = mfaEnabled ? 'Two-factor authentication with an authenticator app is on.'
+        : factors.includes('passkey') ? 'Your passkeys are your second factor. You can add an authenticator app too.'
+          : 'Two-factor authentication is off.';
       $('mfa-on').hidden = !mfaEnabled;
       $('mfa-off').hidden = mfaEnabled;
       if (mfaEnabled && typeof s.backup_codes_remaining === 'number') {
@@ -108,7 +64,7 @@
 
   async function setupMFA(ev) {
     try {
-      const s = await busy(ev.currentTarget, () => api('POST', '/api/v1/profile/mfa/setup', {}));
+      const s = await busy(ev.currentTarget, () => withStepUp(() => api('POST', '/api/v1/profile/mfa/setup', {})));
       $('mfa-qr').src = s.qr_code;
       $('mfa-secret').textContent = groups(s.secret);
       $('mfa-off').hidden = true;
@@ -125,7 +81,7 @@
     const code = $('mfa-enable-code').value.replace(/\s+/g, '');
     if (!code) return fail('mfa-error', new APIError(0, 'Enter the code from your app.'));
     try {
-      const r = await busy(ev.submitter, () => api('POST', '/api/v1/profile/mfa/enable', { mfa_code: code }));
+      const r = await busy(ev.submitter, () => withStepUp(() => api('POST', '/api/v1/profile/mfa/enable', { mfa_code: code })));
       ev.target.reset();
       $('mfa-setup-panel').hidden = true;
       ok('mfa-ok', (r && r.message) || 'MFA enabled successfully');
@@ -189,6 +145,83 @@
       await loadMFA();
     } catch (err) {
       fail('mfa-error', err);
+    }
+  }
+
+  // Passkeys.
+  async function loadPasskeys() {
+    let list;
+    try {
+      list = await api('GET', '/api/v1/profile/passkeys');
+    } catch (err) {
+      return fail('passkeys-error', err);
+    }
+    const rows = (list || []).map((k) => {
+      const meta = ['Added ' + fmtTime(k.created_at), k.last_used_at ? 'last used ' + fmtTime(k.last_used_at) : 'never used'];
+      if (k.authenticator) meta.unshift(k.authenticator);
+      if (k.backed_up) meta.push('synced');
+      const info = el('div', {}, el('strong', { class: 'passkey-name', text: k.name }), el('div', { class: 'meta', text: meta.join(' · ') }));
+      const actions = el('div', {},
+        el('button', { type: 'button', class: 'secondary', dataset: { passkey: k.id, name: k.name }, 'aria-label': 'Rename ' + k.name, text: 'Rename', onclick: renamePasskey }),
+        el('button', { type: 'button', class: 'danger', dataset: { passkey: k.id, name: k.name }, 'aria-label': 'Remove ' + k.name, text: 'Remove', onclick: removePasskey }));
+      return el('li', { class: 'passkey', dataset: { passkey: k.id } }, info, actions);
+    });
+    if (!rows.length) rows.push(el('li', { class: 'muted', text: 'No passkeys yet.' }));
+    $('passkeys').replaceChildren(...rows);
+  }
+
+  async function addPasskey(ev) {
+    ev.preventDefault();
+    const name = $('passkey-name').value.trim() || 'Passkey';
+    say('passkeys-error', '');
+    try {
+      await busy($('passkey-add'), async () => {
+        const options = await withStepUp(() => api('POST', '/api/v1/profile/passkeys/register/begin'));
+        const credential = await passkey.create(options);
+        await api('POST', '/api/v1/profile/passkeys/register/finish', { name, credential });
+      });
+      ev.target.reset();
+      ok('passkeys-ok', 'Passkey "' + name + '" added. You can sign in with it now.');
+      await Promise.all([loadPasskeys(), loadMFA()]);
+    } catch (err) {
+      say('passkeys-ok', '');
+      say('passkeys-error', passkey.failed(err));
+    }
+  }
+
+  // renamePasskey turns the row's name into a small form, in place.
+  function renamePasskey(ev) {
+    const b = ev.currentTarget;
+    const li = b.closest('li');
+    const input = el('input', { id: 'passkey-rename-' + b.dataset.passkey, maxlength: '64', value: b.dataset.name, 'aria-label': 'New name for ' + b.dataset.name });
+    const form = el('form', { class: 'rename', novalidate: true },
+      input,
+      el('button', { type: 'submit', text: 'Save' }),
+      el('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: () => loadPasskeys() }));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const name = input.value.trim();
+      if (!name) return fail('passkeys-error', new APIError(0, 'Enter a name.'));
+      try {
+        await busy(e.submitter, () => api('PUT', '/api/v1/profile/passkeys/' + encodeURIComponent(b.dataset.passkey), { name }));
+        ok('passkeys-ok', 'Passkey renamed.');
+        loadPasskeys();
+      } catch (err) {
+        fail('passkeys-error', err);
+      }
+    });
+    li.replaceChildren(form);
+    input.select();
+  }
+
+  async function removePasskey(ev) {
+    const b = ev.currentTarget;
+    try {
+      await busy(b, () => withStepUp(() => api('DELETE', '/api/v1/profile/passkeys/' + encodeURIComponent(b.dataset.passkey))));
+      ok('passkeys-ok', 'Passkey "' + b.dataset.name + '" removed. Also delete it from your device or password manager.');
+      await Promise.all([loadPasskeys(), loadMFA()]);
+    } catch (err) {
+      fail('passkeys-error', err);
     }
   }
 
@@ -263,7 +296,7 @@
   async function unlink(ev) {
     const b = ev.currentTarget;
     try {
-      await busy(b, () => api('DELETE', '/api/v1/profile/idp/' + encodeURIComponent(b.dataset.idp)));
+      await busy(b, () => withStepUp(() => api('DELETE', '/api/v1/profile/idp/' + encodeURIComponent(b.dataset.idp))));
       ok('linked-ok', 'Account unlinked.');
       loadLinked();
     } catch (err) {
@@ -335,6 +368,9 @@
     $('mfa-disable').addEventListener('click', disableMFA);
     $('sessions-refresh').addEventListener('click', (ev) => busy(ev.currentTarget, loadSessions));
     $('sessions-revoke-others').addEventListener('click', revokeOthers);
+    if (passkey.supported) $('passkey-add-form').addEventListener('submit', addPasskey);
+    else { $('passkey-add-form').hidden = true; $('passkey-unsupported').hidden = false; }
+    loadPasskeys();
     const mfaLoaded = loadMFA();
     Promise.all([loadLinked(), mfaLoaded]).then(([known]) => afterLink(q, known));
     loadSessions();

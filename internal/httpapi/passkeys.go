@@ -1,0 +1,213 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
+)
+
+// credentialBody is a finish request: the PublicKeyCredential as the
+// browser's toJSON() gives it, plus what the ceremony needs besides.
+type credentialBody struct {
+	Name       string          `json:"name"`
+	Username   string          `json:"username"`
+	MFATicket  string          `json:"mfa_ticket"`
+	Credential json.RawMessage `json:"credential"`
+}
+
+// handlePasskeys: GET /api/v1/profile/passkeys.
+func (s *Server) handlePasskeys(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	list, err := s.Passkeys.List(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// handlePasskeyRegisterBegin: POST /api/v1/profile/passkeys/register/begin.
+func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	opts, err := s.Passkeys.BeginRegistration(r.Context(), s.caller(r, p))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, opts)
+}
+
+// handlePasskeyRegisterFinish: POST /api/v1/profile/passkeys/register/finish
+// {name, credential} → the new passkey, 201.
+func (s *Server) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var body credentialBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	info, err := s.Passkeys.FinishRegistration(r.Context(), p.User, p.Session.ID, body.Name, body.Credential, s.device(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, info)
+}
+
+// handlePasskeyRename: PUT /api/v1/profile/passkeys/{id} {name}.
+func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body credentialBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Passkeys.Rename(r.Context(), p.User.ID, id, body.Name, s.device(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": "Passkey renamed"})
+}
+
+// handlePasskeyDelete: DELETE /api/v1/profile/passkeys/{id}.
+func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Passkeys.Delete(r.Context(), s.caller(r, p), id, s.device(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handlePasskeyLoginBegin: POST /api/v1/passkeys/login/begin.
+func (s *Server) handlePasskeyLoginBegin(w http.ResponseWriter, r *http.Request) {
+	opts, err := s.Passkeys.BeginLogin(r.Context(), s.device(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, opts)
+}
+
+// handlePasskeyLoginFinish: POST /api/v1/passkeys/login/finish {credential},
+// answered as /token answers.
+func (s *Server) handlePasskeyLoginFinish(w http.ResponseWriter, r *http.Request) {
+	ct, err := clientType(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body credentialBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.Passkeys.FinishLogin(r.Context(), body.Credential, ct, s.device(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeLoginResult(w, ct, res)
+}
+
+// mfaTicket is the pending sign-in's ticket: the body's, or for web the cookie.
+func mfaTicket(r *http.Request, ct string, body credentialBody) string {
+	if body.MFATicket == "" && ct == auth.ClientWeb {
+		return cookieValue(r, cookieMFATicket)
+	}
+	return body.MFATicket
+}
+
+// handleMFAPasskeyBegin: POST /api/v1/mfa/passkey/begin {username, mfa_ticket}.
+func (s *Server) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+	ct, err := clientType(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body credentialBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := validUsername(body.Username); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	opts, err := s.Passkeys.BeginMFA(r.Context(), body.Username, mfaTicket(r, ct, body), s.device(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, opts)
+}
+
+// handleMFAPasskeyFinish: POST /api/v1/mfa/passkey/finish {username,
+// mfa_ticket, credential}, answered as /mfa/verify answers.
+func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) {
+	ct, err := clientType(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body credentialBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := validUsername(body.Username); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	tok, err := s.Passkeys.FinishMFA(r.Context(), body.Username, mfaTicket(r, ct, body), body.Credential, s.device(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeTokens(w, ct, tok, "Bearer")
+}
+
+// handlePasskeyReauthBegin: POST /api/v1/profile/passkeys/reauth/begin.
+func (s *Server) handlePasskeyReauthBegin(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	opts, err := s.Passkeys.BeginReauth(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, opts)
+}
+
+// handlePasskeyReauthFinish: POST /api/v1/profile/passkeys/reauth/finish
+// {credential} renews the session's recent authentication, as
+// /profile/mfa/verify does.
+func (s *Server) handlePasskeyReauthFinish(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var body credentialBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Passkeys.FinishReauth(r.Context(), p, body.Credential, s.device(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": "Passkey verified", "valid_until": p.Session.AuthenticatedAt.Add(s.Auth.Window())})
+}
+
+// validUsername checks the username of an MFA step as /mfa/verify does.
+func validUsername(name string) error {
+	if name == "" || len(name) > 250 {
+		return account.ValidationError(account.FieldError{Field: "username", Message: "String should have 1 to 250 characters"})
+	}
+	return nil
+}
