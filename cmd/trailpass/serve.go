@@ -102,7 +102,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		}
 		defer stopMetrics()
 	}
-	go cleanupLoop(ctx, st, logger)
+	go cleanupLoop(ctx, st, cfg.SecurityEventRetention, logger)
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -128,9 +128,10 @@ func (e env) serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-// cleanupLoop deletes expired sessions, tickets, states and counters every few
-// minutes. Every instance runs it; the deletes are idempotent.
-func cleanupLoop(ctx context.Context, st *store.Store, logger *slog.Logger) {
+// cleanupLoop deletes expired sessions, tickets, states and counters, and
+// security events older than retention, every few minutes. Every instance runs
+// it; the deletes are idempotent.
+func cleanupLoop(ctx context.Context, st *store.Store, retention time.Duration, logger *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
 	for {
@@ -142,6 +143,11 @@ func cleanupLoop(ctx context.Context, st *store.Store, logger *slog.Logger) {
 				logger.Warn("cleanup of expired rows failed", "err", err)
 			} else if n > 0 {
 				logger.Debug("deleted expired rows", "count", n)
+			}
+			if n, err := st.DeleteSecurityEventsBefore(ctx, timeNow().Add(-retention)); err != nil {
+				logger.Warn("pruning old security events failed", "err", err)
+			} else if n > 0 {
+				logger.Debug("pruned old security events", "count", n, "retention", retention.String())
 			}
 		}
 	}

@@ -30,6 +30,8 @@ type apiOp struct {
 	Resp    any    // a Go value whose type is the success body; nil means none
 	Binary  string // content type of a non-JSON success body
 	Errors  []int
+	// Query documents integer query parameters: name and description.
+	Query [][2]string
 }
 
 type (
@@ -143,6 +145,8 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/refresh", Tag: "auth", Summary: "Rotate the tokens", Resp: sessionIDBody{}, Errors: []int{401, 403, 429}},
 	{Method: "POST", Path: "/api/v1/logout", Tag: "auth", Summary: "Revoke the session and clear the cookies", Resp: messageBody{}, Errors: []int{403}},
 	{Method: "POST", Path: "/api/v1/profile/reauth", Tag: "auth", Summary: "Step up with the password", Auth: "user", Request: passwordBody{}, Resp: validUntilBody{}, Errors: []int{400, 401, 429}},
+	{Method: "GET", Path: "/api/v1/profile/security-events", Tag: "sessions", Summary: "The caller's own security history, newest first, paged; kept for TRAILPASS_SECURITY_EVENT_RETENTION (90 days by default). Never another user's events, never a secret.", Auth: "user", Resp: securityEventsPage{}, Errors: []int{401, 403, 422},
+		Query: [][2]string{{"limit", "events per page, 1 to 100 (default 20)"}, {"before", "cursor: the next_before of the previous page"}}},
 	{Method: "GET", Path: "/api/v1/profile/sessions", Tag: "sessions", Summary: "The caller's live sessions, newest first", Auth: "user", Resp: []sessionJSON{}, Errors: authErrs},
 	{Method: "DELETE", Path: "/api/v1/profile/sessions", Tag: "sessions", Summary: "Revoke every other session (needs a recent step-up)", Auth: "user", Resp: revokedBody{}, Errors: authErrs},
 	{Method: "DELETE", Path: "/api/v1/profile/sessions/{session_id}", Tag: "sessions", Summary: "Revoke one of the caller's sessions", Auth: "user", Resp: nil, Errors: []int{401, 403, 404}},
@@ -224,6 +228,10 @@ func openAPIDocument(ops []apiOp, server string) map[string]any {
 		var params []any
 		for _, m := range pathParamRE.FindAllStringSubmatch(op.Path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		}
+		for _, qp := range op.Query {
+			params = append(params, map[string]any{"name": qp[0], "in": "query", "required": false, "description": qp[1],
+				"schema": map[string]any{"type": "integer"}})
 		}
 		if op.Auth == "user" || op.Auth == "admin" || strings.HasPrefix(op.Path, "/api/v1/token") || op.Path == "/api/v1/refresh" || op.Path == "/api/v1/logout" || op.Path == "/api/v1/mfa/verify" {
 			params = append(params, map[string]any{"name": "X-Client-Type", "in": "header", "required": true,

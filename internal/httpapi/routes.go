@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/profile/sessions", s.authed(s.handleMySessions))
 	s.handle("DELETE /api/v1/profile/sessions", s.authed(s.handleRevokeOtherSessions))
 	s.handle("DELETE /api/v1/profile/sessions/{session_id}", s.authed(s.handleRevokeMySession))
+	s.handle("GET /api/v1/profile/security-events", s.authed(s.handleSecurityEvents))
 	s.handle("GET /api/v1/sessions/user/{user_id}", s.admin(s.handleUserSessions))
 	s.handle("DELETE /api/v1/sessions/{session_id}/user/{user_id}", s.admin(s.handleDeleteUserSession))
 

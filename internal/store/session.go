@@ -15,13 +15,13 @@ var _ auth.Store = (*Store)(nil)
 
 const sessionColumns = `s.id, s.user_id, s.family_id, s.auth_method, s.ip_address, s.device_type, s.operating_system,
 	s.operating_system_version, s.browser, s.browser_version, s.created_at, s.authenticated_at, s.last_active_at,
-	s.expires_at, s.absolute_expires_at`
+	s.expires_at, s.absolute_expires_at, COALESCE(s.user_agent, '')`
 
 func scanSession(r rowScanner, extra ...any) (*auth.Session, error) {
 	s := &auth.Session{}
 	dest := []any{&s.ID, &s.UserID, &s.FamilyID, &s.AuthMethod, &s.IPAddress, &s.DeviceType, &s.OperatingSystem,
 		&s.OperatingSystemVersion, &s.Browser, &s.BrowserVersion, scanTime(&s.CreatedAt), scanTime(&s.AuthenticatedAt),
-		scanTime(&s.LastActiveAt), scanTime(&s.ExpiresAt), scanTime(&s.AbsoluteExpiresAt)}
+		scanTime(&s.LastActiveAt), scanTime(&s.ExpiresAt), scanTime(&s.AbsoluteExpiresAt), &s.UserAgent}
 	if err := r.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -74,11 +74,11 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session, tokens []
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, family_id, auth_method, ip_address, device_type,
 			operating_system, operating_system_version, browser, browser_version, created_at, authenticated_at,
-			last_active_at, expires_at, absolute_expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			last_active_at, expires_at, absolute_expires_at, user_agent)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 			sess.ID, sess.UserID, sess.FamilyID, sess.AuthMethod, sess.IPAddress, sess.DeviceType, sess.OperatingSystem,
 			sess.OperatingSystemVersion, sess.Browser, sess.BrowserVersion, s.ts(sess.CreatedAt), s.ts(sess.AuthenticatedAt),
-			s.ts(sess.LastActiveAt), s.ts(sess.ExpiresAt), s.ts(sess.AbsoluteExpiresAt))
+			s.ts(sess.LastActiveAt), s.ts(sess.ExpiresAt), s.ts(sess.AbsoluteExpiresAt), clipUserAgent(sess.UserAgent))
 		if err != nil {
 			return fmt.Errorf("insert session: %w", mapErr(err))
 		}
