@@ -179,8 +179,8 @@ func TestSecurityEvents(t *testing.T) {
 		}
 		want := []struct {
 			method, provider, session string
-			active, current          bool
-			browser                  string
+			active, current           bool
+			browser                   string
 		}{
 			{"sso", "Mock Login", ssoSession, true, false, "Chrome"},
 			{"password+totp", "", "", true, false, "Chrome"},
