@@ -169,3 +169,78 @@ func TestBrowserGoalProgress(t *testing.T) {
 		screenshots(t, ctx, "profile-goals")
 	})
 }
+
+func TestBrowserSecurityHistory(t *testing.T) {
+	eachSite(t, func(t *testing.T, s *site) {
+		ivy := s.CreateUser("ivy", false)
+		s.CreateUser("jack", false)
+		jack := s.NewClient("web")
+		jack.UA = "JackBrowser/1.0"
+		jack.MustLogin("jack")
+
+		ctx := newBrowser(t)
+		signIn(t, ctx, s, "ivy")
+		s.Clock.Advance(time.Second)
+		guess := s.NewClient("web")
+		guess.UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+		if r := guess.Login("ivy", "not-her-password"); r.Status != 401 {
+			t.Fatalf("wrong password: %d", r.Status)
+		}
+		s.Clock.Advance(time.Second)
+		do(t, ctx, "open security", chromedp.Navigate(s.URL+"/account/security"))
+		waitFor(t, ctx, "MFA off", `!document.getElementById('mfa-off').hidden`)
+		do(t, ctx, "set up", chromedp.Click(chromedp.CSS("#mfa-setup")))
+		waitFor(t, ctx, "the key", `document.getElementById('mfa-secret').textContent.length > 0`)
+		secret := strings.ReplaceAll(text(t, ctx, `document.getElementById('mfa-secret').textContent`), " ", "")
+		do(t, ctx, "enable", chromedp.SendKeys(chromedp.CSS("#mfa-enable-code"), totp(t, secret, s.Clock.Now())+"\r"))
+		waitFor(t, ctx, "the backup codes", `document.querySelectorAll('#backup-codes li').length === 10`)
+		do(t, ctx, "saved them", chromedp.Click(chromedp.CSS("#backup-done")))
+		waitFor(t, ctx, "the history", `document.querySelector('#history li[data-type="mfa_enabled"]') !== null`)
+
+		types := text(t, ctx, `[...document.querySelectorAll('#history li.event')].map((li) => li.dataset.type).join(' ')`)
+		if types != "mfa_enabled login_failed login" {
+			t.Fatalf("history %q, want the MFA enable, the failed and the password sign-in, newest first", types)
+		}
+		rows := strings.Split(text(t, ctx, `[...document.querySelectorAll('#history li.event .what')].map((n) => n.textContent).join('\n')`), "\n")
+		if !strings.HasPrefix(rows[0], "Two-factor authentication turned on") {
+			t.Errorf("MFA row %q", rows[0])
+		}
+		if rows[1] != "Failed sign-in: wrong password — Firefox on Linux, 127.0.0.1" {
+			t.Errorf("failed row %q", rows[1])
+		}
+		if !strings.HasPrefix(rows[2], "Signed in with a password — ") || !strings.HasSuffix(rows[2], ", 127.0.0.1") {
+			t.Errorf("sign-in row %q", rows[2])
+		}
+		if cur := text(t, ctx, `document.querySelector('#history li[data-current="true"]').dataset.type`); cur != "login" {
+			t.Errorf("current row is a %s", cur)
+		}
+		all := text(t, ctx, `document.getElementById('history').innerText`)
+		for _, bad := range []string{"JackBrowser", "not-her-password", secret} {
+			if strings.Contains(all, bad) {
+				t.Errorf("history shows %q", bad)
+			}
+		}
+		var mine int
+		s.Store.DB().QueryRow(`SELECT COUNT(*) FROM security_events WHERE user_id = $1`, ivy.ID).Scan(&mine)
+		if n := text(t, ctx, `String(document.querySelectorAll('#history li.event').length)`); n != fmt.Sprint(mine) {
+			t.Errorf("%s rows, %d events of ivy's", n, mine)
+		}
+		screenshots(t, ctx, "security-history")
+
+		// A sign-in elsewhere links to its session, which signs out from there.
+		other := otherProfile(t, ctx)
+		s.Clock.Advance(30 * time.Second)
+		signInMFA(t, other, s, "ivy", totp(t, secret, s.Clock.Now()))
+		do(t, ctx, "reload", chromedp.Navigate(s.URL+"/account/security"))
+		waitFor(t, ctx, "the link to the session", `document.querySelector('#history li[data-type="login"] a.to-session') !== null`)
+		if what := text(t, ctx, `document.querySelector('#history li[data-type="login"] .what').textContent`); !strings.HasPrefix(what, "Signed in with a password and an authenticator code — ") {
+			t.Errorf("MFA sign-in row %q", what)
+		}
+		do(t, ctx, "follow it", chromedp.Click(chromedp.CSS(`#history a.to-session`)))
+		waitFor(t, ctx, "the session focused", `document.activeElement && document.activeElement.classList.contains('session') && document.activeElement.dataset.current === 'false'`)
+		do(t, ctx, "sign it out", chromedp.Evaluate[chromedp.Void](`document.activeElement.querySelector('button').click()`))
+		waitFor(t, ctx, "signed out since", `document.querySelector('#history li[data-type="session_revoked"]') !== null && document.querySelector('#history li[data-type="login"]').innerText.includes('signed out since')`)
+		do(t, other, "other acts", chromedp.Navigate(s.URL+"/account/security"))
+		waitFor(t, other, "other sent to sign-in", `location.pathname === '/login'`)
+	})
+}
