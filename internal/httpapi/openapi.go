@@ -170,6 +170,7 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/profile/goals", Tag: "profile", Summary: "Create a goal", Auth: "user", Request: account.GoalInput{}, Status: 201, Resp: account.Goal{}, Errors: []int{401, 403, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/profile/goals/{goal_id}", Tag: "profile", Summary: "Edit a goal", Auth: "user", Request: account.GoalInput{}, Resp: account.Goal{}, Errors: []int{401, 403, 404, 409, 422}},
 	{Method: "DELETE", Path: "/api/v1/profile/goals/{goal_id}", Tag: "profile", Summary: "Delete a goal", Auth: "user", Resp: detailBody{}, Errors: []int{401, 403, 404}},
+	{Method: "GET", Path: "/api/v1/profile/summary", Tag: "data", Summary: "What the caller's account holds: counts per kind, total file size, the span of its activities and activities per month (UTC)", Auth: "user", Resp: account.AccountSummary{}, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/profile/export", Tag: "data", Summary: "Everything the caller owns as a ZIP in Endurain's layout plus manifest.json, streamed", Auth: "user", Binary: "application/zip", Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/gears", Tag: "profile", Summary: "The caller's gear", Auth: "user", Resp: []account.Gear{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/activities/visibility/{visibility}", Tag: "profile", Summary: "Set the visibility (0, 1, 2) of all the caller's activities", Auth: "user", Resp: detailBody{}, Errors: writeErrs},

@@ -50,6 +50,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/users/{a}/{b}", s.authed(s.handleUsersPair))
 	s.handle("GET /api/v1/public/server_settings", s.handlePublicServerSettings)
 	s.handle("GET /api/v1/profile/export", s.authed(s.handleExport))
+	s.handle("GET /api/v1/profile/summary", s.authed(s.handleSummary))
 
 	// Import (issue 8).
 	s.handle("POST /api/v1/profile/import", s.authed(s.handleImport))
