@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/trailpass/trailpass/internal/fitness"
 	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
+	"github.com/trailpass/trailpass/internal/seed"
 	"github.com/trailpass/trailpass/internal/testkit"
 	"github.com/trailpass/trailpass/internal/webui"
 )
@@ -44,7 +47,7 @@ func screenshots(t *testing.T, ctx context.Context, name string) {
 		for _, scheme := range []string{"light", "dark"} {
 			do(t, ctx, "emulate "+vp.name, chromedp.EmulateViewport(vp.w, vp.h))
 			colorScheme(t, ctx, scheme)
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(250 * time.Millisecond) // pages redraw 150 ms after a resize
 			if vp.name == "phone" {
 				if w := text(t, ctx, `String(document.documentElement.scrollWidth)`); w != "390" {
 					t.Errorf("%s: page is %s px wide on a 390 px screen", name, w)
@@ -242,5 +245,96 @@ func TestBrowserSecurityHistory(t *testing.T) {
 		waitFor(t, ctx, "signed out since", `document.querySelector('#history li[data-type="session_revoked"]') !== null && document.querySelector('#history li[data-type="login"]').innerText.includes('signed out since')`)
 		do(t, other, "other acts", chromedp.Navigate(s.URL+"/account/security"))
 		waitFor(t, other, "other sent to sign-in", `location.pathname === '/login'`)
+	})
+}
+
+func TestBrowserDataSummary(t *testing.T) {
+	eachSite(t, func(t *testing.T, s *site) {
+		finn := s.CreateUser("finn", false)
+		res, err := seed.Run(context.Background(), s.Store, s.Blobs, finn.ID, seed.Config{Activities: 9, Gear: 2, Seed: 7, Years: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.user("gina")
+		ctx := newBrowser(t)
+		signIn(t, ctx, s, "finn")
+		do(t, ctx, "listen for violations", chromedp.Navigate(s.URL+"/account/data"),
+			chromedp.Evaluate[chromedp.Void](`window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective))`))
+		waitFor(t, ctx, "the summary", `document.querySelectorAll('#summary-counts tr').length === 8 && document.querySelectorAll('#summary-chart rect.bar').length > 0`)
+		cell := func(kind string) string {
+			return text(t, ctx, fmt.Sprintf(`document.querySelector('#summary-counts tr[data-kind=%q] td.n').textContent`, kind))
+		}
+		for kind, want := range map[string]int{"activities": res.Activities, "laps": res.Laps, "streams": res.Streams, "gear": res.Gear,
+			"weights": res.Weights, "goals": res.Goals, "photos": res.Media} {
+			if got := cell(kind); got != fmt.Sprint(want) {
+				t.Errorf("%s: page shows %s, the seed made %d", kind, got, want)
+			}
+		}
+		var sum struct {
+			PerMonth []struct {
+				Month      string `json:"month"`
+				Activities int    `json:"activities"`
+			} `json:"activities_per_month"`
+			First string `json:"first_activity"`
+		}
+		apiJSON(t, ctx, "/api/v1/profile/summary", &sum)
+		bars := text(t, ctx, `[...document.querySelectorAll('#summary-chart rect.bar')].map((r) => r.dataset.month + '=' + r.dataset.count).join(' ')`)
+		var want []string
+		total := 0
+		for _, m := range sum.PerMonth {
+			want = append(want, fmt.Sprintf("%s=%d", m.Month, m.Activities))
+			total += m.Activities
+		}
+		if bars != strings.Join(want, " ") || total != res.Activities {
+			t.Errorf("chart bars %q, API %q", bars, strings.Join(want, " "))
+		}
+		if tall := text(t, ctx, `String([...document.querySelectorAll('#summary-chart rect.bar')].filter((r) => Number(r.getAttribute('height')) > 0).length)`); tall == "0" {
+			t.Error("every bar is flat")
+		}
+		if r := text(t, ctx, `document.getElementById('summary-range').textContent`); !strings.HasPrefix(r, "Activities from ") {
+			t.Errorf("range %q", r)
+		}
+		if sz := text(t, ctx, `document.getElementById('summary-size').textContent`); !strings.Contains(sz, "KB") && !strings.Contains(sz, "MB") {
+			t.Errorf("size %q", sz)
+		}
+		if v := text(t, ctx, `JSON.stringify(window.__csp || [])`); v != "[]" {
+			t.Errorf("CSP violations %s", v)
+		}
+		if n := text(t, ctx, `String(document.querySelectorAll('script:not([src]), [style], style').length)`); n != "0" {
+			t.Errorf("%s inline scripts or styles", n)
+		}
+		screenshots(t, ctx, "data-summary")
+
+		// Export, then import into gina's account: the summary shows what came in.
+		dir := t.TempDir()
+		if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
+			t.Fatal(err)
+		}
+		do(t, ctx, "export", chromedp.Click(chromedp.CSS("#export")))
+		waitFor(t, ctx, "the export", `document.getElementById('export-ok').textContent.includes('downloaded')`)
+		var archive string
+		for deadline := time.Now().Add(10 * time.Second); archive == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if m, _ := filepath.Glob(filepath.Join(dir, "*.zip")); len(m) == 1 {
+				archive = m[0]
+			}
+		}
+		if archive == "" {
+			t.Fatal("no archive downloaded")
+		}
+		signOut(t, ctx)
+		signIn(t, ctx, s, "gina")
+		do(t, ctx, "open data", chromedp.Navigate(s.URL+"/account/data"))
+		waitFor(t, ctx, "an empty summary", `document.getElementById('summary-range').textContent === 'No activities yet.' && document.getElementById('summary-figure').hidden`)
+		do(t, ctx, "import", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{archive}), chromedp.Click(chromedp.CSS("#import-run")))
+		waitFor(t, ctx, "the summary after the import", `!document.querySelector('#summary-table th.imp').hidden && document.querySelector('#summary-counts tr[data-kind="activities"] td.n').textContent === '9'`)
+		if in := text(t, ctx, `document.querySelector('#summary-counts tr[data-kind="activities"] td.in').textContent`); in != "9" {
+			t.Errorf("came in: %s activities", in)
+		}
+		if in := text(t, ctx, `document.querySelector('#summary-counts tr[data-kind="laps"] td.in').textContent`); in != fmt.Sprint(res.Laps) {
+			t.Errorf("came in: %s laps, want %d", in, res.Laps)
+		}
+		do(t, ctx, "top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		screenshots(t, ctx, "data-after-import")
 	})
 }
