@@ -280,3 +280,31 @@ func sessionOf(t *testing.T, e *httpapitest.Env, c *httpapitest.Client) string {
 	t.Fatalf("no current session: %s", r.Body)
 	return ""
 }
+
+// A session whose agent names no known browser or OS lists the agent itself,
+// shortened; recognised ones do not repeat it.
+func TestSessionsShowUnrecognisedAgent(t *testing.T) {
+	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
+		e := httpapitest.New(t, b)
+		e.CreateUser("uma", false)
+		odd := e.NewClient("mobile")
+		odd.UA = "TrailSync/" + strings.Repeat("x", 200)
+		odd.MustLogin("uma")
+		c := e.NewClient("web")
+		c.MustLogin("uma")
+		var list []map[string]any
+		json.Unmarshal(c.Do("GET", "/api/v1/profile/sessions", nil).Body, &list)
+		if len(list) != 2 {
+			t.Fatalf("%d sessions", len(list))
+		}
+		for _, s := range list {
+			ua, _ := s["user_agent"].(string)
+			if s["current"] == true && ua != "" {
+				t.Errorf("a Chrome session repeats its agent: %q", ua)
+			}
+			if s["current"] == false && (!strings.HasPrefix(ua, "TrailSync/xxx") || len([]rune(ua)) != 120 || !strings.HasSuffix(ua, "…")) {
+				t.Errorf("unrecognised agent shown as %q", ua)
+			}
+		}
+	})
+}
