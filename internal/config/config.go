@@ -34,6 +34,8 @@ type Config struct {
 	AdminPassword  string
 	WebDir         string
 	LogLevel       string
+	// MaxImportBytes caps an uploaded import archive.
+	MaxImportBytes int64
 	// SecurityEventRetention is how long security events are kept before the
 	// cleanup loop deletes them.
 	SecurityEventRetention time.Duration
@@ -67,6 +69,7 @@ func options() []*option {
 		{env: "TRAILPASS_MFA_ISSUER", flag: "mfa-issuer", def: "Trailpass", usage: "issuer shown in authenticator apps"},
 		{env: "TRAILPASS_ADMIN_PASSWORD", flag: "admin-password", secret: true, usage: "password of the first admin (default: generated and logged once)"},
 		{env: "TRAILPASS_WEB_DIR", flag: "web-dir", usage: "serve a prebuilt single-page app (such as Endurain's) from this directory"},
+		{env: "TRAILPASS_MAX_IMPORT_BYTES", flag: "max-import-bytes", def: "4294967296", usage: "largest import archive accepted, in bytes"},
 		{env: "TRAILPASS_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
 		{env: "TRAILPASS_SECURITY_EVENT_RETENTION", flag: "security-event-retention", def: "90d", usage: "how long security events are kept: days (90d) or a Go duration (2160h), at least 1h"},
 	}
@@ -159,6 +162,11 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("TRAILPASS_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	if n, err := strconv.ParseInt(get["TRAILPASS_MAX_IMPORT_BYTES"], 10, 64); err != nil || n < 1<<20 {
+		errs = append(errs, fmt.Errorf("TRAILPASS_MAX_IMPORT_BYTES: %q is not a number of bytes of at least 1048576", get["TRAILPASS_MAX_IMPORT_BYTES"]))
+	} else {
+		c.MaxImportBytes = n
 	}
 	if d, err := parseRetention(get["TRAILPASS_SECURITY_EVENT_RETENTION"]); err != nil {
 		errs = append(errs, fmt.Errorf("TRAILPASS_SECURITY_EVENT_RETENTION: %w", err))

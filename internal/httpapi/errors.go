@@ -16,6 +16,7 @@ var statusOf = map[string]int{
 	account.EFORBIDDEN:     http.StatusForbidden,
 	account.ENOTFOUND:      http.StatusNotFound,
 	account.ECONFLICT:      http.StatusConflict,
+	account.ETIMEOUT:       http.StatusRequestTimeout,
 	account.ETOOLARGE:      http.StatusRequestEntityTooLarge,
 	account.ETOOMANY:       http.StatusTooManyRequests,
 	account.EUNAVAILABLE:   http.StatusServiceUnavailable,

@@ -53,8 +53,13 @@ func VerifierBinding(stateHash string) string { return "oidc_states.code_verifie
 // provider's authorization URL and a random browserBinding value the caller must
 // set as an HttpOnly cookie and pass back to Callback. redirect is kept only when
 // SafeRedirect accepts it. Returns ENOTFOUND "Identity provider not found or
-// disabled".
+// disabled", and EFORBIDDEN account.MsgSSODisabled while SSO is switched off.
 func (s *Service) BeginLogin(ctx context.Context, slug, redirect string) (authURL, browserBinding string, err error) {
+	if on, err := s.ssoEnabled(ctx); err != nil {
+		return "", "", err
+	} else if !on {
+		return "", "", account.Errorf(account.EFORBIDDEN, account.MsgSSODisabled)
+	}
 	p, sealed, err := s.Store.FindIdentityProviderBySlug(ctx, slug)
 	if err != nil {
 		return "", "", err
@@ -181,6 +186,13 @@ func (s *Service) Callback(ctx context.Context, slug, code, state, browserBindin
 	}
 	switch st.Mode {
 	case ModeLogin:
+		// Checked again here: SSO may have been switched off while the user was
+		// at the provider.
+		if on, serr := s.ssoEnabled(ctx); serr != nil {
+			return out, serr
+		} else if !on {
+			return out, account.Errorf(account.EFORBIDDEN, account.MsgSSODisabled)
+		}
 		err = s.signIn(ctx, p, id, out)
 	case ModeLink:
 		if st.UserID == nil {

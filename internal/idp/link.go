@@ -227,7 +227,7 @@ func (s *Service) syncUser(ctx context.Context, p *Provider, u *account.User, id
 }
 
 func (s *Service) refuseInactive(ctx context.Context, u *account.User, p *Provider) error {
-	if u.Active {
+	if u.Active && !u.PendingAdminApproval {
 		return nil
 	}
 	s.record(ctx, u.ID, account.EventLoginFailed, p, map[string]any{"reason": "inactive"})

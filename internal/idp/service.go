@@ -28,7 +28,10 @@ type Service struct {
 	// <PublicURL>/api/v1/public/idp/callback/<slug>.
 	PublicURL  *url.URL
 	HTTPClient *http.Client
-	Now        func() time.Time
+	// Settings, when set, is read on every sign-in step: with sso_enabled off
+	// the public list is empty and SSO sign-in is refused.
+	Settings SettingsReader
+	Now      func() time.Time
 
 	mu        sync.Mutex
 	discovery map[int64]*discovered
@@ -57,13 +60,35 @@ func (s *Service) Get(ctx context.Context, id int64) (*Provider, error) {
 	return p, err
 }
 
-// PublicList returns the enabled providers for the sign-in page.
+// SettingsReader reads the server settings (straight from the database, so a
+// switch holds on every instance at once).
+type SettingsReader interface {
+	ServerSettings(ctx context.Context) (*account.ServerSettings, error)
+}
+
+// ssoEnabled reports whether SSO sign-in is switched on in the server settings.
+func (s *Service) ssoEnabled(ctx context.Context) (bool, error) {
+	if s.Settings == nil {
+		return true, nil
+	}
+	st, err := s.Settings.ServerSettings(ctx)
+	if err != nil {
+		return false, err
+	}
+	return st.SSOEnabled, nil
+}
+
+// PublicList returns the enabled providers for the sign-in page; none while SSO
+// is switched off.
 func (s *Service) PublicList(ctx context.Context) ([]PublicProvider, error) {
+	out := []PublicProvider{}
+	if on, err := s.ssoEnabled(ctx); err != nil || !on {
+		return out, err
+	}
 	ps, err := s.Store.ListIdentityProviders(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := []PublicProvider{}
 	for _, p := range ps {
 		if p.Enabled {
 			out = append(out, PublicProvider{ID: p.ID, Name: p.Name, Slug: p.Slug, Icon: p.Icon})
