@@ -113,7 +113,11 @@ func TestServerSettings(t *testing.T) {
 		if r := anon.Do("GET", "/api/v1/public/server_settings", nil); r.JSON(t)["sso_enabled"] != false {
 			t.Fatalf("public settings say SSO is on: %s", r.Body)
 		}
-		if r := anon.Do("GET", "/api/v1/public/idp/login/mock", nil, "X-Client-Type", ""); r.Status != 403 || r.Detail() != "SSO login is disabled" {
+		// A browser is sent back to the sign-in page; an API client reads why.
+		if loc := location(t, anon.Do("GET", "/api/v1/public/idp/login/mock", nil, "X-Client-Type", "")); loc.Path != "/login" || loc.Query().Get("error") != "sso_failed" {
+			t.Fatalf("SSO start with SSO off, browser: %s", loc)
+		}
+		if r := anon.Do("GET", "/api/v1/public/idp/login/mock", nil, "X-Client-Type", "web"); r.Status != 403 || r.Detail() != "SSO login is disabled" {
 			t.Fatalf("SSO start with SSO off: %d %s", r.Status, r.Body)
 		}
 		code, state := op.Authorize(t, authURL.String())
