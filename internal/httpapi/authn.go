@@ -98,6 +98,19 @@ func (s *Server) admin(h func(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	return s.authedAs(true, false, h)
 }
 
+// adminWrite wraps an admin route that changes an account or the server: the
+// admin must also have signed in or stepped up recently (auth's window), so a
+// stolen or forgotten admin session cannot take over accounts.
+func (s *Server) adminWrite(h func(w http.ResponseWriter, r *http.Request, p *auth.Principal)) http.HandlerFunc {
+	return s.admin(func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r, p)
+	})
+}
+
 // browser wraps a browser navigation (a plain GET link): the client type is
 // optional and defaults to web, so the cookie is used.
 func (s *Server) browser(h func(w http.ResponseWriter, r *http.Request, p *auth.Principal)) http.HandlerFunc {
