@@ -59,3 +59,60 @@ func TestAdminWritesNeedRecentAuth(t *testing.T) {
 		}
 	})
 }
+
+// The console's user search finds by name, username or email, pages, and
+// counts; wildcards are literal.
+func TestAdminUserSearch(t *testing.T) {
+	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
+		e := httpapitest.New(t, b)
+		e.CreateUser("root", true)
+		for _, n := range []string{"anna", "annabel", "bob_x", "carl"} {
+			e.CreateUser(n, false)
+		}
+		if _, err := e.Store.DB().Exec(`UPDATE users SET name = 'Zed Annaway' WHERE username = 'carl'`); err != nil {
+			t.Fatal(err)
+		}
+		a := e.NewClient("web")
+		a.MustLogin("root")
+		find := func(q string) userSearch {
+			t.Helper()
+			r := a.Do("GET", "/api/v1/users/search"+q, nil)
+			var p userSearch
+			if r.Status != 200 || jsonUnmarshal(r.Body, &p) != nil {
+				t.Fatalf("search %s: %d %s", q, r.Status, r.Body)
+			}
+			return p
+		}
+		if p := find("?q=ANNA"); p.Total != 3 || len(p.Users) != 3 {
+			t.Errorf("anna: %+v", p)
+		}
+		if p := find("?q=carl%40example"); p.Total != 1 || p.Users[0].Username != "carl" {
+			t.Errorf("by email: %+v", p)
+		}
+		if p := find("?q=_"); p.Total != 1 || p.Users[0].Username != "bob_x" {
+			t.Errorf("literal underscore: %+v", p)
+		}
+		all := find("?per_page=2&page=3")
+		if all.Total != 5 || len(all.Users) != 1 || all.Users[0].Username != "carl" || all.Page != 3 {
+			t.Errorf("page 3: %+v", all)
+		}
+		for _, q := range []string{"?page=0", "?per_page=101", "?per_page=x", "?q=" + strings.Repeat("a", 251)} {
+			if r := a.Do("GET", "/api/v1/users/search"+q, nil); r.Status != 422 {
+				t.Errorf("%s: %d %s", q, r.Status, r.Body)
+			}
+		}
+		u := e.NewClient("web")
+		u.MustLogin("anna")
+		if r := u.Do("GET", "/api/v1/users/search?q=a", nil); r.Status != 403 {
+			t.Errorf("a user searched: %d", r.Status)
+		}
+	})
+}
+
+type userSearch struct {
+	Users []struct {
+		Username string `json:"username"`
+	} `json:"users"`
+	Total int `json:"total"`
+	Page  int `json:"page"`
+}

@@ -30,7 +30,8 @@ type apiOp struct {
 	Resp    any    // a Go value whose type is the success body; nil means none
 	Binary  string // content type of a non-JSON success body
 	Errors  []int
-	// Query documents integer query parameters: name and description.
+	// Query documents query parameters: name and description; integers, but
+	// for q, the search text.
 	Query [][2]string
 }
 
@@ -207,6 +208,8 @@ var apiOps = []apiOp{
 	{Method: "PUT", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Edit an account (every profile field, role, active); the last active admin stays", Auth: "admin", Request: account.UserRead{}, Resp: account.UserRead{}, Errors: []int{401, 403, 404, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/users/{user_id}/password", Tag: "users", Summary: "Set an account's password; ends its sessions", Auth: "admin", Request: passwordBody{}, Resp: map[string]any{}, Errors: []int{400, 401, 403, 404}},
 	{Method: "POST", Path: "/api/v1/users/{user_id}/mfa/reset", Tag: "users", Summary: "Remove an account's MFA", Auth: "admin", Resp: detailBody{}, Errors: []int{400, 401, 403}},
+	{Method: "GET", Path: "/api/v1/users/search", Tag: "users", Summary: "Accounts whose name, username or email contains ?q= (all without it), a page at a time, with the total", Auth: "admin", Resp: userSearchPage{}, Errors: []int{401, 403, 422},
+		Query: [][2]string{{"q", "text to find in the name, username or email"}, {"page", "page number from 1 (default 1)"}, {"per_page", "accounts per page, 1 to 100 (default 20)"}}},
 	{Method: "GET", Path: "/api/v1/users/username/contains/{username}", Tag: "users", Summary: "Accounts whose username contains the text (at most 100)", Auth: "admin", Resp: []account.UserRead{}, Errors: []int{401, 403, 422}},
 	{Method: "PUT", Path: "/api/v1/users/{user_id}/approve", Tag: "users", Summary: "Approve an account waiting for approval (its email must be verified)", Auth: "admin", Resp: messageBody{}, Errors: []int{400, 401, 403, 404}},
 	{Method: "DELETE", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Delete an account with all its rows and files; never one's own nor the last active admin", Auth: "admin", Resp: detailBody{}, Errors: []int{401, 403, 404}},
@@ -240,8 +243,12 @@ func openAPIDocument(ops []apiOp, server string) map[string]any {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
 		for _, qp := range op.Query {
+			typ := "integer"
+			if qp[0] == "q" {
+				typ = "string"
+			}
 			params = append(params, map[string]any{"name": qp[0], "in": "query", "required": false, "description": qp[1],
-				"schema": map[string]any{"type": "integer"}})
+				"schema": map[string]any{"type": typ}})
 		}
 		if op.Auth == "user" || op.Auth == "admin" || strings.HasPrefix(op.Path, "/api/v1/token") || op.Path == "/api/v1/refresh" || op.Path == "/api/v1/logout" || op.Path == "/api/v1/mfa/verify" {
 			params = append(params, map[string]any{"name": "X-Client-Type", "in": "header", "required": true,

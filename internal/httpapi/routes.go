@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	s.handle("PUT /api/v1/users/{user_id}", s.adminWrite(s.handleUserUpdate))
 	s.handle("PUT /api/v1/users/{user_id}/password", s.adminWrite(s.handleUserPassword))
 	s.handle("POST /api/v1/users/{user_id}/mfa/reset", s.adminWrite(s.handleUserResetMFA))
+	s.handle("GET /api/v1/users/search", s.admin(s.handleUserFind))
 	s.handle("GET /api/v1/users/username/contains/{username}", s.admin(s.handleUserSearch))
 	s.handle("PUT /api/v1/users/{user_id}/approve", s.adminWrite(s.handleUserApprove))
 	s.handle("DELETE /api/v1/users/{user_id}", s.adminWrite(s.handleUserDelete))
