@@ -215,7 +215,94 @@
     return mePromise;
   }
 
-  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect };
+  // withStepUp runs action; when the API asks for a recent authentication it
+  // asks the user for their password (or an MFA code), steps up and retries once.
+  async function withStepUp(action) {
+    try {
+      return await action();
+    } catch (err) {
+      if (!(err instanceof APIError) || err.status !== 403 || !/recent authentication/i.test(err.message)) throw err;
+      if (!(await stepUp())) throw new APIError(403, 'Cancelled: this action needs you to confirm it is you.');
+      return action();
+    }
+  }
+
+  // The step-up asks for a code when the account has MFA: the security page
+  // tells (setMFA) as it learns; other pages ask the profile.
+  let mfaKnown = null;
+  function setMFA(on) { mfaKnown = !!on; }
+
+  async function stepUp() {
+    let mfaEnabled = mfaKnown;
+    if (mfaEnabled === null) {
+      try { mfaEnabled = !!(await me()).mfa_enabled; } catch (e) { mfaEnabled = false; }
+    }
+    const dlg = $('stepup');
+    const input = $('stepup-input');
+    $('stepup-label').textContent = mfaEnabled ? 'Authenticator or backup code' : 'Password';
+    input.type = mfaEnabled ? 'text' : 'password';
+    input.autocomplete = mfaEnabled ? 'one-time-code' : 'current-password';
+    input.value = '';
+    say('stepup-error', '');
+    return new Promise((resolve) => {
+      const done = (v) => {
+        $('stepup-form').removeEventListener('submit', submit);
+        $('stepup-cancel').removeEventListener('click', cancel);
+        dlg.removeEventListener('cancel', cancel);
+        dlg.close();
+        resolve(v);
+      };
+      const cancel = (ev) => { ev.preventDefault(); done(false); };
+      const submit = async (ev) => {
+        ev.preventDefault();
+        const v = input.value.trim();
+        if (!v) { say('stepup-error', 'This field is required.'); return; }
+        try {
+          await busy($('stepup-confirm'), () => mfaEnabled
+            ? api('POST', '/api/v1/profile/mfa/verify', { mfa_code: v.replace(/\s+/g, '') })
+            : api('POST', '/api/v1/profile/reauth', { password: input.value }));
+          done(true);
+        } catch (err) {
+          fail('stepup-error', err);
+          input.select();
+        }
+      };
+      $('stepup-form').addEventListener('submit', submit);
+      $('stepup-cancel').addEventListener('click', cancel);
+      dlg.addEventListener('cancel', cancel);
+      dlg.showModal();
+      input.focus();
+    });
+  }
+
+  // confirmAction asks in a dialog before a consequential action and resolves
+  // true when the user confirms. warning, when set, shows in the danger colour.
+  function confirmAction(text, action, warning) {
+    const dlg = $('confirm');
+    $('confirm-text').textContent = text;
+    say('confirm-warning', warning || '');
+    $('confirm-ok').textContent = action || 'Confirm';
+    $('confirm-ok').className = warning ? 'danger' : '';
+    return new Promise((resolve) => {
+      const done = (v) => {
+        $('confirm-form').removeEventListener('submit', submit);
+        $('confirm-cancel').removeEventListener('click', cancel);
+        dlg.removeEventListener('cancel', cancel);
+        dlg.close();
+        resolve(v);
+      };
+      const cancel = (ev) => { ev.preventDefault(); done(false); };
+      const submit = (ev) => { ev.preventDefault(); done(true); };
+      $('confirm-form').addEventListener('submit', submit);
+      $('confirm-cancel').addEventListener('click', cancel);
+      dlg.addEventListener('cancel', cancel);
+      dlg.showModal();
+      $('confirm-cancel').focus();
+    });
+  }
+
+  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect,
+    stepUp, withStepUp, setMFA, confirmAction };
 
   document.addEventListener('DOMContentLoaded', () => {
     const out = $('signout');

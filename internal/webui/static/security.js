@@ -1,59 +1,8 @@
 // security.js: password, two-factor authentication, linked accounts, sessions.
 'use strict';
 (function () {
-  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download } = window.tp;
+  const { api, APIError, $, el, say, fail, ok, busy, fmtTime, download, stepUp, withStepUp, setMFA } = window.tp;
   let mfaEnabled = false;
-
-  // withStepUp runs action; when the API asks for a recent authentication it
-  // asks the user for their password (or an MFA code), steps up and retries once.
-  async function withStepUp(action) {
-    try {
-      return await action();
-    } catch (err) {
-      if (!(err instanceof APIError) || err.status !== 403 || !/recent authentication/i.test(err.message)) throw err;
-      if (!(await stepUp())) throw new APIError(403, 'Cancelled: this action needs you to confirm it is you.');
-      return action();
-    }
-  }
-
-  function stepUp() {
-    const dlg = $('stepup');
-    const input = $('stepup-input');
-    $('stepup-label').textContent = mfaEnabled ? 'Authenticator or backup code' : 'Password';
-    input.type = mfaEnabled ? 'text' : 'password';
-    input.autocomplete = mfaEnabled ? 'one-time-code' : 'current-password';
-    input.value = '';
-    say('stepup-error', '');
-    return new Promise((resolve) => {
-      const done = (v) => {
-        $('stepup-form').removeEventListener('submit', submit);
-        $('stepup-cancel').removeEventListener('click', cancel);
-        dlg.removeEventListener('cancel', cancel);
-        dlg.close();
-        resolve(v);
-      };
-      const cancel = (ev) => { ev.preventDefault(); done(false); };
-      const submit = async (ev) => {
-        ev.preventDefault();
-        const v = input.value.trim();
-        if (!v) { say('stepup-error', 'This field is required.'); return; }
-        try {
-          await busy($('stepup-confirm'), () => mfaEnabled
-            ? api('POST', '/api/v1/profile/mfa/verify', { mfa_code: v.replace(/\s+/g, '') })
-            : api('POST', '/api/v1/profile/reauth', { password: input.value }));
-          done(true);
-        } catch (err) {
-          fail('stepup-error', err);
-          input.select();
-        }
-      };
-      $('stepup-form').addEventListener('submit', submit);
-      $('stepup-cancel').addEventListener('click', cancel);
-      dlg.addEventListener('cancel', cancel);
-      dlg.showModal();
-      input.focus();
-    });
-  }
 
   // Password.
   async function changePassword(ev) {
@@ -91,6 +40,7 @@
     try {
       const s = await api('GET', '/api/v1/profile/mfa/status');
       mfaEnabled = !!s.mfa_enabled;
+      setMFA(mfaEnabled);
       $('mfa-state').textContent = mfaEnabled ? 'Two-factor authentication is on.' : 'Two-factor authentication is off.';
       $('mfa-on').hidden = !mfaEnabled;
       $('mfa-off').hidden = mfaEnabled;
