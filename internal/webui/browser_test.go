@@ -319,4 +319,5 @@ func TestBrowserPagesRunUnderCSP(t *testing.T) {
 		t.Errorf("dark background %q (light %q)", dark, light)
 	}
 	screenshot(t, ctx, "login-dark")
+	screenshots(t, ctx, "login")
 }
