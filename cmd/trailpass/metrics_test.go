@@ -47,4 +47,27 @@ func TestServe_MetricsListener(t *testing.T) {
 	if code != 200 || !strings.Contains(text, "# TYPE trailpass_http_requests_total counter") {
 		t.Fatalf("metrics listener = %d\n%s", code, text)
 	}
+	if code, _ := get(t, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/", port)); code != 404 {
+		t.Errorf("pprof without TRAILPASS_PPROF = %d, want 404", code)
+	}
+}
+
+// TRAILPASS_PPROF serves /debug/pprof on the metrics listener only, never on
+// the public one.
+func TestServe_PprofOnMetricsListenerOnly(t *testing.T) {
+	port := freePort(t)
+	base, _, _ := startServe(t, map[string]string{"TRAILPASS_METRICS_LISTEN": fmt.Sprintf("127.0.0.1:%d", port), "TRAILPASS_PPROF": "true"}, "--data-dir", t.TempDir())
+	code, text := get(t, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/", port))
+	if code != 200 || !strings.Contains(text, "goroutine") {
+		t.Fatalf("pprof index on the metrics listener = %d\n%s", code, text)
+	}
+	code, text = get(t, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap?debug=1", port))
+	if code != 200 || !strings.Contains(text, "heap profile") {
+		t.Fatalf("heap profile = %d\n%.200s", code, text)
+	}
+	for _, p := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/profile?seconds=1"} {
+		if code, _ := get(t, base+p); code == 200 {
+			t.Errorf("public listener serves %s", p)
+		}
+	}
 }

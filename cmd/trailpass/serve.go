@@ -104,7 +104,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	api.Metrics = metrics.Default
 	api.ServeMetrics = cfg.MetricsListen == ""
 	if cfg.MetricsListen != "" {
-		stopMetrics, err := serveMetrics(cfg.MetricsListen, logger)
+		stopMetrics, err := serveMetrics(cfg.MetricsListen, cfg.Pprof, logger)
 		if err != nil {
 			return err
 		}

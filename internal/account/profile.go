@@ -26,6 +26,9 @@ type ProfileStore interface {
 	UpdateProfile(ctx context.Context, u *User, recomputeBMI bool) error
 	// ProfileLinks reports the linked integrations and whether MFA is enabled.
 	ProfileLinks(ctx context.Context, userID int64) (ProfileLinks, error)
+	// ProfileExtras returns the privacy settings (ENOTFOUND if missing) and the
+	// profile links together, in one read.
+	ProfileExtras(ctx context.Context, userID int64) (*Privacy, ProfileLinks, error)
 	// SetPhotoPath sets or (nil) clears users.photo_path; ENOTFOUND if no such user.
 	SetPhotoPath(ctx context.Context, userID int64, path *string) error
 	// UsernameTaken and EmailTaken report whether a user has the exact
@@ -91,11 +94,13 @@ func (s *ProfileService) GetProfile(ctx context.Context, userID int64) (*Profile
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Store.GetPrivacy(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	links, err := s.Store.ProfileLinks(ctx, userID)
+	return s.ProfileOf(ctx, u)
+}
+
+// ProfileOf is GetProfile for a user row the caller has just read, such as the
+// signed-in user the request's session lookup returned: one read fewer.
+func (s *ProfileService) ProfileOf(ctx context.Context, u *User) (*Profile, error) {
+	p, links, err := s.Store.ProfileExtras(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -395,6 +395,32 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 	}
 	now := s.Now()
 	sess, u, err := s.Store.FindAccessSession(ctx, secret.HashToken(accessToken), now)
+	return s.admit(ctx, sess, u, now, err)
+}
+
+// AuthenticateProfile is Authenticate for GET /profile: the same checks, with
+// the profile read by the same query. The profile's Privacy is nil when the
+// user has no privacy row (ProfileService.ProfileOf then says so).
+func (s *Service) AuthenticateProfile(ctx context.Context, accessToken string) (*Principal, *account.Profile, error) {
+	if accessToken == "" {
+		return nil, nil, account.Errorf(account.EUNAUTHORIZED, "Access token missing")
+	}
+	now := s.Now()
+	sess, prof, err := s.Store.FindAccessSessionProfile(ctx, secret.HashToken(accessToken), now)
+	var u *account.User
+	if prof != nil {
+		u = prof.User
+	}
+	p, err := s.admit(ctx, sess, u, now, err)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, prof, nil
+}
+
+// admit finishes a session lookup: an unknown session or an inactive user is
+// unauthorized; last_active_at is refreshed at most once a minute.
+func (s *Service) admit(ctx context.Context, sess *Session, u *account.User, now time.Time, err error) (*Principal, error) {
 	if account.ErrorCode(err) == account.ENOTFOUND {
 		return nil, account.Errorf(account.EUNAUTHORIZED, msgBadAccess)
 	} else if err != nil {

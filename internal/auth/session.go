@@ -105,6 +105,10 @@ type Store interface {
 	// FindAccessSession returns the live session owning an unexpired access
 	// token, with its user, in one round trip. ENOTFOUND when there is none.
 	FindAccessSession(ctx context.Context, hash string, now time.Time) (*Session, *account.User, error)
+	// FindAccessSessionProfile is FindAccessSession that also reads what GET
+	// /profile shows beside the user (privacy settings, links), still in one
+	// round trip. The profile's Privacy is nil when the user has no privacy row.
+	FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*Session, *account.Profile, error)
 	// FindSessionByToken returns the live session owning an unexpired token of kind.
 	// ENOTFOUND when there is none.
 	FindSessionByToken(ctx context.Context, hash, kind string, now time.Time) (*Session, *TokenRow, error)

@@ -16,14 +16,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/dburl"
 	"github.com/trailpass/trailpass/internal/secret"
-	"github.com/trailpass/trailpass/internal/store"
 )
 
 // Config is the validated configuration.
 type Config struct {
-	Listen         string
-	MetricsListen  string
+	Listen        string
+	MetricsListen string
+	// Pprof serves /debug/pprof on the metrics listener (never on the public one).
+	Pprof          bool
 	DataDir        string
 	DatabaseURL    string
 	PublicURL      *url.URL
@@ -60,6 +62,7 @@ func options() []*option {
 	return []*option{
 		{env: "TRAILPASS_LISTEN", flag: "listen", def: ":8080", usage: "address to serve HTTP on"},
 		{env: "TRAILPASS_METRICS_LISTEN", flag: "metrics-listen", usage: "separate address for /metrics (default: the main listener)"},
+		{env: "TRAILPASS_PPROF", flag: "pprof", def: "false", usage: "serve /debug/pprof on the metrics listener (needs TRAILPASS_METRICS_LISTEN)"},
 		{env: "TRAILPASS_DATA_DIR", flag: "data-dir", def: "./data", usage: "directory for the SQLite database, files and the generated secret key"},
 		{env: "TRAILPASS_DATABASE_URL", flag: "database-url", secret: true, usage: "postgres://… to use PostgreSQL (default: SQLite in the data directory)"},
 		{env: "TRAILPASS_PUBLIC_URL", flag: "public-url", usage: "URL users reach trailpass at (default: http://localhost:<port>)"},
@@ -121,10 +124,22 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 			errs = append(errs, fmt.Errorf("TRAILPASS_METRICS_LISTEN: %w", err))
 		}
 	}
+	switch v := strings.ToLower(get["TRAILPASS_PPROF"]); v {
+	case "true", "1", "yes":
+		c.Pprof = true
+	case "false", "0", "no", "":
+	default:
+		errs = append(errs, fmt.Errorf("TRAILPASS_PPROF: %q is not true or false", v))
+	}
+	// Profiles reveal code paths and memory contents' shapes: only on the
+	// operator's own listener, never on the public one.
+	if c.Pprof && c.MetricsListen == "" {
+		errs = append(errs, errors.New("TRAILPASS_PPROF: needs TRAILPASS_METRICS_LISTEN (profiles are never served on the public listener)"))
+	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("TRAILPASS_DATA_DIR: must not be empty"))
 	}
-	if _, _, err := store.ParseURL(c.DatabaseURL, c.DataDir); err != nil {
+	if _, _, err := dburl.Parse(c.DatabaseURL, c.DataDir); err != nil {
 		errs = append(errs, fmt.Errorf("TRAILPASS_DATABASE_URL: %w", err))
 	}
 	if pub := get["TRAILPASS_PUBLIC_URL"]; pub == "" {

@@ -94,6 +94,8 @@ func TestLoad_Errors(t *testing.T) {
 		{map[string]string{"TRAILPASS_SECURITY_EVENT_RETENTION": "-3d"}, "TRAILPASS_SECURITY_EVENT_RETENTION: "},
 		{map[string]string{"TRAILPASS_MAX_IMPORT_BYTES": "4GiB"}, "TRAILPASS_MAX_IMPORT_BYTES: "},
 		{map[string]string{"TRAILPASS_MAX_IMPORT_BYTES": "1000"}, "TRAILPASS_MAX_IMPORT_BYTES: "},
+		{map[string]string{"TRAILPASS_PPROF": "maybe", "TRAILPASS_METRICS_LISTEN": "127.0.0.1:9090"}, "TRAILPASS_PPROF: "},
+		{map[string]string{"TRAILPASS_PPROF": "true"}, "TRAILPASS_PPROF: needs TRAILPASS_METRICS_LISTEN"},
 	} {
 		_, err := load(nil, tc.env)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -85,8 +84,6 @@ func refreshToken(r *http.Request, ct string) string {
 	return bearer(r)
 }
 
-type principalKey struct{}
-
 // authed wraps a handler that needs a signed-in caller.
 func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, p *auth.Principal)) http.HandlerFunc {
 	return s.authedAs(false, false, h)
@@ -119,28 +116,65 @@ func (s *Server) browser(h func(w http.ResponseWriter, r *http.Request, p *auth.
 
 func (s *Server) authedAs(adminOnly, navigation bool, h func(w http.ResponseWriter, r *http.Request, p *auth.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ct, err := clientType(r)
-		if navigation && r.Header.Get(headerClient) == "" {
-			ct, err = auth.ClientWeb, nil
-		}
-		if err != nil {
-			s.writeError(w, r, err)
+		tok, ok := s.requestToken(w, r, navigation)
+		if !ok {
 			return
 		}
-		p, err := s.Auth.Authenticate(r.Context(), accessToken(r, ct))
-		if err != nil {
-			if account.ErrorCode(err) == account.EUNAUTHORIZED {
-				w.Header().Set("WWW-Authenticate", "Bearer")
-			}
-			s.writeError(w, r, err)
+		p, err := s.Auth.Authenticate(r.Context(), tok)
+		if !s.admitted(w, r, p, err, adminOnly) {
 			return
 		}
-		if adminOnly && !p.User.IsAdmin() {
-			s.writeError(w, r, account.Errorf(account.EFORBIDDEN, "Unauthorized Access - Missing permissions: admin"))
-			return
-		}
-		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), p)
+		h(w, r, p)
 	}
+}
+
+// authedProfile is authed for GET /profile, the hottest read: the session
+// lookup reads the profile in the same query.
+func (s *Server) authedProfile(h func(w http.ResponseWriter, r *http.Request, p *auth.Principal, prof *account.Profile)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := s.requestToken(w, r, false)
+		if !ok {
+			return
+		}
+		p, prof, err := s.Auth.AuthenticateProfile(r.Context(), tok)
+		if !s.admitted(w, r, p, err, false) {
+			return
+		}
+		h(w, r, p, prof)
+	}
+}
+
+// requestToken returns the access token where the client type says it is, or
+// answers the request with Endurain's error for a missing or unknown type.
+func (s *Server) requestToken(w http.ResponseWriter, r *http.Request, navigation bool) (string, bool) {
+	ct, err := clientType(r)
+	if navigation && r.Header.Get(headerClient) == "" {
+		ct, err = auth.ClientWeb, nil
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return "", false
+	}
+	return accessToken(r, ct), true
+}
+
+// admitted answers the request when authentication failed or an admin is
+// required and p is none, and tells whether to go on.
+func (s *Server) admitted(w http.ResponseWriter, r *http.Request, p *auth.Principal, err error, adminOnly bool) bool {
+	if err != nil {
+		if account.ErrorCode(err) == account.EUNAUTHORIZED {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+		}
+		s.writeError(w, r, err)
+		return false
+	}
+	if adminOnly && !p.User.IsAdmin() {
+		s.writeError(w, r, account.Errorf(account.EFORBIDDEN, "Unauthorized Access - Missing permissions: admin"))
+		return false
+	}
+	// The principal is passed as an argument; no copy of the request for a
+	// context value nobody reads.
+	return true
 }
 
 // csrf enforces Endurain's double-submit check for web clients on unsafe methods:

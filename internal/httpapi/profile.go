@@ -37,11 +37,15 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 
 // handleProfile answers GET /api/v1/profile with the UserMe shape; no secret is
 // part of that type.
-func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	prof, err := s.Profiles.GetProfile(r.Context(), p.User.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+// The profile comes with the request's session lookup (authedProfile).
+func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request, p *auth.Principal, prof *account.Profile) {
+	if prof.Privacy == nil {
+		// No privacy row: ProfileOf reads it again and answers as GetProfile does.
+		var err error
+		if prof, err = s.Profiles.ProfileOf(r.Context(), p.User); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	me := prof.UserMe()
 	me.PhotoPath = publicPhotoPath(me.PhotoPath)

@@ -29,7 +29,7 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/v1/sessions/{session_id}/user/{user_id}", s.admin(s.handleDeleteUserSession))
 
 	// Profile.
-	s.handle("GET /api/v1/profile", s.authed(s.handleProfile))
+	s.handle("GET /api/v1/profile", s.authedProfile(s.handleProfile))
 	s.handle("PUT /api/v1/profile", s.authed(s.handleProfileUpdate))
 	s.handle("PUT /api/v1/profile/privacy", s.authed(s.handlePrivacyUpdate))
 	s.handle("PUT /api/v1/profile/password", s.authed(s.handlePasswordChange))

@@ -95,6 +95,24 @@ func (s *Store) ProfileLinks(ctx context.Context, userID int64) (account.Profile
 	return l, nil
 }
 
+// ProfileExtras returns the user's privacy settings and profile links in one
+// read: GET /profile needs both on every call.
+func (s *Store) ProfileExtras(ctx context.Context, userID int64) (*account.Privacy, account.ProfileLinks, error) {
+	p := &account.Privacy{}
+	var l account.ProfileLinks
+	dest := append([]any{&p.ID, &p.UserID}, privacyFields(&p.PrivacyFlags)...)
+	dest = append(dest, &l.StravaLinked, &l.GarminConnectLinked, &l.MFAEnabled)
+	err := s.readRow(ctx, `SELECT id, user_id, `+privacyColumns+`,
+		COALESCE((SELECT strava_token IS NOT NULL FROM users_integrations WHERE user_id = $1), FALSE),
+		COALESCE((SELECT garminconnect_oauth1 IS NOT NULL FROM users_integrations WHERE user_id = $1), FALSE),
+		EXISTS (SELECT 1 FROM mfa_factors WHERE user_id = $1)
+		FROM users_privacy_settings WHERE user_id = $1`, userID).Scan(dest...)
+	if err != nil {
+		return nil, l, notFound(err, "User privacy settings not found")
+	}
+	return p, l, nil
+}
+
 // SetPhotoPath sets or clears users.photo_path.
 func (s *Store) SetPhotoPath(ctx context.Context, userID int64, path *string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE users SET photo_path = $1 WHERE id = $2`, path, userID)

@@ -100,14 +100,53 @@ func (s *Store) FindSessionByToken(ctx context.Context, hash, kind string, now t
 	return sess, t, nil
 }
 
+// findAccessSessionQuery is built once: it runs on every authenticated request.
+var findAccessSessionQuery = `SELECT ` + sessionColumns + `, ` + userColumnsOf("u") + `
+	FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+	WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.expires_at > $2`
+
+// findAccessProfileQuery is findAccessSessionQuery with GET /profile's
+// privacy row and links. The privacy row is an inner join: a user without one
+// falls back to findAccessSessionQuery (see FindAccessSessionProfile).
+var findAccessProfileQuery = `SELECT ` + sessionColumns + `, ` + userColumnsOf("u") + `, p.id, p.user_id, ` + privacyColumns + `,
+		COALESCE((SELECT strava_token IS NOT NULL FROM users_integrations WHERE user_id = u.id), FALSE),
+		COALESCE((SELECT garminconnect_oauth1 IS NOT NULL FROM users_integrations WHERE user_id = u.id), FALSE),
+		EXISTS (SELECT 1 FROM mfa_factors WHERE user_id = u.id)
+	FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+		JOIN users_privacy_settings p ON p.user_id = u.id
+	WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.expires_at > $2`
+
+// FindAccessSessionProfile returns the live session owning an unexpired access
+// token with the whole of GET /profile (user, privacy settings, links) in one
+// query. When there is no such row it asks findAccessSessionQuery, so an
+// unknown token is still ENOTFOUND and a user without privacy settings gets a
+// profile with a nil Privacy.
+func (s *Store) FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*auth.Session, *account.Profile, error) {
+	prof := &account.Profile{User: &account.User{}, Privacy: &account.Privacy{}}
+	dest := userDest(prof.User)
+	dest = append(dest, &prof.Privacy.ID, &prof.Privacy.UserID)
+	dest = append(dest, privacyFields(&prof.Privacy.PrivacyFlags)...)
+	dest = append(dest, &prof.Links.StravaLinked, &prof.Links.GarminConnectLinked, &prof.Links.MFAEnabled)
+	sess, err := scanSession(s.readRow(ctx, findAccessProfileQuery, hash, s.ts(now)), dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		sess, u, err := s.FindAccessSession(ctx, hash, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sess, &account.Profile{User: u}, nil
+	}
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	return sess, prof, nil
+}
+
 // FindAccessSession returns the live session owning an unexpired access token,
 // with its user, in one query: this runs on every authenticated request.
 // ENOTFOUND when there is none.
 func (s *Store) FindAccessSession(ctx context.Context, hash string, now time.Time) (*auth.Session, *account.User, error) {
 	u := &account.User{}
-	sess, err := scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionColumns+`, `+userColumnsOf("u")+`
-		FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
-		WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.expires_at > $2`, hash, s.ts(now)),
+	sess, err := scanSession(s.readRow(ctx, findAccessSessionQuery, hash, s.ts(now)),
 		userDest(u)...)
 	if err != nil {
 		return nil, nil, notFound(err, "Session not found")
@@ -185,7 +224,7 @@ func (s *Store) SetSessionAuthenticatedAt(ctx context.Context, id string, at tim
 
 // ListSessions returns a user's live sessions, newest first.
 func (s *Store) ListSessions(ctx context.Context, userID int64, now time.Time) ([]*auth.Session, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
+	rows, err := s.readRows(ctx, `SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id`, userID, s.ts(now))
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", mapErr(err))

@@ -12,10 +12,10 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"net/url"
 	"os"
-	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,49 +27,46 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/dburl"
 )
 
 //go:embed migrations
 var migrations embed.FS
 
 // Dialect names the database engine behind a Store.
-type Dialect string
+type Dialect = dburl.Dialect
 
 // The supported engines.
 const (
-	SQLite   Dialect = "sqlite"
-	Postgres Dialect = "postgres"
+	SQLite   = dburl.SQLite
+	Postgres = dburl.Postgres
 )
 
 // Store is trailpass's storage. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
+	// rdb serves the hot reads (see read.go): on SQLite a pool of read-only
+	// connections beside db, so readers never queue behind a writer's
+	// connection; on PostgreSQL it is db.
+	rdb *sql.DB
+	// stmts caches prepared statements of the hot reads on SQLite, by query
+	// text: preparing (parsing) a statement costs modernc SQLite more than
+	// running it. pgx caches its own prepared statements per connection.
+	stmts sync.Map
 }
 
 // ErrUnknownScheme is returned by Open for a database URL it cannot use.
-var ErrUnknownScheme = errors.New("unknown database URL scheme (want postgres://, postgresql:// or sqlite:)")
+var ErrUnknownScheme = dburl.ErrUnknownScheme
 
-// ParseURL tells which engine a database URL selects and returns the DSN to open.
-// An empty URL selects SQLite in dataDir/trailpass.db.
+// ParseURL tells which engine a database URL selects (see dburl.Parse) and
+// returns the DSN to open.
 func ParseURL(rawURL, dataDir string) (Dialect, string, error) {
-	switch {
-	case rawURL == "":
-		return SQLite, sqliteDSN(filepath.Join(dataDir, "trailpass.db")), nil
-	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		if _, err := url.Parse(rawURL); err != nil {
-			return "", "", fmt.Errorf("invalid PostgreSQL URL: %w", errors.Unwrap(err))
-		}
-		return Postgres, rawURL, nil
-	case strings.HasPrefix(rawURL, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
-		if path == "" {
-			return "", "", errors.New("sqlite URL has no file path")
-		}
-		return SQLite, sqliteDSN(path), nil
-	default:
-		return "", "", ErrUnknownScheme
+	dialect, target, err := dburl.Parse(rawURL, dataDir)
+	if err != nil || dialect != SQLite {
+		return dialect, target, err
 	}
+	return dialect, sqliteDSN(target), nil
 }
 
 func sqliteDSN(path string) string {
@@ -81,6 +78,20 @@ func sqliteDSN(path string) string {
 	// transactions cannot deadlock on upgrading their locks.
 	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(30000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
+
+// sqliteReadDSN turns a DSN of sqliteDSN into one for the read-only pool:
+// query_only refuses writes; the WAL mode is already recorded in the file by
+// the write pool, which connects first.
+func sqliteReadDSN(dsn string) string {
+	path, _, _ := strings.Cut(dsn, "?")
+	return path + "?_pragma=busy_timeout(30000)&_pragma=query_only(1)"
+}
+
+// sqliteConns sizes each SQLite pool. Calls into modernc SQLite use the CPU
+// of the calling goroutine, so more connections than a few per core only
+// queue; every connection is kept idle, because a reopened one has to parse
+// the schema and prepare its statements again.
+func sqliteConns() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // Open connects to the database named by rawURL (see ParseURL). It does not
 // migrate; call Migrate.
@@ -105,13 +116,18 @@ func Open(ctx context.Context, rawURL, dataDir string) (*Store, error) {
 			return nil, err
 		}
 		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
 	case Postgres:
 		db, err = sql.Open("pgx", dsn)
 		if err != nil {
 			return nil, err
 		}
+		// As many idle as open: with fewer, a busy pool closes the connections
+		// returned above the idle limit and opens new ones at once (a backend
+		// process and a handshake each), which was most of the PostgreSQL tail
+		// latency under load. Idle ones still go after five minutes.
 		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(10)
+		db.SetMaxIdleConns(20)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -120,7 +136,17 @@ func Open(ctx context.Context, rawURL, dataDir string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect}, nil
+	st := &Store{db: db, rdb: db, dialect: dialect}
+	if dialect == SQLite && !strings.Contains(dsn, ":memory:") && !strings.Contains(dsn, "mode=memory") {
+		// Opened lazily: its first connection comes after db's, which set WAL.
+		if st.rdb, err = sql.Open("sqlite", sqliteReadDSN(dsn)); err != nil {
+			db.Close()
+			return nil, err
+		}
+		st.rdb.SetMaxOpenConns(sqliteConns())
+		st.rdb.SetMaxIdleConns(sqliteConns())
+	}
+	return st, nil
 }
 
 // MkdirPrivate creates dir (and its parents) when missing, giving the folders
@@ -164,8 +190,21 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // DB returns the underlying pool, for health checks and pool statistics.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+// ReadDB returns the pool of the hot reads: on SQLite a read-only pool beside
+// DB, on PostgreSQL DB itself. For pool statistics and tests.
+func (s *Store) ReadDB() *sql.DB { return s.rdb }
+
+// Close closes the prepared statements and the connection pools.
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	if s.rdb != s.db {
+		s.rdb.Close()
+	}
+	return s.db.Close()
+}
 
 func (s *Store) provider() (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations/"+string(s.dialect))

@@ -19,6 +19,8 @@ var userColumnList = []string{"id", "name", "username", "email", "password", "ci
 // qualifies them for joins.
 var userColumns = userColumnsOf("")
 
+var findUserByIDQuery = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
+
 func userColumnsOf(alias string) string {
 	if alias == "" {
 		return strings.Join(userColumnList, ", ")
@@ -90,7 +92,7 @@ func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
 
 // FindUserByID returns the user with id, or ENOTFOUND.
 func (s *Store) FindUserByID(ctx context.Context, id int64) (*account.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(s.readRow(ctx, findUserByIDQuery, id))
 	if err != nil {
 		return nil, notFound(err, "User not found")
 	}
