@@ -15,13 +15,13 @@ var _ auth.Store = (*Store)(nil)
 
 const sessionColumns = `s.id, s.user_id, s.family_id, s.auth_method, s.ip_address, s.device_type, s.operating_system,
 	s.operating_system_version, s.browser, s.browser_version, s.created_at, s.authenticated_at, s.last_active_at,
-	s.expires_at, s.absolute_expires_at, COALESCE(s.user_agent, '')`
+	s.expires_at, s.absolute_expires_at`
 
 func scanSession(r rowScanner, extra ...any) (*auth.Session, error) {
 	s := &auth.Session{}
 	dest := []any{&s.ID, &s.UserID, &s.FamilyID, &s.AuthMethod, &s.IPAddress, &s.DeviceType, &s.OperatingSystem,
 		&s.OperatingSystemVersion, &s.Browser, &s.BrowserVersion, scanTime(&s.CreatedAt), scanTime(&s.AuthenticatedAt),
-		scanTime(&s.LastActiveAt), scanTime(&s.ExpiresAt), scanTime(&s.AbsoluteExpiresAt), &s.UserAgent}
+		scanTime(&s.LastActiveAt), scanTime(&s.ExpiresAt), scanTime(&s.AbsoluteExpiresAt)}
 	if err := r.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -224,7 +224,8 @@ func (s *Store) SetSessionAuthenticatedAt(ctx context.Context, id string, at tim
 
 // ListSessions returns a user's live sessions, newest first.
 func (s *Store) ListSessions(ctx context.Context, userID int64, now time.Time) ([]*auth.Session, error) {
-	rows, err := s.readRows(ctx, `SELECT `+sessionColumns+` FROM sessions s
+	// The raw agent is read here only, not on the hot session lookup.
+	rows, err := s.readRows(ctx, `SELECT `+sessionColumns+`, COALESCE(s.user_agent, '') FROM sessions s
 		WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id`, userID, s.ts(now))
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", mapErr(err))
@@ -232,10 +233,12 @@ func (s *Store) ListSessions(ctx context.Context, userID int64, now time.Time) (
 	defer rows.Close()
 	out := []*auth.Session{}
 	for rows.Next() {
-		sess, err := scanSession(rows)
+		var ua string
+		sess, err := scanSession(rows, &ua)
 		if err != nil {
 			return nil, fmt.Errorf("scan session: %w", err)
 		}
+		sess.UserAgent = ua
 		out = append(out, sess)
 	}
 	return out, mapErr(rows.Err())
