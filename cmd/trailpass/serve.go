@@ -122,7 +122,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		}
 		defer stopMetrics()
 	}
-	go cleanupLoop(ctx, st, logger)
+	go cleanupLoop(ctx, st, cfg.SecurityEventRetention, logger)
 	srv := newHTTPServer(api.Handler())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -173,9 +173,10 @@ func warnOpenDataDir(dir string, logger *slog.Logger) {
 	}
 }
 
-// cleanupLoop deletes expired sessions, tickets, states and counters every few
-// minutes. Every instance runs it; the deletes are idempotent.
-func cleanupLoop(ctx context.Context, st *store.Store, logger *slog.Logger) {
+// cleanupLoop deletes expired sessions, tickets, states and counters, and
+// security events older than retention, every few minutes. Every instance runs
+// it; the deletes are idempotent.
+func cleanupLoop(ctx context.Context, st *store.Store, retention time.Duration, logger *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
 	for {
@@ -187,6 +188,11 @@ func cleanupLoop(ctx context.Context, st *store.Store, logger *slog.Logger) {
 				logger.Warn("cleanup of expired rows failed", "err", err)
 			} else if n > 0 {
 				logger.Debug("deleted expired rows", "count", n)
+			}
+			if n, err := st.DeleteSecurityEventsBefore(ctx, timeNow().Add(-retention)); err != nil {
+				logger.Warn("pruning old security events failed", "err", err)
+			} else if n > 0 {
+				logger.Debug("pruned old security events", "count", n, "retention", retention.String())
 			}
 		}
 	}

@@ -47,6 +47,10 @@ type AdminStore interface {
 	AdminUpdateUser(ctx context.Context, u *User, recomputeBMI bool) error
 	// SearchUsers returns at most limit users whose username contains part.
 	SearchUsers(ctx context.Context, part string, limit int) ([]*User, error)
+	// FindUsers returns limit users from offset, ordered by id, whose name,
+	// username or email contains q (case-insensitive; "" matches all), and how
+	// many match in all.
+	FindUsers(ctx context.Context, q string, offset, limit int) ([]*User, int, error)
 	// ApproveUser clears the pending approval and activates the account;
 	// EINVALID MsgEmailNotVerified when its email is not verified.
 	ApproveUser(ctx context.Context, id int64, now time.Time) error
@@ -112,6 +116,26 @@ func (s *AdminService) ListUsers(ctx context.Context, page, perPage int) ([]*Use
 		return nil, ValidationError(FieldError{Field: "num_records", Message: "page_number must be at least 1 and num_records between 1 and 500"})
 	}
 	return s.Store.ListUsersPage(ctx, (page-1)*perPage, perPage)
+}
+
+// FindUsers returns page (from 1) of perPage (1 to 100) users whose name,
+// username or email contains q, and how many match: the console's search.
+func (s *AdminService) FindUsers(ctx context.Context, q string, page, perPage int) ([]*User, int, error) {
+	q = strings.TrimSpace(q)
+	var bad []FieldError
+	if len(q) > 250 {
+		bad = append(bad, FieldError{In: "query", Field: "q", Message: "Search text must be at most 250 characters"})
+	}
+	if page < 1 || page > 1_000_000 {
+		bad = append(bad, FieldError{In: "query", Field: "page", Message: "Input should be an integer from 1"})
+	}
+	if perPage < 1 || perPage > 100 {
+		bad = append(bad, FieldError{In: "query", Field: "per_page", Message: "Input should be an integer from 1 to 100"})
+	}
+	if len(bad) > 0 {
+		return nil, 0, ValidationError(bad...)
+	}
+	return s.Store.FindUsers(ctx, q, (page-1)*perPage, perPage)
 }
 
 // SearchUsers returns the users whose username contains part (case-insensitive),

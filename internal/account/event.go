@@ -45,8 +45,24 @@ type SecurityEvent struct {
 	CreatedAt time.Time
 }
 
+// EventTypes lists every event type, the stable names the API answers.
+var EventTypes = []string{EventLogin, EventLoginFailed, EventLogout, EventRefreshReuse, EventSessionRevoked,
+	EventPasswordChanged, EventMFAEnabled, EventMFADisabled, EventMFAReset, EventMFAReplay, EventMFAFailed,
+	EventBackupCodeUsed, EventBackupCodesRenewed, EventStepUp, EventIdPLogin, EventIdPLinked, EventIdPUnlinked,
+	EventExport, EventImport}
+
+// DefaultEventRetention is how long security events are kept unless
+// configured otherwise.
+const DefaultEventRetention = 90 * 24 * time.Hour
+
 // EventStore records and lists security events.
 type EventStore interface {
 	RecordSecurityEvent(ctx context.Context, e *SecurityEvent) error
 	ListSecurityEvents(ctx context.Context, userID int64, limit int) ([]*SecurityEvent, error)
+	// ListSecurityEventsBefore pages through a user's events, newest first:
+	// up to limit events with an id below before (0: from the newest).
+	ListSecurityEventsBefore(ctx context.Context, userID, before int64, limit int) ([]*SecurityEvent, error)
+	// LastSecurityEventBefore is the user's newest event of typ with an id
+	// below before, or ENOTFOUND.
+	LastSecurityEventBefore(ctx context.Context, userID int64, typ string, before int64) (*SecurityEvent, error)
 }

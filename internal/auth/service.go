@@ -341,7 +341,7 @@ func (s *Service) createSession(ctx context.Context, userID int64, method string
 		ID: newUUID(), UserID: userID, FamilyID: newUUID(), AuthMethod: method,
 		IPAddress: dev.IP, DeviceType: dev.DeviceType, OperatingSystem: dev.OperatingSystem,
 		OperatingSystemVersion: dev.OperatingSystemVersion, Browser: dev.Browser, BrowserVersion: dev.BrowserVersion,
-		CreatedAt: now, AuthenticatedAt: now, LastActiveAt: now,
+		UserAgent: dev.UserAgent, CreatedAt: now, AuthenticatedAt: now, LastActiveAt: now,
 		ExpiresAt: now.Add(RefreshTTL), AbsoluteExpiresAt: now.Add(AbsoluteTTL),
 	}
 	tok, rows := s.newTokens(sess.ID, secret.NewToken(), secret.NewToken(), secret.NewToken(), now, sess.ExpiresAt)

@@ -52,6 +52,7 @@ type Session struct {
 	OperatingSystemVersion string
 	Browser                string
 	BrowserVersion         string
+	UserAgent              string // raw, for devices the parser does not recognise
 	CreatedAt              time.Time
 	AuthenticatedAt        time.Time
 	LastActiveAt           time.Time

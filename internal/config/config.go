@@ -45,6 +45,9 @@ type Config struct {
 	// PublicURL implies (its host name, its origin).
 	WebAuthnRPID    string
 	WebAuthnOrigins []string
+	// SecurityEventRetention is how long security events are kept before the
+	// cleanup loop deletes them.
+	SecurityEventRetention time.Duration
 }
 
 // SecretKeyFile is where the master key lives when none is configured.
@@ -81,6 +84,7 @@ func options() []*option {
 		{env: "TRAILPASS_WEBAUTHN_RP_ID", flag: "webauthn-rp-id", usage: "passkey relying party ID, a domain (default: the public URL's host name)"},
 		{env: "TRAILPASS_WEBAUTHN_ORIGINS", flag: "webauthn-origins", usage: "comma-separated origins passkeys are used from (default: the public URL's origin)"},
 		{env: "TRAILPASS_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
+		{env: "TRAILPASS_SECURITY_EVENT_RETENTION", flag: "security-event-retention", def: "90d", usage: "how long security events are kept: days (90d) or a Go duration (2160h), at least 1h"},
 	}
 }
 
@@ -217,6 +221,11 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 			errs = append(errs, fmt.Errorf("TRAILPASS_WEBAUTHN_RP_ID: %q is neither the public URL's host nor a parent domain of it", c.WebAuthnRPID))
 		}
 	}
+	if d, err := parseRetention(get["TRAILPASS_SECURITY_EVENT_RETENTION"]); err != nil {
+		errs = append(errs, fmt.Errorf("TRAILPASS_SECURITY_EVENT_RETENTION: %w", err))
+	} else {
+		c.SecurityEventRetention = d
+	}
 	if c.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(c.WebDir, "index.html")); err != nil || st.IsDir() {
 			errs = append(errs, fmt.Errorf("TRAILPASS_WEB_DIR: %s has no index.html", c.WebDir))
@@ -254,6 +263,28 @@ func (o *option) resolve(getenv func(string) string) (string, error) {
 		return v, nil
 	}
 	return o.def, nil
+}
+
+// parseRetention reads a number of days ("90d") or a Go duration ("2160h"), at
+// least an hour: a shorter log would hide what a user comes to check.
+func parseRetention(v string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("%q is not a number of days such as 90d", v)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("%q is neither days (90d) nor a duration (2160h)", v)
+		}
+	}
+	if d < time.Hour {
+		return 0, fmt.Errorf("%q is shorter than an hour", v)
+	}
+	return d, nil
 }
 
 func checkListen(addr string) (port string, err error) {

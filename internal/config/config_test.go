@@ -32,6 +32,22 @@ func TestLoad_Defaults(t *testing.T) {
 	if c.SecretKey != nil {
 		t.Fatal("secret key set without configuration")
 	}
+	if c.SecurityEventRetention != 90*24*time.Hour {
+		t.Fatalf("security event retention = %s", c.SecurityEventRetention)
+	}
+}
+
+func TestLoad_SecurityEventRetention(t *testing.T) {
+	for v, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "36h": 36 * time.Hour, "1h": time.Hour} {
+		c, err := load(nil, map[string]string{"TRAILPASS_SECURITY_EVENT_RETENTION": v})
+		if err != nil || c.SecurityEventRetention != want {
+			t.Errorf("%s: %v, %v", v, c, err)
+		}
+	}
+	c, err := load([]string{"--security-event-retention", "7d"}, nil)
+	if err != nil || c.SecurityEventRetention != 7*24*time.Hour {
+		t.Errorf("flag: %v", err)
+	}
 }
 
 func TestLoad_FlagsWinOverEnv(t *testing.T) {
@@ -73,6 +89,9 @@ func TestLoad_Errors(t *testing.T) {
 		{map[string]string{"TRAILPASS_PUBLIC_URL": "ftp://x"}, "TRAILPASS_PUBLIC_URL: "},
 		{map[string]string{"TRAILPASS_TRUSTED_PROXIES": "nope"}, "TRAILPASS_TRUSTED_PROXIES: "},
 		{map[string]string{"TRAILPASS_LOG_LEVEL": "loud"}, "TRAILPASS_LOG_LEVEL: "},
+		{map[string]string{"TRAILPASS_SECURITY_EVENT_RETENTION": "ninety"}, "TRAILPASS_SECURITY_EVENT_RETENTION: "},
+		{map[string]string{"TRAILPASS_SECURITY_EVENT_RETENTION": "30m"}, "TRAILPASS_SECURITY_EVENT_RETENTION: "},
+		{map[string]string{"TRAILPASS_SECURITY_EVENT_RETENTION": "-3d"}, "TRAILPASS_SECURITY_EVENT_RETENTION: "},
 		{map[string]string{"TRAILPASS_MAX_IMPORT_BYTES": "4GiB"}, "TRAILPASS_MAX_IMPORT_BYTES: "},
 		{map[string]string{"TRAILPASS_MAX_IMPORT_BYTES": "1000"}, "TRAILPASS_MAX_IMPORT_BYTES: "},
 		{map[string]string{"TRAILPASS_PPROF": "maybe", "TRAILPASS_METRICS_LISTEN": "127.0.0.1:9090"}, "TRAILPASS_PPROF: "},

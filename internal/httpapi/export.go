@@ -75,3 +75,14 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		s.Logger.WarnContext(r.Context(), "record security event", "err", err)
 	}
 }
+
+// handleSummary tells what the caller's account holds, before an export:
+// GET /api/v1/profile/summary.
+func (s *Server) handleSummary(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	sum, err := s.Profiles.Summary(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sum)
+}

@@ -36,6 +36,9 @@ type apiOp struct {
 	Binary  string      // content type of a non-JSON success body
 	Also    map[int]any // other success answers: status -> body
 	Errors  []int
+	// Query documents query parameters: name and description; integers, but
+	// for q, the search text.
+	Query [][2]string
 }
 
 type (
@@ -175,6 +178,8 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/refresh", Tag: "auth", Summary: "Rotate the tokens", Auth: "refresh", Resp: sessionIDBody{}, Errors: []int{401, 403, 429}},
 	{Method: "POST", Path: "/api/v1/logout", Tag: "auth", Summary: "Revoke the session and clear the cookies", Auth: "any", Resp: messageBody{}, Errors: []int{403}},
 	{Method: "POST", Path: "/api/v1/profile/reauth", Tag: "auth", Summary: "Step up with the password", Auth: "user", Request: passwordBody{}, Resp: validUntilBody{}, Errors: []int{400, 401, 429}},
+	{Method: "GET", Path: "/api/v1/profile/security-events", Tag: "sessions", Summary: "The caller's own security history, newest first, paged; kept for TRAILPASS_SECURITY_EVENT_RETENTION (90 days by default). Never another user's events, never a secret.", Auth: "user", Resp: securityEventsPage{}, Errors: []int{401, 403, 422},
+		Query: [][2]string{{"limit", "events per page, 1 to 100 (default 20)"}, {"before", "cursor: the next_before of the previous page"}}},
 	{Method: "GET", Path: "/api/v1/profile/sessions", Tag: "sessions", Summary: "The caller's live sessions, newest first", Auth: "user", Resp: []sessionJSON{}, Errors: authErrs},
 	{Method: "DELETE", Path: "/api/v1/profile/sessions", Tag: "sessions", Summary: "Revoke every other session (needs a recent step-up)", Auth: "user", Resp: revokedBody{}, Errors: authErrs},
 	{Method: "DELETE", Path: "/api/v1/profile/sessions/{session_id}", Tag: "sessions", Summary: "Revoke one of the caller's sessions", Auth: "user", Resp: nil, Errors: []int{401, 403, 404}},
@@ -198,6 +203,7 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/profile/goals", Tag: "profile", Summary: "Create a goal", Auth: "user", Request: account.GoalInput{}, Status: 201, Resp: account.Goal{}, Errors: []int{401, 403, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/profile/goals/{goal_id}", Tag: "profile", Summary: "Edit a goal", Auth: "user", Request: account.GoalInput{}, Resp: account.Goal{}, Errors: []int{401, 403, 404, 409, 422}},
 	{Method: "DELETE", Path: "/api/v1/profile/goals/{goal_id}", Tag: "profile", Summary: "Delete a goal", Auth: "user", Resp: detailBody{}, Errors: []int{401, 403, 404}},
+	{Method: "GET", Path: "/api/v1/profile/summary", Tag: "data", Summary: "What the caller's account holds: counts per kind, total file size, the span of its activities and activities per month (UTC)", Auth: "user", Resp: account.AccountSummary{}, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/profile/export", Tag: "data", Summary: "Everything the caller owns as a ZIP in Endurain's layout plus manifest.json, streamed", Auth: "user", Binary: "application/zip", Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/gears", Tag: "profile", Summary: "The caller's gear", Auth: "user", Resp: []account.Gear{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/activities/visibility/{visibility}", Tag: "profile", Summary: "Set the visibility (0, 1, 2) of all the caller's activities", Auth: "user", Resp: detailBody{}, Errors: writeErrs},
@@ -247,6 +253,8 @@ var apiOps = []apiOp{
 	{Method: "PUT", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Edit an account (every profile field, role, active); the last active admin stays", Auth: "admin", Request: account.UserRead{}, Resp: account.UserRead{}, Errors: []int{401, 403, 404, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/users/{user_id}/password", Tag: "users", Summary: "Set an account's password; ends its sessions", Auth: "admin", Request: passwordBody{}, Resp: map[string]any{}, Errors: []int{400, 401, 403, 404}},
 	{Method: "POST", Path: "/api/v1/users/{user_id}/mfa/reset", Tag: "users", Summary: "Remove an account's MFA", Auth: "admin", Resp: detailBody{}, Errors: []int{400, 401, 403}},
+	{Method: "GET", Path: "/api/v1/users/search", Tag: "users", Summary: "Accounts whose name, username or email contains ?q= (all without it), a page at a time, with the total", Auth: "admin", Resp: userSearchPage{}, Errors: []int{401, 403, 422},
+		Query: [][2]string{{"q", "text to find in the name, username or email"}, {"page", "page number from 1 (default 1)"}, {"per_page", "accounts per page, 1 to 100 (default 20)"}}},
 	{Method: "GET", Path: "/api/v1/users/username/contains/{username}", Tag: "users", Summary: "Accounts whose username contains the text (at most 100)", Auth: "admin", Resp: []account.UserRead{}, Errors: []int{401, 403, 422}},
 	{Method: "PUT", Path: "/api/v1/users/{user_id}/approve", Tag: "users", Summary: "Approve an account waiting for approval (its email must be verified)", Auth: "admin", Resp: messageBody{}, Errors: []int{400, 401, 403, 404}},
 	{Method: "DELETE", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Delete an account with all its rows and files; never one's own nor the last active admin", Auth: "admin", Resp: detailBody{}, Errors: []int{401, 403, 404}},
@@ -292,6 +300,14 @@ func openAPIDocument(ops []apiOp, server string) map[string]any {
 		var params []any
 		for _, m := range pathParamRE.FindAllStringSubmatch(op.Path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		}
+		for _, qp := range op.Query {
+			typ := "integer"
+			if qp[0] == "q" {
+				typ = "string"
+			}
+			params = append(params, map[string]any{"name": qp[0], "in": "query", "required": false, "description": qp[1],
+				"schema": map[string]any{"type": typ}})
 		}
 		if op.Auth == "user" || op.Auth == "admin" || strings.HasPrefix(op.Path, "/api/v1/token") || op.Path == "/api/v1/refresh" || op.Path == "/api/v1/logout" || op.Path == "/api/v1/mfa/verify" ||
 			op.Path == "/api/v1/passkeys/login/finish" || strings.HasPrefix(op.Path, "/api/v1/mfa/passkey/") {

@@ -92,6 +92,10 @@ func (s *schemaSet) object(t reflect.Type) map[string]any {
 				name = f.Name
 			}
 			props[name] = s.schema(f.Type)
+			if enum := f.Tag.Get("enum"); enum != "" {
+				// Stable names a client may switch on; documented with the field.
+				props[name] = map[string]any{"type": "string", "enum": strings.Split(enum, ",")}
+			}
 			if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 				required = append(required, name)
 			}

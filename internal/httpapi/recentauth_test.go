@@ -67,6 +67,9 @@ var recentAuthRoutes = map[string]bool{
 	"GET /api/v1/profile/import/jobs/{id}":           false,
 	"GET /api/v1/profile/import/jobs/{id}/events":    false,
 	"GET /api/v1/profile/mfa/status":                 false,
+	"GET /api/v1/profile/security-events":            false,
+	"GET /api/v1/profile/summary":                    false,
+	"GET /api/v1/users/search":                       false,
 	"POST /api/v1/profile/mfa/setup":                 true,
 	"POST /api/v1/profile/mfa/enable":                true,
 	// The code the request must carry is itself an authentication at the

@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/profile/sessions", s.authed(s.handleMySessions))
 	s.handle("DELETE /api/v1/profile/sessions", s.authed(s.handleRevokeOtherSessions))
 	s.handle("DELETE /api/v1/profile/sessions/{session_id}", s.authed(s.handleRevokeMySession))
+	s.handle("GET /api/v1/profile/security-events", s.authed(s.handleSecurityEvents))
 	s.handle("GET /api/v1/sessions/user/{user_id}", s.admin(s.handleUserSessions))
 	s.handle("DELETE /api/v1/sessions/{session_id}/user/{user_id}", s.admin(s.handleDeleteUserSession))
 
@@ -49,6 +50,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/users/{a}/{b}", s.authed(s.handleUsersPair))
 	s.handle("GET /api/v1/public/server_settings", s.handlePublicServerSettings)
 	s.handle("GET /api/v1/profile/export", s.authed(s.handleExport))
+	s.handle("GET /api/v1/profile/summary", s.authed(s.handleSummary))
 
 	// Import (issue 8).
 	s.handle("POST /api/v1/profile/import", s.authed(s.handleImport))
@@ -104,6 +106,7 @@ func (s *Server) routes() {
 	s.handle("PUT /api/v1/users/{user_id}", s.admin(s.handleUserUpdate))
 	s.handle("PUT /api/v1/users/{user_id}/password", s.admin(s.handleUserPassword))
 	s.handle("POST /api/v1/users/{user_id}/mfa/reset", s.admin(s.handleUserResetMFA))
+	s.handle("GET /api/v1/users/search", s.admin(s.handleUserFind))
 	s.handle("GET /api/v1/users/username/contains/{username}", s.admin(s.handleUserSearch))
 	s.handle("PUT /api/v1/users/{user_id}/approve", s.admin(s.handleUserApprove))
 	s.handle("DELETE /api/v1/users/{user_id}", s.admin(s.handleUserDelete))

@@ -11,19 +11,22 @@ import (
 
 // sessionJSON is a session as the API shows it: never a token or hash.
 type sessionJSON struct {
-	ID                     string    `json:"id"`
-	UserID                 int64     `json:"user_id"`
-	IPAddress              string    `json:"ip_address"`
-	DeviceType             string    `json:"device_type"`
-	OperatingSystem        string    `json:"operating_system"`
-	OperatingSystemVersion string    `json:"operating_system_version"`
-	Browser                string    `json:"browser"`
-	BrowserVersion         string    `json:"browser_version"`
-	CreatedAt              time.Time `json:"created_at"`
-	ExpiresAt              time.Time `json:"expires_at"`
-	LastActiveAt           time.Time `json:"last_active_at"`
-	AuthMethod             string    `json:"auth_method"`
-	Current                bool      `json:"current"`
+	ID                     string `json:"id"`
+	UserID                 int64  `json:"user_id"`
+	IPAddress              string `json:"ip_address"`
+	DeviceType             string `json:"device_type"`
+	OperatingSystem        string `json:"operating_system"`
+	OperatingSystemVersion string `json:"operating_system_version"`
+	Browser                string `json:"browser"`
+	BrowserVersion         string `json:"browser_version"`
+	// UserAgent is the raw header, shortened, when neither the browser nor the
+	// OS was recognised (trailpass addition; empty otherwise).
+	UserAgent    string    `json:"user_agent,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	LastActiveAt time.Time `json:"last_active_at"`
+	AuthMethod   string    `json:"auth_method"`
+	Current      bool      `json:"current"`
 }
 
 func sessionsJSON(list []*auth.Session, currentID string) []sessionJSON {
@@ -32,7 +35,7 @@ func sessionsJSON(list []*auth.Session, currentID string) []sessionJSON {
 		out = append(out, sessionJSON{ID: s.ID, UserID: s.UserID, IPAddress: s.IPAddress, DeviceType: s.DeviceType,
 			OperatingSystem: s.OperatingSystem, OperatingSystemVersion: s.OperatingSystemVersion, Browser: s.Browser,
 			BrowserVersion: s.BrowserVersion, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, LastActiveAt: s.LastActiveAt,
-			AuthMethod: s.AuthMethod, Current: s.ID == currentID})
+			AuthMethod: s.AuthMethod, Current: s.ID == currentID, UserAgent: unrecognisedUA(s.Browser, s.OperatingSystem, s.UserAgent)})
 	}
 	return out
 }
@@ -105,4 +108,17 @@ func (s *Server) handleDeleteUserSession(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	writeJSON(w, http.StatusOK, nil)
+}
+
+// unrecognisedUA returns ua, shortened to 120 characters, when the parser
+// recognised neither browser nor OS in it, and "" otherwise.
+func unrecognisedUA(browser, os, ua string) string {
+	known := func(v string) bool { return v != "" && v != "Unknown" }
+	if known(browser) || known(os) || ua == "" {
+		return ""
+	}
+	if r := []rune(ua); len(r) > 120 {
+		return string(r[:119]) + "…"
+	}
+	return ua
 }

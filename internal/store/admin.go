@@ -90,6 +90,20 @@ func (s *Store) SearchUsers(ctx context.Context, part string, limit int) ([]*acc
 		ORDER BY id LIMIT $2`, "%"+esc+"%", limit)
 }
 
+// FindUsers returns limit users from offset, ordered by id, whose name,
+// username or email contains q (lower-cased, LIKE wildcards taken literally),
+// and the number that match.
+func (s *Store) FindUsers(ctx context.Context, q string, offset, limit int) ([]*account.User, int, error) {
+	esc := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%"
+	const where = ` FROM users WHERE LOWER(username) LIKE $1 ESCAPE '\' OR LOWER(name) LIKE $1 ESCAPE '\' OR LOWER(email) LIKE $1 ESCAPE '\'`
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+where, esc).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count users: %w", mapErr(err))
+	}
+	users, err := s.queryUsers(ctx, `SELECT `+userColumns+where+` ORDER BY id LIMIT $2 OFFSET $3`, esc, limit, offset)
+	return users, total, err
+}
+
 // ApproveUser clears pending_admin_approval and activates the account. EINVALID
 // when its email is not verified (Endurain's rule), ENOTFOUND for no such user.
 func (s *Store) ApproveUser(ctx context.Context, id int64, now time.Time) error {

@@ -74,11 +74,11 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session, tokens []
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, family_id, auth_method, ip_address, device_type,
 			operating_system, operating_system_version, browser, browser_version, created_at, authenticated_at,
-			last_active_at, expires_at, absolute_expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			last_active_at, expires_at, absolute_expires_at, user_agent)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 			sess.ID, sess.UserID, sess.FamilyID, sess.AuthMethod, sess.IPAddress, sess.DeviceType, sess.OperatingSystem,
 			sess.OperatingSystemVersion, sess.Browser, sess.BrowserVersion, s.ts(sess.CreatedAt), s.ts(sess.AuthenticatedAt),
-			s.ts(sess.LastActiveAt), s.ts(sess.ExpiresAt), s.ts(sess.AbsoluteExpiresAt))
+			s.ts(sess.LastActiveAt), s.ts(sess.ExpiresAt), s.ts(sess.AbsoluteExpiresAt), clipUserAgent(sess.UserAgent))
 		if err != nil {
 			return fmt.Errorf("insert session: %w", mapErr(err))
 		}
@@ -224,7 +224,8 @@ func (s *Store) SetSessionAuthenticatedAt(ctx context.Context, id string, at tim
 
 // ListSessions returns a user's live sessions, newest first.
 func (s *Store) ListSessions(ctx context.Context, userID int64, now time.Time) ([]*auth.Session, error) {
-	rows, err := s.readRows(ctx, `SELECT `+sessionColumns+` FROM sessions s
+	// The raw agent is read here only, not on the hot session lookup.
+	rows, err := s.readRows(ctx, `SELECT `+sessionColumns+`, COALESCE(s.user_agent, '') FROM sessions s
 		WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id`, userID, s.ts(now))
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", mapErr(err))
@@ -232,10 +233,12 @@ func (s *Store) ListSessions(ctx context.Context, userID int64, now time.Time) (
 	defer rows.Close()
 	out := []*auth.Session{}
 	for rows.Next() {
-		sess, err := scanSession(rows)
+		var ua string
+		sess, err := scanSession(rows, &ua)
 		if err != nil {
 			return nil, fmt.Errorf("scan session: %w", err)
 		}
+		sess.UserAgent = ua
 		out = append(out, sess)
 	}
 	return out, mapErr(rows.Err())

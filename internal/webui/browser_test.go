@@ -319,6 +319,7 @@ func TestBrowserPagesRunUnderCSP(t *testing.T) {
 		t.Errorf("dark background %q (light %q)", dark, light)
 	}
 	screenshot(t, ctx, "login-dark")
+	screenshots(t, ctx, "login")
 }
 
 // TestBrowserAdminStepUp: an admin signed in longer ago than the window who

@@ -168,6 +168,13 @@ func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.static.ServeHTTP(w, r)
 		return
 	}
+	if r.URL.Path == "/favicon.ico" {
+		// Browsers ask for it on every page whatever the page links.
+		h.Set("Cache-Control", "public, max-age=86400")
+		h.Set("Content-Type", "image/x-icon")
+		http.ServeFileFS(w, r, staticFS, "static/favicon.ico")
+		return
+	}
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	if path == "" {
 		// The cookie only hints; the page's own API calls decide, and send a

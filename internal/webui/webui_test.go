@@ -242,3 +242,22 @@ func TestWebDirWithoutIndexPanics(t *testing.T) {
 	}()
 	webui.New(webui.Config{WebDir: t.TempDir()})
 }
+
+// The console answers the browser's favicon request with an icon, and pages
+// link the same file.
+func TestFavicon(t *testing.T) {
+	h := webui.New(webui.Config{})
+	for _, p := range []string{"/favicon.ico", "/static/favicon.ico", "/trailpass/static/favicon.ico"} {
+		rec := get(t, h, p)
+		body := rec.Body.Bytes()
+		if rec.Code != http.StatusOK || len(body) < 22 || string(body[:4]) != "\x00\x00\x01\x00" {
+			t.Errorf("GET %s: %d, %d bytes", p, rec.Code, len(body))
+		}
+		if ct := rec.Header().Get("Content-Type"); ct != "image/x-icon" && ct != "image/vnd.microsoft.icon" {
+			t.Errorf("GET %s: content type %q", p, ct)
+		}
+	}
+	if body := get(t, h, "/account").Body.String(); !strings.Contains(body, `<link rel="icon" href="/static/favicon.ico"`) {
+		t.Error("pages do not link the icon")
+	}
+}

@@ -49,6 +49,7 @@
       Object.assign(user, body);
       $('whoami').textContent = user.username;
       ok('profile-ok', 'Profile saved.');
+      loadGoals(); // units or the first day of the week may have changed
     } catch (err) {
       fail('profile-error', err);
     }
@@ -126,23 +127,101 @@
     }
   }
 
-  // Goals.
+  // Goals. The API speaks metres, seconds and numeric types; the page speaks
+  // the user's units and names.
   const goalField = { 1: 'goal_calories', 2: 'goal_activities_number', 3: 'goal_distance', 4: 'goal_elevation', 5: 'goal_duration' };
-  const goalName = { 1: 'calories', 2: 'activities', 3: 'm', 4: 'm climbed', 5: 's' };
+  const totalField = { 1: 'total_calories', 2: 'total_activities_number', 3: 'total_distance', 4: 'total_elevation', 5: 'total_duration' };
+  const goalActivity = { 1: 'Run', 2: 'Ride', 3: 'Swim', 4: 'Walk', 5: 'Strength', 6: 'Cardio' };
+  const goalKind = { 1: 'calories', 2: 'activities', 3: 'distance', 4: 'elevation gain', 5: 'time' };
+  const intervalName = { daily: 'Daily', weekly: 'Weekly', monthly: 'Monthly', yearly: 'Yearly' };
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const monthsLong = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  const imperial = () => !!user && user.units === 2;
+
+  function num(v, digits) {
+    return Number(v).toLocaleString('en-US', { maximumFractionDigits: digits });
+  }
+
+  // amount writes a goal quantity (API units) in the user's units.
+  function amount(goalType, v) {
+    v = Number(v) || 0;
+    switch (goalType) {
+      case 1: return num(v, 0) + ' kcal';
+      case 2: return num(v, 0) + (v === 1 ? ' activity' : ' activities');
+      case 3: return imperial() ? num(v / 1609.344, 1) + ' mi' : num(v / 1000, 1) + ' km';
+      case 4: return imperial() ? num(v / 0.3048, 0) + ' ft' : num(v, 0) + ' m';
+      case 5: {
+        const m = Math.round(v / 60), h = Math.floor(m / 60);
+        if (!h) return m + ' min';
+        return h + ' h' + (m % 60 ? ' ' + (m % 60) + ' min' : '');
+      }
+    }
+    return String(v);
+  }
+
+  // Target input units per goal type, and the factor to the API's unit.
+  function targetUnit(goalType) {
+    switch (goalType) {
+      case 1: return ['kcal', 1];
+      case 2: return ['activities', 1];
+      case 3: return imperial() ? ['miles', 1609.344] : ['km', 1000];
+      case 4: return imperial() ? ['feet', 0.3048] : ['metres', 1];
+      case 5: return ['minutes', 60];
+    }
+    return ['', 1];
+  }
+
+  function showTargetUnit() {
+    $('g-value-label').textContent = 'Target (' + targetUnit(Number($('g-type').value))[0] + ')';
+  }
+
+  function ymd(s) {
+    const [y, m, d] = String(s).split('-').map(Number);
+    return new Date(Date.UTC(y, m - 1, d));
+  }
+  function dayText(d) { return days[d.getUTCDay()] + ' ' + d.getUTCDate(); }
+
+  // period names the window a result counts in: "this week, Mon 23 – Sun 29 Nov".
+  function period(r) {
+    if (!r || !r.start_date) return '';
+    const a = ymd(r.start_date), b = ymd(r.end_date);
+    switch (r.interval) {
+      case 'daily': return 'today, ' + dayText(a) + ' ' + months[a.getUTCMonth()];
+      case 'monthly': return 'this month, ' + monthsLong[a.getUTCMonth()] + ' ' + a.getUTCFullYear();
+      case 'yearly': return 'this year, ' + a.getUTCFullYear();
+    }
+    const from = dayText(a) + (a.getUTCMonth() !== b.getUTCMonth() ? ' ' + months[a.getUTCMonth()] : '');
+    return 'this week, ' + from + ' – ' + dayText(b) + ' ' + months[b.getUTCMonth()];
+  }
+
+  function goalRow(g, r) {
+    const target = g[goalField[g.goal_type]];
+    const title = (intervalName[g.interval] || g.interval) + ' ' + (goalActivity[g.activity_type] || 'activity') + ' ' +
+      (goalKind[g.goal_type] || 'goal') + ': ' + amount(g.goal_type, target);
+    const total = r ? Number(r[totalField[g.goal_type]]) || 0 : 0;
+    const pct = r ? Number(r.percentage_completed) || 0 : 0;
+    const barID = 'goal-bar-' + g.id;
+    const info = el('div', { class: 'goal' },
+      el('strong', { text: title }),
+      el('label', { for: barID, class: 'meta', text: 'Progress ' + period(r) }),
+      el('progress', { id: barID, max: '100', value: String(pct) }),
+      el('div', { class: 'meta goal-total', dataset: { total: String(total), percent: String(pct) },
+        text: amount(g.goal_type, total) + ' of ' + amount(g.goal_type, target) + ' · ' + pct + '%' }));
+    return el('li', { dataset: { goal: g.id } }, info,
+      el('button', { type: 'button', class: 'danger', 'aria-label': 'Delete goal ' + title, dataset: { goal: g.id }, text: 'Delete', onclick: deleteGoal }));
+  }
 
   async function loadGoals() {
-    let list;
+    let list, results, u;
     try {
-      list = await api('GET', '/api/v1/profile/goals');
+      [list, results, u] = await Promise.all([api('GET', '/api/v1/profile/goals'), api('GET', '/api/v1/profile/goals/results'), me().catch(() => null)]);
     } catch (err) {
       return fail('goal-error', err);
     }
-    const rows = (list || []).map((g) => {
-      const target = g[goalField[g.goal_type]];
-      const text = g.interval + ': ' + target + ' ' + (goalName[g.goal_type] || '') + ' (activity type ' + g.activity_type + ')';
-      return el('li', {}, el('span', { text }),
-        el('button', { type: 'button', class: 'danger', 'aria-label': 'Delete goal ' + text, dataset: { goal: g.id }, text: 'Delete', onclick: deleteGoal }));
-    });
+    if (!user && u) user = u;
+    const byID = new Map((results || []).map((r) => [r.goal_id, r]));
+    const rows = (list || []).map((g) => goalRow(g, byID.get(g.id)));
     if (!rows.length) rows.push(el('li', { class: 'muted', text: 'No goals yet.' }));
     $('goals').replaceChildren(...rows);
   }
@@ -150,13 +229,15 @@
   async function addGoal(ev) {
     ev.preventDefault();
     const v = formJSON(ev.target);
-    if (!v.value) return fail('goal-error', new APIError(0, 'Enter a target.'));
+    const n = Number(v.value);
+    if (!v.value || !(n > 0)) return fail('goal-error', new APIError(0, 'Enter a target above zero.'));
     const body = { interval: v.interval, activity_type: v.activity_type, goal_type: v.goal_type };
-    body[goalField[v.goal_type]] = v.value;
+    body[goalField[v.goal_type]] = Math.round(n * targetUnit(v.goal_type)[1]);
     try {
       await busy(ev.submitter, () => api('POST', '/api/v1/profile/goals', body));
       ev.target.reset();
-      say('goal-error', '');
+      showTargetUnit();
+      ok('goal-ok', 'Goal added.');
       loadGoals();
     } catch (err) {
       fail('goal-error', err);
@@ -167,6 +248,7 @@
     const b = ev.currentTarget;
     try {
       await busy(b, () => api('DELETE', '/api/v1/profile/goals/' + encodeURIComponent(b.dataset.goal)));
+      ok('goal-ok', 'Goal deleted.');
       loadGoals();
     } catch (err) {
       fail('goal-error', err);
@@ -183,7 +265,8 @@
     $('photo-remove').addEventListener('click', removePhoto);
     $('privacy-form').addEventListener('submit', savePrivacy);
     $('goal-form').addEventListener('submit', addGoal);
-    loadProfile();
+    $('g-type').addEventListener('change', showTargetUnit);
+    loadProfile().then(showTargetUnit);
     loadGear();
     loadGoals();
   });

@@ -297,6 +297,32 @@
     return mePromise;
   }
 
+  // confirmAction asks in a dialog before a consequential action and resolves
+  // true when the user confirms. warning, when set, shows in the danger colour.
+  function confirmAction(text, action, warning) {
+    const dlg = $('confirm');
+    $('confirm-text').textContent = text;
+    say('confirm-warning', warning || '');
+    $('confirm-ok').textContent = action || 'Confirm';
+    $('confirm-ok').className = warning ? 'danger' : '';
+    return new Promise((resolve) => {
+      const done = (v) => {
+        $('confirm-form').removeEventListener('submit', submit);
+        $('confirm-cancel').removeEventListener('click', cancel);
+        dlg.removeEventListener('cancel', cancel);
+        dlg.close();
+        resolve(v);
+      };
+      const cancel = (ev) => { ev.preventDefault(); done(false); };
+      const submit = (ev) => { ev.preventDefault(); done(true); };
+      $('confirm-form').addEventListener('submit', submit);
+      $('confirm-cancel').addEventListener('click', cancel);
+      dlg.addEventListener('cancel', cancel);
+      dlg.showModal();
+      $('confirm-cancel').focus();
+    });
+  }
+
   // Passkeys. The server sends the library's options with binary fields as
   // base64url; the browser wants ArrayBuffers, and answers with buffers the
   // server wants as base64url again (what PublicKeyCredential.toJSON() gives
@@ -356,7 +382,8 @@
     },
   };
 
-  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect, passkey, withStepUp, stepUp };
+  window.tp = { api, APIError, $, el, say, fail, ok, busy, fmtTime, formJSON, fillForm, download, cookie, me, errorText, safeRedirect, passkey,
+    withStepUp, stepUp, confirmAction };
 
   document.addEventListener('DOMContentLoaded', () => {
     const out = $('signout');

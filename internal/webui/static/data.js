@@ -120,6 +120,8 @@
         const result = r && r.job_id ? await follow(r.job_id) : r;
         setProgress('Import finished', 100);
         report('Imported', result);
+        lastImport = (result && (result.result || result)) || null;
+        loadSummary();
       });
     } catch (err) {
       $('import-progress-box').hidden = true;
@@ -127,7 +129,109 @@
     }
   }
 
+  // What the account holds: counts, size, span and a chart of activities per
+  // month, drawn as SVG elements (attributes and classes only, for the CSP).
+  const kinds = [
+    ['activities', 'Activities', 'activities'], ['laps', 'Laps', 'activity_laps'], ['streams', 'Streams', 'activity_streams'],
+    ['gear', 'Gear', 'gears'], ['weights', 'Weights', 'health_weight'], ['goals', 'Goals', 'user_goals'],
+    ['photos', 'Photos', 'activity_media'], ['files', 'Activity files', 'activity_files'],
+  ];
+  const monthNames = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const svgNS = 'http://www.w3.org/2000/svg';
+
+  function svg(tag, attrs, ...children) {
+    const n = document.createElementNS(svgNS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, String(v));
+    for (const c of children) n.append(c);
+    return n;
+  }
+
+  function bytes(n) {
+    const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+    let i = 0;
+    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+    return (i ? n.toLocaleString('en-US', { maximumFractionDigits: 1 }) : String(n)) + ' ' + units[i];
+  }
+
+  function day(s) {
+    const d = new Date(s);
+    return d.getUTCDate() + ' ' + monthNames[d.getUTCMonth()] + ' ' + d.getUTCFullYear();
+  }
+
+  function monthLabel(m) {
+    const [y, mm] = m.split('-').map(Number);
+    return monthNames[mm - 1] + ' ' + y;
+  }
+
+  // chart draws at the container's own width, so labels keep their size on a
+  // phone.
+  function chart(months, width) {
+    const W = Math.max(260, Math.round(width || 640)), H = 160, top = 10, bottom = 22, left = 28;
+    const n = months.length;
+    const peak = Math.max(1, ...months.map((m) => m.activities));
+    const slot = (W - left) / n;
+    const bar = Math.max(1, slot * 0.8);
+    const scale = (v) => (v / peak) * (H - top - bottom);
+    const root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart-svg', role: 'img', 'aria-labelledby': 'summary-chart-title' },
+      svg('title', { id: 'summary-chart-title' }, 'Activities per month, ' + monthLabel(months[0].month) + ' to ' + monthLabel(months[n - 1].month) +
+        ', at most ' + peak + ' in a month'));
+    root.append(svg('line', { x1: left, x2: W, y1: H - bottom, y2: H - bottom, class: 'axis' }));
+    root.append(svg('text', { x: left - 4, y: top + 8, class: 'tick', 'text-anchor': 'end' }, String(peak)));
+    root.append(svg('text', { x: left - 4, y: H - bottom, class: 'tick', 'text-anchor': 'end' }, '0'));
+    months.forEach((m, i) => {
+      const h = scale(m.activities);
+      const x = left + i * slot + (slot - bar) / 2;
+      const r = svg('rect', { x: x.toFixed(1), y: (H - bottom - h).toFixed(1), width: bar.toFixed(1), height: h.toFixed(1), class: 'bar', 'data-month': m.month, 'data-count': m.activities },
+        svg('title', {}, monthLabel(m.month) + ': ' + m.activities + (m.activities === 1 ? ' activity' : ' activities')));
+      root.append(r);
+      // A year label under each January, and under the first month.
+      if (m.month.endsWith('-01') || (i === 0 && n < 12)) {
+        root.append(svg('text', { x: (left + i * slot).toFixed(1), y: H - 6, class: 'tick' }, m.month.slice(0, 4)));
+      }
+    });
+    return root;
+  }
+
+  let lastImport = null;
+  async function loadSummary() {
+    let s;
+    try {
+      s = await api('GET', '/api/v1/profile/summary');
+    } catch (err) {
+      return fail('summary-error', err);
+    }
+    say('summary-error', '');
+    const imp = lastImport;
+    for (const th of document.querySelectorAll('#summary-table th.imp')) th.hidden = !imp;
+    $('summary-counts').replaceChildren(...kinds.map(([k, label, importKey]) => {
+      const row = el('tr', { dataset: { kind: k } }, el('th', { scope: 'row', text: label }), el('td', { class: 'n', text: String(s.counts[k] || 0) }));
+      if (imp) {
+        row.append(el('td', { class: 'in', text: String((imp.imported || {})[importKey] || 0) }),
+          el('td', { class: 'skipped', text: String((imp.skipped || {})[importKey] || 0) }));
+      }
+      return row;
+    }));
+    $('summary-size').textContent = 'Stored files: ' + bytes(s.file_bytes || 0) + (s.profile_photo ? ', your profile photo included.' : '.');
+    $('summary-range').textContent = s.first_activity
+      ? 'Activities from ' + day(s.first_activity) + ' to ' + day(s.last_activity) + '.'
+      : 'No activities yet.';
+    const months = s.activities_per_month || [];
+    $('summary-figure').hidden = !months.length;
+    shownMonths = months;
+    if (months.length) {
+      $('summary-chart-caption').textContent = 'Activities per month' + (months.length >= 120 ? ' (the last ten years)' : '');
+      drawChart();
+    }
+  }
+
+  let shownMonths = [], redraw = null;
+  function drawChart() {
+    if (shownMonths.length) $('summary-chart').replaceChildren(chart(shownMonths, $('summary-chart').clientWidth));
+  }
+
   document.addEventListener('DOMContentLoaded', () => {
+    loadSummary();
+    window.addEventListener('resize', () => { clearTimeout(redraw); redraw = setTimeout(drawChart, 150); });
     $('export').addEventListener('click', exportData);
     $('import-form').addEventListener('submit', preview);
     $('import-run').addEventListener('click', runImport);

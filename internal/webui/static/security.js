@@ -28,6 +28,7 @@
         loadSessions();
       }
       ok('password-ok', msg);
+      loadHistory();
     } catch (err) {
       return fail('password-error', err);
     }
@@ -87,6 +88,7 @@
       ok('mfa-ok', (r && r.message) || 'MFA enabled successfully');
       showBackupCodes(r && r.backup_codes);
       await loadMFA();
+      loadHistory();
     } catch (err) {
       fail('mfa-error', err);
     }
@@ -143,6 +145,7 @@
       showBackupCodes([]);
       ok('mfa-ok', (r && r.message) || 'MFA disabled successfully');
       await loadMFA();
+      loadHistory();
     } catch (err) {
       fail('mfa-error', err);
     }
@@ -306,6 +309,7 @@
 
   // Sessions.
   function describe(s) {
+    if (s.user_agent) return 'Unrecognised device: ' + s.user_agent;
     const browser = [s.browser, s.browser_version].filter(Boolean).join(' ') || 'Unknown browser';
     const os = [s.operating_system, s.operating_system_version].filter(Boolean).join(' ');
     return browser + (os ? ' on ' + os : '') + (s.device_type ? ' (' + s.device_type + ')' : '');
@@ -328,7 +332,7 @@
           ' · last active ' + fmtTime(s.last_active_at || s.created_at) + (s.auth_method ? ' · ' + s.auth_method : '') }));
       const btn = current ? null : el('button', { type: 'button', class: 'danger', dataset: { session: s.id },
         'aria-label': 'Sign out ' + describe(s), text: 'Sign out', onclick: revokeOne });
-      return el('li', { class: 'session', dataset: { session: s.id, current: current ? 'true' : 'false' } }, info, btn);
+      return el('li', { class: 'session', id: 'session-' + s.id, tabindex: '-1', dataset: { session: s.id, current: current ? 'true' : 'false' } }, info, btn);
     }));
   }
 
@@ -338,6 +342,7 @@
       await busy(b, () => api('DELETE', '/api/v1/profile/sessions/' + encodeURIComponent(b.dataset.session)));
       ok('sessions-ok', 'That session was signed out.');
       await loadSessions();
+      loadHistory();
     } catch (err) {
       fail('sessions-error', err);
     }
@@ -348,13 +353,109 @@
       const r = await busy(ev.currentTarget, () => withStepUp(() => api('DELETE', '/api/v1/profile/sessions')));
       ok('sessions-ok', signedOutText(r && typeof r.revoked === 'number' ? r.revoked : 0));
       await loadSessions();
+      loadHistory();
     } catch (err) {
       fail('sessions-error', err);
     }
   }
 
+  // Security history, in plain words.
+  const methodWords = {
+    'password': 'with a password',
+    'password+totp': 'with a password and an authenticator code',
+    'password+backup_code': 'with a password and a backup code',
+    'sso+totp': 'and an authenticator code',
+    'sso+backup_code': 'and a backup code',
+    'passkey': 'with a passkey',
+    'totp': 'with an authenticator code',
+    'backup_code': 'with a backup code',
+  };
+  function signInWords(e) {
+    if (e.method && e.method.startsWith('sso')) {
+      const via = 'through ' + (e.provider || 'single sign-on');
+      return 'Signed in ' + via + (methodWords[e.method] && e.method !== 'sso' ? ' ' + methodWords[e.method] : '');
+    }
+    return 'Signed in ' + (methodWords[e.method] || '');
+  }
+  function plural(n, one, many) { return n === 1 ? '1 ' + one : n + ' ' + many; }
+  function eventWords(e) {
+    const n = typeof e.count === 'number' ? e.count : null;
+    switch (e.type) {
+      case 'login': return signInWords(e).trim();
+      case 'login_failed':
+        return e.reason === 'wrong_password' ? 'Failed sign-in: wrong password'
+          : e.reason === 'inactive' ? 'Sign-in refused: the account is deactivated' : 'Failed sign-in';
+      case 'logout': return 'Signed out';
+      case 'refresh_token_reuse': return 'A used sign-in token came back and was refused; that session was ended';
+      case 'session_revoked': return n === null ? 'A session was signed out' : 'Signed out ' + plural(n, 'other session', 'other sessions');
+      case 'password_changed': return 'Password changed';
+      case 'mfa_enabled': return 'Two-factor authentication turned on';
+      case 'mfa_disabled': return 'Two-factor authentication turned off';
+      case 'mfa_reset': return 'Two-factor authentication removed by an administrator';
+      case 'mfa_replay_rejected': return 'An authenticator code that was already used was refused';
+      case 'mfa_failed': return 'Wrong two-factor code at sign-in';
+      case 'backup_code_used': return 'Backup code used' + (n === null ? '' : ' (' + plural(n, 'code', 'codes') + ' left)');
+      case 'backup_codes_regenerated': return 'New backup codes made';
+      case 'step_up': return 'Confirmed it was you ' + (methodWords[e.method] || '');
+      case 'idp_login': return 'Identity confirmed by ' + (e.provider || 'an identity provider');
+      case 'idp_linked': return 'Linked ' + (e.provider || 'an identity provider');
+      case 'idp_unlinked': return 'Unlinked ' + (e.provider || 'an identity provider');
+      case 'export': return 'Your data was exported';
+      case 'import': return 'Data was imported into your account';
+    }
+    return e.type;
+  }
+  function deviceWords(e) {
+    if (e.device) {
+      const d = e.device;
+      const known = (v) => v && v !== 'Unknown';
+      if (known(d.browser) && known(d.operating_system)) return d.browser + ' on ' + d.operating_system;
+      return known(d.browser) ? d.browser : d.operating_system;
+    }
+    return e.user_agent ? 'Unrecognised device (' + e.user_agent + ')' : '';
+  }
+
+  function historyRow(e) {
+    const where = [deviceWords(e), e.ip_address].filter(Boolean).join(', ');
+    const line = eventWords(e) + (where ? ' — ' + where : '');
+    const meta = el('div', { class: 'meta' }, el('time', { datetime: e.created_at, text: fmtTime(e.created_at) }));
+    if (e.type === 'login' && e.session_id) {
+      if (e.current) meta.append(' · ', el('span', { class: 'badge', text: 'This session' }));
+      else if (e.session_active) {
+        meta.append(' · ', el('a', { href: '#session-' + e.session_id, class: 'to-session', text: 'Still signed in: see the session',
+          onclick: (ev) => {
+            const row = document.getElementById('session-' + e.session_id);
+            if (!row) return;
+            ev.preventDefault();
+            row.scrollIntoView({ block: 'center' });
+            row.focus();
+          } }));
+      } else meta.append(' · signed out since');
+    }
+    const cls = 'event' + (e.type === 'login_failed' || e.type === 'refresh_token_reuse' || e.type === 'mfa_failed' ? ' warn' : '');
+    return el('li', { class: cls, dataset: { type: e.type, event: e.id, current: e.current ? 'true' : 'false' } },
+      el('div', {}, el('span', { class: 'what', text: line }), meta));
+  }
+
+  let historyNext = null;
+  async function loadHistory(more) {
+    let page;
+    try {
+      page = await api('GET', '/api/v1/profile/security-events?limit=20' + (more && historyNext ? '&before=' + historyNext : ''));
+    } catch (err) {
+      return fail('history-error', err);
+    }
+    say('history-error', '');
+    const rows = (page.events || []).map(historyRow);
+    if (more) $('history').append(...rows);
+    else $('history').replaceChildren(...(rows.length ? rows : [el('li', { class: 'muted', text: 'Nothing recorded yet.' })]));
+    historyNext = page.next_before;
+    $('history-more').hidden = !historyNext;
+  }
+
   document.addEventListener('DOMContentLoaded', () => {
     const q = new URLSearchParams(location.search);
+    $('history-more').addEventListener('click', (ev) => busy(ev.currentTarget, () => loadHistory(true)));
     $('password-form').addEventListener('submit', changePassword);
     $('mfa-setup').addEventListener('click', setupMFA);
     $('mfa-enable-form').addEventListener('submit', enableMFA);
@@ -374,5 +475,6 @@
     const mfaLoaded = loadMFA();
     Promise.all([loadLinked(), mfaLoaded]).then(([known]) => afterLink(q, known));
     loadSessions();
+    loadHistory();
   });
 })();
