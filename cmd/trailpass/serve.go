@@ -12,11 +12,14 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/config"
 	"github.com/trailpass/trailpass/internal/httpapi"
 	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/mail"
 	"github.com/trailpass/trailpass/internal/metrics"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/portability"
+	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/webui"
 )
@@ -68,6 +71,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 
 	throttle := &auth.Throttle{Store: st, Now: timeNow}
+	mailer := newMailer(cfg, st, keyring, logger)
 	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
 		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow}
 	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
@@ -91,6 +95,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Fallback:      webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),
 		Events:        st,
 		Now:           timeNow,
+		Mail:          mailer,
+		Recovery: &account.RecoveryService{Store: st, Mail: mailer, Hasher: accounts.Hasher, Now: timeNow, Floor: resetFloor,
+			PerAddress: limiter{throttle, resetPerAddress}, PerEmail: limiter{throttle, resetPerEmail}},
 	}
 	metrics.Default.ObserveDB(st.DB())
 	api.Metrics = metrics.Default
@@ -103,6 +110,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 		defer stopMetrics()
 	}
 	go cleanupLoop(ctx, st, logger)
+	if mailer.Enabled() {
+		sender := &mail.Sender{SMTP: mailer.SMTP, Outbox: st, Keyring: keyring, Metrics: metrics.Default, Logger: logger, Now: timeNow}
+		go sender.Run(ctx)
+		logger.Info("mail delivery on", "smtp_host", cfg.SMTP.Host, "smtp_port", cfg.SMTP.Port, "security", cfg.SMTP.Security)
+	} else {
+		logger.Info("mail delivery off: password reset and email verification are unavailable (set TRAILPASS_SMTP_HOST)")
+	}
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -144,6 +158,34 @@ func cleanupLoop(ctx context.Context, st *store.Store, logger *slog.Logger) {
 				logger.Debug("deleted expired rows", "count", n)
 			}
 		}
+	}
+}
+
+// Reset request limits: per client address, and per address asked for (known
+// or not, so the limit is no oracle).
+var (
+	resetPerAddress = auth.RateLimit{Requests: 10, Window: 15 * time.Minute}
+	resetPerEmail   = auth.RateLimit{Requests: 3, Window: time.Hour}
+)
+
+// resetFloor is the least time a reset request takes (see RecoveryService.Floor).
+const resetFloor = 300 * time.Millisecond
+
+// limiter adapts auth.Throttle with one rate to account.Limiter.
+type limiter struct {
+	t  *auth.Throttle
+	rl auth.RateLimit
+}
+
+func (l limiter) Limit(ctx context.Context, key string) error { return l.t.Limit(ctx, key, l.rl) }
+
+// newMailer returns the mailer; with no TRAILPASS_SMTP_HOST it is disabled and
+// renders nothing.
+func newMailer(cfg *config.Config, st *store.Store, keyring *secret.Keyring, logger *slog.Logger) *mail.Mailer {
+	c := cfg.SMTP
+	return &mail.Mailer{
+		SMTP:  &mail.SMTP{Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password, Security: c.Security, From: c.From},
+		Users: st, Keyring: keyring, Renderer: mail.NewRenderer(), PublicURL: cfg.PublicURL, Logger: logger, Now: timeNow,
 	}
 }
 

@@ -95,6 +95,8 @@ type (
 		SSOEnabled                     bool `json:"sso_enabled"`
 		LocalLoginEnabled              bool `json:"local_login_enabled"`
 		SSOAutoRedirect                bool `json:"sso_auto_redirect"`
+		// EmailEnabled tells whether an SMTP server is configured (beyond Endurain).
+		EmailEnabled bool `json:"email_enabled"`
 	}
 	mfaStatusBody struct {
 		MFAEnabled           bool `json:"mfa_enabled"`
@@ -172,7 +174,9 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/users/username/{username}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Is a username free? null when free", Auth: "user", Resp: (*availabilityBody)(nil), Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/users/email/{email}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Is an email free? null when free", Auth: "user", Resp: (*availabilityBody)(nil), Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/users/{user_id}/identity-providers", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "identity providers", Summary: "A user's linked identities", Auth: "admin", Resp: []idp.Link{}, Errors: authErrs},
-	{Method: "GET", Path: "/api/v1/public/server_settings", Tag: "profile", Summary: "Public settings the web app loads first", Resp: serverSettingsBody{}},
+	{Method: "GET", Path: "/api/v1/public/server_settings", Tag: "profile", Summary: "Public settings the web app loads first; email_enabled tells whether mail can be sent", Resp: serverSettingsBody{}},
+	{Method: "POST", Path: "/api/v1/password-reset/request", Tag: "account", Summary: "Mail a reset link if an active account has the address; the same answer either way", Request: resetRequestBody{}, Resp: messageBody{}, Errors: []int{403, 422, 429}},
+	{Method: "POST", Path: "/api/v1/password-reset/confirm", Tag: "account", Summary: "Set a new password with a reset token (single use, 1 hour); ends every session, keeps MFA", Request: resetConfirmBody{}, Resp: messageBody{}, Errors: []int{400, 403, 422}},
 
 	{Method: "GET", Path: "/api/v1/profile/mfa/status", Tag: "mfa", Summary: "MFA state", Auth: "user", Resp: mfaStatusBody{}, Errors: authErrs},
 	{Method: "POST", Path: "/api/v1/profile/mfa/setup", Tag: "mfa", Summary: "Start TOTP enrolment (secret, QR code); needs a recent sign-in or step-up", Auth: "user", Resp: mfaSetupBody{}, Errors: []int{400, 401, 403}},

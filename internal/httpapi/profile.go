@@ -374,5 +374,8 @@ func (s *Server) handlePublicServerSettings(w http.ResponseWriter, r *http.Reque
 		"public_shareable_links": false, "public_shareable_links_user_info": false, "login_photo_set": false,
 		"signup_enabled": false, "signup_require_admin_approval": false, "signup_require_email_verification": false,
 		"sso_enabled": sso, "local_login_enabled": true, "sso_auto_redirect": false,
+		// Beyond Endurain: whether password reset and email verification can
+		// work, so a client can hide what would only fail.
+		"email_enabled": s.Mail != nil && s.Mail.Enabled(),
 	})
 }

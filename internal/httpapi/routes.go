@@ -50,6 +50,10 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/public/server_settings", s.handlePublicServerSettings)
 	s.handle("GET /api/v1/profile/export", s.authed(s.handleExport))
 
+	// Password reset by email (issue 14).
+	s.handle("POST /api/v1/password-reset/request", s.handleResetRequest)
+	s.handle("POST /api/v1/password-reset/confirm", s.handleResetConfirm)
+
 	// Import (issue 8).
 	s.handle("POST /api/v1/profile/import", s.authed(s.handleImport))
 	s.handle("GET /api/v1/profile/import/jobs/{id}", s.authed(s.handleImportJob))

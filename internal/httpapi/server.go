@@ -49,6 +49,10 @@ type Server struct {
 	Events   account.EventStore
 	// Importer restores profile archives (POST /api/v1/profile/import).
 	Importer *portability.Importer
+	// Recovery resets forgotten passwords by email; Mail tells whether mail can
+	// be sent at all.
+	Recovery *account.RecoveryService
+	Mail     account.Mailer
 	Now      func() time.Time
 	// Metrics, when set, counts every request (see metrics.go).
 	Metrics *metrics.Metrics
@@ -77,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
 	h = s.instrument(h)
+	h = s.withClient(h)
 	h = s.requestID(h)
 	return h
 }

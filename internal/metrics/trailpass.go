@@ -37,6 +37,8 @@ type Metrics struct {
 	TransferBytes *CounterVec
 	// TransferDuration is the duration of successful exports and imports, by kind.
 	TransferDuration *HistogramVec
+	// Mail counts outbox deliveries by result (sent, retry, failed).
+	Mail *CounterVec
 
 	mu sync.Mutex
 	db *sql.DB
@@ -51,6 +53,7 @@ func New() *Metrics {
 	m.Auth = r.NewCounterVec("trailpass_auth_attempts_total", "Sign-in steps by step (password, mfa, stepup) and outcome (success, failure, locked).", "step", "outcome")
 	m.Transfers = r.NewCounterVec("trailpass_transfers_total", "Exports and imports by kind (export, import) and result (ok, error).", "kind", "result")
 	m.TransferBytes = r.NewCounterVec("trailpass_transfer_bytes_total", "Archive bytes written by exports and read by imports.", "kind")
+	m.Mail = r.NewCounterVec("trailpass_mail_total", "Outbox delivery attempts by result: sent, retry (will be tried again), failed (given up).", "result")
 	m.TransferDuration = r.NewHistogramVec("trailpass_transfer_duration_seconds", "Duration of successful exports and imports.", transferBuckets, "kind")
 	stats := func(f func(sql.DBStats) float64) func() float64 {
 		return func() float64 {

@@ -24,6 +24,7 @@ import (
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/httpapi"
 	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/mail"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/secret"
@@ -46,6 +47,12 @@ type Env struct {
 	Blobs    *blob.Dir
 	Keyring  *secret.Keyring
 	Logs     *testkit.LogBuffer
+	// Mailer renders mail; it is off until EnableMail.
+	Mailer *mail.Mailer
+	// SMTP is the loopback mail server after EnableMail.
+	SMTP     *testkit.SMTPServer
+	Recovery *account.RecoveryService
+	logger   *slog.Logger
 }
 
 // CheapHasher keeps tests fast; production parameters are tested in secret.
@@ -81,10 +88,16 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	e.MFA = &mfa.Service{Store: st, Events: st, Keyring: e.Keyring, Hasher: hasher, Throttle: throttle, Issuer: "Trailpass", Now: clock.Now}
 	e.IdP = &idp.Service{Store: st, Accounts: e.Accounts, Events: st, Keyring: e.Keyring, PublicURL: pub, Now: clock.Now}
 	e.Auth.MFA = e.MFA
+	e.logger = logger
+	e.Mailer = &mail.Mailer{SMTP: &mail.SMTP{}, Users: st, Keyring: e.Keyring, Renderer: mail.NewRenderer(), PublicURL: pub, Logger: logger, Now: clock.Now}
+	e.Recovery = &account.RecoveryService{Store: st, Mail: e.Mailer, Hasher: hasher, Now: clock.Now,
+		PerAddress: limiter{throttle, auth.RateLimit{Requests: 10, Window: 15 * time.Minute}},
+		PerEmail:   limiter{throttle, auth.RateLimit{Requests: 3, Window: time.Hour}}}
 	exporter := &portability.Exporter{Store: st, Blobs: blobs, Now: clock.Now, Version: "test"}
 	importer := &portability.Importer{Store: st, Profiles: st, Blobs: blobs, Now: clock.Now, TempDir: t.TempDir()}
 	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
-		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts}, MFA: e.MFA, IdP: e.IdP, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now}
+		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts}, MFA: e.MFA, IdP: e.IdP, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now,
+		Mail: e.Mailer, Recovery: e.Recovery}
 	for _, c := range configure {
 		c(e)
 	}
@@ -92,6 +105,42 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return e
+}
+
+type limiter struct {
+	t  *auth.Throttle
+	rl auth.RateLimit
+}
+
+func (l limiter) Limit(ctx context.Context, key string) error { return l.t.Limit(ctx, key, l.rl) }
+
+// EnableMail starts a loopback SMTP server and points the mailer at it.
+func (e *Env) EnableMail() *testkit.SMTPServer {
+	e.t.Helper()
+	e.SMTP = testkit.StartSMTP(e.t)
+	*e.Mailer.SMTP = mail.SMTP{Host: e.SMTP.Host, Port: e.SMTP.Port, Security: mail.SecurityNone, From: "Trailpass <noreply@example.com>", Timeout: 5 * time.Second}
+	return e.SMTP
+}
+
+// Sender returns an outbox sender like the one every instance runs.
+func (e *Env) Sender() *mail.Sender {
+	return &mail.Sender{SMTP: e.Mailer.SMTP, Outbox: e.Store, Keyring: e.Keyring, Logger: e.logger, Now: e.Clock.Now}
+}
+
+// DeliverMail runs sender rounds until nothing is due and returns what the
+// SMTP server holds.
+func (e *Env) DeliverMail() []*testkit.Mail {
+	e.t.Helper()
+	s := e.Sender()
+	for {
+		n, err := s.Round(context.Background())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if n == 0 {
+			return e.SMTP.Messages()
+		}
+	}
 }
 
 // Password is the password CreateUser gives every account.
