@@ -72,30 +72,32 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	throttle := &auth.Throttle{Store: st, Now: timeNow}
 	mailer := newMailer(cfg, st, keyring, logger)
+	accounts.Notices = mailer
 	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
-		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow}
+		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow, Notices: mailer}
 	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
-		Throttle: throttle, MFA: mfaSvc}
+		Throttle: throttle, MFA: mfaSvc, Devices: st, Notices: mailer}
 	profiles := &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: accounts.Hasher, Now: timeNow,
-		Guard: passwordGuard{throttle}}
-	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow}
+		Guard: passwordGuard{throttle}, Notices: mailer}
+	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow, Notices: mailer}
 	api := &httpapi.Server{
-		Config:        httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
-		Logger:        logger,
-		Ready:         st,
-		Accounts:      accounts,
-		Auth:          authSvc,
-		Profiles:      profiles,
-		Admin:         &account.AdminService{Store: st, Accounts: accounts},
-		MFA:           mfaSvc,
-		IdP:           idpSvc,
-		Exporter:      &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
-		Importer:      importer,
-		Notifications: st,
-		Fallback:      webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),
-		Events:        st,
-		Now:           timeNow,
-		Mail:          mailer,
+		Config:         httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
+		Logger:         logger,
+		Ready:          st,
+		Accounts:       accounts,
+		Auth:           authSvc,
+		Profiles:       profiles,
+		Admin:          &account.AdminService{Store: st, Accounts: accounts},
+		MFA:            mfaSvc,
+		IdP:            idpSvc,
+		Exporter:       &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
+		Importer:       importer,
+		Notifications:  st,
+		Fallback:       webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),
+		Events:         st,
+		Now:            timeNow,
+		Mail:           mailer,
+		NoticeSettings: st,
 		Recovery: &account.RecoveryService{Store: st, Mail: mailer, Hasher: accounts.Hasher, Now: timeNow, Floor: resetFloor,
 			PerAddress: limiter{throttle, resetPerAddress}, PerEmail: limiter{throttle, resetPerEmail}},
 	}

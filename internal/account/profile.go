@@ -63,6 +63,8 @@ type ProfileService struct {
 	// Guard limits guesses of the current password; nil means no limit.
 	Guard AttemptGuard
 	Now   func() time.Time
+	// Notices queues security notices with the change they report; nil sends none.
+	Notices Notifier
 
 	decodeOnce sync.Once
 	decodeSem  chan struct{} // bounds concurrent photo decodes (see photo.go)
@@ -137,6 +139,7 @@ func (s *ProfileService) UpdateProfile(ctx context.Context, userID int64, in Pro
 		return nil, err
 	}
 	oldHeight := u.Height
+	oldEmail, oldVerified := u.Email, u.EmailVerified
 	var problems []FieldError
 	bad := func(field, msg string) { problems = append(problems, FieldError{Field: field, Message: msg}) }
 
@@ -203,7 +206,14 @@ func (s *ProfileService) UpdateProfile(ctx context.Context, userID int64, in Pro
 	}
 	u.UpdatedAt = s.Now().UTC()
 	heightChanged := !equalPtr(oldHeight, u.Height)
-	if err := s.Store.UpdateProfile(ctx, u, heightChanged); err != nil {
+	writeCtx := ctx
+	if u.Email != oldEmail && oldVerified {
+		// The old address hears of the change: if the account was taken over,
+		// its owner learns it there.
+		writeCtx = Notify(ctx, s.Notices, userID, Notice{Kind: NoticeEmailChanged, At: u.UpdatedAt, To: oldEmail,
+			Detail: map[string]string{"new_email": u.Email}})
+	}
+	if err := s.Store.UpdateProfile(writeCtx, u, heightChanged); err != nil {
 		if ErrorCode(err) == ECONFLICT {
 			return nil, Errorf(ECONFLICT, MsgDuplicateUser)
 		}

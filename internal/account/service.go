@@ -17,6 +17,8 @@ type Service struct {
 	Store  Store
 	Hasher *secret.Hasher
 	Now    func() time.Time
+	// Notices queues security notices with the change they report; nil sends none.
+	Notices Notifier
 }
 
 // NewUser is the input of CreateUser.
@@ -159,5 +161,5 @@ func (s *Service) ResetPassword(ctx context.Context, userID int64, password, kee
 	if err != nil {
 		return 0, fmt.Errorf("hash password: %w", err)
 	}
-	return s.Store.ReplacePassword(ctx, userID, hash, keepSessionID, true)
+	return s.Store.ReplacePassword(Notify(ctx, s.Notices, userID, Notice{Kind: NoticePasswordChanged, At: s.Now()}), userID, hash, keepSessionID, true)
 }

@@ -176,6 +176,8 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/users/{user_id}/identity-providers", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "identity providers", Summary: "A user's linked identities", Auth: "admin", Resp: []idp.Link{}, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/public/server_settings", Tag: "profile", Summary: "Public settings the web app loads first; email_enabled tells whether mail can be sent", Resp: serverSettingsBody{}},
 	{Method: "POST", Path: "/api/v1/password-reset/request", Tag: "account", Summary: "Mail a reset link if an active account has the address; the same answer either way", Request: resetRequestBody{}, Resp: messageBody{}, Errors: []int{403, 422, 429}},
+	{Method: "GET", Path: "/api/v1/profile/notices", Tag: "account", Summary: "Security notice preferences: only the new-device notice (new_sign_in) can be turned off", Auth: "user", Resp: noticeSettingsBody{}, Errors: authErrs},
+	{Method: "PUT", Path: "/api/v1/profile/notices", Tag: "account", Summary: "Turn the new-device notice on or off", Auth: "user", Request: noticeSettingsBody{}, Resp: noticeSettingsBody{}, Errors: writeErrs},
 	{Method: "POST", Path: "/api/v1/password-reset/confirm", Tag: "account", Summary: "Set a new password with a reset token (single use, 1 hour); ends every session, keeps MFA", Request: resetConfirmBody{}, Resp: messageBody{}, Errors: []int{400, 403, 422}},
 
 	{Method: "GET", Path: "/api/v1/profile/mfa/status", Tag: "mfa", Summary: "MFA state", Auth: "user", Resp: mfaStatusBody{}, Errors: authErrs},

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/trailpass/trailpass/internal/account"
@@ -72,4 +73,44 @@ func (s *Server) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, messageBody{Message: account.MsgResetDone})
+}
+
+// NoticeSettingsStore keeps the user's notice preferences. Only the
+// new-device notice can be turned off; the others report changes an owner
+// must hear of.
+type NoticeSettingsStore interface {
+	NewSignInNotices(ctx context.Context, userID int64) (bool, error)
+	SetNewSignInNotices(ctx context.Context, userID int64, on bool) error
+}
+
+type noticeSettingsBody struct {
+	NewSignIn *bool `json:"new_sign_in"`
+}
+
+// handleNoticeSettings: GET /api/v1/profile/notices.
+func (s *Server) handleNoticeSettings(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	on, err := s.NoticeSettings.NewSignInNotices(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, noticeSettingsBody{NewSignIn: &on})
+}
+
+// handleNoticeSettingsUpdate: PUT /api/v1/profile/notices {new_sign_in}.
+func (s *Server) handleNoticeSettingsUpdate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var in noticeSettingsBody
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.NewSignIn == nil {
+		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "new_sign_in", Message: "Field required", Type: "missing"}))
+		return
+	}
+	if err := s.NoticeSettings.SetNewSignInNotices(r.Context(), p.User.ID, *in.NewSignIn); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, in)
 }

@@ -53,6 +53,8 @@ func (s *Server) routes() {
 	// Password reset by email (issue 14).
 	s.handle("POST /api/v1/password-reset/request", s.handleResetRequest)
 	s.handle("POST /api/v1/password-reset/confirm", s.handleResetConfirm)
+	s.handle("GET /api/v1/profile/notices", s.authed(s.handleNoticeSettings))
+	s.handle("PUT /api/v1/profile/notices", s.authed(s.handleNoticeSettingsUpdate))
 
 	// Import (issue 8).
 	s.handle("POST /api/v1/profile/import", s.authed(s.handleImport))

@@ -53,7 +53,9 @@ type Server struct {
 	// be sent at all.
 	Recovery *account.RecoveryService
 	Mail     account.Mailer
-	Now      func() time.Time
+	// NoticeSettings keeps whether the user wants new-device notices.
+	NoticeSettings NoticeSettingsStore
+	Now            func() time.Time
 	// Metrics, when set, counts every request (see metrics.go).
 	Metrics *metrics.Metrics
 	// ServeMetrics also serves Metrics at GET /metrics on this handler.

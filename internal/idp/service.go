@@ -29,6 +29,8 @@ type Service struct {
 	PublicURL  *url.URL
 	HTTPClient *http.Client
 	Now        func() time.Time
+	// Notices queues security notices with the change they report; nil sends none.
+	Notices account.Notifier
 
 	mu        sync.Mutex
 	discovery map[int64]*discovered

@@ -75,6 +75,17 @@ type Service struct {
 	Issuer  string       // empty means DefaultIssuer
 	Logger  *slog.Logger // optional; where failures to record events go
 	Now     func() time.Time
+	// Notices queues security notices with the change they report; nil sends none.
+	Notices account.Notifier
+}
+
+// LowBackupCodes is the count of unused backup codes at or below which using
+// one sends the user a notice.
+const LowBackupCodes = 2
+
+// notice returns ctx carrying a security notice of kind for the user.
+func (s *Service) notice(ctx context.Context, userID int64, kind string, detail map[string]string) context.Context {
+	return account.Notify(ctx, s.Notices, userID, account.Notice{Kind: kind, At: s.Now(), Detail: detail})
 }
 
 // Status is what GET /profile/mfa/status reports.
@@ -205,7 +216,7 @@ func (s *Service) Enable(ctx context.Context, userID int64, code string) ([]stri
 	if err != nil {
 		return nil, err
 	}
-	err = s.Store.EnableMFA(ctx, userID, s.Keyring.Seal(raw, FactorBinding(userID)), step, hashes, now)
+	err = s.Store.EnableMFA(s.notice(ctx, userID, account.NoticeMFAEnabled, nil), userID, s.Keyring.Seal(raw, FactorBinding(userID)), step, hashes, now)
 	if account.ErrorCode(err) == account.ECONFLICT {
 		return nil, account.Errorf(account.EINVALID, msgAlreadyEnabled)
 	} else if err != nil {
@@ -325,7 +336,11 @@ func (s *Service) verifyBackupCode(ctx context.Context, userID int64, input stri
 	if match == nil {
 		return account.Errorf(account.EINVALID, msgInvalidCode)
 	}
-	used, err := s.Store.UseBackupCode(ctx, userID, match.ID, s.Now())
+	useCtx := ctx
+	if left := len(codes) - 1; left <= LowBackupCodes {
+		useCtx = s.notice(ctx, userID, account.NoticeBackupCodesLow, map[string]string{"remaining": strconv.Itoa(left)})
+	}
+	used, err := s.Store.UseBackupCode(useCtx, userID, match.ID, s.Now())
 	if err != nil {
 		return err
 	}
@@ -345,7 +360,7 @@ func (s *Service) Disable(ctx context.Context, userID int64, code, keepSessionID
 	if err != nil {
 		return 0, err
 	}
-	_, ended, err := s.Store.DeleteMFA(ctx, userID, keepSessionID)
+	_, ended, err := s.Store.DeleteMFA(s.notice(ctx, userID, account.NoticeMFADisabled, nil), userID, keepSessionID)
 	if err != nil {
 		return 0, err
 	}
@@ -377,7 +392,7 @@ func (s *Service) RegenerateBackupCodes(ctx context.Context, userID int64) ([]st
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.ReplaceBackupCodes(ctx, userID, hashes, s.Now()); err != nil {
+	if err := s.Store.ReplaceBackupCodes(s.notice(ctx, userID, account.NoticeBackupCodesNew, nil), userID, hashes, s.Now()); err != nil {
 		return nil, err
 	}
 	s.event(ctx, userID, account.EventBackupCodesRenewed, nil)
@@ -390,7 +405,11 @@ func (s *Service) RegenerateBackupCodes(ctx context.Context, userID int64) ([]st
 // one. Returns EINVALID "MFA is not enabled for this user" when there was
 // nothing to remove.
 func (s *Service) Reset(ctx context.Context, userID int64, keepSessionID string) (int, error) {
-	had, ended, err := s.Store.DeleteMFA(ctx, userID, keepSessionID)
+	delCtx := ctx
+	if on, err := s.Store.MFAEnabled(ctx, userID); err == nil && on {
+		delCtx = s.notice(ctx, userID, account.NoticeMFADisabled, nil)
+	}
+	had, ended, err := s.Store.DeleteMFA(delCtx, userID, keepSessionID)
 	if err != nil {
 		return 0, err
 	}

@@ -131,3 +131,33 @@ func clipText(s string, n int) string {
 func (s *Store) QueueMail(ctx context.Context, msgs ...*account.OutboxMail) error {
 	return s.withTx(account.WithoutMail(ctx), func(tx *sql.Tx) error { return s.insertMail(ctx, tx, msgs) })
 }
+
+// querier is what a statement needs: the pool or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// errNoChange rolls back a transaction whose write changed nothing.
+var errNoChange = errors.New("store: no change")
+
+// withMail runs a single-statement write fn. Without mail on ctx it runs on
+// the pool as before; with mail it runs in a transaction that queues the mail
+// only when fn reports a change.
+func (s *Store) withMail(ctx context.Context, fn func(q querier) (changed bool, err error)) error {
+	if len(account.MailFrom(ctx)) == 0 {
+		_, err := fn(s.db)
+		return err
+	}
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		changed, err := fn(tx)
+		if err == nil && !changed {
+			return errNoChange
+		}
+		return err
+	})
+	if errors.Is(err, errNoChange) {
+		return nil
+	}
+	return err
+}

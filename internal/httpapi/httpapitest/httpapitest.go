@@ -90,6 +90,8 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	e.Auth.MFA = e.MFA
 	e.logger = logger
 	e.Mailer = &mail.Mailer{SMTP: &mail.SMTP{}, Users: st, Keyring: e.Keyring, Renderer: mail.NewRenderer(), PublicURL: pub, Logger: logger, Now: clock.Now}
+	e.Accounts.Notices, e.Profiles.Notices, e.MFA.Notices, e.IdP.Notices, e.Auth.Notices = e.Mailer, e.Mailer, e.Mailer, e.Mailer, e.Mailer
+	e.Auth.Devices = st
 	e.Recovery = &account.RecoveryService{Store: st, Mail: e.Mailer, Hasher: hasher, Now: clock.Now,
 		PerAddress: limiter{throttle, auth.RateLimit{Requests: 10, Window: 15 * time.Minute}},
 		PerEmail:   limiter{throttle, auth.RateLimit{Requests: 3, Window: time.Hour}}}
@@ -97,7 +99,7 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	importer := &portability.Importer{Store: st, Profiles: st, Blobs: blobs, Now: clock.Now, TempDir: t.TempDir()}
 	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
 		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts}, MFA: e.MFA, IdP: e.IdP, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now,
-		Mail: e.Mailer, Recovery: e.Recovery}
+		Mail: e.Mailer, Recovery: e.Recovery, NoticeSettings: st}
 	for _, c := range configure {
 		c(e)
 	}
