@@ -30,6 +30,7 @@ type SMTPServer struct {
 	mu     sync.Mutex
 	msgs   []*Mail
 	srv    *smtp.Server
+	ln     net.Listener
 	refuse bool
 }
 
@@ -64,7 +65,7 @@ func (s *SMTPServer) serve(ln net.Listener) {
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
 	s.mu.Lock()
-	s.srv = srv
+	s.srv, s.ln = srv, ln
 	s.mu.Unlock()
 	go srv.Serve(ln)
 }
@@ -72,10 +73,12 @@ func (s *SMTPServer) serve(ln net.Listener) {
 // Stop closes the server: connections are refused until Start.
 func (s *SMTPServer) Stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, ln := s.srv, s.ln
+	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
 	if srv != nil {
+		// Closing the listener ourselves: Serve may not have registered it yet.
+		ln.Close()
 		srv.Close()
 	}
 }
