@@ -31,6 +31,8 @@ Commands:
   seed           create demo data: --username U [--activities N] [--gear G] [--seed S]
   export         write a user's archive: --username U -o FILE
   import         import an archive into an account: --username U [--dry-run] FILE
+  settings show  print the server settings
+  settings set NAME=VALUE...   change server settings, e.g. local_login_enabled=true (break-glass)
   keys generate  print a new random master key
   keys rotate    re-encrypt every secret with the current key (old keys in TRAILPASS_OLD_SECRET_KEYS)
   version        print the version
@@ -53,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
-	if cmd == "user" || cmd == "keys" {
+	if cmd == "user" || cmd == "keys" || cmd == "settings" {
 		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 			fmt.Fprint(stderr, usage)
 			return 2
@@ -80,6 +82,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = e.exportCmd(ctx, args)
 	case "import":
 		err = e.importCmd(ctx, args)
+	case "settings show":
+		err = e.settingsShow(ctx, args)
+	case "settings set":
+		err = e.settingsSet(ctx, args)
 	case "keys generate":
 		fmt.Fprintln(stdout, secret.NewKeyHex())
 	case "keys rotate":
@@ -177,6 +183,24 @@ func loadKeyring(cfg *config.Config, logger *slog.Logger) (*secret.Keyring, erro
 		}
 	}
 	return secret.NewKeyring(key, cfg.OldSecretKeys...)
+}
+
+// keyCheckName is the server_meta row holding the key check value.
+const keyCheckName = "key_check"
+
+// checkKeyring refuses a keyring that cannot open the database's key check
+// value, written by the first start: an instance started with another master
+// key would otherwise serve, then fail on the first secret sealed by the
+// other one.
+func checkKeyring(ctx context.Context, st *store.Store, keyring *secret.Keyring) error {
+	check, err := st.InitMeta(ctx, keyCheckName, keyring.KeyCheck(), timeNow())
+	if err != nil {
+		return err
+	}
+	if !keyring.VerifyKeyCheck(check) {
+		return errors.New("TRAILPASS_SECRET_KEY: this database's secrets were sealed with another master key; start with that key (a retired one goes in TRAILPASS_OLD_SECRET_KEYS)")
+	}
+	return nil
 }
 
 // newHasher returns the password hasher; four concurrent hashes bound memory to

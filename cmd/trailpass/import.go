@@ -17,23 +17,39 @@ import (
 	"github.com/trailpass/trailpass/internal/store"
 )
 
-// importStaleAfter is how long a running import may go without a progress
-// update before start-up recovery treats its process as dead.
-const importStaleAfter = 10 * time.Minute
+// recoverEvery is how often every instance looks for imports whose process
+// died; with portability.StaleAfter, a crash is cleaned up within about 90 s.
+var recoverEvery = 30 * time.Second
 
 // newImporter builds the importer over the configured store and file store.
-func newImporter(st *store.Store, files *blob.Dir) *portability.Importer {
-	return &portability.Importer{Store: st, Profiles: st, Blobs: files, Now: timeNow, TempDir: os.TempDir()}
+func newImporter(st *store.Store, files *blob.Dir, maxBytes int64) *portability.Importer {
+	return &portability.Importer{Store: st, Profiles: st, Blobs: files, Now: timeNow, TempDir: os.TempDir(),
+		Limits: portability.Limits{MaxUploadBytes: maxBytes}}
 }
 
-// recoverImports finishes or rolls back imports whose process died; serve calls
-// it at start-up.
+// recoverImports finishes or rolls back imports whose process died (no
+// heartbeat for portability.StaleAfter).
 func recoverImports(ctx context.Context, im *portability.Importer, logger *slog.Logger) {
-	n, err := im.Recover(ctx, importStaleAfter)
+	n, err := im.Recover(ctx, portability.StaleAfter)
 	if err != nil {
 		logger.Error("import recovery failed", "err", err)
 	} else if n > 0 {
 		logger.Info("recovered interrupted imports", "count", n)
+	}
+}
+
+// recoveryLoop runs recoverImports every recoverEvery until ctx ends, so a
+// crashed import neither waits for a restart nor blocks its user's next one.
+func recoveryLoop(ctx context.Context, im *portability.Importer, logger *slog.Logger) {
+	t := time.NewTicker(recoverEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			recoverImports(ctx, im, logger)
+		}
 	}
 }
 
@@ -77,7 +93,7 @@ func (e env) importCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	im := newImporter(st, files)
+	im := newImporter(st, files, cfg.MaxImportBytes)
 	// Clean up after an earlier import that was killed, as serve does.
 	recoverImports(ctx, im, logger)
 	opts := portability.Options{DryRun: *dryRun}

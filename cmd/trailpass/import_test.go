@@ -161,7 +161,7 @@ func TestImport_KilledMidway(t *testing.T) {
 		}
 
 		// Restart: start-up recovery rolls the dead job back.
-		im := newImporter(st, files)
+		im := newImporter(st, files, 0)
 		n, err := im.Recover(ctx, 0)
 		if err != nil || n != 1 {
 			t.Fatalf("recover: %d, %v", n, err)
@@ -171,6 +171,9 @@ func TestImport_KilledMidway(t *testing.T) {
 		}
 		if got := accountFiles(t, b.DataDir); !reflect.DeepEqual(got, filesBefore) {
 			t.Fatalf("the files changed: %d files, %d before", len(got), len(filesBefore))
+		}
+		if left, _ := os.ReadDir(filepath.Join(b.DataDir, "staging")); len(left) != 0 {
+			t.Fatalf("staged files left behind: %v", left)
 		}
 		jobs, _ := st.ImportJobsByStatus(ctx, portability.JobFailed, time.Now().Add(time.Hour))
 		if len(jobs) != 1 || !strings.Contains(jobs[0].Error, "interrupted") {

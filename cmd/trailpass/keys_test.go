@@ -43,7 +43,8 @@ func TestRun_KeysRotate(t *testing.T) {
 			t.Fatal(err)
 		}
 		key, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(setup.Secret)
-		if _, err := mfas.Enable(ctx, users[0].ID, mfa.Code(key, time.Now(), mfa.SHA1, 6, 30*time.Second)); err != nil {
+		codes, err := mfas.Enable(ctx, users[0].ID, mfa.Code(key, time.Now(), mfa.SHA1, 6, 30*time.Second))
+		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := mfas.BeginSetup(ctx, users[1]); err != nil { // left pending: a setup
@@ -60,7 +61,10 @@ func TestRun_KeysRotate(t *testing.T) {
 		if code := run(ctx, []string{"keys", "rotate"}, func(k string) string { return env[k] }, nil, &out, &errb); code != 0 {
 			t.Fatalf("keys rotate: %d %s", code, errb.String())
 		}
-		if !strings.Contains(out.String(), "re-encrypted 3 secret(s)") {
+		// The backup codes are MACs under the old key: they cannot be re-keyed,
+		// so the command says the old key is still needed for them.
+		if !strings.Contains(out.String(), "re-encrypted 3 secret(s)") || strings.Contains(out.String(), "can now be removed") ||
+			!strings.Contains(out.String(), "10 unused backup code(s) of 1 user(s) were made under an old key") {
 			t.Fatalf("output %q", out.String())
 		}
 		// The new key alone now reads every value.
@@ -81,11 +85,28 @@ func TestRun_KeysRotate(t *testing.T) {
 			}
 			rows.Close()
 		}
-		// A second run finds nothing left to do.
+		// The codes keep working with the old key in the ring.
+		newMFA := &mfa.Service{Store: st, Events: st, Keyring: mustKeyring(t, newKey, oldKey), Hasher: hasher, Throttle: throttle, Now: time.Now}
+		if m, err := newMFA.Verify(ctx, users[0].ID, codes[0]); err != nil || m != mfa.MethodBackupCode {
+			t.Fatalf("backup code after rotation: %q, %v", m, err)
+		}
+		// Once the user regenerates, a second run finds nothing left to do.
+		if _, _, err := newMFA.RegenerateBackupCodes(ctx, users[0].ID); err != nil {
+			t.Fatal(err)
+		}
 		out.Reset()
 		run(ctx, []string{"keys", "rotate"}, func(k string) string { return env[k] }, nil, &out, io.Discard)
-		if !strings.Contains(out.String(), "re-encrypted 0 secret(s)") {
+		if !strings.Contains(out.String(), "re-encrypted 0 secret(s)") || !strings.Contains(out.String(), "can now be removed") {
 			t.Fatalf("second run: %q", out.String())
 		}
 	})
+}
+
+func mustKeyring(t *testing.T, keys ...[]byte) *secret.Keyring {
+	t.Helper()
+	k, err := secret.NewKeyring(keys[0], keys[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

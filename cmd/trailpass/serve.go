@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
@@ -47,8 +48,12 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	warnOpenDataDir(cfg.DataDir, logger)
 	keyring, err := loadKeyring(cfg, logger)
 	if err != nil {
+		return err
+	}
+	if err := checkKeyring(ctx, st, keyring); err != nil {
 		return err
 	}
 	blobs, err := openFileStore(cfg)
@@ -56,8 +61,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer blobs.Close()
-	importer := newImporter(st, blobs)
+	importer := newImporter(st, blobs, cfg.MaxImportBytes)
 	recoverImports(ctx, importer, logger)
+	go recoveryLoop(ctx, importer, logger)
 	accounts := newAccounts(st)
 	created, generated, err := accounts.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
@@ -76,10 +82,11 @@ func (e env) serve(ctx context.Context, args []string) error {
 	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
 		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow, Notices: mailer}
 	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
-		Throttle: throttle, MFA: mfaSvc, Devices: st, Notices: mailer}
+		Throttle: throttle, MFA: mfaSvc, Settings: st, Devices: st, Notices: mailer}
 	profiles := &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: accounts.Hasher, Now: timeNow,
-		Guard: passwordGuard{throttle}, Notices: mailer}
-	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow, Notices: mailer}
+		Guard: passwordGuard{throttle}, Lookups: throttle.Limiter(auth.LookupRate), Notices: mailer}
+	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow,
+		Settings: st, Notices: mailer}
 	api := &httpapi.Server{
 		Config:         httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
 		Logger:         logger,
@@ -87,7 +94,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Accounts:       accounts,
 		Auth:           authSvc,
 		Profiles:       profiles,
-		Admin:          &account.AdminService{Store: st, Accounts: accounts},
+		Admin:          &account.AdminService{Store: st, Accounts: accounts, Blobs: blobs, Events: st, Logger: logger},
+		Settings:       &account.SettingsService{Store: st, Images: profiles, Blobs: blobs},
 		MFA:            mfaSvc,
 		IdP:            idpSvc,
 		Exporter:       &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version},
@@ -119,12 +127,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	} else {
 		logger.Info("mail delivery off: password reset and email verification are unavailable (set TRAILPASS_SMTP_HOST)")
 	}
-	srv := &http.Server{
-		Handler:           api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          nil,
-	}
+	srv := newHTTPServer(api.Handler())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("trailpass listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String(), "database", st.Dialect(), "version", Version)
@@ -142,6 +145,36 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// The server's timeouts, variables so tests can shorten them. A request must
+// send its headers within readHeaderTimeout; its body gets a read deadline
+// renewed as data arrives (httpapi's bodyDeadline, for uploads of any size).
+// There is no server-wide ReadTimeout on purpose: once it passed it would
+// cancel the context of long bodiless requests (export, import events). A
+// kept-alive connection is dropped after idleTimeout without a request.
+var (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
+// newHTTPServer returns the server for h with trailpass's timeouts, so a slow
+// or stalled client cannot hold a connection for ever.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+	}
+}
+
+// warnOpenDataDir logs a warning when other users may read the data
+// directory, which holds the database, the files and perhaps the master key.
+func warnOpenDataDir(dir string, logger *slog.Logger) {
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o077 != 0 {
+		logger.Warn("the data directory is readable by other users; restrict it with chmod 700", "path", dir,
+			"mode", fmt.Sprintf("%04o", st.Mode().Perm()))
+	}
 }
 
 // cleanupLoop deletes expired sessions, tickets, states and counters every few

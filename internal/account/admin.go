@@ -2,30 +2,90 @@ package account
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
 	"math"
+	"strings"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/blob"
 )
 
-// MsgLastAdmin is the answer when a change would leave no active admin.
-const MsgLastAdmin = "Cannot deactivate or demote the last active admin"
+// Messages of user administration.
+const (
+	// MsgLastAdmin is the answer when a change would leave no active admin.
+	MsgLastAdmin = "Cannot deactivate or demote the last active admin"
+	// MsgLastAdminDelete is the answer when a deletion would leave no active admin.
+	MsgLastAdminDelete = "Cannot delete the last active admin"
+	// MsgDeleteSelf refuses an admin deleting their own account from the admin
+	// pages, where one click would lock them out.
+	MsgDeleteSelf = "You cannot delete your own account"
+	// MsgEmailNotVerified is Endurain's answer to approving an unverified account.
+	MsgEmailNotVerified = "User email is not verified"
+	// MaxUserSearch bounds the users a username search returns.
+	MaxUserSearch = 100
+)
+
+// UserFiles are the files and staging folders of a deleted user, removed after
+// the rows are gone.
+type UserFiles struct {
+	Keys []string // blob keys
+	Dirs []string // blob prefixes removed whole (import staging)
+}
 
 // AdminStore is what user administration needs from storage beyond Store.
 type AdminStore interface {
 	// ListUsersPage returns users ordered by id, limit at a time from offset.
 	ListUsersPage(ctx context.Context, offset, limit int) ([]*User, error)
-	// AdminUpdateUser writes u's name, username, email, access type and active
-	// flag. In the same transaction it refuses (EFORBIDDEN MsgLastAdmin) a result
-	// without any active admin, and when the user ends up inactive it deletes
-	// their sessions. ECONFLICT for a taken username or email.
-	AdminUpdateUser(ctx context.Context, u *User) error
+	// AdminUpdateUser writes u's profile fields (as UpdateProfile does), access
+	// type and active flag, recomputing the BMI of the user's weights when
+	// recomputeBMI is set. In the same transaction it refuses (EFORBIDDEN
+	// MsgLastAdmin) a result without any active admin, and when the user ends up
+	// inactive it deletes their sessions. ECONFLICT for a taken username or email.
+	AdminUpdateUser(ctx context.Context, u *User, recomputeBMI bool) error
+	// SearchUsers returns at most limit users whose username contains part.
+	SearchUsers(ctx context.Context, part string, limit int) ([]*User, error)
+	// ApproveUser clears the pending approval and activates the account;
+	// EINVALID MsgEmailNotVerified when its email is not verified.
+	ApproveUser(ctx context.Context, id int64, now time.Time) error
+	// DeleteUser deletes the user and every row they own in one transaction and
+	// returns their files. EFORBIDDEN MsgLastAdminDelete when no active admin
+	// would remain; ENOTFOUND for no such user.
+	DeleteUser(ctx context.Context, id int64) (UserFiles, error)
 }
 
-// AdminUserUpdate is what an admin may change on an account; nil keeps a field.
+// AdminUserUpdate is what an admin may change on an account: the profile
+// fields under the profile's own rules, plus the role and the active flag. Nil
+// keeps a field.
 type AdminUserUpdate struct {
-	Name       *string `json:"name"`
-	Username   *string `json:"username"`
-	Email      *string `json:"email"`
-	AccessType *int    `json:"access_type"`
-	Active     *bool   `json:"active"`
+	ProfileUpdate
+	AccessType *int
+	Active     *bool
+}
+
+// DecodeAdminUserUpdate reads the body of PUT /api/v1/users/{id}, the web app's
+// full UserRead object. Like DecodeProfileUpdate it keeps the editable fields
+// and ignores the rest (id, photo_path, mfa_*, email_verified,
+// pending_admin_approval: those change only through their own routes).
+func DecodeAdminUserUpdate(body []byte) (AdminUserUpdate, error) {
+	pu, err := DecodeProfileUpdate(body)
+	var problems []FieldError
+	var e *Error
+	if errors.As(err, &e) {
+		problems = e.Fields
+	}
+	var raw map[string]json.RawMessage
+	_ = json.Unmarshal(body, &raw) // a non-object is already among the problems
+	var d fieldDecoder
+	in := AdminUserUpdate{ProfileUpdate: pu}
+	in.AccessType = decodeRequired[int](&d, raw, "access_type", "Input should be a valid integer")
+	in.Active = decodeRequired[bool](&d, raw, "active", "Input should be a valid boolean")
+	if problems = append(problems, d.problems...); len(problems) > 0 {
+		return AdminUserUpdate{}, ValidationError(problems...)
+	}
+	return in, nil
 }
 
 // AdminService holds the rules of user administration, shared by the API and the
@@ -36,6 +96,10 @@ type AdminService struct {
 		AdminStore
 	}
 	Accounts *Service
+	// Blobs holds the users' files; DeleteUser removes them after the commit.
+	Blobs  blob.Store
+	Events EventStore
+	Logger *slog.Logger
 }
 
 // ListUsers returns a page of users (page numbers start at 1).
@@ -46,6 +110,16 @@ func (s *AdminService) ListUsers(ctx context.Context, page, perPage int) ([]*Use
 	return s.Store.ListUsersPage(ctx, (page-1)*perPage, perPage)
 }
 
+// SearchUsers returns the users whose username contains part (case-insensitive),
+// at most MaxUserSearch.
+func (s *AdminService) SearchUsers(ctx context.Context, part string) ([]*User, error) {
+	part = strings.TrimSpace(part)
+	if part == "" || len(part) > 250 {
+		return nil, ValidationError(FieldError{Field: "username", Message: "Search text must be 1-250 characters"})
+	}
+	return s.Store.SearchUsers(ctx, part, MaxUserSearch)
+}
+
 // UpdateUser applies an admin's changes to userID. Returns EUNPROCESSABLE for bad
 // fields, ECONFLICT for a taken username or email, EFORBIDDEN when no active
 // admin would remain, ENOTFOUND for an unknown user.
@@ -54,29 +128,91 @@ func (s *AdminService) UpdateUser(ctx context.Context, userID int64, in AdminUse
 	if err != nil {
 		return nil, err
 	}
-	problems := applyIdentity(u, in.Name, in.Username, in.Email)
-	if in.AccessType != nil {
-		if *in.AccessType != AccessRegular && *in.AccessType != AccessAdmin {
-			problems = append(problems, FieldError{Field: "access_type", Message: "Input should be 1 (regular) or 2 (admin)"})
-		}
-		u.AccessType = *in.AccessType
-	}
-	if in.Active != nil {
-		u.Active = *in.Active
-	}
+	oldHeight := u.Height
+	problems := in.ProfileUpdate.apply(u, s.Accounts.Now())
+	problems = append(problems, applyRole(u, in.AccessType, in.Active)...)
 	if len(problems) > 0 {
 		return nil, ValidationError(problems...)
 	}
 	u.UpdatedAt = s.Accounts.Now().UTC()
-	if err := s.Store.AdminUpdateUser(ctx, u); err != nil {
+	if err := s.Store.AdminUpdateUser(ctx, u, !equalPtr(oldHeight, u.Height)); err != nil {
 		return nil, err
 	}
 	return u, nil
 }
 
+func applyRole(u *User, accessType *int, active *bool) []FieldError {
+	var problems []FieldError
+	if accessType != nil {
+		if *accessType != AccessRegular && *accessType != AccessAdmin {
+			problems = append(problems, FieldError{Field: "access_type", Message: "Input should be 1 (regular) or 2 (admin)"})
+		}
+		u.AccessType = *accessType
+	}
+	if active != nil {
+		u.Active = *active
+	}
+	return problems
+}
+
 // CreateUser creates an account as an admin asked (role and active flag are in
-// in), vouching for its email.
-func (s *AdminService) CreateUser(ctx context.Context, in NewUser) (*User, error) {
+// in), vouching for its email. profile carries the other profile fields
+// (Endurain's UserCreate), checked under the profile's rules before anything is
+// written.
+func (s *AdminService) CreateUser(ctx context.Context, in NewUser, profile ProfileUpdate) (*User, error) {
 	in.EmailVerified = true
+	in.Profile = &profile
 	return s.Accounts.CreateUser(ctx, in)
+}
+
+// ApproveUser lets an account waiting for approval sign in: it clears
+// pending_admin_approval and activates it, as Endurain does. EINVALID
+// MsgEmailNotVerified when its email is not verified; ENOTFOUND for no such user.
+func (s *AdminService) ApproveUser(ctx context.Context, userID int64) error {
+	return s.Store.ApproveUser(ctx, userID, s.Accounts.Now().UTC())
+}
+
+// DeleteUser deletes userID's account and everything it owns, rows in one
+// transaction and then its files. An admin cannot delete their own account
+// (EFORBIDDEN MsgDeleteSelf), and the last active admin stays (EFORBIDDEN
+// MsgLastAdminDelete). ENOTFOUND for an unknown user. A file that cannot be
+// removed after the commit is logged, not reported: the account is gone.
+func (s *AdminService) DeleteUser(ctx context.Context, actorID, userID int64) error {
+	if actorID == userID {
+		return Errorf(EFORBIDDEN, MsgDeleteSelf)
+	}
+	files, err := s.Store.DeleteUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if s.Events != nil {
+		// Recorded on the admin: the deleted user's own log is gone with them.
+		_ = s.Events.RecordSecurityEvent(ctx, &SecurityEvent{UserID: &actorID, Type: EventUserDeleted,
+			Detail: map[string]any{"deleted_user_id": userID}, CreatedAt: s.Accounts.Now().UTC()})
+	}
+	keys := append(files.Keys, PhotoKey(userID, photoExtPNG), PhotoKey(userID, photoExtJPEG))
+	for _, k := range keys {
+		if !blob.ValidKey(k) {
+			continue
+		}
+		if err := s.Blobs.Delete(ctx, k); err != nil {
+			s.logFileError(ctx, userID, k, err)
+		}
+	}
+	if ra, ok := s.Blobs.(interface {
+		RemoveAll(ctx context.Context, prefix string) error
+	}); ok {
+		for _, d := range files.Dirs {
+			if err := ra.RemoveAll(ctx, d); err != nil {
+				s.logFileError(ctx, userID, d, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *AdminService) logFileError(ctx context.Context, userID int64, key string, err error) {
+	if s.Logger != nil {
+		s.Logger.WarnContext(ctx, "deleted user's file not removed", "user_id", userID, "key", key, "err", fmt.Errorf("delete: %w", err))
+	}
 }

@@ -13,9 +13,11 @@ const (
 	EFORBIDDEN     = "forbidden"            // authenticated but not allowed: 403
 	ENOTFOUND      = "not_found"            // 404
 	ECONFLICT      = "conflict"             // 409
+	ETIMEOUT       = "timeout"              // the client stopped sending: 408
 	ETOOLARGE      = "too_large"            // 413
 	ETOOMANY       = "too_many"             // 429
 	EUNAVAILABLE   = "unavailable"          // a dependency (the database) is down: 503
+	EUPSTREAM      = "upstream"             // a remote service (an identity provider) failed or is unreachable: 502
 	EINSUFFICIENT  = "insufficient_storage" // 507
 	EINTERNAL      = "internal"             // everything else: 500
 )

@@ -26,6 +26,7 @@ const (
 	EventIdPUnlinked        = "idp_unlinked"
 	EventExport             = "export"
 	EventImport             = "import"
+	EventUserDeleted        = "user_deleted"
 )
 
 // SecurityEvent is one entry of the security log. Detail never holds a secret.

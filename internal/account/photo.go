@@ -59,11 +59,7 @@ func PhotoKey(userID int64, ext string) string {
 // such as EXIF and GPS never survives. Every rejection is EINVALID with a clear
 // message and leaves the current photo untouched. ENOTFOUND for an unknown user.
 func (s *ProfileService) SetPhoto(ctx context.Context, userID int64, r io.Reader) (string, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
-	if err != nil {
-		return "", fmt.Errorf("read photo: %w", err)
-	}
-	out, ext, err := s.reencode(ctx, data)
+	out, ext, err := s.CheckImage(ctx, r)
 	if err != nil {
 		return "", err
 	}
@@ -87,6 +83,18 @@ func (s *ProfileService) SetPhoto(ctx context.Context, userID int64, r io.Reader
 		return "", fmt.Errorf("delete old photo: %w", err)
 	}
 	return key, nil
+}
+
+// CheckImage reads an uploaded image from r under the photo rules (JPEG or PNG
+// by content, at most MaxPhotoBytes and MaxPhotoPixels, nothing after its end)
+// and returns it decoded and encoded again, so no metadata survives, with the
+// extension of its format. Every rejection is EINVALID with a clear message.
+func (s *ProfileService) CheckImage(ctx context.Context, r io.Reader) ([]byte, string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read photo: %w", err)
+	}
+	return s.reencode(ctx, data)
 }
 
 // reencode validates data and returns it decoded and encoded again, with the
@@ -255,14 +263,18 @@ func (s *ProfileService) DeletePhoto(ctx context.Context, userID int64) error {
 	return nil
 }
 
-var photoNameRE = regexp.MustCompile(`^[1-9][0-9]{0,18}\.(png|jpg)$`)
+var photoNameRE = regexp.MustCompile(`^([1-9][0-9]{0,18})\.(png|jpg)$`)
 
-// OpenPhoto opens the photo file name (as in "/user_images/<name>") for serving
-// and returns its content type. The HTTP layer serves it to signed-in users
-// only. ENOTFOUND for a name of the wrong shape or a missing file.
-func (s *ProfileService) OpenPhoto(ctx context.Context, name string) (io.ReadCloser, string, error) {
+// OpenPhoto opens the photo file name (as in "/user_images/<name>") for viewer
+// and returns its content type. Only the photo's owner and admins may see it;
+// anyone else gets the same ENOTFOUND as for a name of the wrong shape or a
+// missing file, so the answer does not reveal which accounts have a photo.
+func (s *ProfileService) OpenPhoto(ctx context.Context, viewer *User, name string) (io.ReadCloser, string, error) {
 	m := photoNameRE.FindStringSubmatch(name)
-	if m == nil {
+	if m == nil || viewer == nil {
+		return nil, "", Errorf(ENOTFOUND, MsgPhotoNotFound)
+	}
+	if owner, err := strconv.ParseInt(m[1], 10, 64); err != nil || (owner != viewer.ID && !viewer.IsAdmin()) {
 		return nil, "", Errorf(ENOTFOUND, MsgPhotoNotFound)
 	}
 	rc, err := s.Blobs.Open(ctx, photoKeyDirPrefix+name)
@@ -272,7 +284,7 @@ func (s *ProfileService) OpenPhoto(ctx context.Context, name string) (io.ReadClo
 		return nil, "", fmt.Errorf("open photo: %w", err)
 	}
 	ctype := "image/png"
-	if m[1] == photoExtJPEG {
+	if m[2] == photoExtJPEG {
 		ctype = "image/jpeg"
 	}
 	return rc, ctype, nil

@@ -214,17 +214,24 @@ func TestProfileService_Photo(t *testing.T) {
 		})
 
 		t.Run("Open", func(t *testing.T) {
-			rc, ctype, err := e.svc.OpenPhoto(ctx, jpgKey[len("user_images/"):])
-			if err != nil {
-				t.Fatal(err)
+			// The owner and an admin see it.
+			for _, viewer := range []*account.User{u, {ID: u.ID + 1000, AccessType: account.AccessAdmin}} {
+				rc, ctype, err := e.svc.OpenPhoto(ctx, viewer, jpgKey[len("user_images/"):])
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := io.ReadAll(rc)
+				rc.Close()
+				if ctype != "image/jpeg" || !bytes.Equal(got, readBlob(t, e.blobs, jpgKey)) {
+					t.Fatalf("OpenPhoto = %s, %d bytes", ctype, len(got))
+				}
 			}
-			got, _ := io.ReadAll(rc)
-			rc.Close()
-			if ctype != "image/jpeg" || !bytes.Equal(got, readBlob(t, e.blobs, jpgKey)) {
-				t.Fatalf("OpenPhoto = %s, %d bytes", ctype, len(got))
-			}
+			// Another regular user gets the same answer as for a missing file.
+			other := &account.User{ID: u.ID + 1000, AccessType: account.AccessRegular}
+			_, _, err := e.svc.OpenPhoto(ctx, other, jpgKey[len("user_images/"):])
+			wantCode(t, err, account.ENOTFOUND)
 			for _, name := range []string{"../trailpass.db", "1.gif", "01.jpg", "", "99999.png"} {
-				_, _, err := e.svc.OpenPhoto(ctx, name)
+				_, _, err := e.svc.OpenPhoto(ctx, u, name)
 				wantCode(t, err, account.ENOTFOUND)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,10 @@ type ProfileStore interface {
 	// (normalized) value.
 	UsernameTaken(ctx context.Context, username string) (bool, error)
 	EmailTaken(ctx context.Context, email string) (bool, error)
+	// FindUserByUsername and FindUserByEmail look a normalized value up;
+	// ENOTFOUND if absent.
+	FindUserByUsername(ctx context.Context, username string) (*User, error)
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
 
 	PrivacyStore
 	DefaultGearStore
@@ -62,7 +67,10 @@ type ProfileService struct {
 	Hasher *secret.Hasher
 	// Guard limits guesses of the current password; nil means no limit.
 	Guard AttemptGuard
-	Now   func() time.Time
+	// Lookups limits username and email look-ups per user and per address, so
+	// they cannot be used to list the accounts; nil means no limit.
+	Lookups RateLimiter
+	Now     func() time.Time
 	// Notices queues security notices with the change they report; nil sends none.
 	Notices Notifier
 
@@ -140,6 +148,32 @@ func (s *ProfileService) UpdateProfile(ctx context.Context, userID int64, in Pro
 	}
 	oldHeight := u.Height
 	oldEmail, oldVerified := u.Email, u.EmailVerified
+	problems := in.apply(u, s.Now())
+	if len(problems) > 0 {
+		return nil, ValidationError(problems...)
+	}
+	u.UpdatedAt = s.Now().UTC()
+	heightChanged := !equalPtr(oldHeight, u.Height)
+	writeCtx := ctx
+	if u.Email != oldEmail && oldVerified {
+		// The old address hears of the change: if the account was taken over,
+		// its owner learns it there.
+		writeCtx = Notify(ctx, s.Notices, userID, Notice{Kind: NoticeEmailChanged, At: u.UpdatedAt, To: oldEmail,
+			Detail: map[string]string{"new_email": u.Email}})
+	}
+	if err := s.Store.UpdateProfile(writeCtx, u, heightChanged); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return nil, Errorf(ECONFLICT, MsgDuplicateUser)
+		}
+		return nil, fmt.Errorf("update profile: %w", err)
+	}
+	return u, nil
+}
+
+// apply sets the fields of in on u, normalised as stored, and returns every
+// problem it finds. The profile and user administration share it, so the rules
+// for a profile field are written once; now bounds the birthdate.
+func (in ProfileUpdate) apply(u *User, now time.Time) []FieldError {
 	var problems []FieldError
 	bad := func(field, msg string) { problems = append(problems, FieldError{Field: field, Message: msg}) }
 
@@ -154,7 +188,7 @@ func (s *ProfileService) UpdateProfile(ctx context.Context, userID int64, in Pro
 		u.Birthdate = emptyToNil(in.Birthdate.Value)
 		if u.Birthdate != nil {
 			d, err := time.Parse(time.DateOnly, *u.Birthdate)
-			if err != nil || d.Year() < 1900 || d.After(s.Now()) {
+			if err != nil || d.Year() < 1900 || d.After(now) {
 				bad("birthdate", "Birthdate must be a past date in the form YYYY-MM-DD")
 			}
 		}
@@ -201,25 +235,60 @@ func (s *ProfileService) UpdateProfile(ctx context.Context, userID int64, in Pro
 			bad("currency", "Currency must be 1 (EUR), 2 (USD) or 3 (GBP)")
 		}
 	}
-	if len(problems) > 0 {
-		return nil, ValidationError(problems...)
-	}
-	u.UpdatedAt = s.Now().UTC()
-	heightChanged := !equalPtr(oldHeight, u.Height)
-	writeCtx := ctx
-	if u.Email != oldEmail && oldVerified {
-		// The old address hears of the change: if the account was taken over,
-		// its owner learns it there.
-		writeCtx = Notify(ctx, s.Notices, userID, Notice{Kind: NoticeEmailChanged, At: u.UpdatedAt, To: oldEmail,
-			Detail: map[string]string{"new_email": u.Email}})
-	}
-	if err := s.Store.UpdateProfile(writeCtx, u, heightChanged); err != nil {
-		if ErrorCode(err) == ECONFLICT {
-			return nil, Errorf(ECONFLICT, MsgDuplicateUser)
+	return problems
+}
+
+// RateLimiter counts one request against key and returns ETOOMANY (with
+// RetryAfter) past its limit. The wiring adapts auth.Throttle to it.
+type RateLimiter interface {
+	Limit(ctx context.Context, key string) error
+}
+
+// Lookup is the answer to "who has this username (or email)?". Admins get the
+// account (nil when none has it), as Endurain answers; anyone else learns only
+// whether the value is free for them to take (their own value counts as free).
+type Lookup struct {
+	Admin     bool
+	User      *User
+	Available bool
+}
+
+// LookupUser answers GET /users/username/{x} (field "username") and
+// /users/email/{x} (field "email") for caller, who sent the request from ip.
+// Every look-up counts against the caller's and the address's limits first
+// (ETOOMANY past them).
+func (s *ProfileService) LookupUser(ctx context.Context, caller *User, ip, field, value string) (*Lookup, error) {
+	if s.Lookups != nil {
+		if err := s.Lookups.Limit(ctx, "lookup:user:"+strconv.FormatInt(caller.ID, 10)); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("update profile: %w", err)
+		if err := s.Lookups.Limit(ctx, "lookup:ip:"+ip); err != nil {
+			return nil, err
+		}
 	}
-	return u, nil
+	var (
+		u   *User
+		err error
+	)
+	switch field {
+	case "username":
+		value = NormalizeUsername(value)
+		u, err = s.Store.FindUserByUsername(ctx, value)
+	case "email":
+		value = NormalizeEmail(value)
+		u, err = s.Store.FindUserByEmail(ctx, value)
+	default:
+		return nil, Errorf(ENOTFOUND, "Not Found")
+	}
+	if ErrorCode(err) == ENOTFOUND {
+		u, err = nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", field, err)
+	}
+	if caller.IsAdmin() {
+		return &Lookup{Admin: true, User: u}, nil
+	}
+	return &Lookup{Available: u == nil || u.ID == caller.ID}, nil
 }
 
 // UsernameAvailable reports whether no account uses the username (compared

@@ -34,6 +34,9 @@ type NewUser struct {
 	EmailVerified bool
 	// Inactive creates the account deactivated (an admin's choice).
 	Inactive bool
+	// Profile, when set, fills the other profile fields (city, units, …) under
+	// the rules of UpdateProfile; its identity fields are ignored.
+	Profile *ProfileUpdate
 }
 
 // CreateUser validates and creates an account with Endurain's defaults.
@@ -61,6 +64,11 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 		if err := ValidatePassword(in.Password); errors.As(err, &e) {
 			problems = append(problems, e.Fields...)
 		}
+	}
+	if in.Profile != nil {
+		p := *in.Profile
+		p.Name, p.Username, p.Email = nil, nil, nil
+		problems = append(problems, p.apply(u, s.Now())...)
 	}
 	if len(problems) > 0 {
 		return nil, ValidationError(problems...)

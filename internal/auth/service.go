@@ -53,7 +53,12 @@ type Service struct {
 	Events   account.EventStore
 	MFA      MFAVerifier
 	Logger   *slog.Logger
-	Now      func() time.Time
+	// Settings, when set, is read on every password sign-in, so switching
+	// local login off holds on every instance at once.
+	Settings interface {
+		ServerSettings(ctx context.Context) (*account.ServerSettings, error)
+	}
+	Now func() time.Time
 	// Devices remembers where accounts signed in from, and Notices tells the
 	// user of a sign-in from a device and browser the account had not used;
 	// either nil turns the new-device notice off.
@@ -108,6 +113,9 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 	if err := s.Throttle.Limit(ctx, "login:ip:"+dev.IP, LoginRate); err != nil {
 		return nil, err
 	}
+	if err := s.localLoginAllowed(ctx); err != nil {
+		return nil, err
+	}
 	name := account.NormalizeUsername(username)
 	// Counted per submitted name, whether or not the account exists, so the lockout
 	// itself does not reveal which accounts exist.
@@ -135,6 +143,11 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 	} else if err != nil {
 		return nil, fmt.Errorf("verify password: %w", err)
 	}
+	if u.PendingAdminApproval {
+		// Endurain keeps accounts that wait for approval inactive and tells their
+		// owner so (403 "Inactive user"); the owner needs to know why sign-in fails.
+		return nil, account.Errorf(account.EFORBIDDEN, msgInactive)
+	}
 	if !u.Active {
 		// Counted as a failure, not a success, so that neither the answer nor the
 		// lockout counter tells that the password was right.
@@ -157,6 +170,23 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 	}
 	res.Tokens, err = s.CreateSession(ctx, u, MethodPassword, dev)
 	return res, err
+}
+
+// localLoginAllowed refuses password sign-in while the server settings switch
+// local login off. The way back for a locked-out operator is the CLI:
+// trailpass settings set local_login_enabled=true.
+func (s *Service) localLoginAllowed(ctx context.Context) error {
+	if s.Settings == nil {
+		return nil
+	}
+	st, err := s.Settings.ServerSettings(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.LocalLoginEnabled {
+		return account.Errorf(account.EFORBIDDEN, account.MsgLocalLoginDisabled)
+	}
+	return nil
 }
 
 // rehash replaces a hash made with other parameters (or bcrypt) by the current
@@ -224,6 +254,14 @@ func (s *Service) VerifyMFA(ctx context.Context, username, code, ticket string, 
 		return nil, nil, account.Errorf(account.EINVALID, msgNoTicket)
 	} else if err != nil {
 		return nil, nil, err
+	}
+	if t.AuthMethod == MethodPassword {
+		if err := s.localLoginAllowed(ctx); err != nil {
+			if rerr := s.Store.ReleaseLoginTicket(context.WithoutCancel(ctx), t.Hash, claim); rerr != nil {
+				return nil, nil, rerr
+			}
+			return nil, nil, err
+		}
 	}
 	method, err := s.MFA.Verify(ctx, t.UserID, code)
 	if err != nil {

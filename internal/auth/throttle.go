@@ -20,6 +20,8 @@ type ThrottleState struct {
 // ThrottleStore keeps counters in the database, so limits hold across instances.
 type ThrottleStore interface {
 	ThrottleAttempt(ctx context.Context, key string, now time.Time, ttl time.Duration, slide bool) (ThrottleState, error)
+	// ThrottlePeek reads key's live counter without counting.
+	ThrottlePeek(ctx context.Context, key string, now time.Time) (st ThrottleState, found bool, err error)
 	ThrottleLock(ctx context.Context, key string, now, until, keepUntil time.Time) error
 	ThrottleReset(ctx context.Context, key string) error
 }
@@ -55,7 +57,19 @@ var (
 	LoginRate   = RateLimit{Requests: 10, Window: time.Minute}
 	MFARate     = RateLimit{Requests: 10, Window: time.Minute}
 	RefreshRate = RateLimit{Requests: 60, Window: time.Minute}
+	// LookupRate bounds username and email look-ups, per user and per address.
+	LookupRate = RateLimit{Requests: 30, Window: time.Minute}
 )
+
+// Limiter adapts the throttle to account.RateLimiter with the limit rl.
+func (t *Throttle) Limiter(rl RateLimit) account.RateLimiter { return limiter{t, rl} }
+
+type limiter struct {
+	t  *Throttle
+	rl RateLimit
+}
+
+func (l limiter) Limit(ctx context.Context, key string) error { return l.t.Limit(ctx, key, l.rl) }
 
 // Throttle applies rate limits and lockouts. Failures return ETOOMANY with the
 // number of seconds to wait.
@@ -73,6 +87,21 @@ func (t *Throttle) Limit(ctx context.Context, key string, rl RateLimit) error {
 		return err
 	}
 	if st.Count > rl.Requests {
+		return tooMany(now, st.ResetAt)
+	}
+	return nil
+}
+
+// OverLimit reports, without counting, whether key has used up rl in the current
+// window: a read that lets a client hammering past a limit be refused without a
+// write. Limit still decides (and counts) for those that pass.
+func (t *Throttle) OverLimit(ctx context.Context, key string, rl RateLimit) error {
+	now := t.Now()
+	st, found, err := t.Store.ThrottlePeek(ctx, "rate:"+key, now)
+	if err != nil {
+		return err
+	}
+	if found && st.Count >= rl.Requests {
 		return tooMany(now, st.ResetAt)
 	}
 	return nil
@@ -116,4 +145,28 @@ func tooMany(now, until time.Time) error {
 	}
 	return &account.Error{Code: account.ETOOMANY, RetryAfter: secs,
 		Message: fmt.Sprintf("Too many requests. Please try again in %d seconds.", secs)}
+}
+
+// Hold lets one holder at a time have key, across instances: while another
+// holds it, Hold fails with ETOOMANY (Retry-After: when the hold lapses). A hold
+// lapses after ttl should its holder die before calling release.
+func (t *Throttle) Hold(ctx context.Context, key string, ttl time.Duration) (release func(), err error) {
+	now := t.Now()
+	// A read first: while the key is held, refusing costs no write.
+	if st, found, err := t.Store.ThrottlePeek(ctx, "hold:"+key, now); err != nil {
+		return nil, err
+	} else if found && st.Count >= 1 {
+		return nil, tooMany(now, st.ResetAt)
+	}
+	st, err := t.Store.ThrottleAttempt(ctx, "hold:"+key, now, ttl, false)
+	if err != nil {
+		return nil, err
+	}
+	if st.Count > 1 {
+		return nil, tooMany(now, st.ResetAt)
+	}
+	return func() {
+		// The work is done even if the request was cancelled; free the key anyway.
+		_ = t.Store.ThrottleReset(context.WithoutCancel(ctx), "hold:"+key)
+	}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 )
 
 // ErrNotFound is returned when no blob has the key.
@@ -36,7 +37,7 @@ type Store interface {
 
 // Keys are server-chosen: a known top-level folder, then a simple file name.
 // They are never taken from user input unchecked.
-var keyRE = regexp.MustCompile(`^(activity_files|activity_media|user_images|staging/[A-Za-z0-9-]{1,64})/[A-Za-z0-9][A-Za-z0-9._-]{0,200}$`)
+var keyRE = regexp.MustCompile(`^(activity_files|activity_media|user_images|server_images|staging/[A-Za-z0-9-]{1,64})/[A-Za-z0-9][A-Za-z0-9._-]{0,200}$`)
 
 // ValidKey reports whether key has the allowed shape.
 func ValidKey(key string) bool {
@@ -54,8 +55,13 @@ var _ Store = (*Dir)(nil)
 // OpenDir returns a store rooted at dir, creating it. All file access goes through
 // os.Root, so no key can reach outside dir even if validation were bypassed.
 func OpenDir(dir string) (*Dir, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("blob dir: %w", err)
+	if _, err := os.Stat(dir); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("blob dir: %w", err)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("blob dir: %w", err)
+		}
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -73,7 +79,7 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 		return 0, ErrInvalidKey
 	}
 	dir := filepath.Dir(filepath.FromSlash(key))
-	if err := d.root.MkdirAll(dir, 0o700); err != nil {
+	if err := d.mkdirs(dir); err != nil {
 		return 0, fmt.Errorf("blob put %s: %w", key, err)
 	}
 	tmp := filepath.Join(dir, "."+filepath.Base(key)+".tmp-"+randSuffix())
@@ -81,7 +87,12 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("blob put %s: %w", key, err)
 	}
-	n, err := io.Copy(f, &ctxReader{ctx: ctx, r: r})
+	// Explicitly, since the umask may differ from what we expect.
+	err = f.Chmod(0o600)
+	var n int64
+	if err == nil {
+		n, err = io.Copy(f, &ctxReader{ctx: ctx, r: r})
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -142,7 +153,7 @@ func (d *Dir) Move(ctx context.Context, from, to string) error {
 	if !ValidKey(from) || !ValidKey(to) {
 		return ErrInvalidKey
 	}
-	if err := d.root.MkdirAll(filepath.Dir(filepath.FromSlash(to)), 0o700); err != nil {
+	if err := d.mkdirs(filepath.Dir(filepath.FromSlash(to))); err != nil {
 		return fmt.Errorf("blob move: %w", err)
 	}
 	if err := d.root.Rename(filepath.FromSlash(from), filepath.FromSlash(to)); err != nil {
@@ -160,6 +171,52 @@ func (d *Dir) RemoveAll(ctx context.Context, prefix string) error {
 		return fmt.Errorf("blob remove %s: %w", prefix, err)
 	}
 	return nil
+}
+
+// mkdirs creates dir and its parents under the root, each with mode 0700
+// (set explicitly: the umask, or an operator who created one, may differ).
+func (d *Dir) mkdirs(dir string) error {
+	if err := d.root.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for p := dir; p != "." && p != string(filepath.Separator); p = filepath.Dir(p) {
+		if err := d.root.Chmod(p, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StagingFolders lists the job ids that have a staging folder.
+func (d *Dir) StagingFolders(ctx context.Context) ([]string, error) {
+	f, err := d.root.Open("staging")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("blob list staging: %w", err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("blob list staging: %w", err)
+	}
+	var out []string
+	for _, n := range names {
+		if regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`).MatchString(n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// FreeSpace returns the bytes available to this process on the directory's
+// file system.
+func (d *Dir) FreeSpace() (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(d.path, &st); err != nil {
+		return 0, fmt.Errorf("free space of %s: %w", d.path, err)
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
 }
 
 type ctxReader struct {

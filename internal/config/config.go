@@ -34,6 +34,8 @@ type Config struct {
 	AdminPassword  string
 	WebDir         string
 	LogLevel       string
+	// MaxImportBytes caps an uploaded import archive.
+	MaxImportBytes int64
 	// SMTP is the mail server; SMTP.Host == "" means mail is off.
 	SMTP SMTP
 }
@@ -76,6 +78,7 @@ func options() []*option {
 		{env: "TRAILPASS_MFA_ISSUER", flag: "mfa-issuer", def: "Trailpass", usage: "issuer shown in authenticator apps"},
 		{env: "TRAILPASS_ADMIN_PASSWORD", flag: "admin-password", secret: true, usage: "password of the first admin (default: generated and logged once)"},
 		{env: "TRAILPASS_WEB_DIR", flag: "web-dir", usage: "serve a prebuilt single-page app (such as Endurain's) from this directory"},
+		{env: "TRAILPASS_MAX_IMPORT_BYTES", flag: "max-import-bytes", def: "4294967296", usage: "largest import archive accepted, in bytes"},
 		{env: "TRAILPASS_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
 		{env: "TRAILPASS_SMTP_HOST", flag: "smtp-host", usage: "mail server for password reset, verification and security notices (default: mail off)"},
 		{env: "TRAILPASS_SMTP_PORT", flag: "smtp-port", def: "587", usage: "mail server port"},
@@ -173,6 +176,11 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("TRAILPASS_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	if n, err := strconv.ParseInt(get["TRAILPASS_MAX_IMPORT_BYTES"], 10, 64); err != nil || n < 1<<20 {
+		errs = append(errs, fmt.Errorf("TRAILPASS_MAX_IMPORT_BYTES: %q is not a number of bytes of at least 1048576", get["TRAILPASS_MAX_IMPORT_BYTES"]))
+	} else {
+		c.MaxImportBytes = n
 	}
 	if c.WebDir != "" {
 		if st, err := os.Stat(filepath.Join(c.WebDir, "index.html")); err != nil || st.IsDir() {

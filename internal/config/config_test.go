@@ -72,10 +72,28 @@ func TestLoad_Errors(t *testing.T) {
 		{map[string]string{"TRAILPASS_PUBLIC_URL": "ftp://x"}, "TRAILPASS_PUBLIC_URL: "},
 		{map[string]string{"TRAILPASS_TRUSTED_PROXIES": "nope"}, "TRAILPASS_TRUSTED_PROXIES: "},
 		{map[string]string{"TRAILPASS_LOG_LEVEL": "loud"}, "TRAILPASS_LOG_LEVEL: "},
+		{map[string]string{"TRAILPASS_MAX_IMPORT_BYTES": "4GiB"}, "TRAILPASS_MAX_IMPORT_BYTES: "},
+		{map[string]string{"TRAILPASS_MAX_IMPORT_BYTES": "1000"}, "TRAILPASS_MAX_IMPORT_BYTES: "},
 	} {
 		_, err := load(nil, tc.env)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("env %v: err = %v, want one line starting %q", tc.env, err, tc.want)
 		}
+	}
+}
+
+// The import upload limit defaults to 4 GiB; the variable and its flag set it.
+func TestLoad_MaxImportBytes(t *testing.T) {
+	c, err := load(nil, nil)
+	if err != nil || c.MaxImportBytes != 4<<30 {
+		t.Fatalf("default: %v %v", c, err)
+	}
+	c, err = load(nil, map[string]string{"TRAILPASS_MAX_IMPORT_BYTES": "104857600"})
+	if err != nil || c.MaxImportBytes != 100<<20 {
+		t.Fatalf("variable: %v %v", c, err)
+	}
+	c, err = load([]string{"--max-import-bytes", "2097152"}, map[string]string{"TRAILPASS_MAX_IMPORT_BYTES": "104857600"})
+	if err != nil || c.MaxImportBytes != 2<<20 {
+		t.Fatalf("flag: %v %v", c, err)
 	}
 }

@@ -79,7 +79,10 @@ type PageQuery struct {
 
 // FileRef is a stored file that belongs in the archive.
 type FileRef struct {
-	Key    string
+	Key string
+	// Name is the file's name in the archive when it differs from Key (media
+	// whose uploader's name is not a plain blob key).
+	Name   string
 	Cursor Cursor
 }
 

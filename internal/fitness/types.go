@@ -1,8 +1,12 @@
 package fitness
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -154,8 +158,9 @@ type WorkoutStep struct {
 	SecondaryTargetValue *string
 }
 
-// Media is a photo attached to an activity. Name is the original file name; the
-// store sets MediaPath to the blob key MediaKey(activity id, Name).
+// Media is a photo attached to an activity. Name is the uploader's own file name;
+// the store sets MediaPath to MediaPath(activity id, Name), where Endurain keeps
+// the name, and the file lives under the blob key MediaKey(activity id, Name).
 type Media struct {
 	ID         int64
 	ActivityID int64
@@ -278,7 +283,29 @@ func ActivityFileKey(activityID int64, ext string) string {
 	return "activity_files/" + strconv.FormatInt(activityID, 10) + "." + ext
 }
 
-// MediaKey is the blob key of an activity's media file, named as Endurain names it.
-func MediaKey(activityID int64, name string) string {
+// MediaPath is an activity media row's media_path: Endurain's
+// "<activity id>_<uploader's file name>" under activity_media/. It is also the
+// file's name in an export archive, and never a path on disk.
+func MediaPath(activityID int64, name string) string {
 	return "activity_media/" + strconv.FormatInt(activityID, 10) + "_" + name
+}
+
+// plainMediaName is a name safe as a blob key as it is.
+var plainMediaName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$`)
+
+// MediaKey is the blob key of an activity's media file. A plain name keeps
+// Endurain's form, MediaPath; any other name (spaces, accents, brackets) is
+// replaced by a digest of it, so a key is always one the server chose.
+func MediaKey(activityID int64, name string) string {
+	if plainMediaName.MatchString(name) && !strings.Contains(name, "..") {
+		return MediaPath(activityID, name)
+	}
+	ext := "bin"
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		if e := strings.ToLower(name[i+1:]); plainMediaName.MatchString(e) && len(e) <= 5 {
+			ext = e
+		}
+	}
+	sum := sha256.Sum256([]byte(name))
+	return "activity_media/" + strconv.FormatInt(activityID, 10) + "_h" + hex.EncodeToString(sum[:16]) + "." + ext
 }

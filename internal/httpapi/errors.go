@@ -16,9 +16,11 @@ var statusOf = map[string]int{
 	account.EFORBIDDEN:     http.StatusForbidden,
 	account.ENOTFOUND:      http.StatusNotFound,
 	account.ECONFLICT:      http.StatusConflict,
+	account.ETIMEOUT:       http.StatusRequestTimeout,
 	account.ETOOLARGE:      http.StatusRequestEntityTooLarge,
 	account.ETOOMANY:       http.StatusTooManyRequests,
 	account.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	account.EUPSTREAM:      http.StatusBadGateway,
 	account.EINSUFFICIENT:  http.StatusInsufficientStorage,
 	account.EINTERNAL:      http.StatusInternalServerError,
 }

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
@@ -43,6 +45,27 @@ func (s *Server) redirectTo(w http.ResponseWriter, r *http.Request, path string,
 	http.Redirect(w, r, u.String(), http.StatusTemporaryRedirect)
 }
 
+// wantsJSON reports whether a request to a route that browsers reach by
+// navigation (SSO start, callback, link start) comes from an API client instead:
+// it sends X-Client-Type, which a navigation cannot, or asks for JSON and not HTML.
+func wantsJSON(r *http.Request) bool {
+	if r.Header.Get(headerClient) != "" {
+		return true
+	}
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "application/json") && !strings.Contains(a, "text/html")
+}
+
+// logBrowserError logs a failure answered with a redirect: a 5xx-class cause
+// (unreachable provider, database) as an error, the rest as information.
+func (s *Server) logBrowserError(r *http.Request, msg string, err error) {
+	level := slog.LevelInfo
+	if status, ok := statusOf[account.ErrorCode(err)]; !ok || status >= 500 {
+		level = slog.LevelError
+	}
+	s.Logger.Log(r.Context(), level, msg, "err", err, "request_id", requestIDFrom(r.Context()))
+}
+
 // handlePublicIdPs: GET /api/v1/public/idp, the enabled providers for the
 // sign-in page.
 func (s *Server) handlePublicIdPs(w http.ResponseWriter, r *http.Request) {
@@ -59,14 +82,32 @@ func (s *Server) handlePublicIdPs(w http.ResponseWriter, r *http.Request) {
 
 // handleSSOLogin: GET /api/v1/public/idp/login/{slug}?redirect= sends the browser
 // to the provider (code flow with PKCE, state and nonce kept server-side).
+//
+// A browser is sent back to the login page with error=sso_failed when the sign-in
+// cannot start (the provider is unknown, disabled or unreachable); an API client
+// (see wantsJSON) gets the JSON error, 502 for an unreachable provider.
 func (s *Server) handleSSOLogin(w http.ResponseWriter, r *http.Request) {
 	authURL, binding, err := s.IdP.BeginLogin(r.Context(), r.PathValue("slug"), r.URL.Query().Get("redirect"))
 	if err != nil {
-		s.writeError(w, r, err)
+		if wantsJSON(r) {
+			s.writeError(w, r, err)
+			return
+		}
+		s.logBrowserError(r, "sso start failed", err)
+		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
 		return
 	}
 	s.setOIDCCookie(w, binding)
 	http.Redirect(w, r, authURL, http.StatusTemporaryRedirect)
+}
+
+// ssoErrorCodes maps a failed sign-in's reason to the error= codes Endurain's
+// login page (LoginView.vue) has messages for.
+var ssoErrorCodes = map[string]string{
+	"":                "sso_failed",
+	idp.FailCancelled: "sso_cancelled",
+	idp.FailInactive:  "sso_account_disabled",
+	idp.FailNoAccount: "sso_auto_create_disabled",
 }
 
 // handleSSOCallback: GET /api/v1/public/idp/callback/{slug}. It ends every flow
@@ -79,13 +120,21 @@ func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 	s.clearCookies(w, cookieOIDC)
 	linkMode := out != nil && out.Mode == idp.ModeLink
 	if err != nil {
-		s.Logger.InfoContext(r.Context(), "sso callback failed", "err", err, "request_id", requestIDFrom(r.Context()))
+		if wantsJSON(r) {
+			s.writeError(w, r, err)
+			return
+		}
+		s.logBrowserError(r, "sso callback failed", err)
 		if linkMode {
 			s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "detail": {account.ErrorMessage(err)},
 				"reason": {linkErrorReason(err)}})
 			return
 		}
-		s.redirectTo(w, r, "/login", url.Values{"error": {"sso_failed"}})
+		code := "sso_failed"
+		if out != nil && ssoErrorCodes[out.Failure] != "" {
+			code = ssoErrorCodes[out.Failure]
+		}
+		s.redirectTo(w, r, "/login", url.Values{"error": {code}})
 		return
 	}
 	if linkMode {
@@ -165,7 +214,12 @@ func (s *Server) handleLinkIdP(w http.ResponseWriter, r *http.Request, p *auth.P
 	}
 	authURL, binding, err := s.IdP.BeginLink(r.Context(), p.User.ID, p.Session.ID, id)
 	if err != nil {
-		s.writeError(w, r, err)
+		if wantsJSON(r) {
+			s.writeError(w, r, err)
+			return
+		}
+		s.logBrowserError(r, "idp link start failed", err)
+		s.redirectTo(w, r, "/settings", url.Values{"tab": {"security"}, "idp_link": {"error"}, "detail": {account.ErrorMessage(err)}})
 		return
 	}
 	s.setOIDCCookie(w, binding)
@@ -241,14 +295,15 @@ func (s *Server) handleIdPCreate(w http.ResponseWriter, r *http.Request, p *auth
 	writeJSON(w, http.StatusCreated, pr)
 }
 
-// handleIdPUpdate: PUT /api/v1/idp/{idp_id}; an empty client_secret keeps the old one.
+// handleIdPUpdate: PUT /api/v1/idp/{idp_id} changes only the fields sent, as
+// Endurain does; the client secret changes only when a new one is sent.
 func (s *Server) handleIdPUpdate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	id, err := pathID(r, "idp_id")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var in idp.ProviderInput
+	var in idp.ProviderPatch
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return

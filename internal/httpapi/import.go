@@ -36,6 +36,8 @@ func (s *Server) spoolUpload(w http.ResponseWriter, r *http.Request) (*os.File, 
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				return nil, 0, account.Errorf(account.ETOOLARGE, "File too large during profile data import. The limit is %d bytes.", limit)
+			} else if account.ErrorCode(err) == account.ETIMEOUT {
+				return nil, 0, err
 			}
 			return nil, 0, account.Errorf(account.EINVALID, "The upload is not valid multipart/form-data")
 		}

@@ -123,28 +123,32 @@ func (s *Server) mfaFailed(r *http.Request, p *auth.Principal, dev auth.Device, 
 	}
 }
 
-// handleBackupCodesStatus: GET /api/v1/profile/mfa/backup-codes/status.
+// handleBackupCodesStatus: GET /api/v1/profile/mfa/backup-codes/status, in later
+// Endurain's shape ({has_codes, total, unused, used, created_at}); remaining is
+// trailpass's older name for unused.
 func (s *Server) handleBackupCodesStatus(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	st, err := s.MFA.BackupCodesStatus(r.Context(), p.User.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": st.Total, "remaining": st.Remaining, "created_at": st.CreatedAt})
+	writeJSON(w, http.StatusOK, backupStatusBody{HasCodes: st.Total > 0, Total: st.Total, Unused: st.Unused,
+		Used: st.Total - st.Unused, CreatedAt: st.CreatedAt, Remaining: st.Unused})
 }
 
 // handleBackupCodesRegenerate: POST /api/v1/profile/mfa/backup-codes replaces every
-// code after a recent step-up and shows the new ones once.
+// code after a recent step-up and shows the new ones once: 201 {codes, created_at}
+// as later Endurain answers, plus backup_codes and message as MFA enable does.
 func (s *Server) handleBackupCodesRegenerate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	if err := s.Auth.RequireRecentAuth(r.Context(), p); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	codes, err := s.MFA.RegenerateBackupCodes(r.Context(), p.User.ID)
+	codes, made, err := s.MFA.RegenerateBackupCodes(r.Context(), p.User.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"message": "Backup codes regenerated", "backup_codes": codes})
+	writeJSON(w, http.StatusCreated, backupCodesBody{Codes: codes, CreatedAt: made, BackupCodes: codes, Message: "Backup codes regenerated"})
 }

@@ -1,14 +1,16 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/base32"
-	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
@@ -224,7 +226,8 @@ func TestMFA_Management(t *testing.T) {
 			t.Fatalf("profile does not show MFA: %s", r.Body)
 		}
 		bs := c.Do("GET", "/api/v1/profile/mfa/backup-codes/status", nil).JSON(t)
-		if bs["total"] != float64(10) || bs["remaining"] != float64(10) || bs["created_at"] == nil {
+		if bs["has_codes"] != true || bs["total"] != float64(10) || bs["unused"] != float64(10) || bs["used"] != float64(0) ||
+			bs["remaining"] != float64(10) || bs["created_at"] == nil {
 			t.Fatalf("backup status: %v", bs)
 		}
 
@@ -242,7 +245,7 @@ func TestMFA_Management(t *testing.T) {
 			t.Fatalf("step-up: %d %s", r.Status, r.Body)
 		}
 		r = c.Do("POST", "/api/v1/profile/mfa/backup-codes", nil)
-		if r.Status != 200 || strings.Contains(string(r.Body), codes.BackupCodes[0]) {
+		if r.Status != 201 || strings.Contains(string(r.Body), codes.BackupCodes[0]) {
 			t.Fatalf("regenerate: %d %s", r.Status, r.Body)
 		}
 
@@ -311,36 +314,166 @@ func TestMFA_Lockout(t *testing.T) {
 	})
 }
 
-// Fifty concurrent step-ups with one valid code: exactly one succeeds.
+// Fifty concurrent step-ups with one valid code (TOTP, backup code, backup
+// code of the earlier format, each typed several ways): exactly one succeeds.
 func TestMFA_ConcurrentReplay(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
 		e := httpapitest.New(t, b)
-		e.CreateUser("pia", false)
-		c := e.NewClient("mobile")
-		c.MustLogin("pia")
-		secret, _ := enableMFA(t, e, c)
-		e.Clock.Advance(30 * time.Second)
-		code := totp(t, secret, e.Clock.Now())
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		ok := 0
-		for i := 0; i < 50; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := c.Do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": code})
-				mu.Lock()
-				defer mu.Unlock()
-				if r.Status == 200 {
-					ok++
-				} else if r.Status != 400 && r.Status != 429 {
-					t.Errorf("unexpected status %d %s", r.Status, r.Body)
+		for _, kind := range []string{"totp", "backup", "legacy"} {
+			u := e.CreateUser("pia_"+kind, false)
+			c := e.NewClient("mobile")
+			c.MustLogin(u.Username)
+			secret, backup := enableMFA(t, e, c)
+			e.Clock.Advance(30 * time.Second)
+			variants := []string{totp(t, secret, e.Clock.Now())}
+			switch kind {
+			case "backup":
+				variants = []string{backup[4], strings.ToLower(backup[4]), strings.ReplaceAll(backup[4], "-", "")}
+			case "legacy":
+				h, _ := httpapitest.CheapHasher().Hash(context.Background(), "7K2MQX9TVA")
+				if err := e.Store.ReplaceBackupCodes(context.Background(), u.ID, []string{h}, e.Clock.Now()); err != nil {
+					t.Fatal(err)
 				}
-			}()
+				variants = []string{"7K2MQ-X9TVA", "7k2mqx9tva"}
+			}
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			ok := 0
+			for i := 0; i < 50; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := c.Do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": variants[i%len(variants)]})
+					mu.Lock()
+					defer mu.Unlock()
+					if r.Status == 200 {
+						ok++
+					} else if r.Status != 400 && r.Status != 429 {
+						t.Errorf("unexpected status %d %s", r.Status, r.Body)
+					}
+				}()
+			}
+			wg.Wait()
+			if ok != 1 {
+				t.Fatalf("%s: %d of 50 concurrent uses of one code succeeded, want exactly 1", kind, ok)
+			}
 		}
-		wg.Wait()
-		if ok != 1 {
-			t.Fatalf("%d of 50 concurrent uses of one code succeeded, want exactly 1", ok)
+	})
+}
+
+// Backup codes in later Endurain's format, over HTTP: XXXX-XXXX, accepted with
+// or without the dash and in any case at sign-in and step-up, each once; codes
+// of the earlier format (argon2id-hashed) keep working until regenerated; the
+// status shape; 201 on regeneration; the regeneration limit.
+func TestMFA_BackupCodesFormat(t *testing.T) {
+	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
+		e := httpapitest.New(t, b)
+		u := e.CreateUser("rui", false)
+		c := e.NewClient("web")
+		c.MustLogin("rui")
+		secret, codes := enableMFA(t, e, c)
+		shape := regexp.MustCompile(`^[0-9A-Z]{4}-[0-9A-Z]{4}$`)
+		for _, code := range codes {
+			if !shape.MatchString(code) || strings.ContainsAny(code, "01OI") {
+				t.Fatalf("enable returned %q", code)
+			}
+		}
+
+		// Sign-in (web and mobile) and step-up, with and without the dash, any case.
+		if _, r := mfaLogin(t, e.NewClient("web"), "rui", strings.ReplaceAll(codes[0], "-", "")); r.Status != 200 {
+			t.Fatalf("code without dash: %d %s", r.Status, r.Body)
+		}
+		if _, r := mfaLogin(t, e.NewClient("mobile"), "rui", strings.ToLower(codes[1])); r.Status != 200 {
+			t.Fatalf("lower-case code: %d %s", r.Status, r.Body)
+		}
+		if r := c.Do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": strings.ToLower(strings.ReplaceAll(codes[2], "-", ""))}); r.Status != 200 {
+			t.Fatalf("step-up with a backup code: %d %s", r.Status, r.Body)
+		}
+		if _, r := mfaLogin(t, e.NewClient("web"), "rui", codes[0]); r.Status != 401 {
+			t.Fatalf("used code again: %d %s", r.Status, r.Body)
+		}
+		bs := c.Do("GET", "/api/v1/profile/mfa/backup-codes/status", nil)
+		if m := bs.JSON(t); bs.Status != 200 || m["has_codes"] != true || m["total"] != float64(10) || m["unused"] != float64(7) ||
+			m["used"] != float64(3) || m["remaining"] != float64(7) {
+			t.Fatalf("status: %d %s", bs.Status, bs.Body)
+		} else if _, err := time.Parse(time.RFC3339, m["created_at"].(string)); err != nil {
+			t.Fatalf("created_at: %v", err)
+		}
+
+		// An account whose codes were issued before the format changed: argon2id
+		// hashes of XXXXX-XXXXX codes.
+		legacy := []string{"7K2MQ-X9TVA", "HHJ34-0PZ8W"}
+		var hashes []string
+		for _, code := range legacy {
+			norm, _, _ := mfa.NormalizeBackupCode(code)
+			h, err := httpapitest.CheapHasher().Hash(context.Background(), norm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hashes = append(hashes, h)
+		}
+		if err := e.Store.ReplaceBackupCodes(context.Background(), u.ID, hashes, e.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, r := mfaLogin(t, e.NewClient("web"), "rui", "7k2mq x9tva"); r.Status != 200 {
+			t.Fatalf("legacy code at sign-in: %d %s", r.Status, r.Body)
+		}
+		if _, r := mfaLogin(t, e.NewClient("web"), "rui", "7K2MQ-X9TVA"); r.Status != 401 {
+			t.Fatalf("legacy code reused: %d %s", r.Status, r.Body)
+		}
+		if r := c.Do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": "HHJ34-0PZ8W"}); r.Status != 200 {
+			t.Fatalf("legacy code at step-up: %d %s", r.Status, r.Body)
+		}
+
+		// Regeneration: 201 with the codes, then at most five an hour.
+		for i := 0; i < 5; i++ {
+			r := c.Do("POST", "/api/v1/profile/mfa/backup-codes", nil)
+			var body struct {
+				Codes       []string  `json:"codes"`
+				BackupCodes []string  `json:"backup_codes"`
+				CreatedAt   time.Time `json:"created_at"`
+			}
+			jsonUnmarshal(r.Body, &body)
+			if r.Status != 201 || len(body.Codes) != 10 || strings.Join(body.Codes, ",") != strings.Join(body.BackupCodes, ",") ||
+				!body.CreatedAt.Equal(e.Clock.Now()) || r.Header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("regeneration %d: %d %s", i+1, r.Status, r.Body)
+			}
+			for _, code := range body.Codes {
+				if !shape.MatchString(code) {
+					t.Fatalf("regenerated %q", code)
+				}
+			}
+			codes = body.Codes
+		}
+		r := c.Do("POST", "/api/v1/profile/mfa/backup-codes", nil)
+		if r.Status != 429 || r.Header.Get("Retry-After") != "3600" ||
+			r.Detail() != "Backup codes can be regenerated 5 times per hour. Please try again in 3600 seconds." {
+			t.Fatalf("6th regeneration: %d %s (Retry-After %q)", r.Status, r.Body, r.Header.Get("Retry-After"))
+		}
+		// The refused call changed nothing: the last codes still work.
+		if _, r := mfaLogin(t, e.NewClient("web"), "rui", codes[9]); r.Status != 200 {
+			t.Fatalf("code of the last set after a refused regeneration: %d %s", r.Status, r.Body)
+		}
+		// The limit is per user and in the database: a second instance agrees.
+		second := httpapitest.New(t, b)
+		second.Clock.Advance(e.Clock.Now().Sub(second.Clock.Now()))
+		c2 := second.NewClient("mobile")
+		e.Clock.Advance(30 * time.Second)
+		second.Clock.Advance(30 * time.Second)
+		if _, r := mfaLogin(t, c2, "rui", totp(t, secret, e.Clock.Now())); r.Status != 200 {
+			t.Fatalf("sign-in on the second instance: %d %s", r.Status, r.Body)
+		}
+		if r := c2.Do("POST", "/api/v1/profile/mfa/backup-codes", nil); r.Status != 429 {
+			t.Fatalf("regeneration on the second instance: %d %s", r.Status, r.Body)
+		}
+		// An hour later the window has passed.
+		e.Clock.Advance(time.Hour)
+		c.RefreshNow()
+		if r := c.Do("POST", "/api/v1/profile/mfa/verify", map[string]string{"mfa_code": totp(t, secret, e.Clock.Now())}); r.Status != 200 {
+			t.Fatalf("step-up: %d %s", r.Status, r.Body)
+		}
+		if r := c.Do("POST", "/api/v1/profile/mfa/backup-codes", nil); r.Status != 201 {
+			t.Fatalf("an hour later: %d %s", r.Status, r.Body)
 		}
 	})
 }

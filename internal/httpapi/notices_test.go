@@ -92,7 +92,7 @@ func TestSecurityNotices_EachOnce(t *testing.T) {
 		seen = expectNotice(t, e, addr, "Two-step verification is on for your trailpass account", seen)
 		// Backup codes regenerated (the sign-in is recent enough).
 		r := c.Do("POST", "/api/v1/profile/mfa/backup-codes", nil)
-		if r.Status != 200 {
+		if r.Status != 201 {
 			t.Fatalf("regenerate: %d %s", r.Status, r.Body)
 		}
 		var body struct {

@@ -81,22 +81,10 @@ type (
 	availabilityBody struct {
 		Available bool `json:"available"`
 	}
-	serverSettingsBody struct {
-		ID                             int  `json:"id"`
-		Units                          int  `json:"units"`
-		Currency                       int  `json:"currency"`
-		NumRecordsPerPage              int  `json:"num_records_per_page"`
-		PublicShareableLinks           bool `json:"public_shareable_links"`
-		PublicShareableLinksUserInfo   bool `json:"public_shareable_links_user_info"`
-		LoginPhotoSet                  bool `json:"login_photo_set"`
-		SignupEnabled                  bool `json:"signup_enabled"`
-		SignupRequireAdminApproval     bool `json:"signup_require_admin_approval"`
-		SignupRequireEmailVerification bool `json:"signup_require_email_verification"`
-		SSOEnabled                     bool `json:"sso_enabled"`
-		LocalLoginEnabled              bool `json:"local_login_enabled"`
-		SSOAutoRedirect                bool `json:"sso_auto_redirect"`
-		// EmailEnabled tells whether an SMTP server is configured (beyond Endurain).
-		EmailEnabled bool `json:"email_enabled"`
+	// userCreateDoc documents POST /api/v1/users: Endurain's UserCreate.
+	userCreateDoc struct {
+		account.UserRead
+		Password string `json:"password"`
 	}
 	mfaStatusBody struct {
 		MFAEnabled           bool `json:"mfa_enabled"`
@@ -118,9 +106,18 @@ type (
 		SessionsRevoked int    `json:"sessions_revoked"`
 	}
 	backupStatusBody struct {
+		HasCodes  bool       `json:"has_codes"`
 		Total     int        `json:"total"`
-		Remaining int        `json:"remaining"`
+		Unused    int        `json:"unused"`
+		Used      int        `json:"used"`
 		CreatedAt *time.Time `json:"created_at"`
+		Remaining int        `json:"remaining"` // = unused; trailpass's name before Endurain's
+	}
+	backupCodesBody struct {
+		Codes       []string  `json:"codes"`
+		CreatedAt   time.Time `json:"created_at"`
+		BackupCodes []string  `json:"backup_codes"` // = codes, as MFA enable names them
+		Message     string    `json:"message"`
 	}
 	// ErrorBody is every error answer: a message, or for 422 a FastAPI-style list.
 	ErrorBody struct {
@@ -140,7 +137,7 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/metrics", Tag: "health", Summary: "Prometheus metrics (here unless TRAILPASS_METRICS_LISTEN moves them)", Binary: "text/plain; version=0.0.4"},
 	{Method: "GET", Path: "/api/openapi.json", Tag: "health", Summary: "This document", Resp: map[string]any{}},
 
-	{Method: "POST", Path: "/api/v1/token", Tag: "auth", Summary: "Sign in with a password (form); 202 (web) or 200 (mobile) with mfa_required when MFA is on", Request: formBody{}, Resp: sessionIDBody{}, Errors: []int{401, 403, 422, 429}},
+	{Method: "POST", Path: "/api/v1/token", Tag: "auth", Summary: "Sign in with a password (form; 403 while local login is off); 202 (web) or 200 (mobile) with mfa_required when MFA is on", Request: formBody{}, Resp: sessionIDBody{}, Errors: []int{401, 403, 422, 429}},
 	{Method: "POST", Path: "/api/v1/mfa/verify", Tag: "auth", Summary: "Finish a sign-in with a TOTP or backup code", Request: mfaVerifyRequest{}, Resp: sessionIDBody{}, Errors: []int{400, 401, 403, 422, 429}},
 	{Method: "POST", Path: "/api/v1/refresh", Tag: "auth", Summary: "Rotate the tokens", Resp: sessionIDBody{}, Errors: []int{401, 403, 429}},
 	{Method: "POST", Path: "/api/v1/logout", Tag: "auth", Summary: "Revoke the session and clear the cookies", Resp: messageBody{}, Errors: []int{403}},
@@ -155,10 +152,10 @@ var apiOps = []apiOp{
 	{Method: "PUT", Path: "/api/v1/profile", Tag: "profile", Summary: "Edit the profile; privileged fields are ignored", Auth: "user", Request: account.UserMe{}, Resp: detailBody{}, Errors: []int{401, 403, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/profile/privacy", Tag: "profile", Summary: "Privacy settings", Auth: "user", Request: account.PrivacyUpdate{}, Resp: []string{}, Errors: writeErrs},
 	{Method: "PUT", Path: "/api/v1/profile/password", Tag: "profile", Summary: "Change the password (current password or a recent step-up); signs out other sessions", Auth: "user", Request: passwordChangeBody{}, Resp: []string{}, Errors: []int{400, 401, 403, 429}},
-	{Method: "POST", Path: "/api/v1/profile/image", Tag: "profile", Summary: "Upload the photo (JPEG or PNG, at most 20 MiB and 40 megapixels)", Auth: "user", Request: multipartBody{}, Status: 201, Resp: "", Errors: []int{400, 401, 403}},
+	{Method: "POST", Path: "/api/v1/profile/image", Tag: "profile", Summary: "Upload the photo (JPEG or PNG, at most 20 MiB and 40 megapixels)", Auth: "user", Request: multipartBody{}, Status: 201, Resp: "", Errors: []int{400, 401, 403, 408}},
 	{Method: "PUT", Path: "/api/v1/profile/photo", Tag: "profile", Summary: "Delete the photo", Auth: "user", Resp: "", Errors: authErrs},
-	{Method: "GET", Path: "/user_images/{file}", Tag: "profile", Summary: "A user photo, for signed-in users", Auth: "browser", Binary: "image/*", Errors: []int{401, 404}},
-	{Method: "POST", Path: "/api/v1/profile/import", Tag: "profile", Summary: "Import an export archive (trailpass or Endurain) all or nothing; ?dry_run=true validates only, ?async=true answers 202 with a job id", Auth: "user", Request: multipartBody{}, Resp: portability.Result{}, Errors: []int{400, 401, 403, 409, 413, 422, 507}},
+	{Method: "GET", Path: "/user_images/{file}", Tag: "profile", Summary: "A user photo, for its owner and admins (404 for anyone else)", Auth: "browser", Binary: "image/*", Errors: []int{401, 404}},
+	{Method: "POST", Path: "/api/v1/profile/import", Tag: "profile", Summary: "Import an export archive (trailpass or Endurain) all or nothing; ?dry_run=true validates only, ?async=true answers 202 with a job id", Auth: "user", Request: multipartBody{}, Resp: portability.Result{}, Errors: []int{400, 401, 403, 408, 409, 413, 422, 507}},
 	{Method: "GET", Path: "/api/v1/profile/import/jobs/{id}", Tag: "profile", Summary: "An import job's status, stage, progress and result", Auth: "user", Resp: portability.Job{}, Errors: []int{401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/profile/import/jobs/{id}/events", Tag: "profile", Summary: "An import job's progress as server-sent events (progress, then done)", Auth: "user", Binary: "text/event-stream", Errors: []int{401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/profile/default_gear", Tag: "profile", Summary: "Default gear per activity type", Auth: "user", Resp: account.DefaultGear{}, Errors: authErrs},
@@ -171,10 +168,10 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/profile/export", Tag: "data", Summary: "Everything the caller owns as a ZIP in Endurain's layout plus manifest.json, streamed", Auth: "user", Binary: "application/zip", Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/gears", Tag: "profile", Summary: "The caller's gear", Auth: "user", Resp: []account.Gear{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/activities/visibility/{visibility}", Tag: "profile", Summary: "Set the visibility (0, 1, 2) of all the caller's activities", Auth: "user", Resp: detailBody{}, Errors: writeErrs},
-	{Method: "GET", Path: "/api/v1/users/username/{username}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Is a username free? null when free", Auth: "user", Resp: (*availabilityBody)(nil), Errors: authErrs},
-	{Method: "GET", Path: "/api/v1/users/email/{email}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Is an email free? null when free", Auth: "user", Resp: (*availabilityBody)(nil), Errors: authErrs},
+	{Method: "GET", Path: "/api/v1/users/username/{username}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Admins: the account (UserRead) or null. Others: null when free, {available: false} when taken. Throttled per user and address", Auth: "user", Resp: (*availabilityBody)(nil), Errors: []int{401, 403, 429}},
+	{Method: "GET", Path: "/api/v1/users/email/{email}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Admins: the account (UserRead) or null. Others: null when free, {available: false} when taken. Throttled per user and address", Auth: "user", Resp: (*availabilityBody)(nil), Errors: []int{401, 403, 429}},
 	{Method: "GET", Path: "/api/v1/users/{user_id}/identity-providers", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "identity providers", Summary: "A user's linked identities", Auth: "admin", Resp: []idp.Link{}, Errors: authErrs},
-	{Method: "GET", Path: "/api/v1/public/server_settings", Tag: "profile", Summary: "Public settings the web app loads first; email_enabled tells whether mail can be sent", Resp: serverSettingsBody{}},
+	{Method: "GET", Path: "/api/v1/public/server_settings", Tag: "profile", Summary: "Public settings the web app loads first (ServerSettingsReadPublic)", Resp: account.PublicServerSettings{}},
 	{Method: "POST", Path: "/api/v1/password-reset/request", Tag: "account", Summary: "Mail a reset link if an active account has the address; the same answer either way", Request: resetRequestBody{}, Resp: messageBody{}, Errors: []int{403, 422, 429}},
 	{Method: "GET", Path: "/api/v1/profile/notices", Tag: "account", Summary: "Security notice preferences: only the new-device notice (new_sign_in) can be turned off", Auth: "user", Resp: noticeSettingsBody{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/profile/notices", Tag: "account", Summary: "Turn the new-device notice on or off", Auth: "user", Request: noticeSettingsBody{}, Resp: noticeSettingsBody{}, Errors: writeErrs},
@@ -186,18 +183,18 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/profile/mfa/disable", Tag: "mfa", Summary: "Remove MFA with a code; signs out other sessions", Auth: "user", Request: mfaCodeBody{}, Resp: mfaDisableBody{}, Errors: []int{400, 401, 403, 422, 429}},
 	{Method: "POST", Path: "/api/v1/profile/mfa/verify", Tag: "mfa", Summary: "Step up with a TOTP or backup code", Auth: "user", Request: mfaCodeBody{}, Resp: validUntilBody{}, Errors: []int{400, 401, 403, 422, 429}},
 	{Method: "GET", Path: "/api/v1/profile/mfa/backup-codes/status", Tag: "mfa", Summary: "Backup codes left", Auth: "user", Resp: backupStatusBody{}, Errors: authErrs},
-	{Method: "POST", Path: "/api/v1/profile/mfa/backup-codes", Tag: "mfa", Summary: "Regenerate backup codes (needs a recent step-up)", Auth: "user", Resp: mfaCodesBody{}, Errors: []int{400, 401, 403}},
+	{Method: "POST", Path: "/api/v1/profile/mfa/backup-codes", Tag: "mfa", Summary: "Regenerate backup codes (needs a recent step-up; 5 per hour, one at a time)", Auth: "user", Status: 201, Resp: backupCodesBody{}, Errors: []int{400, 401, 403, 429}},
 
-	{Method: "GET", Path: "/api/v1/public/idp", Tag: "identity providers", Summary: "Enabled providers for the sign-in page", Resp: []idp.PublicProvider{}},
-	{Method: "GET", Path: "/api/v1/public/idp/login/{slug}", Tag: "identity providers", Summary: "Start SSO: 307 to the provider", Status: 307, Resp: redirect{}, Errors: []int{404}},
-	{Method: "GET", Path: "/api/v1/public/idp/callback/{slug}", Tag: "identity providers", Summary: "Provider callback: 307 to /login (?sso=success or ?error=sso_failed), /trailpass/mfa when the account has MFA, or /settings after a link", Status: 307, Resp: redirect{}},
+	{Method: "GET", Path: "/api/v1/public/idp", Tag: "identity providers", Summary: "Enabled providers for the sign-in page (none while SSO is off)", Resp: []idp.PublicProvider{}},
+	{Method: "GET", Path: "/api/v1/public/idp/login/{slug}", Tag: "identity providers", Summary: "Start SSO: 307 to the provider; on failure 307 to /login?error=sso_failed, or for API clients (X-Client-Type or Accept: application/json) JSON errors: 403 while SSO is off, 502 when the provider is unreachable", Status: 307, Resp: redirect{}, Errors: []int{403, 404, 502}},
+	{Method: "GET", Path: "/api/v1/public/idp/callback/{slug}", Tag: "identity providers", Summary: "Provider callback: 307 to /login (?sso=success or ?error=<code>), /trailpass/mfa when the account has MFA, or /settings after a link; API clients get failures as JSON (502 when the provider is unreachable)", Status: 307, Resp: redirect{}, Errors: []int{400, 401, 403, 404, 409, 502}},
 	{Method: "GET", Path: "/api/v1/profile/idp", Tag: "identity providers", Summary: "The caller's linked identities", Auth: "user", Resp: []idp.Link{}, Errors: authErrs},
-	{Method: "GET", Path: "/api/v1/profile/idp/{idp_id}/link", Tag: "identity providers", Summary: "Start linking (browser navigation, needs a recent step-up): 307", Auth: "browser", Status: 307, Resp: redirect{}, Errors: []int{401, 404, 409}},
+	{Method: "GET", Path: "/api/v1/profile/idp/{idp_id}/link", Tag: "identity providers", Summary: "Start linking (browser navigation, needs a recent step-up): 307; a failure 307s to /settings?idp_link=error, or is JSON for API clients", Auth: "browser", Status: 307, Resp: redirect{}, Errors: []int{401, 404, 409, 502}},
 	{Method: "DELETE", Path: "/api/v1/profile/idp/{idp_id}", Tag: "identity providers", Summary: "Unlink, unless it is the last way to sign in", Auth: "user", Status: 204, Errors: []int{400, 401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/idp", Tag: "identity providers", Summary: "Providers (configuration for admins, never secrets)", Auth: "user", Resp: []idp.Provider{}, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/idp/templates", Tag: "identity providers", Summary: "Provider presets", Auth: "user", Resp: []idp.Template{}, Errors: authErrs},
-	{Method: "POST", Path: "/api/v1/idp", Tag: "identity providers", Summary: "Add a provider", Auth: "admin", Request: idp.ProviderInput{}, Status: 201, Resp: idp.Provider{}, Errors: []int{401, 403, 409, 422}},
-	{Method: "PUT", Path: "/api/v1/idp/{idp_id}", Tag: "identity providers", Summary: "Edit a provider; an empty client_secret keeps the old one", Auth: "admin", Request: idp.ProviderInput{}, Resp: idp.Provider{}, Errors: []int{401, 403, 404, 409, 422}},
+	{Method: "POST", Path: "/api/v1/idp", Tag: "identity providers", Summary: "Add a provider; its discovery document is checked (422 for another issuer, a warning when unreachable)", Auth: "admin", Request: idp.ProviderInput{}, Status: 201, Resp: idp.Saved{}, Errors: []int{401, 403, 409, 422}},
+	{Method: "PUT", Path: "/api/v1/idp/{idp_id}", Tag: "identity providers", Summary: "Edit a provider: only the fields sent change; the client secret only when a new one is sent", Auth: "admin", Request: idp.ProviderInput{}, Resp: idp.Saved{}, Errors: []int{401, 403, 404, 409, 422}},
 	{Method: "DELETE", Path: "/api/v1/idp/{idp_id}", Tag: "identity providers", Summary: "Delete a provider no user is linked to", Auth: "admin", Status: 204, Errors: []int{401, 403, 404, 409}},
 	{Method: "GET", Path: "/api/v1/notifications/number", Tag: "notifications", Summary: "Number of the caller's notifications", Auth: "user", Resp: 0, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/notifications/page_number/{page_number}/num_records/{num_records}", Tag: "notifications", Summary: "A page of the caller's notifications, newest first", Auth: "user", Resp: []notificationJSON{}, Errors: writeErrs},
@@ -205,10 +202,20 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/users/number", Tag: "users", Summary: "Number of accounts", Auth: "admin", Resp: 0, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/users/page_number/{page_number}/num_records/{num_records}", Tag: "users", Summary: "A page of accounts", Auth: "admin", Resp: []account.UserRead{}, Errors: writeErrs},
 	{Method: "GET", Path: "/api/v1/users/id/{user_id}", Tag: "users", Summary: "One account", Auth: "admin", Resp: account.UserRead{}, Errors: []int{401, 403, 404}},
-	{Method: "POST", Path: "/api/v1/users", Tag: "users", Summary: "Create an account", Auth: "admin", Request: userCreateBody{}, Status: 201, Resp: account.UserRead{}, Errors: []int{400, 401, 403, 409, 422}},
-	{Method: "PUT", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Edit an account (name, username, email, role, active); the last active admin stays", Auth: "admin", Request: account.AdminUserUpdate{}, Resp: account.UserRead{}, Errors: []int{401, 403, 404, 409, 422}},
+	{Method: "POST", Path: "/api/v1/users", Tag: "users", Summary: "Create an account with every profile field (UserCreate), under the profile's rules", Auth: "admin", Request: userCreateDoc{}, Status: 201, Resp: account.UserRead{}, Errors: []int{400, 401, 403, 409, 422}},
+	{Method: "PUT", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Edit an account (every profile field, role, active); the last active admin stays", Auth: "admin", Request: account.UserRead{}, Resp: account.UserRead{}, Errors: []int{401, 403, 404, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/users/{user_id}/password", Tag: "users", Summary: "Set an account's password; ends its sessions", Auth: "admin", Request: passwordBody{}, Resp: map[string]any{}, Errors: []int{400, 401, 403, 404}},
 	{Method: "POST", Path: "/api/v1/users/{user_id}/mfa/reset", Tag: "users", Summary: "Remove an account's MFA", Auth: "admin", Resp: detailBody{}, Errors: []int{400, 401, 403}},
+	{Method: "GET", Path: "/api/v1/users/username/contains/{username}", Tag: "users", Summary: "Accounts whose username contains the text (at most 100)", Auth: "admin", Resp: []account.UserRead{}, Errors: []int{401, 403, 422}},
+	{Method: "PUT", Path: "/api/v1/users/{user_id}/approve", Tag: "users", Summary: "Approve an account waiting for approval (its email must be verified)", Auth: "admin", Resp: messageBody{}, Errors: []int{400, 401, 403, 404}},
+	{Method: "DELETE", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Delete an account with all its rows and files; never one's own nor the last active admin", Auth: "admin", Resp: detailBody{}, Errors: []int{401, 403, 404}},
+	{Method: "DELETE", Path: "/api/v1/users/{user_id}/photo", Tag: "users", Summary: "Delete an account's photo", Auth: "admin", Resp: detailBody{}, Errors: []int{401, 403, 404}},
+	{Method: "POST", Path: "/api/v1/users/{user_id}/image", Tag: "users", Summary: "Upload an account's photo (JPEG or PNG, at most 20 MiB and 40 megapixels)", Auth: "admin", Request: multipartBody{}, Status: 201, Resp: "", Errors: []int{400, 401, 403, 404}},
+	{Method: "GET", Path: "/api/v1/server_settings", Tag: "server settings", Summary: "Server settings (ServerSettingsRead)", Auth: "admin", Resp: account.ServerSettings{}, Errors: authErrs},
+	{Method: "PUT", Path: "/api/v1/server_settings", Tag: "server settings", Summary: "Edit server settings (ServerSettingsEdit; absent fields keep their value); effective at once on every instance", Auth: "admin", Request: account.ServerSettings{}, Resp: account.ServerSettings{}, Errors: []int{401, 403, 422}},
+	{Method: "POST", Path: "/api/v1/server_settings/upload/login", Tag: "server settings", Summary: "Upload the sign-in page's photo (JPEG or PNG, at most 20 MiB and 40 megapixels); sets login_photo_set", Auth: "admin", Request: multipartBody{}, Status: 201, Resp: nil, Errors: []int{400, 401, 403}},
+	{Method: "DELETE", Path: "/api/v1/server_settings/upload/login", Tag: "server settings", Summary: "Remove the sign-in page's photo; clears login_photo_set", Auth: "admin", Resp: nil, Errors: authErrs},
+	{Method: "GET", Path: "/server_images/{file}", Tag: "server settings", Summary: "The sign-in page's photo (login.png), public", Binary: "image/*", Errors: []int{404}},
 	{Method: "DELETE", Path: "/api/v1/users/{user_id}/identity-providers/{idp_id}", Tag: "identity providers", Summary: "Unlink a user's identity", Auth: "admin", Status: 204, Errors: []int{400, 401, 403, 404}},
 }
 

@@ -1,11 +1,11 @@
 package httpapi
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
@@ -27,7 +27,9 @@ func publicPhotoPath(key *string) *string {
 // readBody reads a JSON body of at most 1 MiB.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err != nil {
+	if account.ErrorCode(err) == account.ETIMEOUT {
+		return nil, err
+	} else if err != nil {
 		return nil, account.Errorf(account.ETOOLARGE, "Request body too large")
 	}
 	return b, nil
@@ -114,33 +116,55 @@ const maxPhotoUpload = 21 << 20
 // handlePhotoUpload: POST /api/v1/profile/image (multipart "file"), 201 with the
 // new photo path. The file part is streamed, never buffered whole by net/http.
 func (s *Server) handlePhotoUpload(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	s.uploadPhoto(w, r, p.User.ID)
+}
+
+// uploadPhoto stores the multipart field "file" as userID's photo, under the
+// profile photo's content checks, and answers 201 with its path.
+func (s *Server) uploadPhoto(w http.ResponseWriter, r *http.Request, userID int64) {
+	var key string
+	if !s.withUploadedImage(w, r, func(f io.Reader) (err error) {
+		key, err = s.Profiles.SetPhoto(r.Context(), userID, f)
+		return err
+	}) {
+		return
+	}
+	writeJSON(w, http.StatusCreated, publicPhotoPath(&key))
+}
+
+// withUploadedImage streams the multipart field "file" of an image upload (at
+// most 20 MiB) to store and reports whether it succeeded; on failure the
+// answer has been written.
+func (s *Server) withUploadedImage(w http.ResponseWriter, r *http.Request, store func(io.Reader) error) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxPhotoUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		s.writeError(w, r, account.Errorf(account.EINVALID, "Expected a multipart/form-data upload with a file field"))
-		return
+		return false
 	}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			s.writeError(w, r, account.Errorf(account.EINVALID, "No file field in the upload"))
-			return
+			return false
+		} else if account.ErrorCode(err) == account.ETIMEOUT {
+			s.writeError(w, r, err)
+			return false
 		} else if err != nil {
 			s.writeError(w, r, account.Errorf(account.EINVALID, "File too large: the limit is 20 MiB"))
-			return
+			return false
 		}
 		if part.FormName() != "file" {
 			part.Close()
 			continue
 		}
-		key, err := s.Profiles.SetPhoto(r.Context(), p.User.ID, part)
+		err = store(part)
 		part.Close()
 		if err != nil {
 			s.writeError(w, r, err)
-			return
+			return false
 		}
-		writeJSON(w, http.StatusCreated, publicPhotoPath(&key))
-		return
+		return true
 	}
 }
 
@@ -153,10 +177,12 @@ func (s *Server) handlePhotoDelete(w http.ResponseWriter, r *http.Request, p *au
 	writeJSON(w, http.StatusOK, fmt.Sprintf("User ID %d photo deleted successfully", p.User.ID))
 }
 
-// handleUserImage serves /user_images/<file> to signed-in users only (Endurain
-// served photos to anyone).
+// handleUserImage serves /user_images/<file> to its owner and to admins only
+// (Endurain served photos to anyone, and ids are sequential). Others get the
+// same 404 as for a missing file, so the answer does not tell which accounts
+// have a photo.
 func (s *Server) handleUserImage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	rc, ctype, err := s.Profiles.OpenPhoto(r.Context(), r.PathValue("file"))
+	rc, ctype, err := s.Profiles.OpenPhoto(r.Context(), p.User, r.PathValue("file"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -316,10 +342,8 @@ func (s *Server) handleActivitiesVisibility(w http.ResponseWriter, r *http.Reque
 func (s *Server) handleUsersPair(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	a, b := r.PathValue("a"), r.PathValue("b")
 	switch {
-	case a == "username":
-		s.checkUsername(w, r, p, b)
-	case a == "email":
-		s.checkEmail(w, r, p, b)
+	case a == "username", a == "email":
+		s.lookupUser(w, r, p, a, b)
 	case b == "identity-providers":
 		if !p.User.IsAdmin() {
 			s.writeError(w, r, account.Errorf(account.EFORBIDDEN, "Unauthorized Access - Missing permissions: admin"))
@@ -332,19 +356,26 @@ func (s *Server) handleUsersPair(w http.ResponseWriter, r *http.Request, p *auth
 	}
 }
 
-// checkUsername and checkEmail tell the profile form whether a value is free.
-// They reveal nothing but that: null when free (or the caller's own),
-// {"available": false} when taken.
-func (s *Server) checkUsername(w http.ResponseWriter, r *http.Request, p *auth.Principal, raw string) {
-	name := account.NormalizeUsername(raw)
-	ok, err := s.Profiles.UsernameAvailable(r.Context(), name)
-	s.writeAvailability(w, r, ok || name == p.User.Username, err)
-}
-
-func (s *Server) checkEmail(w http.ResponseWriter, r *http.Request, p *auth.Principal, raw string) {
-	email := account.NormalizeEmail(raw)
-	ok, err := s.Profiles.EmailAvailable(r.Context(), email)
-	s.writeAvailability(w, r, ok || strings.EqualFold(email, p.User.Email), err)
+// lookupUser answers /users/username/{x} and /users/email/{x}. Admins get
+// Endurain's answer (the UserRead, or null); anyone else, for the profile form,
+// learns only whether the value is free: null when free (or their own),
+// {"available": false} when taken. Both are throttled per user and address.
+func (s *Server) lookupUser(w http.ResponseWriter, r *http.Request, p *auth.Principal, field, value string) {
+	res, err := s.Profiles.LookupUser(r.Context(), p.User, s.clientIP(r), field, value)
+	if err != nil || !res.Admin {
+		s.writeAvailability(w, r, err == nil && res.Available, err)
+		return
+	}
+	if res.User == nil {
+		writeJSON(w, http.StatusOK, nil)
+		return
+	}
+	ur, err := s.userRead(r, res.User)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ur)
 }
 
 func (s *Server) writeAvailability(w http.ResponseWriter, r *http.Request, available bool, err error) {
@@ -360,22 +391,81 @@ func (s *Server) writeAvailability(w http.ResponseWriter, r *http.Request, avail
 }
 
 // handlePublicServerSettings: GET /api/v1/public/server_settings, which the web
-// app awaits before it mounts. Sign-up and public links are not trailpass's, so
-// they are off.
+// app awaits before it mounts: Endurain's ServerSettingsReadPublic, read from the
+// database on every request.
 func (s *Server) handlePublicServerSettings(w http.ResponseWriter, r *http.Request) {
-	sso := false
-	if s.IdP != nil {
-		if list, err := s.IdP.PublicList(r.Context()); err == nil && len(list) > 0 {
-			sso = true
-		}
+	st, err := s.Settings.Get(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": 1, "units": 1, "currency": 1, "num_records_per_page": 25,
-		"public_shareable_links": false, "public_shareable_links_user_info": false, "login_photo_set": false,
-		"signup_enabled": false, "signup_require_admin_approval": false, "signup_require_email_verification": false,
-		"sso_enabled": sso, "local_login_enabled": true, "sso_auto_redirect": false,
-		// Beyond Endurain: whether password reset and email verification can
-		// work, so a client can hide what would only fail.
-		"email_enabled": s.Mail != nil && s.Mail.Enabled(),
-	})
+	pub := st.Public()
+	pub.EmailEnabled = s.Mail != nil && s.Mail.Enabled()
+	writeJSON(w, http.StatusOK, pub)
+}
+
+// handleServerSettings: GET /api/v1/server_settings (admin), ServerSettingsRead.
+func (s *Server) handleServerSettings(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	st, err := s.Settings.Get(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// handleServerSettingsUpdate: PUT /api/v1/server_settings (admin) with
+// ServerSettingsEdit; answers the stored ServerSettingsRead.
+func (s *Server) handleServerSettingsUpdate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, err := s.Settings.Update(r.Context(), body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// handleLoginPhotoUpload: POST /api/v1/server_settings/upload/login (admin,
+// multipart "file"), the sign-in page's photo under the profile photo's checks.
+// 201 with null, as Endurain.
+func (s *Server) handleLoginPhotoUpload(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if s.withUploadedImage(w, r, func(f io.Reader) error { return s.Settings.SetLoginPhoto(r.Context(), f) }) {
+		writeJSON(w, http.StatusCreated, nil)
+	}
+}
+
+// handleLoginPhotoDelete: DELETE /api/v1/server_settings/upload/login (admin).
+func (s *Server) handleLoginPhotoDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if err := s.Settings.DeleteLoginPhoto(r.Context()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nil)
+}
+
+// handleServerImage: GET /server_images/{file}, the sign-in page's photo, public
+// like the page that shows it. Only login.png exists.
+func (s *Server) handleServerImage(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("file") != "login.png" {
+		s.writeError(w, r, account.Errorf(account.ENOTFOUND, "Server image not found"))
+		return
+	}
+	rc, err := s.Settings.OpenLoginPhoto(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	// Endurain names it login.png whatever it is; the stored file was
+	// re-encoded as PNG or JPEG, so its first bytes tell which.
+	br := bufio.NewReader(rc)
+	head, _ := br.Peek(512)
+	w.Header().Set("Content-Type", http.DetectContentType(head))
+	w.Header().Set("Cache-Control", "no-cache")
+	io.Copy(w, br)
 }

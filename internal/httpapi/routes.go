@@ -97,6 +97,18 @@ func (s *Server) routes() {
 	s.handle("PUT /api/v1/users/{user_id}", s.admin(s.handleUserUpdate))
 	s.handle("PUT /api/v1/users/{user_id}/password", s.admin(s.handleUserPassword))
 	s.handle("POST /api/v1/users/{user_id}/mfa/reset", s.admin(s.handleUserResetMFA))
+	s.handle("GET /api/v1/users/username/contains/{username}", s.admin(s.handleUserSearch))
+	s.handle("PUT /api/v1/users/{user_id}/approve", s.admin(s.handleUserApprove))
+	s.handle("DELETE /api/v1/users/{user_id}", s.admin(s.handleUserDelete))
+	s.handle("DELETE /api/v1/users/{user_id}/photo", s.admin(s.handleUserPhotoDelete))
+	s.handle("POST /api/v1/users/{user_id}/image", s.admin(s.handleUserPhotoUpload))
+
+	// Server settings (one database row, read per request).
+	s.handle("GET /api/v1/server_settings", s.admin(s.handleServerSettings))
+	s.handle("PUT /api/v1/server_settings", s.admin(s.handleServerSettingsUpdate))
+	s.handle("POST /api/v1/server_settings/upload/login", s.admin(s.handleLoginPhotoUpload))
+	s.handle("DELETE /api/v1/server_settings/upload/login", s.admin(s.handleLoginPhotoDelete))
+	s.handle("GET /server_images/{file}", s.handleServerImage)
 
 	// Anything else under /api answers JSON, never an HTML page, so clients can
 	// always read the detail.

@@ -27,6 +27,9 @@ type Readiness interface {
 type Config struct {
 	PublicURL      *url.URL
 	TrustedProxies []netip.Prefix
+	// UploadStall is how long a request body may go without delivering
+	// bodyChunk bytes before the read fails with 408 (default 30 s).
+	UploadStall time.Duration
 }
 
 // Server is the HTTP front of trailpass. Fill its fields, then call Handler.
@@ -38,6 +41,7 @@ type Server struct {
 	Auth     *auth.Service
 	Profiles *account.ProfileService
 	Admin    *account.AdminService
+	Settings *account.SettingsService
 	MFA      *mfa.Service
 	IdP      *idp.Service
 	Exporter *portability.Exporter
@@ -85,5 +89,6 @@ func (s *Server) Handler() http.Handler {
 	h = s.instrument(h)
 	h = s.withClient(h)
 	h = s.requestID(h)
+	h = s.bodyDeadline(h)
 	return h
 }

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -44,20 +46,7 @@ func (s *Server) handleUsersPage(w http.ResponseWriter, r *http.Request, p *auth
 		s.writeError(w, r, err)
 		return
 	}
-	ids := make([]int64, len(users))
-	for i, u := range users {
-		ids[i] = u.ID
-	}
-	mfaOn, err := s.MFA.EnabledUsers(r.Context(), ids)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out := make([]account.UserRead, 0, len(users))
-	for _, u := range users {
-		out = append(out, userReadJSON(u, mfaOn[u.ID]))
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.writeUsers(w, r, users)
 }
 
 // handleUserByID: GET /api/v1/users/id/{user_id}.
@@ -84,7 +73,8 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, uid int64, st
 	writeJSON(w, status, ur)
 }
 
-// userCreateBody is POST /api/v1/users.
+// userCreateBody is what POST /api/v1/users carries beside the profile fields
+// (Endurain's UserCreate).
 type userCreateBody struct {
 	Username   string `json:"username"`
 	Email      string `json:"email"`
@@ -94,11 +84,22 @@ type userCreateBody struct {
 	Active     *bool  `json:"active"`
 }
 
-// handleUserCreate: POST /api/v1/users → 201 with the account.
+// handleUserCreate: POST /api/v1/users → 201 with the account. Every profile
+// field of Endurain's UserCreate is stored, under the profile's rules.
 func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var in userCreateBody
-	if err := decodeJSON(w, r, &in); err != nil {
+	body, err := readBody(w, r)
+	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	profile, err := account.DecodeProfileUpdate(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in userCreateBody
+	if json.Unmarshal(body, &in) != nil {
+		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "body", Message: "JSON decode error"}))
 		return
 	}
 	if in.Password == "" {
@@ -106,7 +107,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request, p *aut
 		return
 	}
 	u, err := s.Admin.CreateUser(r.Context(), account.NewUser{Username: in.Username, Email: in.Email, Name: in.Name,
-		Password: in.Password, Admin: in.AccessType == account.AccessAdmin, Inactive: in.Active != nil && !*in.Active})
+		Password: in.Password, Admin: in.AccessType == account.AccessAdmin, Inactive: in.Active != nil && !*in.Active}, profile)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -114,16 +115,23 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request, p *aut
 	s.writeUser(w, r, u.ID, http.StatusCreated)
 }
 
-// handleUserUpdate: PUT /api/v1/users/{user_id}; the last active admin can be
-// neither deactivated nor demoted.
+// handleUserUpdate: PUT /api/v1/users/{user_id} with the web app's full
+// UserRead; the last active admin can be neither deactivated nor demoted.
+// Endurain answers {"detail"}; trailpass answers the updated UserRead (with
+// that detail's information in it), which the web app does not read.
 func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	uid, err := pathUserID(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var in account.AdminUserUpdate
-	if err := decodeJSON(w, r, &in); err != nil {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in, err := account.DecodeAdminUserUpdate(body)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -132,6 +140,90 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request, p *aut
 		return
 	}
 	s.writeUser(w, r, uid, http.StatusOK)
+}
+
+// handleUserSearch: GET /api/v1/users/username/contains/{username}, the users
+// whose username contains the text (at most account.MaxUserSearch).
+func (s *Server) handleUserSearch(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	users, err := s.Admin.SearchUsers(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeUsers(w, r, users)
+}
+
+// writeUsers answers a list of UserRead, reading the MFA flags in one query.
+func (s *Server) writeUsers(w http.ResponseWriter, r *http.Request, users []*account.User) {
+	ids := make([]int64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	mfaOn, err := s.MFA.EnabledUsers(r.Context(), ids)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]account.UserRead, 0, len(users))
+	for _, u := range users {
+		out = append(out, userReadJSON(u, mfaOn[u.ID]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleUserApprove: PUT /api/v1/users/{user_id}/approve lets an account that
+// waits for approval sign in.
+func (s *Server) handleUserApprove(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Admin.ApproveUser(r.Context(), uid); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"message": fmt.Sprintf("User ID %d approved successfully.", uid)})
+}
+
+// handleUserDelete: DELETE /api/v1/users/{user_id}, the account and everything
+// it owns; never the caller's own account nor the last active admin.
+func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Admin.DeleteUser(r.Context(), p.User.ID, uid); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"detail": fmt.Sprintf("User ID %d deleted successfully", uid)})
+}
+
+// handleUserPhotoDelete: DELETE /api/v1/users/{user_id}/photo.
+func (s *Server) handleUserPhotoDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Profiles.DeletePhoto(r.Context(), uid); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"detail": fmt.Sprintf("User ID %d photo deleted successfully", uid)})
+}
+
+// handleUserPhotoUpload: POST /api/v1/users/{user_id}/image (multipart "file"),
+// under the same content checks as the profile photo.
+func (s *Server) handleUserPhotoUpload(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.uploadPhoto(w, r, uid)
 }
 
 // handleUserPassword: PUT /api/v1/users/{user_id}/password {password}; the user's

@@ -55,11 +55,11 @@ func TestAdmin_CreateValidatesAndRefusesDuplicateSlug(t *testing.T) {
 			}
 		}
 		_, err = e.svc.Create(ctx, idp.ProviderInput{Name: "Dup", Slug: "mock", ClientID: "c", ClientSecret: "s",
-			IssuerURL: "https://idp.example"})
+			IssuerURL: e.op.Issuer()})
 		wantCode(t, err, account.ECONFLICT)
 
 		p, err := e.svc.Create(ctx, idp.ProviderInput{Name: "Zed", Slug: "zed", ClientID: "c", ClientSecret: "s",
-			IssuerURL: "https://idp.example", UserMapping: idp.UserMapping{"username": {"nickname"}}})
+			IssuerURL: e.op.Issuer(), UserMapping: idp.UserMapping{"username": {"nickname"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,9 +72,9 @@ func TestAdmin_CreateValidatesAndRefusesDuplicateSlug(t *testing.T) {
 			t.Fatalf("user_mapping round trip = %v", got.UserMapping)
 		}
 		// Update onto a taken slug.
-		_, err = e.svc.Update(ctx, p.ID, idp.ProviderInput{Name: "Zed", Slug: "mock", ClientID: "c", IssuerURL: "https://idp.example"})
+		_, err = e.svc.Update(ctx, p.ID, patch(t, map[string]any{"name": "Zed", "slug": "mock"}))
 		wantCode(t, err, account.ECONFLICT)
-		_, err = e.svc.Update(ctx, 777, idp.ProviderInput{Name: "Zed", Slug: "zzz", ClientID: "c", IssuerURL: "https://idp.example"})
+		_, err = e.svc.Update(ctx, 777, patch(t, map[string]any{"name": "Zed", "slug": "zzz"}))
 		wantCode(t, err, account.ENOTFOUND)
 	})
 }
@@ -85,8 +85,8 @@ func TestAdmin_UpdateKeepsSecretAndDeleteGuard(t *testing.T) {
 		_, before, _ := st.FindIdentityProvider(ctx, e.prov.ID)
 		// Rename without a secret: the stored secret stays and sign-in still works
 		// (mockoidc checks the secret at the token endpoint).
-		p, err := e.svc.Update(ctx, e.prov.ID, idp.ProviderInput{Name: "Renamed", Slug: "mock", Enabled: true,
-			ClientID: e.op.ClientID(), IssuerURL: e.op.Issuer(), LinkByVerifiedEmail: true})
+		p, err := e.svc.Update(ctx, e.prov.ID, patch(t, map[string]any{"name": "Renamed", "slug": "mock", "enabled": true,
+			"client_id": e.op.ClientID(), "issuer_url": e.op.Issuer(), "link_by_verified_email": true}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,8 +100,7 @@ func TestAdmin_UpdateKeepsSecretAndDeleteGuard(t *testing.T) {
 		}
 
 		// A wrong new secret is used from then on: the exchange fails.
-		if _, err := e.svc.Update(ctx, e.prov.ID, idp.ProviderInput{Name: "Renamed", Slug: "mock", Enabled: true,
-			ClientID: e.op.ClientID(), ClientSecret: "wrong", IssuerURL: e.op.Issuer()}); err != nil {
+		if _, err := e.svc.Update(ctx, e.prov.ID, patch(t, map[string]any{"client_secret": "wrong"})); err != nil {
 			t.Fatal(err)
 		}
 		_, err = e.finish(e.beginLogin(t, "mock", ""), "mock")

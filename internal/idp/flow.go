@@ -34,7 +34,17 @@ type Outcome struct {
 	// SessionID is, in link mode, the session that started the link; the caller
 	// should check it is still alive.
 	SessionID string
+	// Failure names, for a failed sign-in the user can understand, why it
+	// failed: FailCancelled, FailInactive or FailNoAccount; "" otherwise.
+	Failure string
 }
+
+// Failure reasons a sign-in page can show (see Outcome.Failure).
+const (
+	FailCancelled = "cancelled"  // the user refused consent at the provider
+	FailInactive  = "inactive"   // the account is disabled
+	FailNoAccount = "no_account" // no linked account, and auto-creation is off
+)
 
 // VerifierBinding binds a sealed PKCE verifier to its state row.
 func VerifierBinding(stateHash string) string { return "oidc_states.code_verifier:" + stateHash }
@@ -43,8 +53,13 @@ func VerifierBinding(stateHash string) string { return "oidc_states.code_verifie
 // provider's authorization URL and a random browserBinding value the caller must
 // set as an HttpOnly cookie and pass back to Callback. redirect is kept only when
 // SafeRedirect accepts it. Returns ENOTFOUND "Identity provider not found or
-// disabled".
+// disabled", and EFORBIDDEN account.MsgSSODisabled while SSO is switched off.
 func (s *Service) BeginLogin(ctx context.Context, slug, redirect string) (authURL, browserBinding string, err error) {
+	if on, err := s.ssoEnabled(ctx); err != nil {
+		return "", "", err
+	} else if !on {
+		return "", "", account.Errorf(account.EFORBIDDEN, account.MsgSSODisabled)
+	}
 	p, sealed, err := s.Store.FindIdentityProviderBySlug(ctx, slug)
 	if err != nil {
 		return "", "", err
@@ -160,6 +175,9 @@ func (s *Service) Callback(ctx context.Context, slug, code, state, browserBindin
 	}
 	if errParam != "" {
 		slog.InfoContext(ctx, "identity provider returned an error", "idp", p.Slug, "error", truncate(errParam, 100))
+		if errParam == "access_denied" { // RFC 6749 4.1.2.1: the user or the server said no
+			out.Failure = FailCancelled
+		}
 		return out, account.Errorf(account.EUNAUTHORIZED, "Identity provider authentication failed")
 	}
 	id, err := s.exchange(ctx, p, sealed, st, code)
@@ -168,6 +186,13 @@ func (s *Service) Callback(ctx context.Context, slug, code, state, browserBindin
 	}
 	switch st.Mode {
 	case ModeLogin:
+		// Checked again here: SSO may have been switched off while the user was
+		// at the provider.
+		if on, serr := s.ssoEnabled(ctx); serr != nil {
+			return out, serr
+		} else if !on {
+			return out, account.Errorf(account.EFORBIDDEN, account.MsgSSODisabled)
+		}
 		err = s.signIn(ctx, p, id, out)
 	case ModeLink:
 		if st.UserID == nil {
@@ -226,17 +251,15 @@ func (s *Service) exchange(ctx context.Context, p *Provider, sealed string, st *
 	if err != nil {
 		// A provider may echo what it was sent (the client secret, the code) in
 		// its error description: keep the description for diagnosis, without them.
-		reason := "request failed"
+		// The error's text carries the whole response body, so it is redacted too.
 		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			desc := re.ErrorDescription
-			for _, sensitive := range []string{clientSecret, code, string(verifier)} {
-				if sensitive != "" {
-					desc = strings.ReplaceAll(desc, sensitive, "[redacted]")
-				}
-			}
-			reason = fmt.Sprintf("status %d, error %q: %s", re.Response.StatusCode, truncate(re.ErrorCode, 64), truncate(desc, 200))
+		if !errors.As(err, &re) || re.Response.StatusCode >= 500 {
+			// No answer, or a broken one: the provider failed, not the sign-in.
+			slog.WarnContext(ctx, "identity provider token endpoint failed", "idp", p.Slug, "error", redact(err.Error(), clientSecret, code, string(verifier)))
+			return nil, unreachable(p)
 		}
+		desc := redact(re.ErrorDescription, clientSecret, code, string(verifier))
+		reason := fmt.Sprintf("status %d, error %q: %s", re.Response.StatusCode, truncate(re.ErrorCode, 64), truncate(desc, 200))
 		slog.InfoContext(ctx, "identity provider code exchange failed", "idp", p.Slug, "reason", reason)
 		return nil, errAuthFailed
 	}
@@ -308,6 +331,16 @@ func claimBool(v any) bool {
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
+	}
+	return s
+}
+
+// redact replaces each non-empty sensitive value in s.
+func redact(s string, sensitive ...string) string {
+	for _, v := range sensitive {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package idp_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,7 +64,24 @@ func (e *env) addProvider(t *testing.T, slug string, edit func(*idp.ProviderInpu
 	if err != nil {
 		t.Fatalf("create provider: %v", err)
 	}
-	return p
+	if p.Warning != "" {
+		t.Fatalf("create provider: warning %q", p.Warning)
+	}
+	return &p.Provider
+}
+
+// patch decodes a JSON body as PUT /api/v1/idp/{id} does.
+func patch(t *testing.T, body map[string]any) idp.ProviderPatch {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pt idp.ProviderPatch
+	if err := json.Unmarshal(b, &pt); err != nil {
+		t.Fatalf("decode patch: %v", err)
+	}
+	return pt
 }
 
 // flow is one started authorization request, as the browser holds it.

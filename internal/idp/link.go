@@ -25,6 +25,7 @@ func (s *Service) signIn(ctx context.Context, p *Provider, id *identity, out *Ou
 			return err
 		}
 		if err := s.refuseInactive(ctx, u, p); err != nil {
+			out.Failure = FailInactive
 			return err
 		}
 		if err := s.Store.TouchIdentityLink(ctx, link.ID, now); err != nil {
@@ -37,9 +38,9 @@ func (s *Service) signIn(ctx context.Context, p *Provider, id *identity, out *Ou
 	case account.ErrorCode(err) != account.ENOTFOUND:
 		return err
 	default:
-		email := account.NormalizeEmail(id.claim(p.UserMapping, "email"))
+		email, verified := id.email(p.UserMapping)
 		var u *account.User
-		if p.LinkByVerifiedEmail && email != "" && id.emailVerified {
+		if p.LinkByVerifiedEmail && email != "" && verified {
 			u, err = s.Store.FindUserByEmail(ctx, email)
 			if err != nil && account.ErrorCode(err) != account.ENOTFOUND {
 				return err
@@ -54,6 +55,7 @@ func (s *Service) signIn(ctx context.Context, p *Provider, id *identity, out *Ou
 			// The provider vouches for this email, and so does this server for
 			// the account's: link the one account that has it.
 			if err := s.refuseInactive(ctx, u, p); err != nil {
+				out.Failure = FailInactive
 				return err
 			}
 			if err := s.createLink(ctx, u.ID, p, id.subject); err != nil {
@@ -62,6 +64,7 @@ func (s *Service) signIn(ctx context.Context, p *Provider, id *identity, out *Ou
 			out.UserID = u.ID
 		} else {
 			if !p.AutoCreateUsers {
+				out.Failure = FailNoAccount
 				return account.Errorf(account.EFORBIDDEN, "No account is linked to this identity and automatic account creation is disabled")
 			}
 			u, err := s.createAccount(ctx, p, id)
@@ -114,7 +117,7 @@ func (s *Service) createLink(ctx context.Context, userID int64, p *Provider, sub
 // If the link cannot be stored (a concurrent sign-in of the same identity won),
 // the account is deleted again.
 func (s *Service) createAccount(ctx context.Context, p *Provider, id *identity) (*account.User, error) {
-	email := account.NormalizeEmail(id.claim(p.UserMapping, "email"))
+	email, verified := id.email(p.UserMapping)
 	if email != "" && account.ValidateEmail(email) != nil {
 		email = ""
 	}
@@ -142,7 +145,7 @@ func (s *Service) createAccount(ctx context.Context, p *Provider, id *identity) 
 	if err != nil {
 		return nil, fmt.Errorf("create sso account: %w", err)
 	}
-	if id.emailVerified && !strings.HasSuffix(email, "@sso.local") {
+	if verified && !strings.HasSuffix(email, "@sso.local") {
 		if err := s.Store.SyncUserFromIdP(ctx, u.ID, u.Name, "", true, s.Now().UTC()); err != nil {
 			s.Store.DeleteUserWithoutCredentials(ctx, u.ID)
 			return nil, err
@@ -210,8 +213,8 @@ func (s *Service) syncUser(ctx context.Context, p *Provider, u *account.User, id
 	if name == "" || len(name) > 250 {
 		name = u.Name
 	}
-	email := account.NormalizeEmail(id.claim(p.UserMapping, "email"))
-	if !id.emailVerified || email == u.Email || account.ValidateEmail(email) != nil {
+	email, verified := id.email(p.UserMapping)
+	if !verified || email == u.Email || account.ValidateEmail(email) != nil {
 		email = ""
 	} else if _, err := s.Store.FindUserByEmail(ctx, email); err == nil {
 		email = "" // taken by another account: keep ours
@@ -225,7 +228,7 @@ func (s *Service) syncUser(ctx context.Context, p *Provider, u *account.User, id
 }
 
 func (s *Service) refuseInactive(ctx context.Context, u *account.User, p *Provider) error {
-	if u.Active {
+	if u.Active && !u.PendingAdminApproval {
 		return nil
 	}
 	s.record(ctx, u.ID, account.EventLoginFailed, p, map[string]any{"reason": "inactive"})
@@ -240,6 +243,19 @@ func (id *identity) claim(m UserMapping, field string) string {
 		}
 	}
 	return ""
+}
+
+// email returns the mapped email and whether the provider vouches for it.
+// email_verified speaks about the standard email claim only: an address mapped
+// from another claim (mail, upn) is never taken as verified, so it neither links
+// an existing account nor marks a new one's email verified.
+func (id *identity) email(m UserMapping) (string, bool) {
+	for _, c := range m.claimsFor("email") {
+		if v, ok := id.claims[c].(string); ok && strings.TrimSpace(v) != "" {
+			return account.NormalizeEmail(v), id.emailVerified && c == "email"
+		}
+	}
+	return "", false
 }
 
 // ListLinks returns userID's linked providers. Never any IdP token.

@@ -15,6 +15,12 @@ const (
 	TypeOAuth2 = "oauth2"
 )
 
+// Client authentication methods at the token endpoint (OIDC Core 9).
+const (
+	AuthBasic = "client_secret_basic"
+	AuthPost  = "client_secret_post"
+)
+
 // DefaultScopes are requested when a provider names none.
 const DefaultScopes = "openid profile email"
 
@@ -39,9 +45,11 @@ type Provider struct {
 	SyncUserInfo          bool        `json:"sync_user_info"`
 	LinkByVerifiedEmail   bool        `json:"link_by_verified_email"`
 	UserMapping           UserMapping `json:"user_mapping"`
-	HasClientSecret       bool        `json:"has_client_secret"`
-	CreatedAt             time.Time   `json:"created_at"`
-	UpdatedAt             time.Time   `json:"updated_at"`
+	// TokenEndpointAuthMethod is AuthBasic, AuthPost or nil (follow discovery).
+	TokenEndpointAuthMethod *string   `json:"token_endpoint_auth_method"`
+	HasClientSecret         bool      `json:"has_client_secret"`
+	CreatedAt               time.Time `json:"created_at"`
+	UpdatedAt               time.Time `json:"updated_at"`
 }
 
 // PublicProvider is what the sign-in page may see of an enabled provider.
@@ -73,6 +81,8 @@ type ProviderInput struct {
 	SyncUserInfo          *bool       `json:"sync_user_info"`
 	LinkByVerifiedEmail   bool        `json:"link_by_verified_email"`
 	UserMapping           UserMapping `json:"user_mapping"`
+	// TokenEndpointAuthMethod is AuthBasic, AuthPost, or nil/"" to follow discovery.
+	TokenEndpointAuthMethod *string `json:"token_endpoint_auth_method"`
 }
 
 // UserMapping maps a profile field ("username", "email", "name") to the claims

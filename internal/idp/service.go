@@ -28,7 +28,10 @@ type Service struct {
 	// <PublicURL>/api/v1/public/idp/callback/<slug>.
 	PublicURL  *url.URL
 	HTTPClient *http.Client
-	Now        func() time.Time
+	// Settings, when set, is read on every sign-in step: with sso_enabled off
+	// the public list is empty and SSO sign-in is refused.
+	Settings SettingsReader
+	Now      func() time.Time
 	// Notices queues security notices with the change they report; nil sends none.
 	Notices account.Notifier
 
@@ -59,13 +62,35 @@ func (s *Service) Get(ctx context.Context, id int64) (*Provider, error) {
 	return p, err
 }
 
-// PublicList returns the enabled providers for the sign-in page.
+// SettingsReader reads the server settings (straight from the database, so a
+// switch holds on every instance at once).
+type SettingsReader interface {
+	ServerSettings(ctx context.Context) (*account.ServerSettings, error)
+}
+
+// ssoEnabled reports whether SSO sign-in is switched on in the server settings.
+func (s *Service) ssoEnabled(ctx context.Context) (bool, error) {
+	if s.Settings == nil {
+		return true, nil
+	}
+	st, err := s.Settings.ServerSettings(ctx)
+	if err != nil {
+		return false, err
+	}
+	return st.SSOEnabled, nil
+}
+
+// PublicList returns the enabled providers for the sign-in page; none while SSO
+// is switched off.
 func (s *Service) PublicList(ctx context.Context) ([]PublicProvider, error) {
+	out := []PublicProvider{}
+	if on, err := s.ssoEnabled(ctx); err != nil || !on {
+		return out, err
+	}
 	ps, err := s.Store.ListIdentityProviders(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := []PublicProvider{}
 	for _, p := range ps {
 		if p.Enabled {
 			out = append(out, PublicProvider{ID: p.ID, Name: p.Name, Slug: p.Slug, Icon: p.Icon})
@@ -74,12 +99,25 @@ func (s *Service) PublicList(ctx context.Context) ([]PublicProvider, error) {
 	return out, nil
 }
 
+// Saved is a provider as create and update return it. Warning, beyond
+// Endurain's shape, says why the provider could not be checked (it was saved
+// anyway).
+type Saved struct {
+	Provider
+	Warning string `json:"warning,omitempty"`
+}
+
 // Create validates and stores a new provider, its client secret sealed with the
-// keyring. Returns EUNPROCESSABLE with Fields for bad input and ECONFLICT when
-// the slug is taken.
-func (s *Service) Create(ctx context.Context, in ProviderInput) (*Provider, error) {
+// keyring, after checking its discovery document (see checkDiscovery). Returns
+// EUNPROCESSABLE with Fields for bad input or an issuer the provider does not
+// confirm, and ECONFLICT when the slug is taken.
+func (s *Service) Create(ctx context.Context, in ProviderInput) (*Saved, error) {
 	p := &Provider{}
 	if err := s.apply(p, in, true); err != nil {
+		return nil, err
+	}
+	warning, err := s.checkDiscovery(ctx, p, true)
+	if err != nil {
 		return nil, err
 	}
 	now := s.Now().UTC()
@@ -87,24 +125,31 @@ func (s *Service) Create(ctx context.Context, in ProviderInput) (*Provider, erro
 	if err := s.Store.CreateIdentityProvider(ctx, p, s.sealer(in.ClientSecret)); err != nil {
 		return nil, err
 	}
-	return p, nil
+	return &Saved{Provider: *p, Warning: warning}, nil
 }
 
-// Update replaces a provider's settings; an empty client secret keeps the stored
-// one. Returns ENOTFOUND, EUNPROCESSABLE or ECONFLICT (slug taken). The cached
-// discovery document is dropped, so a changed issuer takes effect at once.
-func (s *Service) Update(ctx context.Context, id int64, in ProviderInput) (*Provider, error) {
+// Update changes the fields present in the patch and keeps the others, as
+// Endurain's update does; the client secret changes only when a new one is
+// sent. Returns ENOTFOUND, EUNPROCESSABLE (bad input, or an issuer the provider
+// does not confirm) or ECONFLICT (slug taken, or the provider was changed
+// meanwhile). The cached discovery document is dropped, so a changed issuer
+// takes effect at once.
+func (s *Service) Update(ctx context.Context, id int64, patch ProviderPatch) (*Saved, error) {
 	p, _, err := s.Store.FindIdentityProvider(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	oldIssuer, oldToken := p.IssuerURL, p.TokenEndpoint
+	old := *p
+	in, fe := patch.onto(p)
+	if len(fe) > 0 {
+		return nil, account.ValidationError(fe...)
+	}
 	if err := s.apply(p, in, false); err != nil {
 		return nil, err
 	}
 	// Links are keyed by (provider, subject): another issuer would make its
 	// subjects land on the accounts of the old one's.
-	if p.IssuerURL != oldIssuer {
+	if p.IssuerURL != old.IssuerURL {
 		n, err := s.Store.CountIdentityLinks(ctx, id)
 		if err != nil {
 			return nil, err
@@ -115,8 +160,12 @@ func (s *Service) Update(ctx context.Context, id int64, in ProviderInput) (*Prov
 	}
 	// The stored client secret must not be sent to a new token endpoint unless
 	// the admin gives it again.
-	if in.ClientSecret == "" && (p.IssuerURL != oldIssuer || !equalStrPtr(p.TokenEndpoint, oldToken)) {
+	if in.ClientSecret == "" && (p.IssuerURL != old.IssuerURL || !equalStrPtr(p.TokenEndpoint, old.TokenEndpoint)) {
 		return nil, account.ValidationError(account.FieldError{Field: "client_secret", Message: "Enter the client secret again when the issuer or token endpoint changes"})
+	}
+	warning, err := s.checkDiscovery(ctx, p, p.Enabled || p.IssuerURL != old.IssuerURL)
+	if err != nil {
+		return nil, err
 	}
 	p.UpdatedAt = s.Now().UTC()
 	var seal func(int64) string
@@ -124,11 +173,11 @@ func (s *Service) Update(ctx context.Context, id int64, in ProviderInput) (*Prov
 		seal = s.sealer(in.ClientSecret)
 		p.HasClientSecret = true
 	}
-	if err := s.Store.UpdateIdentityProvider(ctx, p, seal); err != nil {
+	if err := s.Store.UpdateIdentityProvider(ctx, p, old.UpdatedAt, seal); err != nil {
 		return nil, err
 	}
 	s.forget(id)
-	return p, nil
+	return &Saved{Provider: *p, Warning: warning}, nil
 }
 
 // Delete removes a provider. Returns ENOTFOUND, or ECONFLICT while accounts are
@@ -213,9 +262,17 @@ func (s *Service) apply(p *Provider, in ProviderInput, create bool) error {
 			}
 		}
 	}
+	method := ""
+	if in.TokenEndpointAuthMethod != nil {
+		method = strings.TrimSpace(*in.TokenEndpointAuthMethod)
+	}
+	if method != "" && method != AuthBasic && method != AuthPost {
+		bad("token_endpoint_auth_method", "Token endpoint auth method must be client_secret_basic or client_secret_post")
+	}
 	if len(fe) > 0 {
 		return account.ValidationError(fe...)
 	}
+	p.TokenEndpointAuthMethod = emptyNil(&method)
 	p.Name, p.Slug, p.ProviderType, p.Enabled = name, in.Slug, typ, in.Enabled
 	p.ClientID, p.IssuerURL, p.Scopes, p.Icon = clientID, issuer, scopes, emptyNil(in.Icon)
 	p.AuthorizationEndpoint, p.TokenEndpoint = emptyNil(in.AuthorizationEndpoint), emptyNil(in.TokenEndpoint)

@@ -60,8 +60,10 @@ type Store interface {
 	// CreateIdentityProvider inserts p, sets its ID, then stores seal(id) as the
 	// client secret in the same transaction (the ciphertext is bound to the id).
 	CreateIdentityProvider(ctx context.Context, p *Provider, seal func(id int64) string) error
-	// UpdateIdentityProvider replaces p's fields; a nil seal keeps the secret.
-	UpdateIdentityProvider(ctx context.Context, p *Provider, seal func(id int64) string) error
+	// UpdateIdentityProvider replaces p's fields if the row's updated_at is
+	// still prev (ECONFLICT when another save came between); a nil seal keeps
+	// the secret.
+	UpdateIdentityProvider(ctx context.Context, p *Provider, prev time.Time, seal func(id int64) string) error
 	// DeleteIdentityProvider deletes a provider no account is linked to;
 	// ECONFLICT when some account is.
 	DeleteIdentityProvider(ctx context.Context, id int64) error

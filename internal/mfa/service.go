@@ -105,9 +105,16 @@ type Setup struct {
 
 // BackupStatus is what GET /profile/mfa/backup-codes/status reports.
 type BackupStatus struct {
-	Total, Remaining int
-	CreatedAt        *time.Time
+	Total, Unused int
+	CreatedAt     *time.Time
 }
+
+// Regeneration limits per user: RegenerateRate calls, and one at a time (a hold
+// that lapses after RegenerateHold should an instance die mid-way).
+var (
+	RegenerateRate = auth.RateLimit{Requests: 5, Window: time.Hour}
+	RegenerateHold = 30 * time.Second
+)
 
 func (s *Service) issuer() string {
 	if s.Issuer == "" {
@@ -129,6 +136,10 @@ func (s *Service) lockout() auth.LockoutPolicy {
 func SetupBinding(userID int64) string  { return "mfa_setups.secret:" + strconv.FormatInt(userID, 10) }
 func FactorBinding(userID int64) string { return "mfa_factors.secret:" + strconv.FormatInt(userID, 10) }
 func lockKey(userID int64) string       { return "mfa:user:" + strconv.FormatInt(userID, 10) }
+
+// BackupCodeBinding binds a backup code's MAC to its user, so a hash copied to
+// another user's rows does not match.
+func BackupCodeBinding(userID int64) string { return "backup_codes:" + strconv.FormatInt(userID, 10) }
 
 // Enabled reports whether the user has MFA; sign-in asks before issuing tokens.
 func (s *Service) Enabled(ctx context.Context, userID int64) (bool, error) {
@@ -212,10 +223,7 @@ func (s *Service) Enable(ctx context.Context, userID int64, code string) ([]stri
 		}
 		return nil, account.Errorf(account.EINVALID, msgInvalidCode)
 	}
-	codes, hashes, err := s.newBackupCodes(ctx)
-	if err != nil {
-		return nil, err
-	}
+	codes, hashes := s.newBackupCodes(userID)
 	err = s.Store.EnableMFA(s.notice(ctx, userID, account.NoticeMFAEnabled, nil), userID, s.Keyring.Seal(raw, FactorBinding(userID)), step, hashes, now)
 	if account.ErrorCode(err) == account.ECONFLICT {
 		return nil, account.Errorf(account.EINVALID, msgAlreadyEnabled)
@@ -226,18 +234,19 @@ func (s *Service) Enable(ctx context.Context, userID int64, code string) ([]stri
 	return codes, nil
 }
 
-// newBackupCodes returns fresh codes and their argon2id hashes. The hash is of
-// the normalised form, which is what verification hashes.
-func (s *Service) newBackupCodes(ctx context.Context) (codes, hashes []string, err error) {
+// newBackupCodes returns fresh codes for the user and their keyed hashes
+// (secret.Keyring.CodeMAC) of the normalised form, which is what verification
+// hashes. The codes are random, so a MAC is enough, and it keeps the password
+// hasher, which sign-ins share, free: ten argon2id hashes per call let one
+// user's loop of regenerations slow everyone's sign-in thirtyfold.
+func (s *Service) newBackupCodes(userID int64) (codes, hashes []string) {
 	codes = NewBackupCodes(BackupCodeCount)
 	hashes = make([]string, len(codes))
 	for i, c := range codes {
-		norm, _ := NormalizeBackupCode(c)
-		if hashes[i], err = s.Hasher.Hash(ctx, norm); err != nil {
-			return nil, nil, fmt.Errorf("hash backup code: %w", err)
-		}
+		norm, _, _ := NormalizeBackupCode(c)
+		hashes[i] = s.Keyring.CodeMAC(norm, BackupCodeBinding(userID))
 	}
-	return codes, hashes, nil
+	return codes, hashes
 }
 
 // Verify is the one check behind the MFA step of sign-in, the step-up and
@@ -282,7 +291,7 @@ func (s *Service) WellFormed(code string) bool {
 	if isTOTPInput(code) {
 		return true
 	}
-	_, ok := NormalizeBackupCode(code)
+	_, _, ok := NormalizeBackupCode(code)
 	return ok
 }
 
@@ -313,7 +322,7 @@ func (s *Service) verifyTOTP(ctx context.Context, f *store.MFAFactor, code strin
 }
 
 func (s *Service) verifyBackupCode(ctx context.Context, userID int64, input string) error {
-	norm, ok := NormalizeBackupCode(input)
+	norm, legacy, ok := NormalizeBackupCode(input)
 	if !ok {
 		return account.Errorf(account.EINVALID, msgInvalidCode)
 	}
@@ -322,15 +331,25 @@ func (s *Service) verifyBackupCode(ctx context.Context, userID int64, input stri
 		return err
 	}
 	// Check every hash, without stopping at a match, so the time taken does not
-	// tell which code (or whether any) matched.
+	// tell which code (or whether any) matched. A code in the current format is
+	// checked against the MACs only; one in the legacy format only against the
+	// argon2id hashes made before, so new codes never touch the password hasher.
 	var match *store.BackupCode
 	for i := range codes {
-		_, err := s.Hasher.Verify(ctx, codes[i].Hash, norm)
+		h := codes[i].Hash
 		switch {
-		case err == nil:
-			match = &codes[i]
-		case !errors.Is(err, secret.ErrMismatch):
-			return fmt.Errorf("verify backup code: %w", err)
+		case secret.IsCodeMAC(h):
+			if !legacy && s.Keyring.CheckCodeMAC(h, norm, BackupCodeBinding(userID)) {
+				match = &codes[i]
+			}
+		case legacy:
+			_, err := s.Hasher.Verify(ctx, h, norm)
+			switch {
+			case err == nil:
+				match = &codes[i]
+			case !errors.Is(err, secret.ErrMismatch):
+				return fmt.Errorf("verify backup code: %w", err)
+			}
 		}
 	}
 	if match == nil {
@@ -374,29 +393,54 @@ func (s *Service) BackupCodesStatus(ctx context.Context, userID int64) (BackupSt
 	if err != nil {
 		return BackupStatus{}, err
 	}
-	return BackupStatus{Total: st.Total, Remaining: st.Remaining, CreatedAt: st.CreatedAt}, nil
+	return BackupStatus{Total: st.Total, Unused: st.Remaining, CreatedAt: st.CreatedAt}, nil
 }
 
 // RegenerateBackupCodes replaces all of the user's backup codes and returns the
-// new ones, shown once. The caller checks the step-up first.
-// Returns EINVALID "MFA is not enabled for this user".
-func (s *Service) RegenerateBackupCodes(ctx context.Context, userID int64) ([]string, error) {
+// new ones, shown once, with the time they were made. The caller checks the
+// step-up first. Each user may regenerate RegenerateRate times, one call at a
+// time, across instances.
+// Returns EINVALID "MFA is not enabled for this user", or ETOOMANY (with
+// RetryAfter) over the limit or while another regeneration runs.
+func (s *Service) RegenerateBackupCodes(ctx context.Context, userID int64) ([]string, time.Time, error) {
 	on, err := s.Store.MFAEnabled(ctx, userID)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	if !on {
-		return nil, account.Errorf(account.EINVALID, msgNotEnabled)
+		return nil, time.Time{}, account.Errorf(account.EINVALID, msgNotEnabled)
 	}
-	codes, hashes, err := s.newBackupCodes(ctx)
+	key := "backup-codes:user:" + strconv.FormatInt(userID, 10)
+	limited := fmt.Sprintf("Backup codes can be regenerated %d times per hour. Please try again in %%d seconds.", RegenerateRate.Requests)
+	// Refuse a client over the limit with reads alone, before the hold's writes.
+	if err := s.Throttle.OverLimit(ctx, key, RegenerateRate); err != nil {
+		return nil, time.Time{}, retryMessage(err, limited)
+	}
+	release, err := s.Throttle.Hold(ctx, key, RegenerateHold)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, retryMessage(err, "Backup codes are already being regenerated. Please try again in %d seconds.")
 	}
-	if err := s.Store.ReplaceBackupCodes(s.notice(ctx, userID, account.NoticeBackupCodesNew, nil), userID, hashes, s.Now()); err != nil {
-		return nil, err
+	defer release()
+	if err := s.Throttle.Limit(ctx, key, RegenerateRate); err != nil {
+		return nil, time.Time{}, retryMessage(err, limited)
+	}
+	codes, hashes := s.newBackupCodes(userID)
+	now := s.Now()
+	if err := s.Store.ReplaceBackupCodes(s.notice(ctx, userID, account.NoticeBackupCodesNew, nil), userID, hashes, now); err != nil {
+		return nil, time.Time{}, err
 	}
 	s.event(ctx, userID, account.EventBackupCodesRenewed, nil)
-	return codes, nil
+	return codes, now, nil
+}
+
+// retryMessage gives an ETOOMANY error a message that says which limit was hit;
+// format takes the seconds to wait. Other errors pass through.
+func retryMessage(err error, format string) error {
+	var e *account.Error
+	if !errors.As(err, &e) || e.Code != account.ETOOMANY {
+		return err
+	}
+	return &account.Error{Code: account.ETOOMANY, RetryAfter: e.RetryAfter, Message: fmt.Sprintf(format, e.RetryAfter)}
 }
 
 // Reset removes the user's MFA (factor, backup codes, pending setup) for an

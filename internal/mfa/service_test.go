@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -357,11 +358,11 @@ func TestService_BackupCodes(t *testing.T) {
 		_, codes := f.enable(t)
 
 		bs, err := f.svc.BackupCodesStatus(ctx, f.user.ID)
-		if err != nil || bs.Total != 10 || bs.Remaining != 10 || bs.CreatedAt == nil || !bs.CreatedAt.Equal(enabledAt) {
+		if err != nil || bs.Total != 10 || bs.Unused != 10 || bs.CreatedAt == nil || !bs.CreatedAt.Equal(enabledAt) {
 			t.Fatalf("status = %+v, %v", bs, err)
 		}
-		// Typed sloppily: lower case, spaces instead of the hyphen, and look-alikes.
-		typed := strings.NewReplacer("0", "o", "1", "l", "-", "  ").Replace(strings.ToLower(codes[0]))
+		// Typed sloppily: lower case, spaces instead of the hyphen.
+		typed := strings.NewReplacer("-", "  ").Replace(strings.ToLower(codes[0]))
 		if m, err := f.svc.Verify(ctx, f.user.ID, typed); err != nil || m != MethodBackupCode {
 			t.Fatalf("verify %q (from %q) = %q, %v", typed, codes[0], m, err)
 		}
@@ -370,7 +371,7 @@ func TestService_BackupCodes(t *testing.T) {
 		}
 		_, err = f.svc.Verify(ctx, f.user.ID, codes[0])
 		wantErr(t, err, account.EINVALID, "Invalid MFA code")
-		if bs, _ := f.svc.BackupCodesStatus(ctx, f.user.ID); bs.Total != 10 || bs.Remaining != 8 {
+		if bs, _ := f.svc.BackupCodesStatus(ctx, f.user.ID); bs.Total != 10 || bs.Unused != 8 {
 			t.Fatalf("after two uses: %+v", bs)
 		}
 		if s, _ := f.svc.Status(ctx, f.user.ID); s.BackupCodesRemaining != 8 {
@@ -381,8 +382,8 @@ func TestService_BackupCodes(t *testing.T) {
 		}
 
 		f.clock.Advance(time.Hour)
-		fresh, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
-		if err != nil || len(fresh) != 10 {
+		fresh, made, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		if err != nil || len(fresh) != 10 || !made.Equal(f.clock.Now()) {
 			t.Fatalf("regenerate: %d codes, %v", len(fresh), err)
 		}
 		_, err = f.svc.Verify(ctx, f.user.ID, codes[5])
@@ -391,7 +392,7 @@ func TestService_BackupCodes(t *testing.T) {
 			t.Fatalf("new code: %v", err)
 		}
 		bs, _ = f.svc.BackupCodesStatus(ctx, f.user.ID)
-		if bs.Total != 10 || bs.Remaining != 9 || !bs.CreatedAt.Equal(f.clock.Now()) {
+		if bs.Total != 10 || bs.Unused != 9 || !bs.CreatedAt.Equal(f.clock.Now()) {
 			t.Fatalf("after regenerate: %+v", bs)
 		}
 		if len(f.events(t, account.EventBackupCodesRenewed)) != 1 {
@@ -406,7 +407,7 @@ func TestService_DisableAndReset(t *testing.T) {
 		f := newFixture(t, st)
 		_, err := f.svc.Verify(ctx, f.user.ID, "123456")
 		wantErr(t, err, account.EINVALID, "MFA is not enabled for this user")
-		_, err = f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		_, _, err = f.svc.RegenerateBackupCodes(ctx, f.user.ID)
 		wantErr(t, err, account.EINVALID, "MFA is not enabled for this user")
 		wantErr(t, f.disable("123456"), account.EINVALID, "MFA is not enabled for this user")
 
@@ -466,12 +467,12 @@ func TestService_SecretsStayHidden(t *testing.T) {
 		f.svc.Verify(ctx, f.user.ID, codes[0])
 		f.svc.Verify(ctx, f.user.ID, "000000")
 		f.svc.Verify(ctx, f.user.ID, f.code(key)) // a replay
-		fresh, _ := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		fresh, _, _ := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
 		f.disable(fresh[0])
 
 		secrets := []string{setup.Secret, setup.SecretGrouped}
 		for _, c := range append(codes, fresh...) {
-			norm, _ := NormalizeBackupCode(c)
+			norm, _, _ := NormalizeBackupCode(c)
 			secrets = append(secrets, c, norm)
 		}
 		events := f.events(t, "")
@@ -485,7 +486,7 @@ func TestService_SecretsStayHidden(t *testing.T) {
 			}
 		}
 
-		// At rest: the factor's secret is sealed to its row, codes are argon2id hashes.
+		// At rest: the factor's secret is sealed to its row, codes are MACs.
 		f.enable(t)
 		factor, err := st.FindMFAFactor(ctx, f.user.ID)
 		if err != nil {
@@ -502,7 +503,7 @@ func TestService_SecretsStayHidden(t *testing.T) {
 			t.Fatalf("%d hashes, %v", len(hashes), err)
 		}
 		for _, h := range hashes {
-			if !strings.HasPrefix(h.Hash, "$argon2id$") {
+			if !strings.HasPrefix(h.Hash, f.svc.Keyring.PrimaryCodeMACPrefix()) {
 				t.Fatalf("backup code stored as %.12s…", h.Hash)
 			}
 		}
@@ -518,4 +519,104 @@ func (f *fixture) disable(code string) error {
 func (f *fixture) reset() error {
 	_, err := f.svc.Reset(context.Background(), f.user.ID, "")
 	return err
+}
+
+// Codes issued in the earlier format (XXXXX-XXXXX, argon2id-hashed) keep
+// working, typed loosely, once each, until regenerated; they never match a code
+// of the other format.
+func TestService_LegacyBackupCodes(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		f.enable(t)
+		legacy := []string{"ABCDE-FGH12", "0123K-MNPQR"}
+		var hashes []string
+		for _, c := range legacy {
+			norm, _, _ := NormalizeBackupCode(c)
+			h, err := fastHasher.Hash(ctx, norm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hashes = append(hashes, h)
+		}
+		if err := st.ReplaceBackupCodes(ctx, f.user.ID, hashes, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := f.svc.Verify(ctx, f.user.ID, "abcde fghl2"); err != nil || m != MethodBackupCode {
+			t.Fatalf("legacy code typed loosely: %q, %v", m, err)
+		}
+		_, err := f.svc.Verify(ctx, f.user.ID, "ABCDEFGH12")
+		wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		if bs, _ := f.svc.BackupCodesStatus(ctx, f.user.ID); bs.Total != 2 || bs.Unused != 1 {
+			t.Fatalf("status: %+v", bs)
+		}
+		fresh, _, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.Verify(ctx, f.user.ID, legacy[1])
+		wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		if _, err := f.svc.Verify(ctx, f.user.ID, fresh[0]); err != nil {
+			t.Fatalf("new code after regenerate: %v", err)
+		}
+	})
+}
+
+// A MAC made under a key the keyring still holds (after rotation) verifies; a
+// MAC bound to another user does not.
+func TestService_BackupCodeMACKeys(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		f.enable(t)
+		oldKey := make([]byte, secret.KeySize)
+		oldKey[0] = 9
+		oldRing, _ := secret.NewKeyring(oldKey)
+		hashes := []string{oldRing.CodeMAC("ABCD2345", BackupCodeBinding(f.user.ID)), f.svc.Keyring.CodeMAC("WXYZ6789", BackupCodeBinding(f.user.ID+1))}
+		if err := st.ReplaceBackupCodes(ctx, f.user.ID, hashes, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.Verify(ctx, f.user.ID, "WXYZ-6789")
+		wantErr(t, err, account.EINVALID, "Invalid MFA code")
+		_, err = f.svc.Verify(ctx, f.user.ID, "ABCD-2345")
+		wantErr(t, err, account.EINVALID, "Invalid MFA code") // the old key is not in the ring
+		f.svc.Keyring, _ = secret.NewKeyring(testKey, oldKey)
+		if _, err := f.svc.Verify(ctx, f.user.ID, "ABCD-2345"); err != nil {
+			t.Fatalf("code under a retired key still in the ring: %v", err)
+		}
+	})
+}
+
+// Regeneration: RegenerateRate per hour and one at a time, per user.
+func TestService_RegenerateLimits(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		f.enable(t)
+		for i := 0; i < RegenerateRate.Requests; i++ {
+			if _, _, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID); err != nil {
+				t.Fatalf("regeneration %d: %v", i+1, err)
+			}
+		}
+		_, _, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		var e *account.Error
+		if !errors.As(err, &e) || e.Code != account.ETOOMANY || e.RetryAfter != 3600 ||
+			e.Message != "Backup codes can be regenerated 5 times per hour. Please try again in 3600 seconds." {
+			t.Fatalf("6th regeneration: %#v", err)
+		}
+		f.clock.Advance(time.Hour)
+		// One in flight: a hold taken elsewhere (another instance) blocks this one.
+		release, err := f.svc.Throttle.Hold(ctx, "backup-codes:user:"+strconv.FormatInt(f.user.ID, 10), RegenerateHold)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = f.svc.RegenerateBackupCodes(ctx, f.user.ID)
+		if !errors.As(err, &e) || e.Code != account.ETOOMANY || e.RetryAfter != 30 || !strings.Contains(e.Message, "already being regenerated") {
+			t.Fatalf("while another regeneration runs: %#v", err)
+		}
+		release()
+		if _, _, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID); err != nil {
+			t.Fatalf("after the other finished: %v", err)
+		}
+	})
 }

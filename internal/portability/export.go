@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -200,7 +201,7 @@ func (e *exportRun) run(user fitness.Row) error {
 			return err
 		}
 	}
-	if err := e.writeRows(fitness.Users, "data/user.json", []fitness.Row{user}); err != nil {
+	if err := e.writeRows(fitness.Users, "data/user.json", []fitness.Row{e.endurainUser(user)}); err != nil {
 		return err
 	}
 	if err := e.files(e.x.Store.ActivityFiles, "activity_files"); err != nil {
@@ -371,8 +372,26 @@ func (e *exportRun) writeRows(t fitness.Table, name string, rows []fitness.Row) 
 	return e.finish()
 }
 
-// copyBlob copies a blob into the entry of the same name; false if it is missing.
-func (e *exportRun) copyBlob(key string) (bool, error) {
+// endurainDataDir is Endurain's data directory in its container. Endurain
+// stores photo_path under it and its web app drops the first four parts of that
+// path to build the photo's URL, so user.json carries the same absolute form.
+const endurainDataDir = "/app/backend/data/"
+
+// endurainUser returns the user row with photo_path (a blob key such as
+// "user_images/1.png") in Endurain's absolute form.
+func (e *exportRun) endurainUser(user fitness.Row) fitness.Row {
+	out := user
+	out.Values = slices.Clone(user.Values)
+	for i, c := range e.x.Store.ExportColumns(fitness.Users) {
+		if p, ok := out.Values[i].(string); ok && c.Name == "photo_path" && p != "" && !strings.HasPrefix(p, "/") {
+			out.Values[i] = endurainDataDir + p
+		}
+	}
+	return out
+}
+
+// copyBlob copies a blob into the entry name; false if it is missing.
+func (e *exportRun) copyBlob(key, name string) (bool, error) {
 	rc, err := e.x.Blobs.Open(e.ctx, key)
 	if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrInvalidKey) {
 		e.stats.MissingFiles++
@@ -381,12 +400,12 @@ func (e *exportRun) copyBlob(key string) (bool, error) {
 		return false, fmt.Errorf("export: %w", err)
 	}
 	defer rc.Close()
-	ew, err := e.create(key)
+	ew, err := e.create(name)
 	if err != nil {
 		return false, err
 	}
 	if _, err := io.Copy(ew.buf, ctxReader{e.ctx, rc}); err != nil {
-		return false, fmt.Errorf("export: copy %s: %w", key, err)
+		return false, fmt.Errorf("export: copy %s: %w", name, err)
 	}
 	e.stats.Files++
 	return true, e.finish()
@@ -402,7 +421,11 @@ func (e *exportRun) files(list func(ctx context.Context, userID int64, after fit
 			return err
 		}
 		for _, f := range refs {
-			ok, err := e.copyBlob(f.Key)
+			name := f.Name
+			if name == "" {
+				name = f.Key
+			}
+			ok, err := e.copyBlob(f.Key, name)
 			if err != nil {
 				return err
 			}
@@ -431,7 +454,7 @@ func (e *exportRun) userImage(user fitness.Row) error {
 		if _, err := e.x.Blobs.Size(e.ctx, k); err != nil {
 			continue
 		}
-		ok, err := e.copyBlob(k)
+		ok, err := e.copyBlob(k, k)
 		if err != nil {
 			return err
 		}

@@ -144,6 +144,9 @@ func TestExport_Layout(t *testing.T) {
 		f := newFixture(t, st)
 		uid := f.user(t, "alice", 12, 7)
 		addSecrets(t, st, uid)
+		if _, err := st.DB().Exec(`UPDATE users SET photo_path = $1 WHERE id = $2`, "user_images/"+itoa(uid)+".png", uid); err != nil {
+			t.Fatal(err)
+		}
 		f.x.ChunkSize = 5
 		b, stats := export(t, f, uid)
 		a := readArchive(t, b)
@@ -214,9 +217,17 @@ func TestExport_Layout(t *testing.T) {
 		if _, ok := user[0]["password"]; ok {
 			t.Error("user.json has a password key")
 		}
+		// Endurain's web app slices this absolute form (UserAvatarComponent.vue).
+		if p := user[0]["photo_path"]; p != "/app/backend/data/user_images/"+itoa(uid)+".png" {
+			t.Errorf("user.json photo_path = %v", p)
+		}
 		idp := a.rows(t, "data/user_identity_providers.json")
-		if len(idp) != 1 || idp[0]["idp_slug"] != "keycloak" || idp[0]["idp_subject"] != "sub-123" {
+		if len(idp) != 1 || idp[0]["idp_slug"] != "keycloak" || idp[0]["idp_subject"] != "sub-123" ||
+			idp[0]["user_id"] != float64(uid) || idp[0]["idp_id"] == nil || idp[0]["linked_at"] == nil {
 			t.Errorf("user_identity_providers.json = %v", idp)
+		}
+		if v, ok := idp[0]["idp_refresh_token"]; !ok || v != nil {
+			t.Errorf("idp_refresh_token = %v (present %v), want null", v, ok)
 		}
 		integ := a.rows(t, "data/user_integrations.json")
 		for _, k := range []string{"strava_token", "strava_refresh_token", "strava_client_secret", "garminconnect_oauth2"} {

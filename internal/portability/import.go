@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/trailpass/trailpass/internal/account"
 )
 
@@ -34,6 +36,40 @@ type Importer struct {
 	Now      func() time.Time
 	// TempDir holds spooled uploads ("" is the system default).
 	TempDir string
+	// FreeSpace returns the bytes free where files are staged; nil asks Blobs
+	// (when it can tell). Tests replace it to play a full disk.
+	FreeSpace func() (int64, error)
+	// HeartbeatEvery overrides the package's HeartbeatEvery (tests).
+	HeartbeatEvery time.Duration
+}
+
+// SpaceReserve is kept free beyond what an import stages: the database grows
+// by the imported rows too, and a full disk hurts every other request.
+const SpaceReserve = 64 << 20
+
+// checkSpace refuses an import whose entries would not fit on the staging
+// file system with SpaceReserve to spare (Endurain's DiskSpaceError, 507).
+func (ru *run) checkSpace() error {
+	free := ru.im.FreeSpace
+	if free == nil {
+		fs, ok := ru.im.Blobs.(freeSpacer)
+		if !ok {
+			return nil
+		}
+		free = fs.FreeSpace
+	}
+	avail, err := free()
+	if err != nil {
+		return errStorage(err)
+	}
+	var need int64 = SpaceReserve
+	for _, e := range ru.entries {
+		need += int64(e.f.UncompressedSize64)
+	}
+	if avail < need {
+		return account.Errorf(account.EINSUFFICIENT, "Insufficient disk space during %s. Please free up space and try again. The import needs about %d MiB.", opImport, need>>20)
+	}
+	return nil
 }
 
 // Options changes one import.
@@ -99,7 +135,8 @@ type run struct {
 	acts      map[int64]*actMeta
 	gears     map[int64]string // old id → nickname
 	files     map[int64]stagedFile
-	media     map[string]stagedFile // "<old id>_<rest>" → staged
+	media     map[string]stagedFile // NFC of "<old id>_<rest>" → staged
+	mediaRows map[string]bool       // folded names the media rows use
 	photo     *stagedFile
 	profile   *profileCapture
 	spools    map[string]*spool
@@ -206,6 +243,11 @@ func (ru *run) do(r io.ReaderAt, size int64) error {
 	}
 	if ru.entries, err = checkStructure(zr, size, ru.lim); err != nil {
 		return err
+	}
+	if !ru.opts.DryRun {
+		if err := ru.checkSpace(); err != nil {
+			return err
+		}
 	}
 	ru.progress(StageValidating, 0, len(ru.entries))
 	ru.spools = map[string]*spool{}
@@ -333,6 +375,7 @@ func (ru *run) validate() error {
 	ru.gears = map[int64]string{}
 	ru.files = map[int64]stagedFile{}
 	ru.media = map[string]stagedFile{}
+	ru.mediaRows = map[string]bool{}
 	for _, e := range ru.entries {
 		if e.kind == kindManifest {
 			if err := ru.readManifest(e); err != nil {
@@ -350,17 +393,26 @@ func (ru *run) validate() error {
 	}
 	for _, e := range ru.entries {
 		switch e.kind {
-		case kindActivityFile, kindMedia, kindUserImage:
+		case kindMedia:
+			if !imageExts[e.ext] {
+				// Endurain imports only PNG and JPEG media, and skips the rest.
+				if err := ru.skipEntry(e); err != nil {
+					return err
+				}
+				ru.warn("%s is not a PNG or JPEG photo and was skipped.", printable(e.f.Name))
+				ru.res.Skipped["media"]++
+				break
+			}
+			if err := ru.stage(e); err != nil {
+				return err
+			}
+		case kindActivityFile, kindUserImage:
 			if err := ru.stage(e); err != nil {
 				return err
 			}
 		case kindCounts:
 			// Ignored, as Endurain does, but still read through the checks.
-			c, err := ru.open(e)
-			if err != nil {
-				return err
-			}
-			if err := c.drain(); err != nil {
+			if err := ru.skipEntry(e); err != nil {
 				return err
 			}
 		default:
@@ -369,6 +421,19 @@ func (ru *run) validate() error {
 		done++
 		ru.progress(StageValidating, done, len(ru.entries))
 	}
+	return nil
+}
+
+// skipEntry reads an entry that is not imported through every check.
+func (ru *run) skipEntry(e entry) error {
+	c, err := ru.open(e)
+	if err != nil {
+		return err
+	}
+	if err := c.drain(); err != nil {
+		return err
+	}
+	ru.realBytes += c.n
 	return nil
 }
 
@@ -439,7 +504,7 @@ func (ru *run) stage(e entry) error {
 	}
 	switch e.kind {
 	case kindMedia, kindUserImage:
-		if !isImage(head, e.ext) {
+		if !isImage(head) {
 			return errFormat("Entry %q is not a PNG or JPEG image.", e.f.Name)
 		}
 		if e.kind == kindUserImage && e.f.UncompressedSize64 > account.MaxPhotoBytes {
@@ -490,7 +555,7 @@ func (ru *run) stage(e entry) error {
 			ru.warn("%s belongs to no activity in the archive and was skipped.", e.f.Name)
 			return nil
 		}
-		ru.media[fmt.Sprintf("%d_%s", e.oldID, e.rest)] = sf
+		ru.media[norm.NFC.String(fmt.Sprintf("%d_%s", e.oldID, e.rest))] = sf
 	case kindUserImage:
 		if ru.photo != nil {
 			ru.warn("%s: only the first user image is imported.", e.f.Name)
@@ -514,23 +579,21 @@ func (ru *run) wanted(e entry) bool {
 	return ok
 }
 
-func isImage(head []byte, ext string) bool {
-	switch ext {
-	case "png":
-		return bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n"))
-	case "jpg", "jpeg":
-		return bytes.HasPrefix(head, []byte{0xff, 0xd8, 0xff})
-	}
-	return false
+// isImage says whether head starts a PNG or a JPEG. Either is accepted under
+// any of the image extensions: a photo named .jpg that is really a PNG is still
+// the uploader's photo.
+func isImage(head []byte) bool {
+	return bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")) || bytes.HasPrefix(head, []byte{0xff, 0xd8, 0xff})
 }
 
-// mediaName returns "<old activity id>_<rest>" of a media row's path (a blob
-// key or an Endurain absolute path) and whether it has that shape.
-func mediaName(p string) (string, int64, bool) {
-	base := p[strings.LastIndexAny(p, "/\\")+1:]
+// mediaName returns "<old activity id>_<rest>" of a media row's path (trailpass's
+// "activity_media/…" or Endurain's absolute path), and rest, the uploader's file
+// name; ok is false when the path has not that shape.
+func mediaName(p string) (base, rest string, ok bool) {
+	base = p[strings.LastIndexAny(p, "/\\")+1:]
 	m := reMedia.FindStringSubmatch("activity_media/" + base)
-	if m == nil {
-		return "", 0, false
+	if m == nil || checkMediaName(m[2]) != "" {
+		return "", "", false
 	}
-	return base, parseID(m[1]), true
+	return base, m[2], true
 }

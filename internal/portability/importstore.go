@@ -117,8 +117,17 @@ type ImportStore interface {
 	FinishImportJob(ctx context.Context, id, status string, result json.RawMessage, errText string, now time.Time) error
 	// ImportJob returns the user's job; ENOTFOUND if the user has no such job.
 	ImportJob(ctx context.Context, userID int64, id string) (*Job, error)
-	// ImportJobsByStatus lists jobs in a status last updated before before.
+	// ImportJobsByStatus lists jobs in a status whose heartbeat is not later
+	// than before.
 	ImportJobsByStatus(ctx context.Context, status string, before time.Time) ([]*Job, error)
+	// HeartbeatImportJob records that the job's process is alive.
+	HeartbeatImportJob(ctx context.Context, id string, now time.Time) error
+	// ClaimStaleImportJob takes over a job in status whose heartbeat is not
+	// later than before (a queued or running one is marked failed with
+	// errText), reporting false when it changed or beat meanwhile.
+	ClaimStaleImportJob(ctx context.Context, id, status string, before, now time.Time, errText string) (bool, error)
+	// ActiveImportJob reports whether the job is queued, running or committed.
+	ActiveImportJob(ctx context.Context, id string) (bool, error)
 	// DeleteExpiredImportJobs deletes finished jobs whose expiry has passed.
 	DeleteExpiredImportJobs(ctx context.Context, now time.Time) (int64, error)
 }
@@ -128,6 +137,17 @@ type Blobs interface {
 	blob.Store
 	Move(ctx context.Context, from, to string) error
 	RemoveAll(ctx context.Context, prefix string) error
+}
+
+// stagingLister is a Blobs that can list its staging folders (job ids), so
+// recovery can remove folders no live job owns.
+type stagingLister interface {
+	StagingFolders(ctx context.Context) ([]string, error)
+}
+
+// freeSpacer is a Blobs that knows how much room its file system has left.
+type freeSpacer interface {
+	FreeSpace() (int64, error)
 }
 
 var _ io.ReaderAt = (*readerAtCounter)(nil)

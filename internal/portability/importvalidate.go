@@ -253,8 +253,17 @@ func (ru *run) validateData(e entry) error {
 			if r.ActivityID == nil || r.MediaPath == nil {
 				return &fieldError{"fields \"activity_id\" and \"media_path\" are required."}
 			}
-			if _, _, ok := mediaName(*r.MediaPath); !ok {
-				return &fieldError{"field \"media_path\" must name a file \"<activity id>_<name>.png|jpg|jpeg\"."}
+			base, rest, ok := mediaName(*r.MediaPath)
+			if !ok {
+				return &fieldError{"field \"media_path\" must name a file \"<activity id>_<file name>\" (a UTF-8 name of at most 255 bytes, without slashes or control characters)."}
+			}
+			// Two rows for one file, or two names one activity cannot hold apart,
+			// would break media_path's uniqueness or move one file twice.
+			for _, k := range []string{"f" + foldName(base), fmt.Sprintf("r%d_%s", *r.ActivityID, foldName(rest))} {
+				if ru.mediaRows[k] {
+					return &fieldError{fmt.Sprintf("media_path %q names a file another row already names.", printable(base))}
+				}
+				ru.mediaRows[k] = true
 			}
 			return integrity(name, ru.needActivity(r.ActivityID))
 		})

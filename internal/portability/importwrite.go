@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
@@ -284,22 +285,28 @@ func (w *writer) table(e entry) error {
 		fl := &flusher[fitness.Media]{fn: func(rs []fitness.Media) error { return tx.InsertMedia(ctx, rs) }}
 		err := eachRow(ru, e, func(r *mediaRow) error {
 			id, ok := w.newActivity(*r.ActivityID)
+			base, rest, _ := mediaName(*r.MediaPath)
+			if !imageExts[mediaExt(rest)] {
+				// Its file, if any, was skipped: Endurain imports PNG and JPEG only.
+				w.count("activity_media", false)
+				return nil
+			}
 			w.count("activity_media", ok)
-			base, _, _ := mediaName(*r.MediaPath)
-			sf, hasFile := ru.media[base]
+			sf, hasFile := ru.media[norm.NFC.String(base)]
 			if hasFile {
 				w.count("media", ok)
 			}
 			if !ok {
 				return nil
 			}
-			rest := base[strings.IndexByte(base, '_')+1:]
-			m := fitness.Media{ActivityID: id, Name: rest, MediaPath: fitness.MediaKey(id, rest), MediaType: 1}
+			// The row keeps the uploader's name where Endurain keeps it; the file
+			// goes under a key the server derives from it.
+			m := fitness.Media{ActivityID: id, Name: rest, MediaPath: fitness.MediaPath(id, rest), MediaType: 1}
 			if r.MediaType != nil {
 				m.MediaType = *r.MediaType
 			}
 			if hasFile {
-				w.moves = append(w.moves, move{sf.key, m.MediaPath})
+				w.moves = append(w.moves, move{sf.key, fitness.MediaKey(id, rest)})
 			} else {
 				ru.warn("%s has no file in the archive.", printable(base))
 			}

@@ -105,6 +105,9 @@ func (im *Importer) RunJob(ctx context.Context, job *Job, userID int64, r io.Rea
 		body, _ := json.Marshal(p)
 		im.Store.UpdateImportJob(ctx, job.ID, JobRunning, p.Stage, body, im.now())
 	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go im.heartbeat(ctx, job.ID, stop)
 	return im.runJob(ctx, job, userID, r, size, opts)
 }
 
@@ -113,12 +116,45 @@ func (im *Importer) Job(ctx context.Context, userID int64, id string) (*Job, err
 	return im.Store.ImportJob(ctx, userID, id)
 }
 
-// Recover cleans up after imports whose process died: a job that committed
-// gets its staged files moved into place; a job still queued or running (not
-// updated for staleAfter) is marked failed and its staging folder removed, so
-// the account is exactly as before it. Finished jobs past their expiry are
-// deleted. It returns how many jobs it finished or failed. trailpass serve
-// calls it at start-up.
+// Heartbeats: a running job's process writes the job's heartbeat every
+// HeartbeatEvery; a job whose heartbeat is older than StaleAfter is dead, and
+// any instance's Recover may clean up after it.
+const (
+	HeartbeatEvery = 10 * time.Second
+	StaleAfter     = time.Minute
+)
+
+// heartbeat writes the job's heartbeat every HeartbeatEvery (wall time) until
+// stop is closed.
+func (im *Importer) heartbeat(ctx context.Context, jobID string, stop <-chan struct{}) {
+	every := im.HeartbeatEvery
+	if every <= 0 {
+		every = HeartbeatEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			// A failed beat is retried at the next tick; StaleAfter allows several.
+			im.Store.HeartbeatImportJob(ctx, jobID, im.now())
+		}
+	}
+}
+
+// interrupted is the error text of a job recovery failed.
+const interrupted = "The import was interrupted; nothing was imported."
+
+// Recover cleans up after imports whose process died (no heartbeat for
+// staleAfter): a job that committed gets its staged files moved into place; a
+// job still queued or running is marked failed and its staging folder
+// removed, so the account is exactly as before it. Staging folders of no live
+// job are removed, and finished jobs past their expiry deleted. It returns how
+// many jobs it finished or failed. trailpass serve calls it at start-up and
+// then every RecoverEvery, on every instance; each job is claimed in the
+// database first, so two instances never recover the same one.
 func (im *Importer) Recover(ctx context.Context, staleAfter time.Duration) (int, error) {
 	before := im.now().Add(-staleAfter)
 	n := 0
@@ -127,6 +163,11 @@ func (im *Importer) Recover(ctx context.Context, staleAfter time.Duration) (int,
 		return n, err
 	}
 	for _, j := range committed {
+		if ok, err := im.Store.ClaimStaleImportJob(ctx, j.ID, JobCommitted, before, im.now(), ""); err != nil {
+			return n, err
+		} else if !ok {
+			continue
+		}
 		var moves []move
 		json.Unmarshal(j.Result, &moves)
 		if err := im.finishMoves(ctx, j.ID, j.UserID, moves, nil); err != nil {
@@ -144,18 +185,50 @@ func (im *Importer) Recover(ctx context.Context, staleAfter time.Duration) (int,
 			return n, err
 		}
 		for _, j := range jobs {
-			if err := im.Blobs.RemoveAll(ctx, "staging/"+j.ID); err != nil {
+			// Failed first: a process that was only slow can no longer commit.
+			if ok, err := im.Store.ClaimStaleImportJob(ctx, j.ID, status, before, im.now(), interrupted); err != nil {
 				return n, err
+			} else if !ok {
+				continue
 			}
-			if err := im.Store.FinishImportJob(ctx, j.ID, JobFailed, nil, "The import was interrupted; nothing was imported.", im.now()); err != nil {
+			if err := im.Blobs.RemoveAll(ctx, "staging/"+j.ID); err != nil {
 				return n, err
 			}
 			n++
 		}
+	}
+	if err := im.sweepStaging(ctx); err != nil {
+		return n, err
 	}
 	// Finished jobs are kept for a week (jobTTL), then dropped here.
 	if _, err := im.Store.DeleteExpiredImportJobs(ctx, im.now()); err != nil {
 		return n, err
 	}
 	return n, nil
+}
+
+// sweepStaging removes staging folders whose job is finished or gone (a
+// removal that failed, a job failed by an older version). A job's row exists
+// before its folder, so a folder being filled is never swept.
+func (im *Importer) sweepStaging(ctx context.Context) error {
+	l, ok := im.Blobs.(stagingLister)
+	if !ok {
+		return nil
+	}
+	ids, err := l.StagingFolders(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		active, err := im.Store.ActiveImportJob(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !active {
+			if err := im.Blobs.RemoveAll(ctx, "staging/"+id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

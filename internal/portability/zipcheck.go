@@ -5,11 +5,17 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/trailpass/trailpass/internal/account"
 )
@@ -43,13 +49,14 @@ type entry struct {
 }
 
 // The allowlist of entry names. Names are only ever matched, never used as
-// paths: files are stored under keys the server builds from parsed ids.
+// paths: files are stored under keys the server builds from parsed ids (and,
+// for media, from a digest of the uploader's file name; see fitness.MediaKey).
 var (
 	reDir       = regexp.MustCompile(`^(data|activity_files|activity_media|user_images)/$`)
 	reData      = regexp.MustCompile(`^data/(activities|activity_workout_steps|activity_media|activity_exercise_titles|gears|gear_components|health_weight|health_targets|notifications|user_default_gear|user_goals|user_identity_providers|user_integrations|user_privacy_settings|user)\.json$`)
 	reChunk     = regexp.MustCompile(`^data/(activity_laps|activity_sets|activity_streams)(_[0-9]{3,6})?\.json$`)
 	reActFile   = regexp.MustCompile(`^activity_files/([0-9]{1,18})\.([A-Za-z]{3})$`)
-	reMedia     = regexp.MustCompile(`^activity_media/([0-9]{1,18})_([A-Za-z0-9][A-Za-z0-9._-]{0,150})$`)
+	reMedia     = regexp.MustCompile(`(?s)^activity_media/([0-9]{1,18})_(.*)$`)
 	reUserImage = regexp.MustCompile(`^user_images/([0-9]{1,18})\.([A-Za-z]{3,4})$`)
 )
 
@@ -86,19 +93,58 @@ func classify(name string) (entry, bool) {
 		return e, activityFileExts[e.ext]
 	}
 	if m := reMedia.FindStringSubmatch(name); m != nil {
-		e.kind, e.oldID, e.rest = kindMedia, parseID(m[1]), m[2]
-		i := strings.LastIndexByte(m[2], '.')
-		if i < 0 {
-			return e, false
-		}
-		e.ext = strings.ToLower(m[2][i+1:])
-		return e, imageExts[e.ext] && !strings.Contains(m[2], "..")
+		e.kind, e.oldID, e.rest, e.ext = kindMedia, parseID(m[1]), m[2], mediaExt(m[2])
+		return e, checkMediaName(m[2]) == ""
 	}
 	if m := reUserImage.FindStringSubmatch(name); m != nil {
 		e.kind, e.oldID, e.ext = kindUserImage, parseID(m[1]), strings.ToLower(m[2])
 		return e, imageExts[e.ext]
 	}
 	return e, false
+}
+
+// checkMediaName says what is wrong with the uploader's part of a media file
+// name, "" if nothing. Endurain stores media as "<activity id>_<file name as
+// uploaded>", so any UTF-8 file name is allowed; it is only ever matched and
+// recorded, never used as a path.
+func checkMediaName(name string) string {
+	switch {
+	case name == "":
+		return "has no file name after the activity id"
+	case len(name) > maxMediaName:
+		return fmt.Sprintf("has a file name longer than %d bytes", maxMediaName)
+	case !utf8.ValidString(name):
+		return "has a file name that is not UTF-8"
+	case strings.ContainsAny(name, "/\\"):
+		return "has a slash or backslash in its file name"
+	case strings.ContainsFunc(name, unicode.IsControl):
+		return "has a control character in its file name"
+	}
+	return ""
+}
+
+// maxMediaName is the longest uploader's file name, the usual file-system limit.
+const maxMediaName = 255
+
+// mediaExt is the lower-case extension of a media file name ("" if none).
+func mediaExt(name string) string {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return ""
+	}
+	return strings.ToLower(name[i+1:])
+}
+
+// foldName is the form under which two entry names collide: Unicode NFC, then
+// case folded, so "Café.jpg" (composed or not) and "CAFÉ.JPG" are one file on
+// the file systems people unpack archives on.
+func foldName(name string) string {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return norm.NFC.String(cases.Fold().String(norm.NFC.String(name)))
+		}
+	}
+	return strings.ToLower(name) // ASCII: the same, without allocating a Caser
 }
 
 func parseID(s string) int64 {
@@ -205,16 +251,20 @@ func checkStructure(zr *zip.Reader, size int64, lim Limits) ([]entry, error) {
 	var total uint64
 	for _, f := range zr.File {
 		name := f.Name
-		if len(name) > 255 {
+		if m := reMedia.FindStringSubmatch(name); m != nil {
+			// Media keep their uploader's file name: its own rules, below.
+			if why := checkMediaName(m[2]); why != "" {
+				return nil, errStructure("Entry %q %s.", printable(name), why)
+			}
+		} else if len(name) > 255 {
 			return nil, errStructure("An entry name is longer than 255 bytes.")
-		}
-		if strings.HasPrefix(name, "/") || strings.Contains(name, "\\") || strings.Contains(name, "..") ||
+		} else if strings.HasPrefix(name, "/") || strings.Contains(name, "\\") || strings.Contains(name, "..") ||
 			strings.ContainsRune(name, 0) || strings.Contains(name, ":") {
 			return nil, errStructure("Entry %q has an unsafe path.", printable(name))
 		}
-		folded := strings.ToLower(strings.TrimSuffix(name, "/"))
+		folded := foldName(strings.TrimSuffix(name, "/"))
 		if seen[folded] {
-			return nil, errStructure("Entry %q appears twice (names are compared ignoring case).", printable(name))
+			return nil, errStructure("Entry %q appears twice (names are compared after Unicode normalisation and ignoring case).", printable(name))
 		}
 		seen[folded] = true
 		mode := f.Mode()

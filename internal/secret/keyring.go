@@ -27,11 +27,12 @@ var ErrDecrypt = errors.New("secret: cannot decrypt")
 type Keyring struct {
 	primary string
 	aeads   map[string]cipher.AEAD
+	macKeys map[string][]byte // per key id: the key for CodeMAC
 }
 
 // NewKeyring builds a keyring whose first key encrypts and whose every key decrypts.
 func NewKeyring(primary []byte, older ...[]byte) (*Keyring, error) {
-	k := &Keyring{aeads: map[string]cipher.AEAD{}}
+	k := &Keyring{aeads: map[string]cipher.AEAD{}, macKeys: map[string][]byte{}}
 	for i, key := range append([][]byte{primary}, older...) {
 		if len(key) != KeySize {
 			return nil, fmt.Errorf("secret: key must be %d bytes, got %d", KeySize, len(key))
@@ -51,6 +52,9 @@ func NewKeyring(primary []byte, older ...[]byte) (*Keyring, error) {
 			return nil, fmt.Errorf("gcm: %w", err)
 		}
 		k.aeads[id] = aead
+		if k.macKeys[id], err = hkdf.Key(sha256.New, key, nil, "trailpass code mac v1", KeySize); err != nil {
+			return nil, fmt.Errorf("derive key: %w", err)
+		}
 		if i == 0 {
 			k.primary = id
 		}
@@ -127,8 +131,14 @@ func LoadOrCreateKeyFile(path string) (key []byte, created bool, err error) {
 	}
 	key = make([]byte, KeySize)
 	rand.Read(key)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, false, err
+	if _, err := os.Stat(filepath.Dir(path)); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, false, err
+		}
+		// Explicitly: the umask must not decide who reads the key's folder.
+		if err := os.Chmod(filepath.Dir(path), 0o700); err != nil {
+			return nil, false, err
+		}
 	}
 	// Write a temporary file and hard-link it into place: two instances starting at
 	// once on a shared directory must neither write different keys nor read a
@@ -177,4 +187,18 @@ func (k *Keyring) Reseal(ciphertext, binding string) (out string, changed bool, 
 		return "", false, err
 	}
 	return k.Seal(pt, binding), true, nil
+}
+
+// keyCheckText is the known plaintext of a key check value.
+const keyCheckText = "trailpass key check v1"
+
+// KeyCheck returns a key check value: a known text sealed with the primary key.
+// Stored once per database, it lets a later start tell whether its keys are
+// the ones the database's secrets were sealed with.
+func (k *Keyring) KeyCheck() string { return k.Seal([]byte(keyCheckText), "key-check") }
+
+// VerifyKeyCheck reports whether one of the keyring's keys opens check.
+func (k *Keyring) VerifyKeyCheck(check string) bool {
+	pt, err := k.Open(check, "key-check")
+	return err == nil && string(pt) == keyCheckText
 }

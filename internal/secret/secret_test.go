@@ -127,3 +127,36 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("hash %q", h)
 	}
 }
+
+func TestCodeMAC(t *testing.T) {
+	oldKey, newKey := make([]byte, secret.KeySize), make([]byte, secret.KeySize)
+	newKey[0] = 1
+	oldRing, _ := secret.NewKeyring(oldKey)
+	ring, _ := secret.NewKeyring(newKey, oldKey)
+	h := oldRing.CodeMAC("ABCD2345", "backup_codes:7")
+	if !secret.IsCodeMAC(h) || strings.Contains(h, "ABCD2345") {
+		t.Fatalf("CodeMAC = %q", h)
+	}
+	if !ring.CheckCodeMAC(h, "ABCD2345", "backup_codes:7") {
+		t.Fatal("a MAC made under an older key of the ring does not verify")
+	}
+	for _, tc := range []struct{ stored, code, binding string }{
+		{h, "ABCD2346", "backup_codes:7"},                                   // another code
+		{h, "ABCD2345", "backup_codes:8"},                                   // another user's row
+		{h[:len(h)-2], "ABCD2345", "backup_codes:7"},                        // truncated
+		{"hs1.ffffffff." + h[len("hs1.")+9:], "ABCD2345", "backup_codes:7"}, // unknown key
+		{"$argon2id$v=19$m=1,t=1,p=1$AA$AA", "ABCD2345", "backup_codes:7"},
+	} {
+		if ring.CheckCodeMAC(tc.stored, tc.code, tc.binding) {
+			t.Errorf("CheckCodeMAC(%q, %q, %q) = true", tc.stored, tc.code, tc.binding)
+		}
+	}
+	if n := ring.CodeMAC("ABCD2345", "backup_codes:7"); !strings.HasPrefix(n, ring.PrimaryCodeMACPrefix()) || strings.HasPrefix(h, ring.PrimaryCodeMACPrefix()) {
+		t.Fatalf("prefixes: new %q old %q primary %q", n, h, ring.PrimaryCodeMACPrefix())
+	}
+	// Without the old key, codes made under it no longer verify.
+	newOnly, _ := secret.NewKeyring(newKey)
+	if newOnly.CheckCodeMAC(h, "ABCD2345", "backup_codes:7") {
+		t.Fatal("verified without the key that made it")
+	}
+}

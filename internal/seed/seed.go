@@ -101,7 +101,7 @@ func Run(ctx context.Context, st fitness.Store, blobs blob.Store, userID int64, 
 				res.FileBytes += nb
 			}
 			for j, m := range b.Media {
-				nb, err := blobs.Put(ctx, m.MediaPath, bytes.NewReader(media[i][j]))
+				nb, err := blobs.Put(ctx, fitness.MediaKey(m.ActivityID, m.Name), bytes.NewReader(media[i][j]))
 				if err != nil {
 					return res, err
 				}

@@ -77,3 +77,15 @@ func (s *Store) BackupCodeStats(ctx context.Context, userID int64) (BackupCodeSt
 	}
 	return st, nil
 }
+
+// CountBackupCodesNotUnder counts the unused backup codes kept as keyed hashes
+// (prefix "hs1.") that do not start with prefix, the current key's, and the
+// users they belong to: codes that stop working when an older key is dropped.
+func (s *Store) CountBackupCodesNotUnder(ctx context.Context, prefix string) (codes, users int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT user_id) FROM backup_codes
+		WHERE used_at IS NULL AND code_hash LIKE 'hs1.%' AND code_hash NOT LIKE $1`, prefix+"%").Scan(&codes, &users)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count backup codes: %w", mapErr(err))
+	}
+	return codes, users, nil
+}

@@ -70,7 +70,7 @@ func (s *Store) CreateActivities(ctx context.Context, userID int64, bundles []*f
 			for i := range b.Media {
 				x := &b.Media[i]
 				x.ActivityID = a.ID
-				x.MediaPath = fitness.MediaKey(a.ID, x.Name)
+				x.MediaPath = fitness.MediaPath(a.ID, x.Name)
 				if x.MediaType == 0 {
 					x.MediaType = 1
 				}

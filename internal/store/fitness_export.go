@@ -118,11 +118,12 @@ var exportTables = map[fitness.Table]exportTable{
 	fitness.UserGoals: {from: "users_goals t", owner: ownUser, cols: parseCols(`
 		id:i user_id:i interval:s activity_type:i goal_type:i goal_calories:i goal_activities_number:i
 		goal_distance:i goal_elevation:i goal_duration:i`)},
-	// Only which provider, which subject and when: no token, not even encrypted.
+	// Endurain's columns, the token always null (not even encrypted); idp_slug
+	// is added so the provider can be recognised on another server.
 	fitness.UserIdentityProviders: {from: "users_identity_providers t JOIN identity_providers p ON p.id = t.idp_id",
 		owner: ownUser, cols: parseCols(`
-		idp_slug:s=p.slug idp_subject:s linked_at:t last_login:t idp_access_token_expires_at:t
-		idp_refresh_token_updated_at:t`)},
+		id:i user_id:i idp_id:i idp_subject:s linked_at:t last_login:t idp_refresh_token:s=NULL
+		idp_access_token_expires_at:t idp_refresh_token_updated_at:t idp_slug:s=p.slug`)},
 	fitness.UserIntegrations: {from: "users_integrations t", owner: ownUser, cols: parseCols(`
 		id:i user_id:i strava_client_id:s=NULL strava_client_secret:s=NULL strava_state:s=NULL
 		strava_token:s=NULL strava_refresh_token:s=NULL strava_token_expires_at:t strava_sync_gear:b
@@ -317,9 +318,10 @@ func (s *Store) ActivityFiles(ctx context.Context, userID int64, after fitness.C
 	return out, mapErr(rows.Err())
 }
 
-// MediaFiles pages through the user's activity media by id.
+// MediaFiles pages through the user's activity media by id. Each file is
+// named in the archive by its media_path and read from its blob key.
 func (s *Store) MediaFiles(ctx context.Context, userID int64, after fitness.Cursor, limit int) ([]fitness.FileRef, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t.media_path, t.id FROM activity_media t
+	rows, err := s.db.QueryContext(ctx, `SELECT t.activity_id, t.media_path, t.id FROM activity_media t
 		CROSS JOIN activities a WHERE a.id = t.activity_id AND a.user_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3`,
 		userID, after.ID, limit)
 	if err != nil {
@@ -328,9 +330,16 @@ func (s *Store) MediaFiles(ctx context.Context, userID int64, after fitness.Curs
 	defer rows.Close()
 	var out []fitness.FileRef
 	for rows.Next() {
-		var f fitness.FileRef
-		if err := rows.Scan(&f.Key, &f.Cursor.ID); err != nil {
+		var (
+			f   fitness.FileRef
+			act int64
+		)
+		if err := rows.Scan(&act, &f.Name, &f.Cursor.ID); err != nil {
 			return nil, err
+		}
+		f.Key = f.Name
+		if name, ok := strings.CutPrefix(f.Name, fitness.MediaPath(act, "")); ok {
+			f.Key = fitness.MediaKey(act, name)
 		}
 		out = append(out, f)
 	}

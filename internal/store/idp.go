@@ -16,7 +16,7 @@ var _ idp.Store = (*Store)(nil)
 
 const idpColumns = `id, name, slug, provider_type, enabled, COALESCE(client_id, ''), COALESCE(client_secret, ''),
 	COALESCE(issuer_url, ''), authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, scopes, icon,
-	auto_create_users, sync_user_info, link_by_verified_email, user_mapping, created_at, updated_at`
+	auto_create_users, sync_user_info, link_by_verified_email, user_mapping, token_endpoint_auth_method, created_at, updated_at`
 
 func scanProvider(r rowScanner) (*idp.Provider, string, error) {
 	p := &idp.Provider{}
@@ -24,7 +24,7 @@ func scanProvider(r rowScanner) (*idp.Provider, string, error) {
 	var mapping *string
 	err := r.Scan(&p.ID, &p.Name, &p.Slug, &p.ProviderType, &p.Enabled, &p.ClientID, &secret, &p.IssuerURL,
 		&p.AuthorizationEndpoint, &p.TokenEndpoint, &p.UserinfoEndpoint, &p.JWKSURI, &p.Scopes, &p.Icon,
-		&p.AutoCreateUsers, &p.SyncUserInfo, &p.LinkByVerifiedEmail, &mapping, scanTime(&p.CreatedAt), scanTime(&p.UpdatedAt))
+		&p.AutoCreateUsers, &p.SyncUserInfo, &p.LinkByVerifiedEmail, &mapping, &p.TokenEndpointAuthMethod, scanTime(&p.CreatedAt), scanTime(&p.UpdatedAt))
 	if err != nil {
 		return nil, "", err
 	}
@@ -101,11 +101,12 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, p *idp.Provider, sea
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO identity_providers (name, slug, provider_type, enabled, client_id,
 			issuer_url, authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, scopes, icon,
-			auto_create_users, sync_user_info, link_by_verified_email, user_mapping, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
+			auto_create_users, sync_user_info, link_by_verified_email, user_mapping, token_endpoint_auth_method,
+			created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
 			p.Name, p.Slug, p.ProviderType, p.Enabled, p.ClientID, p.IssuerURL, p.AuthorizationEndpoint,
 			p.TokenEndpoint, p.UserinfoEndpoint, p.JWKSURI, p.Scopes, p.Icon, p.AutoCreateUsers, p.SyncUserInfo,
-			p.LinkByVerifiedEmail, mapping, s.ts(p.CreatedAt), s.ts(p.UpdatedAt)).Scan(&p.ID)
+			p.LinkByVerifiedEmail, mapping, p.TokenEndpointAuthMethod, s.ts(p.CreatedAt), s.ts(p.UpdatedAt)).Scan(&p.ID)
 		if err != nil {
 			return slugConflict(mapErr(fmt.Errorf("insert identity provider: %w", err)))
 		}
@@ -119,8 +120,10 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, p *idp.Provider, sea
 	})
 }
 
-// UpdateIdentityProvider replaces p's fields; a nil seal keeps the stored secret.
-func (s *Store) UpdateIdentityProvider(ctx context.Context, p *idp.Provider, seal func(id int64) string) error {
+// UpdateIdentityProvider replaces p's fields if updated_at is still prev: the
+// service merges a partial update into the row it read, so a save that came
+// between must not be overwritten unseen. A nil seal keeps the stored secret.
+func (s *Store) UpdateIdentityProvider(ctx context.Context, p *idp.Provider, prev time.Time, seal func(id int64) string) error {
 	mapping, err := encodeMapping(p.UserMapping)
 	if err != nil {
 		return err
@@ -134,15 +137,19 @@ func (s *Store) UpdateIdentityProvider(ctx context.Context, p *idp.Provider, sea
 		enabled = $4, client_id = $5, issuer_url = $6, authorization_endpoint = $7, token_endpoint = $8,
 		userinfo_endpoint = $9, jwks_uri = $10, scopes = $11, icon = $12, auto_create_users = $13,
 		sync_user_info = $14, link_by_verified_email = $15, user_mapping = $16, updated_at = $17,
-		client_secret = COALESCE($18, client_secret) WHERE id = $19`,
+		client_secret = COALESCE($18, client_secret), token_endpoint_auth_method = $19
+		WHERE id = $20 AND updated_at = $21`,
 		p.Name, p.Slug, p.ProviderType, p.Enabled, p.ClientID, p.IssuerURL, p.AuthorizationEndpoint,
 		p.TokenEndpoint, p.UserinfoEndpoint, p.JWKSURI, p.Scopes, p.Icon, p.AutoCreateUsers, p.SyncUserInfo,
-		p.LinkByVerifiedEmail, mapping, s.ts(p.UpdatedAt), secret, p.ID)
+		p.LinkByVerifiedEmail, mapping, s.ts(p.UpdatedAt), secret, p.TokenEndpointAuthMethod, p.ID, s.ts(prev))
 	if err != nil {
 		return slugConflict(mapErr(fmt.Errorf("update identity provider: %w", err)))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return account.Errorf(account.ENOTFOUND, "Identity provider with id %d not found", p.ID)
+		if _, _, err := s.FindIdentityProvider(ctx, p.ID); err != nil {
+			return err
+		}
+		return account.Errorf(account.ECONFLICT, "The identity provider was changed meanwhile; reload it and try again")
 	}
 	return nil
 }

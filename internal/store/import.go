@@ -372,8 +372,8 @@ func (t *importTx) SetPhotoPath(ctx context.Context, path *string) error {
 // import's own transaction. A job another instance already marked failed
 // (its process seemed dead) cannot commit: ECONFLICT.
 func (t *importTx) MarkJobCommitted(ctx context.Context, jobID string, moves json.RawMessage, now time.Time) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE import_jobs SET status = $1, stage = $2, result = $3, updated_at = $4
-		WHERE id = $5 AND user_id = $6 AND status IN ('queued', 'running')`,
+	res, err := t.tx.ExecContext(ctx, `UPDATE import_jobs SET status = $1, stage = $2, result = $3, updated_at = $4,
+		heartbeat_at = $4 WHERE id = $5 AND user_id = $6 AND status IN ('queued', 'running')`,
 		portability.JobCommitted, portability.StageFiles, string(moves), t.s.ts(now), jobID, t.userID)
 	if err != nil {
 		return fmt.Errorf("mark import committed: %w", mapErr(err))

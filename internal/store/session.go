@@ -39,7 +39,7 @@ func (s *Store) insertTokens(ctx context.Context, tx *sql.Tx, tokens []auth.Toke
 }
 
 // CreateSession inserts a session with its first tokens, in one transaction
-// that first checks g: the user must be active and still at the credential
+// that first checks g: the user must be active, not waiting for approval, and at the credential
 // version the sign-in checked, and a claimed ticket must still be held (it is
 // consumed). Otherwise nothing is written and the error is auth.ErrSignInStale.
 func (s *Store) CreateSession(ctx context.Context, sess *auth.Session, tokens []auth.TokenRow, g auth.SessionGuard) error {
@@ -48,19 +48,19 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session, tokens []
 		// wait for this sign-in, or this sign-in wait for it and then see the
 		// new version; the write then deletes the sessions it finds, this one
 		// included. SQLite's IMMEDIATE transactions serialise the two anyway.
-		q := `SELECT credential_version, active FROM users WHERE id = $1`
+		q := `SELECT credential_version, active, pending_admin_approval FROM users WHERE id = $1`
 		if s.dialect == Postgres {
 			q += ` FOR SHARE`
 		}
 		var version int64
-		var active bool
-		if err := tx.QueryRowContext(ctx, q, sess.UserID).Scan(&version, &active); err != nil {
+		var active, pending bool
+		if err := tx.QueryRowContext(ctx, q, sess.UserID).Scan(&version, &active, &pending); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return auth.ErrSignInStale
 			}
 			return fmt.Errorf("check credential version: %w", mapErr(err))
 		}
-		if !active || version != g.CredentialVersion {
+		if !active || pending || version != g.CredentialVersion {
 			return auth.ErrSignInStale
 		}
 		if g.TicketHash != "" {

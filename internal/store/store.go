@@ -93,9 +93,12 @@ func Open(ctx context.Context, rawURL, dataDir string) (*Store, error) {
 	switch dialect {
 	case SQLite:
 		if rawURL == "" {
-			if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			if err := MkdirPrivate(dataDir); err != nil {
 				return nil, fmt.Errorf("create data directory: %w", err)
 			}
+		}
+		if err := privateDBFiles(strings.TrimPrefix(dsn[:strings.Index(dsn, "?")], "file:")); err != nil {
+			return nil, err
 		}
 		db, err = sql.Open("sqlite", dsn)
 		if err != nil {
@@ -118,6 +121,41 @@ func Open(ctx context.Context, rawURL, dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
 	}
 	return &Store{db: db, dialect: dialect}, nil
+}
+
+// MkdirPrivate creates dir (and its parents) when missing, giving the folders
+// it creates mode 0700 whatever the umask. An existing folder keeps its mode:
+// the operator chose it (serve warns when others can read it).
+func MkdirPrivate(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// privateDBFiles makes the SQLite database and its -wal and -shm files 0600,
+// whatever the umask and whoever created them. The database file is created
+// here when missing: SQLite gives the -wal and -shm files it creates later the
+// database file's mode, so they are 0600 too.
+func privateDBFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database file: %w", err)
+	}
+	err = f.Chmod(0o600)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("database file mode: %w", err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("database file mode: %w", err)
+		}
+	}
+	return nil
 }
 
 // Dialect returns the engine behind the store.

@@ -40,6 +40,24 @@ func (s *Store) ThrottleAttempt(ctx context.Context, key string, now time.Time, 
 	return st, nil
 }
 
+// ThrottlePeek returns key's counter without counting; found is false when the
+// key has no live counter. It only reads, so refusing a client that is already
+// over a limit writes nothing.
+func (s *Store) ThrottlePeek(ctx context.Context, key string, now time.Time) (st auth.ThrottleState, found bool, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT count, lock_level, locked_until, expires_at FROM throttle_counters
+		WHERE key = $1 AND expires_at > $2`, key, s.ts(now)).
+		Scan(&st.Count, &st.Level, nullTime{&st.LockedUntil}, scanTime(&st.ResetAt))
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, false, nil
+	} else if err != nil {
+		return st, false, fmt.Errorf("throttle peek: %w", mapErr(err))
+	}
+	if st.LockedUntil != nil && !st.LockedUntil.After(now) {
+		st.LockedUntil = nil
+	}
+	return st, true, nil
+}
+
 // ThrottleLock locks key until until, clears its count and raises its level, unless
 // it is already locked: of several concurrent requests that cross the threshold,
 // one locks. keepUntil is how long the level is remembered after the lock ends.

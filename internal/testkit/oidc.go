@@ -26,6 +26,11 @@ import (
 //     requests, and the provider refuses the code since a challenge was sent;
 //   - wrong PKCE verifier: redeem a code obtained for one flow with another
 //     flow's state (an injected code), whose verifier does not match.
+//
+// mockoidc itself reads the client credentials from the form only
+// (client_secret_post) although its discovery document advertises
+// client_secret_basic too; the provider here accepts both, as real ones do,
+// unless RejectBasicAuth makes it a client registered for client_secret_post.
 type OIDCProvider struct {
 	// Mock is the underlying server, for what the helpers do not cover.
 	Mock *mockoidc.MockOIDC
@@ -33,6 +38,8 @@ type OIDCProvider struct {
 	mu           sync.Mutex // serialises requests: mockoidc's session map is not synchronised
 	tamper       bool
 	dropVerifier bool
+	rejectBasic  bool
+	authMethods  []string
 	tokenCalls   int
 }
 
@@ -88,6 +95,37 @@ func (o *OIDCProvider) DropCodeVerifier(on bool) {
 	o.mu.Unlock()
 }
 
+// RejectBasicAuth makes the token endpoint refuse client_secret_basic with 401
+// invalid_client, like a client registered for client_secret_post, until
+// turned off.
+func (o *OIDCProvider) RejectBasicAuth(on bool) {
+	o.mu.Lock()
+	o.rejectBasic = on
+	o.mu.Unlock()
+}
+
+// AdvertiseAuthMethods sets token_endpoint_auth_methods_supported in the
+// discovery document; with no methods mockoidc's own list (basic and post) is
+// served.
+func (o *OIDCProvider) AdvertiseAuthMethods(methods ...string) {
+	o.mu.Lock()
+	o.authMethods = methods
+	o.mu.Unlock()
+}
+
+// UnreachableURL returns an http URL on loopback where nothing listens: the
+// port was just bound and released, so a connection is refused.
+func UnreachableURL(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
+}
+
 // TokenCalls counts requests to the token endpoint.
 func (o *OIDCProvider) TokenCalls() int {
 	o.mu.Lock()
@@ -99,11 +137,32 @@ func (o *OIDCProvider) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
 		defer o.mu.Unlock()
+		if r.URL.Path == mockoidc.DiscoveryEndpoint && o.authMethods != nil {
+			rewriteJSON(w, r, next, func(doc map[string]any) { doc["token_endpoint_auth_methods_supported"] = o.authMethods })
+			return
+		}
 		if r.URL.Path != mockoidc.TokenEndpoint {
 			next.ServeHTTP(w, r)
 			return
 		}
 		o.tokenCalls++
+		if user, pass, ok := r.BasicAuth(); ok {
+			if o.rejectBasic {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				w.Write([]byte(`{"error":"invalid_client","error_description":"client_secret_basic is not allowed for this client"}`))
+				return
+			}
+			// RFC 6749 2.3.1: both parts are form-encoded before base64.
+			id, _ := url.QueryUnescape(user)
+			sec, _ := url.QueryUnescape(pass)
+			r.ParseForm()
+			for _, f := range []url.Values{r.Form, r.PostForm} {
+				f.Set("client_id", id)
+				f.Set("client_secret", sec)
+			}
+			r.Header.Del("Authorization")
+		}
 		if o.dropVerifier {
 			// Parsing first means mockoidc's own ParseForm keeps what is left.
 			r.ParseForm()
@@ -114,23 +173,30 @@ func (o *OIDCProvider) middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r)
-		body := rec.Body.Bytes()
-		var resp map[string]any
-		if rec.Code == http.StatusOK && json.Unmarshal(body, &resp) == nil {
+		rewriteJSON(w, r, next, func(resp map[string]any) {
 			if tok, ok := resp["id_token"].(string); ok {
 				resp["id_token"] = TamperJWT(tok)
-				body, _ = json.Marshal(resp)
 			}
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.Header().Del("Content-Length")
-		w.WriteHeader(rec.Code)
-		w.Write(body)
+		})
 	})
+}
+
+// rewriteJSON serves r with next and lets edit change a 200 JSON object answer.
+func rewriteJSON(w http.ResponseWriter, r *http.Request, next http.Handler, edit func(map[string]any)) {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	var resp map[string]any
+	if rec.Code == http.StatusOK && json.Unmarshal(body, &resp) == nil {
+		edit(resp)
+		body, _ = json.Marshal(resp)
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.Code)
+	w.Write(body)
 }
 
 // TamperJWT changes the email claim in a JWT's payload and keeps its signature.

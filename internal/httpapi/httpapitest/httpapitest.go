@@ -84,10 +84,17 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	e.Blobs = blobs
 	e.Keyring, _ = secret.NewKeyring(make([]byte, 32))
 	throttle := &auth.Throttle{Store: st, Now: clock.Now}
-	e.Profiles = &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: hasher, Now: clock.Now}
+	e.Profiles = &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: hasher, Now: clock.Now,
+		Lookups: throttle.Limiter(auth.LookupRate)}
 	e.MFA = &mfa.Service{Store: st, Events: st, Keyring: e.Keyring, Hasher: hasher, Throttle: throttle, Issuer: "Trailpass", Now: clock.Now}
-	e.IdP = &idp.Service{Store: st, Accounts: e.Accounts, Events: st, Keyring: e.Keyring, PublicURL: pub, Now: clock.Now}
+	e.IdP = &idp.Service{Store: st, Accounts: e.Accounts, Events: st, Keyring: e.Keyring, PublicURL: pub, Now: clock.Now, Settings: st}
 	e.Auth.MFA = e.MFA
+	e.Auth.Settings = st
+	exporter := &portability.Exporter{Store: st, Blobs: blobs, Now: clock.Now, Version: "test"}
+	importer := &portability.Importer{Store: st, Profiles: st, Blobs: blobs, Now: clock.Now, TempDir: t.TempDir()}
+	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
+		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts, Blobs: blobs, Events: st, Logger: logger},
+		Settings: &account.SettingsService{Store: st, Images: e.Profiles, Blobs: blobs}, MFA: e.MFA, IdP: e.IdP, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now}
 	e.logger = logger
 	e.Mailer = &mail.Mailer{SMTP: &mail.SMTP{}, Users: st, Keyring: e.Keyring, Renderer: mail.NewRenderer(), PublicURL: pub, Logger: logger, Now: clock.Now}
 	e.Accounts.Notices, e.Profiles.Notices, e.MFA.Notices, e.IdP.Notices, e.Auth.Notices = e.Mailer, e.Mailer, e.Mailer, e.Mailer, e.Mailer
@@ -95,11 +102,7 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	e.Recovery = &account.RecoveryService{Store: st, Mail: e.Mailer, Hasher: hasher, Now: clock.Now,
 		PerAddress: limiter{throttle, auth.RateLimit{Requests: 10, Window: 15 * time.Minute}},
 		PerEmail:   limiter{throttle, auth.RateLimit{Requests: 3, Window: time.Hour}}}
-	exporter := &portability.Exporter{Store: st, Blobs: blobs, Now: clock.Now, Version: "test"}
-	importer := &portability.Importer{Store: st, Profiles: st, Blobs: blobs, Now: clock.Now, TempDir: t.TempDir()}
-	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
-		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts}, MFA: e.MFA, IdP: e.IdP, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now,
-		Mail: e.Mailer, Recovery: e.Recovery, NoticeSettings: st}
+	e.Server.Mail, e.Server.Recovery, e.Server.NoticeSettings = e.Mailer, e.Recovery, st
 	for _, c := range configure {
 		c(e)
 	}
