@@ -82,7 +82,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
 		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow, Notices: mailer}
 	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
-		Throttle: throttle, MFA: mfaSvc, Settings: st, Devices: st, Notices: mailer}
+		Throttle: throttle, MFA: mfaSvc, Settings: st, Devices: st, Notices: mailer, SignUps: st}
 	profiles := &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: accounts.Hasher, Now: timeNow,
 		Guard: passwordGuard{throttle}, Lookups: throttle.Limiter(auth.LookupRate), Notices: mailer}
 	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow,
@@ -94,7 +94,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Accounts:       accounts,
 		Auth:           authSvc,
 		Profiles:       profiles,
-		Admin:          &account.AdminService{Store: st, Accounts: accounts, Blobs: blobs, Events: st, Logger: logger},
+		Admin:          &account.AdminService{Store: st, Accounts: accounts, Blobs: blobs, Events: st, Logger: logger, Mail: mailer},
 		Settings:       &account.SettingsService{Store: st, Images: profiles, Blobs: blobs},
 		MFA:            mfaSvc,
 		IdP:            idpSvc,
@@ -106,6 +106,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Now:            timeNow,
 		Mail:           mailer,
 		NoticeSettings: st,
+		SignUps: &account.SignUpService{Store: st, Accounts: accounts, Mail: mailer, Now: timeNow,
+			PerAddress: limiter{throttle, signUpPerAddress}},
 		Recovery: &account.RecoveryService{Store: st, Mail: mailer, Hasher: accounts.Hasher, Now: timeNow, Floor: resetFloor,
 			PerAddress: limiter{throttle, resetPerAddress}, PerEmail: limiter{throttle, resetPerEmail}},
 	}
@@ -201,6 +203,8 @@ func cleanupLoop(ctx context.Context, st *store.Store, logger *slog.Logger) {
 var (
 	resetPerAddress = auth.RateLimit{Requests: 10, Window: 15 * time.Minute}
 	resetPerEmail   = auth.RateLimit{Requests: 3, Window: time.Hour}
+	// signUpPerAddress limits accounts created from one client address.
+	signUpPerAddress = auth.RateLimit{Requests: 5, Window: time.Hour}
 )
 
 // resetFloor is the least time a reset request takes (see RecoveryService.Floor).

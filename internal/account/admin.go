@@ -100,6 +100,8 @@ type AdminService struct {
 	Blobs  blob.Store
 	Events EventStore
 	Logger *slog.Logger
+	// Mail, when enabled, sends the welcome notice on approval.
+	Mail Mailer
 }
 
 // ListUsers returns a page of users (page numbers start at 1).
@@ -168,7 +170,15 @@ func (s *AdminService) CreateUser(ctx context.Context, in NewUser, profile Profi
 // ApproveUser lets an account waiting for approval sign in: it clears
 // pending_admin_approval and activates it, as Endurain does. EINVALID
 // MsgEmailNotVerified when its email is not verified; ENOTFOUND for no such user.
+// An account that was waiting gets a welcome mail, queued with the approval.
 func (s *AdminService) ApproveUser(ctx context.Context, userID int64) error {
+	if s.Mail != nil && s.Mail.Enabled() {
+		if u, err := s.Store.FindUserByID(ctx, userID); err == nil && u.PendingAdminApproval {
+			if m, err := s.Mail.Message(MailRequest{Kind: MailWelcome, User: u}); err == nil {
+				ctx = WithMail(ctx, m)
+			}
+		}
+	}
 	return s.Store.ApproveUser(ctx, userID, s.Accounts.Now().UTC())
 }
 

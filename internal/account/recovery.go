@@ -20,7 +20,6 @@ const (
 	MsgResetRequested  = "If the email exists in the system, a password reset link has been sent."
 	MsgResetDone       = "Password reset successful"
 	MsgResetBadToken   = "Invalid or expired password reset token"
-	MsgSignUpBadToken  = "Invalid or expired sign-up token"
 	MsgTooManyRequests = "Too many requests, try again later"
 )
 

@@ -43,6 +43,20 @@ type NewUser struct {
 // Returns EUNPROCESSABLE for bad fields, EUNPROCESSABLE (field password) for a
 // password that breaks the policy and ECONFLICT when the username or email is taken.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
+	u, err := s.PrepareUser(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// PrepareUser validates in and builds the account CreateUser would store
+// (password hashed, timestamps set) without storing it, for callers that store
+// it together with other rows (a sign-up with its verification token).
+func (s *Service) PrepareUser(ctx context.Context, in NewUser) (*User, error) {
 	u := &User{
 		PreferredLanguage: "us",
 		Gender:            1,
@@ -85,9 +99,6 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 	}
 	now := s.Now().UTC()
 	u.CreatedAt, u.UpdatedAt = now, now
-	if err := s.Store.CreateUser(ctx, u); err != nil {
-		return nil, err
-	}
 	return u, nil
 }
 

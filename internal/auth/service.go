@@ -64,6 +64,11 @@ type Service struct {
 	// either nil turns the new-device notice off.
 	Devices KnownDevices
 	Notices account.Notifier
+	// SignUps, when set, tells a sign-up still waiting for its email to be
+	// verified, so its owner is told why the right password does not sign in.
+	SignUps interface {
+		SignUpPending(ctx context.Context, userID int64) (bool, error)
+	}
 }
 
 // KnownDevices remembers the devices each account signed in from.
@@ -142,6 +147,11 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 		return nil, account.Errorf(account.EUNAUTHORIZED, msgBadCredentials)
 	} else if err != nil {
 		return nil, fmt.Errorf("verify password: %w", err)
+	}
+	if !u.Active && !u.EmailVerified && s.SignUps != nil {
+		if pending, err := s.SignUps.SignUpPending(ctx, u.ID); err == nil && pending {
+			return nil, account.Errorf(account.EFORBIDDEN, account.MsgEmailNotVerifiedLogin)
+		}
 	}
 	if u.PendingAdminApproval {
 		// Endurain keeps accounts that wait for approval inactive and tells their

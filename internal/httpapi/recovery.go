@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/trailpass/trailpass/internal/account"
@@ -113,4 +114,60 @@ func (s *Server) handleNoticeSettingsUpdate(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	writeJSON(w, http.StatusOK, in)
+}
+
+type signUpConfirmBody struct {
+	Token string `json:"token"`
+}
+
+// signUpDoc documents POST /api/v1/sign-up/request: Endurain's UserSignup.
+type signUpDoc struct {
+	account.UserMe
+	Password string `json:"password"`
+}
+
+// handleSignUp: POST /api/v1/sign-up/request (Endurain's UserSignup), 201.
+func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in, err := account.DecodeProfileUpdate(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var pw struct {
+		Password *string `json:"password"`
+	}
+	if json.Unmarshal(body, &pw) != nil || pw.Password == nil {
+		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "password", Message: "Field required", Type: "missing"}))
+		return
+	}
+	res, err := s.SignUps.SignUp(r.Context(), account.SignUp{Profile: in, Password: *pw.Password}, s.clientIP(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, res)
+}
+
+// handleSignUpConfirm: POST /api/v1/sign-up/confirm {token}.
+func (s *Server) handleSignUpConfirm(w http.ResponseWriter, r *http.Request) {
+	var in signUpConfirmBody
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.Token == "" {
+		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "token", Message: "Field required", Type: "missing"}))
+		return
+	}
+	res, err := s.SignUps.Confirm(r.Context(), in.Token)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
 }

@@ -53,6 +53,8 @@ func (s *Server) routes() {
 	// Password reset by email (issue 14).
 	s.handle("POST /api/v1/password-reset/request", s.handleResetRequest)
 	s.handle("POST /api/v1/password-reset/confirm", s.handleResetConfirm)
+	s.handle("POST /api/v1/sign-up/request", s.handleSignUp)
+	s.handle("POST /api/v1/sign-up/confirm", s.handleSignUpConfirm)
 	s.handle("GET /api/v1/profile/notices", s.authed(s.handleNoticeSettings))
 	s.handle("PUT /api/v1/profile/notices", s.authed(s.handleNoticeSettingsUpdate))
 

@@ -59,6 +59,8 @@ type Server struct {
 	Mail     account.Mailer
 	// NoticeSettings keeps whether the user wants new-device notices.
 	NoticeSettings NoticeSettingsStore
+	// SignUps lets people create accounts as the server settings allow.
+	SignUps *account.SignUpService
 	Now            func() time.Time
 	// Metrics, when set, counts every request (see metrics.go).
 	Metrics *metrics.Metrics

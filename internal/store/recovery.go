@@ -167,3 +167,46 @@ func (s *Store) ListNotifiableAdmins(ctx context.Context) ([]*account.User, erro
 	return s.queryUsers(ctx, `SELECT `+userColumns+` FROM users WHERE access_type = $1 AND active = TRUE AND email_verified = TRUE ORDER BY id`,
 		account.AccessAdmin)
 }
+
+// CreateSignUpUser stores a signed-up account like CreateUser and, when
+// tokenHash is set, its email verification token, with the mail ctx carries,
+// in one transaction.
+func (s *Store) CreateSignUpUser(ctx context.Context, u *account.User, tokenHash string, now, expiresAt time.Time) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sign_ups (user_id, verify_required, created_at) VALUES ($1, $2, $3)`,
+			u.ID, tokenHash != "", s.ts(now)); err != nil {
+			return fmt.Errorf("record sign-up: %w", mapErr(err))
+		}
+		if tokenHash == "" {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sign_up_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+			tokenHash, u.ID, s.ts(now), s.ts(expiresAt))
+		if err != nil {
+			return fmt.Errorf("store sign-up token: %w", mapErr(err))
+		}
+		return nil
+	})
+}
+
+// SignUpTokenUser returns the user of a valid, unspent verification token.
+func (s *Store) SignUpTokenUser(ctx context.Context, tokenHash string, now time.Time) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM sign_up_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2`,
+		tokenHash, s.ts(now)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrTokenInvalid
+	} else if err != nil {
+		return 0, fmt.Errorf("find sign-up token: %w", mapErr(err))
+	}
+	return id, nil
+}
+
+// SignUpPending reports whether the user signed up and has not yet verified
+// their email: an unspent verification token exists, expired or not.
+func (s *Store) SignUpPending(ctx context.Context, userID int64) (bool, error) {
+	return s.exists(ctx, `SELECT 1 FROM sign_up_tokens WHERE user_id = $1 AND used_at IS NULL`, userID)
+}

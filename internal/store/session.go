@@ -309,7 +309,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		`DELETE FROM mfa_setups WHERE expires_at <= $1`,
 		`DELETE FROM oidc_states WHERE expires_at <= $1`,
 		`DELETE FROM password_reset_tokens WHERE expires_at <= $1`,
-		`DELETE FROM sign_up_tokens WHERE expires_at <= $1`,
+		`DELETE FROM sign_up_tokens WHERE expires_at <= $1 AND used_at IS NOT NULL`,
 	} {
 		res, err := s.db.ExecContext(ctx, q, s.ts(now))
 		if err != nil {

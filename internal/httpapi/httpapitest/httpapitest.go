@@ -103,6 +103,10 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 		PerAddress: limiter{throttle, auth.RateLimit{Requests: 10, Window: 15 * time.Minute}},
 		PerEmail:   limiter{throttle, auth.RateLimit{Requests: 3, Window: time.Hour}}}
 	e.Server.Mail, e.Server.Recovery, e.Server.NoticeSettings = e.Mailer, e.Recovery, st
+	e.Server.SignUps = &account.SignUpService{Store: st, Accounts: e.Accounts, Mail: e.Mailer, Now: clock.Now,
+		PerAddress: limiter{throttle, auth.RateLimit{Requests: 5, Window: time.Hour}}}
+	e.Server.Admin.Mail = e.Mailer
+	e.Auth.SignUps = st
 	for _, c := range configure {
 		c(e)
 	}

@@ -52,3 +52,12 @@ CREATE TABLE notice_settings (
     user_id     BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
     new_sign_in BOOLEAN NOT NULL DEFAULT TRUE
 );
+
+-- Accounts created by sign-up, and whether their email had to be verified:
+-- an account that signed up while verification was off can be approved
+-- without a verified email.
+CREATE TABLE sign_ups (
+    user_id         BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    verify_required BOOLEAN NOT NULL,
+    created_at      TEXT NOT NULL
+);
