@@ -61,7 +61,7 @@ type Server struct {
 	NoticeSettings NoticeSettingsStore
 	// SignUps lets people create accounts as the server settings allow.
 	SignUps *account.SignUpService
-	Now            func() time.Time
+	Now     func() time.Time
 	// Metrics, when set, counts every request (see metrics.go).
 	Metrics *metrics.Metrics
 	// ServeMetrics also serves Metrics at GET /metrics on this handler.
