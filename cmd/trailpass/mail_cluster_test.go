@@ -47,10 +47,10 @@ func TestCluster_MailOutboxDeliversOnceAcrossInstances(t *testing.T) {
 	}
 	smtp.Start()
 	// The first retry comes 30 s after the failed attempt.
-	msgs := smtp.Wait(3, 90*time.Second)
+	smtp.Wait(3, 90*time.Second)
 	// Give both senders several more rounds to send anything twice.
 	time.Sleep(5 * time.Second)
-	msgs = smtp.Messages()
+	msgs := smtp.Messages()
 	if len(msgs) != 3 {
 		t.Fatalf("%d messages arrived, want exactly 3", len(msgs))
 	}

@@ -16,8 +16,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/trailpass/trailpass/internal/dburl"
 	"github.com/trailpass/trailpass/internal/secret"
-	"github.com/trailpass/trailpass/internal/store"
 )
 
 // Config is the validated configuration.
@@ -138,7 +138,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("TRAILPASS_DATA_DIR: must not be empty"))
 	}
-	if _, _, err := store.ParseURL(c.DatabaseURL, c.DataDir); err != nil {
+	if _, _, err := dburl.Parse(c.DatabaseURL, c.DataDir); err != nil {
 		errs = append(errs, fmt.Errorf("TRAILPASS_DATABASE_URL: %w", err))
 	}
 	if pub := get["TRAILPASS_PUBLIC_URL"]; pub == "" {

@@ -65,7 +65,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.MFARequired {
-		body := map[string]any{"mfa_required": true, "username": res.Username, "message": "MFA verification required"}
+		body := mfaChallengeBody{MFARequired: true, Username: res.Username, Message: "MFA verification required"}
 		w.Header().Set("Cache-Control", "no-store")
 		if ct == auth.ClientWeb {
 			http.SetCookie(w, &http.Cookie{Name: cookieMFATicket, Value: res.Ticket, Path: "/api/v1/", MaxAge: int(auth.TicketTTL.Seconds()),
@@ -73,7 +73,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusAccepted, body)
 			return
 		}
-		body["mfa_ticket"] = res.Ticket
+		body.MFATicket = res.Ticket
 		writeJSON(w, http.StatusOK, body)
 		return
 	}

@@ -24,11 +24,16 @@ type apiOp struct {
 	Pattern string
 	Tag     string
 	Summary string
-	Auth    string // "", "user", "admin" or "browser" (cookie, no X-Client-Type needed)
-	Request any    // a Go value whose type is the JSON body, or formBody / multipartBody
-	Status  int    // success status; 0 means 200
-	Resp    any    // a Go value whose type is the success body; nil means none
-	Binary  string // content type of a non-JSON success body
+	// Auth is who may call it: "" anyone; "user" or "admin" the access token
+	// (cookie or bearer); "browser" the same, X-Client-Type optional (web);
+	// "refresh" the refresh token; "any" optional credentials (sign-out);
+	// "ticket" anyone, web clients with the MFA ticket cookie.
+	Auth    string
+	Request any         // a Go value whose type is the JSON body, or formBody / multipartBody
+	Status  int         // success status; 0 means 200
+	Resp    any         // a Go value whose type is the success body; nil means none
+	Binary  string      // content type of a non-JSON success body
+	Also    map[int]any // other success answers: status -> body
 	Errors  []int
 }
 
@@ -134,13 +139,13 @@ var (
 var apiOps = []apiOp{
 	{Method: "GET", Path: "/healthz", Tag: "health", Summary: "Process is alive", Resp: statusBody{}},
 	{Method: "GET", Path: "/readyz", Tag: "health", Summary: "Database reachable and migrated", Resp: statusBody{}, Errors: []int{503}},
-	{Method: "GET", Path: "/metrics", Tag: "health", Summary: "Prometheus metrics (here unless TRAILPASS_METRICS_LISTEN moves them)", Binary: "text/plain; version=0.0.4"},
+	{Method: "GET", Path: "/metrics", Tag: "health", Summary: "Prometheus metrics (here unless TRAILPASS_METRICS_LISTEN moves them: 404 then)", Binary: "text/plain; version=0.0.4", Errors: []int{404}},
 	{Method: "GET", Path: "/api/openapi.json", Tag: "health", Summary: "This document", Resp: map[string]any{}},
 
-	{Method: "POST", Path: "/api/v1/token", Tag: "auth", Summary: "Sign in with a password (form; 403 while local login is off); 202 (web) or 200 (mobile) with mfa_required when MFA is on", Request: formBody{}, Resp: sessionIDBody{}, Errors: []int{401, 403, 422, 429}},
-	{Method: "POST", Path: "/api/v1/mfa/verify", Tag: "auth", Summary: "Finish a sign-in with a TOTP or backup code", Request: mfaVerifyRequest{}, Resp: sessionIDBody{}, Errors: []int{400, 401, 403, 422, 429}},
-	{Method: "POST", Path: "/api/v1/refresh", Tag: "auth", Summary: "Rotate the tokens", Resp: sessionIDBody{}, Errors: []int{401, 403, 429}},
-	{Method: "POST", Path: "/api/v1/logout", Tag: "auth", Summary: "Revoke the session and clear the cookies", Resp: messageBody{}, Errors: []int{403}},
+	{Method: "POST", Path: "/api/v1/token", Tag: "auth", Summary: "Sign in with a password (form; 403 while local login is off); 202 (web) or 200 (mobile) with mfa_required when MFA is on", Request: formBody{}, Resp: sessionIDBody{}, Also: map[int]any{http.StatusAccepted: mfaChallengeBody{}}, Errors: []int{401, 403, 422, 429}},
+	{Method: "POST", Path: "/api/v1/mfa/verify", Tag: "auth", Summary: "Finish a sign-in with a TOTP or backup code", Auth: "ticket", Request: mfaVerifyRequest{}, Resp: sessionIDBody{}, Errors: []int{400, 401, 403, 422, 429}},
+	{Method: "POST", Path: "/api/v1/refresh", Tag: "auth", Summary: "Rotate the tokens", Auth: "refresh", Resp: sessionIDBody{}, Errors: []int{401, 403, 429}},
+	{Method: "POST", Path: "/api/v1/logout", Tag: "auth", Summary: "Revoke the session and clear the cookies", Auth: "any", Resp: messageBody{}, Errors: []int{403}},
 	{Method: "POST", Path: "/api/v1/profile/reauth", Tag: "auth", Summary: "Step up with the password", Auth: "user", Request: passwordBody{}, Resp: validUntilBody{}, Errors: []int{400, 401, 429}},
 	{Method: "GET", Path: "/api/v1/profile/sessions", Tag: "sessions", Summary: "The caller's live sessions, newest first", Auth: "user", Resp: []sessionJSON{}, Errors: authErrs},
 	{Method: "DELETE", Path: "/api/v1/profile/sessions", Tag: "sessions", Summary: "Revoke every other session (needs a recent step-up)", Auth: "user", Resp: revokedBody{}, Errors: authErrs},
@@ -221,6 +226,20 @@ var apiOps = []apiOp{
 	{Method: "DELETE", Path: "/api/v1/users/{user_id}/identity-providers/{idp_id}", Tag: "identity providers", Summary: "Unlink a user's identity", Auth: "admin", Status: 204, Errors: []int{400, 401, 403, 404}},
 }
 
+// security maps apiOp.Auth to the operation's security requirements; an empty
+// list marks a public operation, an empty object an optional credential.
+var security = map[string][]any{
+	"":        {},
+	"user":    {req("cookie"), req("bearer")},
+	"admin":   {req("cookie"), req("bearer")},
+	"browser": {req("cookie"), req("bearer")},
+	"refresh": {req("refresh_cookie"), req("bearer")},
+	"any":     {req("cookie"), req("refresh_cookie"), req("bearer"), map[string]any{}},
+	"ticket":  {req("mfa_ticket"), map[string]any{}},
+}
+
+func req(scheme string) map[string]any { return map[string]any{scheme: []string{}} }
+
 var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 // openAPIDocument builds the OpenAPI 3.1 document from apiOps.
@@ -247,10 +266,7 @@ func openAPIDocument(ops []apiOp, server string) map[string]any {
 		if len(params) > 0 {
 			o["parameters"] = params
 		}
-		switch op.Auth {
-		case "user", "admin", "browser":
-			o["security"] = []any{map[string]any{"cookie": []string{}}, map[string]any{"bearer": []string{}}}
-		}
+		o["security"] = security[op.Auth]
 		switch op.Request.(type) {
 		case nil:
 		case formBody:
@@ -277,10 +293,16 @@ func openAPIDocument(ops []apiOp, server string) map[string]any {
 			resp["content"] = map[string]any{"application/json": map[string]any{"schema": schemas.of(op.Resp)}}
 		}
 		responses := map[string]any{strconv.Itoa(status): resp}
+		for code, body := range op.Also {
+			responses[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code),
+				"content": map[string]any{"application/json": map[string]any{"schema": schemas.of(body)}}}
+		}
 		for _, code := range op.Errors {
 			responses[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code),
 				"content": map[string]any{"application/json": map[string]any{"schema": errRef}}}
 		}
+		responses["default"] = map[string]any{"description": "Any other error: 500, or 503 while the database is unreachable",
+			"content": map[string]any{"application/json": map[string]any{"schema": errRef}}}
 		o["responses"] = responses
 		item[strings.ToLower(op.Method)] = o
 	}
@@ -293,8 +315,10 @@ func openAPIDocument(ops []apiOp, server string) map[string]any {
 		"components": map[string]any{
 			"schemas": schemas.defs,
 			"securitySchemes": map[string]any{
-				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": cookieAccess},
-				"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+				"cookie":         map[string]any{"type": "apiKey", "in": "cookie", "name": cookieAccess, "description": "Web clients' access token"},
+				"bearer":         map[string]any{"type": "http", "scheme": "bearer", "description": "Mobile clients' access token (the refresh token on /api/v1/refresh)"},
+				"refresh_cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": cookieRefresh, "description": "Web clients' refresh token"},
+				"mfa_ticket":     map[string]any{"type": "apiKey", "in": "cookie", "name": cookieMFATicket, "description": "Web clients' MFA sign-in ticket (mobile clients send mfa_ticket in the body)"},
 			},
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -83,6 +84,39 @@ func TestOpenAPI_Document(t *testing.T) {
 		name := m[:strings.IndexByte(m, '"')]
 		if doc.Components.Schemas[name] == nil {
 			t.Errorf("dangling $ref %s", name)
+		}
+	}
+}
+
+// TestOpenAPI_Write writes the document as served to $TRAILPASS_OPENAPI_OUT, so
+// .ci/run can lint it with a tool nobody here wrote (@redocly/cli).
+func TestOpenAPI_Write(t *testing.T) {
+	s := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/openapi.json", nil))
+	if rec.Code != http.StatusOK || !json.Valid(rec.Body.Bytes()) {
+		t.Fatalf("GET /api/openapi.json: %d, valid JSON %v", rec.Code, json.Valid(rec.Body.Bytes()))
+	}
+	if out := os.Getenv("TRAILPASS_OPENAPI_OUT"); out != "" {
+		if err := os.WriteFile(out, rec.Body.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Every operation names who may call it and, apart from a few reads that cannot
+// fail on the client's side, a client error (redocly.yaml leaves this check to
+// this test so the exceptions are named).
+func TestOpenAPI_ClientErrors(t *testing.T) {
+	noClientError := []string{"GET /healthz", "GET /readyz", "GET /api/openapi.json", "GET /api/v1/public/idp", "GET /api/v1/public/server_settings"}
+	for _, op := range apiOps {
+		name := op.Method + " " + op.Path
+		if _, ok := security[op.Auth]; !ok {
+			t.Errorf("%s: Auth %q has no security requirement", name, op.Auth)
+		}
+		has4xx := slices.ContainsFunc(op.Errors, func(c int) bool { return c >= 400 && c < 500 })
+		if has4xx == slices.Contains(noClientError, name) {
+			t.Errorf("%s: lists a 4xx = %v, want %v", name, has4xx, !has4xx)
 		}
 	}
 }

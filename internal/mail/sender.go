@@ -138,7 +138,7 @@ func (s *Sender) fail(ctx context.Context, r *store.OutboxRow, reason string) {
 
 func (s *Sender) count(result string) {
 	if s.Metrics != nil {
-		s.Metrics.Mail.Inc(result)
+		s.Metrics.MailResult(result)
 	}
 }
 

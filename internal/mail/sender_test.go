@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/mail"
 	"github.com/trailpass/trailpass/internal/metrics"
@@ -109,8 +111,8 @@ func TestSender_QueuesWhileDownAndDeliversOnce(t *testing.T) {
 		if p, sent, _, _ := r.st.MailCounts(context.Background()); p != 1 || sent != 0 {
 			t.Fatalf("while down: pending %d sent %d", p, sent)
 		}
-		if r.met.Mail.Value("retry") != 1 {
-			t.Fatalf("retry metric: %v", r.met.Mail.Value("retry"))
+		if testutil.ToFloat64(r.met.Mail.WithLabelValues("retry")) != 1 {
+			t.Fatalf("retry metric: %v", testutil.ToFloat64(r.met.Mail.WithLabelValues("retry")))
 		}
 		// Not due again before the backoff.
 		r.smtp.Start()
@@ -153,11 +155,11 @@ func TestSender_GivesUp(t *testing.T) {
 		s := r.sender()
 		r.smtp.Stop()
 		r.queue(t)
-		for i := 0; i < 200 && r.met.Mail.Value("failed") == 0; i++ {
+		for i := 0; i < 200 && testutil.ToFloat64(r.met.Mail.WithLabelValues("failed")) == 0; i++ {
 			rounds(t, s)
 			r.clock.Advance(mail.RetryMax)
 		}
-		if r.met.Mail.Value("failed") != 1 {
+		if testutil.ToFloat64(r.met.Mail.WithLabelValues("failed")) != 1 {
 			t.Fatalf("never gave up")
 		}
 		if _, _, f, _ := r.st.MailCounts(context.Background()); f != 1 {

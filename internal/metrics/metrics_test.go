@@ -4,10 +4,12 @@ import (
 	"database/sql"
 	"math"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	_ "modernc.org/sqlite"
 )
 
@@ -65,6 +67,12 @@ func TestMetrics_ExpositionIsWellFormed(t *testing.T) {
 	m.ImportFailed()
 
 	text, samples := scrape(t, m)
+	// .ci/run checks this exposition with promtool check metrics.
+	if out := os.Getenv("TRAILPASS_METRICS_OUT"); out != "" {
+		if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, want := range []string{
 		"# TYPE trailpass_http_requests_total counter\n",
 		"# TYPE trailpass_http_request_duration_seconds histogram\n",
@@ -107,32 +115,52 @@ func TestMetrics_ExpositionIsWellFormed(t *testing.T) {
 	}
 }
 
+// Parse reads what Prometheus's parser reads, and refuses what it refuses.
 func TestParse_RejectsMalformedExpositions(t *testing.T) {
 	for name, text := range map[string]string{
-		"undeclared":       "x_total 1\n",
-		"bad value":        "# TYPE x counter\nx one\n",
-		"negative counter": "# TYPE x counter\nx -1\n",
-		"bad escape":       "# TYPE x counter\nx{a=\"\\t\"} 1\n",
-		"unterminated":     "# TYPE x counter\nx{a=\"b} 1\n",
-		"not cumulative":   "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
-		"count mismatch":   "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n",
-		"no +Inf":          "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n",
-		"le descending":    "# TYPE h histogram\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_count 1\n",
-		"blank line":       "# TYPE x counter\n\nx 1\n",
+		"bad value":    "# TYPE x counter\nx one\n",
+		"bad escape":   "# TYPE x counter\nx{a=\"\\t\"} 1\n",
+		"unterminated": "# TYPE x counter\nx{a=\"b} 1\n",
+		"type twice":   "# TYPE x counter\n# TYPE x counter\nx 1\n",
 	} {
 		if _, err := Parse(text); err == nil {
 			t.Errorf("%s: Parse accepted %q", name, text)
 		}
 	}
-	if _, err := Parse("# HELP h a \\\\ help\n# TYPE h histogram\nh_bucket{a=\"x\",le=\"1\"} 1\nh_bucket{a=\"x\",le=\"+Inf\"} 2\nh_sum{a=\"x\"} 3\nh_count{a=\"x\"} 2\n"); err != nil {
-		t.Errorf("valid histogram rejected: %v", err)
+	samples, err := Parse("# HELP h a \\\\ help\n# TYPE h histogram\nh_bucket{a=\"x\",le=\"1\"} 1\nh_bucket{a=\"x\",le=\"+Inf\"} 2\nh_sum{a=\"x\"} 3\nh_count{a=\"x\"} 2\n")
+	if err != nil {
+		t.Fatalf("valid histogram rejected: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		le   string
+		want float64
+	}{{"h_bucket", "1", 1}, {"h_bucket", "+Inf", 2}, {"h_sum", "", 3}, {"h_count", "", 2}} {
+		labels := map[string]string{"a": "x"}
+		if c.le != "" {
+			labels["le"] = c.le
+		}
+		if got, ok := find(samples, c.name, labels); !ok || got != c.want {
+			t.Errorf("%s%v = %v (found %v), want %v", c.name, labels, got, ok, c.want)
+		}
 	}
 }
 
 func TestDefault_PackageFunctionsReportOnDefault(t *testing.T) {
-	before := Default.Transfers.Value("import", "ok")
+	before := testutil.ToFloat64(Default.Transfers.WithLabelValues("import", "ok"))
 	ImportDone(42, time.Second)
-	if got := Default.Transfers.Value("import", "ok"); got != before+1 {
+	if got := testutil.ToFloat64(Default.Transfers.WithLabelValues("import", "ok")); got != before+1 {
 		t.Fatalf("imports ok = %v, want %v", got, before+1)
 	}
+}
+
+// The per-request cost the middleware pays.
+func BenchmarkObserveRequest(b *testing.B) {
+	m := New()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m.ObserveRequest("GET", "/api/v1/profile", 200, 3*time.Millisecond)
+		}
+	})
 }

@@ -1,3 +1,5 @@
+// Package metrics holds trailpass's Prometheus metrics, built with the
+// ecosystem's client library (github.com/prometheus/client_golang).
 package metrics
 
 import (
@@ -6,6 +8,10 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Latency buckets for HTTP requests, in seconds.
@@ -23,38 +29,60 @@ const (
 
 // Metrics is the set of trailpass's metrics over one registry.
 type Metrics struct {
-	Registry *Registry
+	Registry *prometheus.Registry
 
 	// Requests counts finished HTTP requests by method, route pattern and status.
-	Requests *CounterVec
+	Requests *prometheus.CounterVec
 	// Latency is the request duration by method and route pattern.
-	Latency *HistogramVec
+	Latency *prometheus.HistogramVec
 	// Auth counts sign-in steps (password, mfa, stepup) by outcome.
-	Auth *CounterVec
+	Auth *prometheus.CounterVec
 	// Transfers counts exports and imports by kind and result.
-	Transfers *CounterVec
+	Transfers *prometheus.CounterVec
 	// TransferBytes counts the archive bytes exported and imported, by kind.
-	TransferBytes *CounterVec
+	TransferBytes *prometheus.CounterVec
 	// TransferDuration is the duration of successful exports and imports, by kind.
-	TransferDuration *HistogramVec
+	TransferDuration *prometheus.HistogramVec
 	// Mail counts outbox deliveries by result (sent, retry, failed).
-	Mail *CounterVec
+	Mail *prometheus.CounterVec
+
+	// requests caches each request series' children, so the hot path is one
+	// lock-free map read instead of hashing label values on every request.
+	requests sync.Map // requestKey -> *requestSeries
+	handler  http.Handler
 
 	mu sync.Mutex
 	db *sql.DB
 }
 
-// New returns a fresh set of trailpass metrics on its own registry.
+type requestKey struct {
+	method, route string
+	status        int
+}
+
+type requestSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
+// New returns a fresh set of trailpass metrics on its own registry, with the
+// Go runtime and process collectors Prometheus users expect.
 func New() *Metrics {
-	r := NewRegistry()
+	r := prometheus.NewRegistry()
 	m := &Metrics{Registry: r}
-	m.Requests = r.NewCounterVec("trailpass_http_requests_total", "HTTP requests by method, route pattern and status code.", "method", "route", "status")
-	m.Latency = r.NewHistogramVec("trailpass_http_request_duration_seconds", "HTTP request latency by method and route pattern.", httpBuckets, "method", "route")
-	m.Auth = r.NewCounterVec("trailpass_auth_attempts_total", "Sign-in steps by step (password, mfa, stepup) and outcome (success, failure, locked).", "step", "outcome")
-	m.Transfers = r.NewCounterVec("trailpass_transfers_total", "Exports and imports by kind (export, import) and result (ok, error).", "kind", "result")
-	m.TransferBytes = r.NewCounterVec("trailpass_transfer_bytes_total", "Archive bytes written by exports and read by imports.", "kind")
-	m.Mail = r.NewCounterVec("trailpass_mail_total", "Outbox delivery attempts by result: sent, retry (will be tried again), failed (given up).", "result")
-	m.TransferDuration = r.NewHistogramVec("trailpass_transfer_duration_seconds", "Duration of successful exports and imports.", transferBuckets, "kind")
+	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trailpass_http_requests_total", Help: "HTTP requests by method, route pattern and status code."}, []string{"method", "route", "status"})
+	m.Latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "trailpass_http_request_duration_seconds", Help: "HTTP request latency by method and route pattern.", Buckets: httpBuckets}, []string{"method", "route"})
+	m.Auth = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trailpass_auth_attempts_total", Help: "Sign-in steps by step (password, mfa, stepup) and outcome (success, failure, locked)."}, []string{"step", "outcome"})
+	m.Transfers = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trailpass_transfers_total", Help: "Exports and imports by kind (export, import) and result (ok, error)."}, []string{"kind", "result"})
+	m.TransferBytes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trailpass_transfer_bytes_total", Help: "Archive bytes written by exports and read by imports."}, []string{"kind"})
+	m.TransferDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "trailpass_transfer_duration_seconds", Help: "Duration of successful exports and imports.", Buckets: transferBuckets}, []string{"kind"})
+	m.Mail = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trailpass_mail_total", Help: "Outbox delivery attempts by result: sent, retry (will be tried again), failed (given up)."}, []string{"result"})
+	for _, result := range []string{"sent", "retry", "failed"} {
+		m.Mail.WithLabelValues(result) // exposed at 0, so an alert on "failed" has a series from the start
+	}
+	r.MustRegister(m.Requests, m.Latency, m.Auth, m.Transfers, m.TransferBytes, m.TransferDuration, m.Mail,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
 	stats := func(f func(sql.DBStats) float64) func() float64 {
 		return func() float64 {
 			m.mu.Lock()
@@ -66,12 +94,21 @@ func New() *Metrics {
 			return f(db.Stats())
 		}
 	}
-	r.NewGaugeFunc("trailpass_db_connections_max", "Maximum open database connections allowed.", stats(func(s sql.DBStats) float64 { return float64(s.MaxOpenConnections) }))
-	r.NewGaugeFunc("trailpass_db_connections_open", "Open database connections.", stats(func(s sql.DBStats) float64 { return float64(s.OpenConnections) }))
-	r.NewGaugeFunc("trailpass_db_connections_in_use", "Database connections in use.", stats(func(s sql.DBStats) float64 { return float64(s.InUse) }))
-	r.NewGaugeFunc("trailpass_db_connections_idle", "Idle database connections.", stats(func(s sql.DBStats) float64 { return float64(s.Idle) }))
-	r.NewCounterFunc("trailpass_db_wait_total", "Times a request waited for a free database connection.", stats(func(s sql.DBStats) float64 { return float64(s.WaitCount) }))
-	r.NewCounterFunc("trailpass_db_wait_seconds_total", "Time spent waiting for a free database connection.", stats(func(s sql.DBStats) float64 { return s.WaitDuration.Seconds() }))
+	gauge := func(name, help string, f func(sql.DBStats) float64) {
+		r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, stats(f)))
+	}
+	counter := func(name, help string, f func(sql.DBStats) float64) {
+		r.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, stats(f)))
+	}
+	gauge("trailpass_db_connections_max", "Maximum open database connections allowed.", func(s sql.DBStats) float64 { return float64(s.MaxOpenConnections) })
+	gauge("trailpass_db_connections_open", "Open database connections.", func(s sql.DBStats) float64 { return float64(s.OpenConnections) })
+	gauge("trailpass_db_connections_in_use", "Database connections in use.", func(s sql.DBStats) float64 { return float64(s.InUse) })
+	gauge("trailpass_db_connections_idle", "Idle database connections.", func(s sql.DBStats) float64 { return float64(s.Idle) })
+	counter("trailpass_db_wait_total", "Times a request waited for a free database connection.", func(s sql.DBStats) float64 { return float64(s.WaitCount) })
+	counter("trailpass_db_wait_seconds_total", "Time spent waiting for a free database connection.", func(s sql.DBStats) float64 { return s.WaitDuration.Seconds() })
+
+	// Text format 0.0.4 unless the scraper asks for protobuf; no OpenMetrics.
+	m.handler = promhttp.HandlerFor(r, promhttp.HandlerOpts{})
 	return m
 }
 
@@ -86,12 +123,24 @@ func (m *Metrics) ObserveDB(db *sql.DB) {
 // ObserveRequest records one finished HTTP request. route must be a route
 // pattern, never a raw path, so ids do not explode the number of series.
 func (m *Metrics) ObserveRequest(method, route string, status int, d time.Duration) {
-	m.Requests.Inc(method, route, strconv.Itoa(status))
-	m.Latency.Observe(d.Seconds(), method, route)
+	k := requestKey{method, route, status}
+	v, ok := m.requests.Load(k)
+	if !ok {
+		v, _ = m.requests.LoadOrStore(k, &requestSeries{
+			count:   m.Requests.WithLabelValues(method, route, strconv.Itoa(status)),
+			latency: m.Latency.WithLabelValues(method, route),
+		})
+	}
+	s := v.(*requestSeries)
+	s.count.Inc()
+	s.latency.Observe(d.Seconds())
 }
 
+// MailResult counts one outbox delivery attempt: sent, retry or failed.
+func (m *Metrics) MailResult(result string) { m.Mail.WithLabelValues(result).Inc() }
+
 // AuthOutcome counts one sign-in step (password, mfa, stepup) with an outcome.
-func (m *Metrics) AuthOutcome(step, outcome string) { m.Auth.Inc(step, outcome) }
+func (m *Metrics) AuthOutcome(step, outcome string) { m.Auth.WithLabelValues(step, outcome).Inc() }
 
 // ExportDone records a finished export of n archive bytes that took d.
 func (m *Metrics) ExportDone(n int64, d time.Duration) { m.transferDone("export", n, d) }
@@ -100,25 +149,24 @@ func (m *Metrics) ExportDone(n int64, d time.Duration) { m.transferDone("export"
 func (m *Metrics) ImportDone(n int64, d time.Duration) { m.transferDone("import", n, d) }
 
 // ExportFailed counts an export that did not complete.
-func (m *Metrics) ExportFailed() { m.Transfers.Inc("export", "error") }
+func (m *Metrics) ExportFailed() { m.Transfers.WithLabelValues("export", "error").Inc() }
 
 // ImportFailed counts an import that did not complete.
-func (m *Metrics) ImportFailed() { m.Transfers.Inc("import", "error") }
+func (m *Metrics) ImportFailed() { m.Transfers.WithLabelValues("import", "error").Inc() }
 
 func (m *Metrics) transferDone(kind string, n int64, d time.Duration) {
-	m.Transfers.Inc(kind, "ok")
+	m.Transfers.WithLabelValues(kind, "ok").Inc()
 	if n > 0 {
-		m.TransferBytes.Add(float64(n), kind)
+		m.TransferBytes.WithLabelValues(kind).Add(float64(n))
 	}
-	m.TransferDuration.Observe(d.Seconds(), kind)
+	m.TransferDuration.WithLabelValues(kind).Observe(d.Seconds())
 }
 
-// Handler serves the metrics in the text exposition format.
+// Handler serves the metrics in the Prometheus text exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		m.Registry.WriteText(w)
+		m.handler.ServeHTTP(w, r)
 	})
 }
 

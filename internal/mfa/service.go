@@ -12,7 +12,6 @@ import (
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/secret"
-	"github.com/trailpass/trailpass/internal/store"
 )
 
 // Store is what the MFA rules need from storage. Every update that spends a
@@ -21,24 +20,20 @@ type Store interface {
 	MFAEnabled(ctx context.Context, userID int64) (bool, error)
 	MFAEnabledUsers(ctx context.Context, userIDs []int64) (map[int64]bool, error)
 	// FindMFAFactor returns ENOTFOUND when the user has no factor.
-	FindMFAFactor(ctx context.Context, userID int64) (*store.MFAFactor, error)
+	FindMFAFactor(ctx context.Context, userID int64) (*MFAFactor, error)
 	PutMFASetup(ctx context.Context, userID int64, ciphertext string, now, expiresAt time.Time) error
 	// ClaimMFASetupAttempt returns ENOTFOUND when no setup with tries left exists.
-	ClaimMFASetupAttempt(ctx context.Context, userID int64, now time.Time, maxAttempts int) (*store.MFASetup, error)
+	ClaimMFASetupAttempt(ctx context.Context, userID int64, now time.Time, maxAttempts int) (*MFASetup, error)
 	DeleteMFASetup(ctx context.Context, userID int64) error
 	// EnableMFA returns ECONFLICT when the user already has a factor.
 	EnableMFA(ctx context.Context, userID int64, ciphertext string, lastUsedStep int64, codeHashes []string, now time.Time) error
 	AdvanceTOTPStep(ctx context.Context, userID, step int64) (bool, error)
 	DeleteMFA(ctx context.Context, userID int64, keepSessionID string) (had bool, sessionsEnded int, err error)
-	ListUnusedBackupCodes(ctx context.Context, userID int64) ([]store.BackupCode, error)
+	ListUnusedBackupCodes(ctx context.Context, userID int64) ([]BackupCode, error)
 	UseBackupCode(ctx context.Context, userID, id int64, now time.Time) (bool, error)
 	ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string, now time.Time) error
-	BackupCodeStats(ctx context.Context, userID int64) (store.BackupCodeStats, error)
+	BackupCodeStats(ctx context.Context, userID int64) (BackupCodeStats, error)
 }
-
-// The store package cannot import this one (it would be an import cycle through
-// auth), so the compile-time check lives here.
-var _ Store = (*store.Store)(nil)
 
 // Verification methods, as Verify reports them.
 const (
@@ -295,7 +290,7 @@ func (s *Service) WellFormed(code string) bool {
 	return ok
 }
 
-func (s *Service) verifyTOTP(ctx context.Context, f *store.MFAFactor, code string) error {
+func (s *Service) verifyTOTP(ctx context.Context, f *MFAFactor, code string) error {
 	raw, err := s.Keyring.Open(f.SecretCiphertext, FactorBinding(f.UserID))
 	if err != nil {
 		return fmt.Errorf("open mfa secret: %w", err)
@@ -334,7 +329,7 @@ func (s *Service) verifyBackupCode(ctx context.Context, userID int64, input stri
 	// tell which code (or whether any) matched. A code in the current format is
 	// checked against the MACs only; one in the legacy format only against the
 	// argon2id hashes made before, so new codes never touch the password hasher.
-	var match *store.BackupCode
+	var match *BackupCode
 	for i := range codes {
 		h := codes[i].Hash
 		switch {

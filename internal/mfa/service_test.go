@@ -1,4 +1,4 @@
-package mfa
+package mfa_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
@@ -25,18 +26,18 @@ var fastHasher = secret.NewHasher(secret.Argon2Params{Memory: 1024, Time: 1, Thr
 // fixture is a service over a real store with one user.
 type fixture struct {
 	st    *store.Store
-	svc   *Service
+	svc   *mfa.Service
 	clock *testkit.Clock
 	user  *account.User
 }
 
-func newService(t *testing.T, st *store.Store, clock *testkit.Clock) *Service {
+func newService(t *testing.T, st *store.Store, clock *testkit.Clock) *mfa.Service {
 	t.Helper()
 	kr, err := secret.NewKeyring(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Service{Store: st, Events: st, Keyring: kr, Hasher: fastHasher,
+	return &mfa.Service{Store: st, Events: st, Keyring: kr, Hasher: fastHasher,
 		Throttle: &auth.Throttle{Store: st, Now: clock.Now}, Issuer: "Trailpass Test", Now: clock.Now}
 }
 
@@ -59,7 +60,7 @@ func (f *fixture) enable(t *testing.T) ([]byte, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := DecodeSecret(setup.Secret)
+	key, err := mfa.DecodeSecret(setup.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,11 +72,13 @@ func (f *fixture) enable(t *testing.T) ([]byte, []string) {
 }
 
 // code returns the TOTP code of key now.
-func (f *fixture) code(key []byte) string { return Code(key, f.clock.Now(), SHA1, Digits, Period) }
+func (f *fixture) code(key []byte) string {
+	return mfa.Code(key, f.clock.Now(), mfa.SHA1, mfa.Digits, mfa.Period)
+}
 
 // nextCode moves the clock to the next time step and returns its code.
 func (f *fixture) nextCode(key []byte) string {
-	f.clock.Advance(Period)
+	f.clock.Advance(mfa.Period)
 	return f.code(key)
 }
 
@@ -114,11 +117,11 @@ func TestService_SetupEnable(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(setup.Secret) != 32 || setup.AppName != "Trailpass Test" || !strings.HasPrefix(setup.QRCode, "data:image/png;base64,") ||
-			setup.SecretGrouped != GroupSecret(setup.Secret) ||
-			setup.OTPAuthURI != OTPAuthURI("Trailpass Test", "ann", setup.Secret) {
+			setup.SecretGrouped != mfa.GroupSecret(setup.Secret) ||
+			setup.OTPAuthURI != mfa.OTPAuthURI("Trailpass Test", "ann", setup.Secret) {
 			t.Fatalf("setup = %+v", setup)
 		}
-		key, _ := DecodeSecret(setup.Secret)
+		key, _ := mfa.DecodeSecret(setup.Secret)
 		codes, err := f.svc.Enable(ctx, f.user.ID, f.code(key))
 		if err != nil {
 			t.Fatal(err)
@@ -161,9 +164,9 @@ func TestService_EnableAttempts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			key, _ := DecodeSecret(setup.Secret)
-			wrong := CodeAt(key, Step(f.clock.Now(), Period)+5, SHA1, Digits)
-			for i := 0; i < MaxSetupAttempts-1; i++ {
+			key, _ := mfa.DecodeSecret(setup.Secret)
+			wrong := mfa.CodeAt(key, mfa.Step(f.clock.Now(), mfa.Period)+5, mfa.SHA1, mfa.Digits)
+			for i := 0; i < mfa.MaxSetupAttempts-1; i++ {
 				_, err := f.svc.Enable(ctx, f.user.ID, wrong)
 				wantErr(t, err, account.EINVALID, "Invalid MFA code")
 			}
@@ -179,8 +182,8 @@ func TestService_EnableAttempts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			key, _ := DecodeSecret(setup.Secret)
-			for i := 0; i < MaxSetupAttempts; i++ {
+			key, _ := mfa.DecodeSecret(setup.Secret)
+			for i := 0; i < mfa.MaxSetupAttempts; i++ {
 				_, err := f.svc.Enable(ctx, f.user.ID, "not a code")
 				wantErr(t, err, account.EINVALID, "Invalid MFA code")
 			}
@@ -192,8 +195,8 @@ func TestService_EnableAttempts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			key, _ := DecodeSecret(setup.Secret)
-			f.clock.Advance(SetupTTL + time.Second)
+			key, _ := mfa.DecodeSecret(setup.Secret)
+			f.clock.Advance(mfa.SetupTTL + time.Second)
 			_, err = f.svc.Enable(ctx, f.user.ID, f.code(key))
 			wantErr(t, err, account.EINVALID, "No MFA setup in progress. Please run setup first.")
 			if n, err := st.DeleteExpiredMFASetups(ctx, f.clock.Now()); err != nil || n != 1 {
@@ -206,10 +209,10 @@ func TestService_EnableAttempts(t *testing.T) {
 			if err != nil || first.Secret == second.Secret {
 				t.Fatalf("second setup: %v", err)
 			}
-			k1, _ := DecodeSecret(first.Secret)
+			k1, _ := mfa.DecodeSecret(first.Secret)
 			_, err = f.svc.Enable(ctx, f.user.ID, f.code(k1))
 			wantErr(t, err, account.EINVALID, "Invalid MFA code")
-			k2, _ := DecodeSecret(second.Secret)
+			k2, _ := mfa.DecodeSecret(second.Secret)
 			if _, err := f.svc.Enable(ctx, f.user.ID, f.code(k2)); err != nil {
 				t.Fatal(err)
 			}
@@ -227,7 +230,7 @@ func TestService_SetupAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key, _ := DecodeSecret(setup.Secret)
+		key, _ := mfa.DecodeSecret(setup.Secret)
 		if _, err := other.Enable(ctx, f.user.ID, f.code(key)); err != nil {
 			t.Fatalf("enable on the second instance: %v", err)
 		}
@@ -243,13 +246,13 @@ func TestService_VerifyReplay(t *testing.T) {
 		f := newFixture(t, st)
 		key, _ := f.enable(t)
 		code := f.nextCode(key)
-		if m, err := f.svc.Verify(ctx, f.user.ID, code); err != nil || m != MethodTOTP {
+		if m, err := f.svc.Verify(ctx, f.user.ID, code); err != nil || m != mfa.MethodTOTP {
 			t.Fatalf("first use = %q, %v", m, err)
 		}
 		_, err := f.svc.Verify(ctx, f.user.ID, code)
 		wantErr(t, err, account.EINVALID, "Invalid MFA code")
 		// A code of an earlier step, still inside the skew window, is stale too.
-		f.clock.Advance(Period)
+		f.clock.Advance(mfa.Period)
 		_, err = f.svc.Verify(ctx, f.user.ID, code)
 		wantErr(t, err, account.EINVALID, "Invalid MFA code")
 		if n := len(f.events(t, account.EventMFAReplay)); n != 2 {
@@ -270,8 +273,8 @@ func TestService_VerifyConcurrent(t *testing.T) {
 		f.svc.Lockout = auth.LockoutPolicy{Threshold: 1000, Base: time.Minute, Max: time.Minute, Memory: time.Hour}
 		key, codes := f.enable(t)
 		for _, tc := range []struct{ name, code, method string }{
-			{"TOTP", f.nextCode(key), MethodTOTP},
-			{"BackupCode", codes[3], MethodBackupCode},
+			{"TOTP", f.nextCode(key), mfa.MethodTOTP},
+			{"BackupCode", codes[3], mfa.MethodBackupCode},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				var wg sync.WaitGroup
@@ -339,7 +342,7 @@ func TestService_Lockout(t *testing.T) {
 		}
 
 		f.clock.Advance(30 * time.Minute)
-		if m, err := f.svc.Verify(ctx, f.user.ID, f.code(key)); err != nil || m != MethodTOTP {
+		if m, err := f.svc.Verify(ctx, f.user.ID, f.code(key)); err != nil || m != mfa.MethodTOTP {
 			t.Fatalf("after the lock: %q, %v", m, err)
 		}
 		// The success reset the count: five more failures are allowed before a lock.
@@ -363,10 +366,10 @@ func TestService_BackupCodes(t *testing.T) {
 		}
 		// Typed sloppily: lower case, spaces instead of the hyphen.
 		typed := strings.NewReplacer("-", "  ").Replace(strings.ToLower(codes[0]))
-		if m, err := f.svc.Verify(ctx, f.user.ID, typed); err != nil || m != MethodBackupCode {
+		if m, err := f.svc.Verify(ctx, f.user.ID, typed); err != nil || m != mfa.MethodBackupCode {
 			t.Fatalf("verify %q (from %q) = %q, %v", typed, codes[0], m, err)
 		}
-		if m, err := f.svc.Verify(ctx, f.user.ID, strings.ReplaceAll(codes[1], "-", "")); err != nil || m != MethodBackupCode {
+		if m, err := f.svc.Verify(ctx, f.user.ID, strings.ReplaceAll(codes[1], "-", "")); err != nil || m != mfa.MethodBackupCode {
 			t.Fatalf("verify without hyphen = %q, %v", m, err)
 		}
 		_, err = f.svc.Verify(ctx, f.user.ID, codes[0])
@@ -411,7 +414,7 @@ func TestService_DisableAndReset(t *testing.T) {
 		wantErr(t, err, account.EINVALID, "MFA is not enabled for this user")
 		wantErr(t, f.disable("123456"), account.EINVALID, "MFA is not enabled for this user")
 
-		key, codes := f.enable(t)
+		_, codes := f.enable(t)
 		wantErr(t, f.disable("000000"), account.EINVALID, "Invalid MFA code")
 		if err := f.disable(codes[2]); err != nil {
 			t.Fatalf("disable with a backup code: %v", err)
@@ -426,7 +429,7 @@ func TestService_DisableAndReset(t *testing.T) {
 			t.Fatal("no mfa_disabled event")
 		}
 
-		key, _ = f.enable(t)
+		key, _ := f.enable(t)
 		if err := f.disable(f.nextCode(key)); err != nil {
 			t.Fatalf("disable with TOTP: %v", err)
 		}
@@ -458,7 +461,7 @@ func TestService_SecretsStayHidden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key, _ := DecodeSecret(setup.Secret)
+		key, _ := mfa.DecodeSecret(setup.Secret)
 		codes, err := f.svc.Enable(ctx, f.user.ID, f.code(key))
 		if err != nil {
 			t.Fatal(err)
@@ -472,7 +475,7 @@ func TestService_SecretsStayHidden(t *testing.T) {
 
 		secrets := []string{setup.Secret, setup.SecretGrouped}
 		for _, c := range append(codes, fresh...) {
-			norm, _, _ := NormalizeBackupCode(c)
+			norm, _, _ := mfa.NormalizeBackupCode(c)
 			secrets = append(secrets, c, norm)
 		}
 		events := f.events(t, "")
@@ -532,7 +535,7 @@ func TestService_LegacyBackupCodes(t *testing.T) {
 		legacy := []string{"ABCDE-FGH12", "0123K-MNPQR"}
 		var hashes []string
 		for _, c := range legacy {
-			norm, _, _ := NormalizeBackupCode(c)
+			norm, _, _ := mfa.NormalizeBackupCode(c)
 			h, err := fastHasher.Hash(ctx, norm)
 			if err != nil {
 				t.Fatal(err)
@@ -542,7 +545,7 @@ func TestService_LegacyBackupCodes(t *testing.T) {
 		if err := st.ReplaceBackupCodes(ctx, f.user.ID, hashes, f.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := f.svc.Verify(ctx, f.user.ID, "abcde fghl2"); err != nil || m != MethodBackupCode {
+		if m, err := f.svc.Verify(ctx, f.user.ID, "abcde fghl2"); err != nil || m != mfa.MethodBackupCode {
 			t.Fatalf("legacy code typed loosely: %q, %v", m, err)
 		}
 		_, err := f.svc.Verify(ctx, f.user.ID, "ABCDEFGH12")
@@ -572,7 +575,7 @@ func TestService_BackupCodeMACKeys(t *testing.T) {
 		oldKey := make([]byte, secret.KeySize)
 		oldKey[0] = 9
 		oldRing, _ := secret.NewKeyring(oldKey)
-		hashes := []string{oldRing.CodeMAC("ABCD2345", BackupCodeBinding(f.user.ID)), f.svc.Keyring.CodeMAC("WXYZ6789", BackupCodeBinding(f.user.ID+1))}
+		hashes := []string{oldRing.CodeMAC("ABCD2345", mfa.BackupCodeBinding(f.user.ID)), f.svc.Keyring.CodeMAC("WXYZ6789", mfa.BackupCodeBinding(f.user.ID+1))}
 		if err := st.ReplaceBackupCodes(ctx, f.user.ID, hashes, f.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -593,7 +596,7 @@ func TestService_RegenerateLimits(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, st)
 		f.enable(t)
-		for i := 0; i < RegenerateRate.Requests; i++ {
+		for i := 0; i < mfa.RegenerateRate.Requests; i++ {
 			if _, _, err := f.svc.RegenerateBackupCodes(ctx, f.user.ID); err != nil {
 				t.Fatalf("regeneration %d: %v", i+1, err)
 			}
@@ -606,7 +609,7 @@ func TestService_RegenerateLimits(t *testing.T) {
 		}
 		f.clock.Advance(time.Hour)
 		// One in flight: a hold taken elsewhere (another instance) blocks this one.
-		release, err := f.svc.Throttle.Hold(ctx, "backup-codes:user:"+strconv.FormatInt(f.user.ID, 10), RegenerateHold)
+		release, err := f.svc.Throttle.Hold(ctx, "backup-codes:user:"+strconv.FormatInt(f.user.ID, 10), mfa.RegenerateHold)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,19 +5,21 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/trailpass/trailpass/internal/mfa"
 )
 
 // ListUnusedBackupCodes returns the hashes of the user's unused backup codes.
-func (s *Store) ListUnusedBackupCodes(ctx context.Context, userID int64) ([]BackupCode, error) {
+func (s *Store) ListUnusedBackupCodes(ctx context.Context, userID int64) ([]mfa.BackupCode, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, code_hash FROM backup_codes
 		WHERE user_id = $1 AND used_at IS NULL ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list backup codes: %w", mapErr(err))
 	}
 	defer rows.Close()
-	var out []BackupCode
+	var out []mfa.BackupCode
 	for rows.Next() {
-		var c BackupCode
+		var c mfa.BackupCode
 		if err := rows.Scan(&c.ID, &c.Hash); err != nil {
 			return nil, fmt.Errorf("scan backup code: %w", err)
 		}
@@ -68,8 +70,8 @@ func (s *Store) replaceBackupCodes(ctx context.Context, tx *sql.Tx, userID int64
 }
 
 // BackupCodeStats counts the user's backup codes and tells when they were made.
-func (s *Store) BackupCodeStats(ctx context.Context, userID int64) (BackupCodeStats, error) {
-	var st BackupCodeStats
+func (s *Store) BackupCodeStats(ctx context.Context, userID int64) (mfa.BackupCodeStats, error) {
+	var st mfa.BackupCodeStats
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) - COUNT(used_at), MIN(created_at)
 		FROM backup_codes WHERE user_id = $1`, userID).Scan(&st.Total, &st.Remaining, nullTime{&st.CreatedAt})
 	if err != nil {

@@ -7,36 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trailpass/trailpass/internal/mfa"
 )
 
-// MFAFactor is a user's enrolled TOTP factor. The secret is sealed; LastUsedStep
-// is the latest time step a code was accepted for.
-type MFAFactor struct {
-	UserID           int64
-	SecretCiphertext string
-	LastUsedStep     int64
-	CreatedAt        time.Time
-}
-
-// MFASetup is a pending TOTP enrolment: a sealed secret waiting for its first code.
-type MFASetup struct {
-	UserID           int64
-	SecretCiphertext string
-	Attempts         int
-	ExpiresAt        time.Time
-}
-
-// BackupCode is an unused backup code's hash.
-type BackupCode struct {
-	ID   int64
-	Hash string
-}
-
-// BackupCodeStats counts a user's backup codes.
-type BackupCodeStats struct {
-	Total, Remaining int
-	CreatedAt        *time.Time // when the current set was made; nil without codes
-}
+// The MFA rules define the storage they need, and its types; this is it.
+var _ mfa.Store = (*Store)(nil)
 
 // MFAEnabled reports whether the user has a TOTP factor.
 func (s *Store) MFAEnabled(ctx context.Context, userID int64) (bool, error) {
@@ -73,8 +49,8 @@ func (s *Store) MFAEnabledUsers(ctx context.Context, userIDs []int64) (map[int64
 }
 
 // FindMFAFactor returns the user's TOTP factor, or ENOTFOUND.
-func (s *Store) FindMFAFactor(ctx context.Context, userID int64) (*MFAFactor, error) {
-	f := &MFAFactor{UserID: userID}
+func (s *Store) FindMFAFactor(ctx context.Context, userID int64) (*mfa.MFAFactor, error) {
+	f := &mfa.MFAFactor{UserID: userID}
 	err := s.db.QueryRowContext(ctx, `SELECT secret_ciphertext, last_used_step, created_at
 		FROM mfa_factors WHERE user_id = $1 AND type = 'totp'`, userID).
 		Scan(&f.SecretCiphertext, &f.LastUsedStep, scanTime(&f.CreatedAt))
@@ -102,8 +78,8 @@ func (s *Store) PutMFASetup(ctx context.Context, userID int64, ciphertext string
 // raised before the code is checked and only while it is below maxAttempts, so
 // concurrent guesses cannot exceed the limit. Returns ENOTFOUND when there is no
 // unexpired setup with attempts left.
-func (s *Store) ClaimMFASetupAttempt(ctx context.Context, userID int64, now time.Time, maxAttempts int) (*MFASetup, error) {
-	st := &MFASetup{UserID: userID}
+func (s *Store) ClaimMFASetupAttempt(ctx context.Context, userID int64, now time.Time, maxAttempts int) (*mfa.MFASetup, error) {
+	st := &mfa.MFASetup{UserID: userID}
 	err := s.db.QueryRowContext(ctx, `UPDATE mfa_setups SET attempts = attempts + 1
 		WHERE user_id = $1 AND expires_at > $2 AND attempts < $3
 		RETURNING secret_ciphertext, attempts, expires_at`, userID, s.ts(now), maxAttempts).

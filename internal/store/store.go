@@ -12,9 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -27,18 +25,19 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/dburl"
 )
 
 //go:embed migrations
 var migrations embed.FS
 
 // Dialect names the database engine behind a Store.
-type Dialect string
+type Dialect = dburl.Dialect
 
 // The supported engines.
 const (
-	SQLite   Dialect = "sqlite"
-	Postgres Dialect = "postgres"
+	SQLite   = dburl.SQLite
+	Postgres = dburl.Postgres
 )
 
 // Store is trailpass's storage. It is safe for concurrent use.
@@ -48,28 +47,16 @@ type Store struct {
 }
 
 // ErrUnknownScheme is returned by Open for a database URL it cannot use.
-var ErrUnknownScheme = errors.New("unknown database URL scheme (want postgres://, postgresql:// or sqlite:)")
+var ErrUnknownScheme = dburl.ErrUnknownScheme
 
-// ParseURL tells which engine a database URL selects and returns the DSN to open.
-// An empty URL selects SQLite in dataDir/trailpass.db.
+// ParseURL tells which engine a database URL selects (see dburl.Parse) and
+// returns the DSN to open.
 func ParseURL(rawURL, dataDir string) (Dialect, string, error) {
-	switch {
-	case rawURL == "":
-		return SQLite, sqliteDSN(filepath.Join(dataDir, "trailpass.db")), nil
-	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		if _, err := url.Parse(rawURL); err != nil {
-			return "", "", fmt.Errorf("invalid PostgreSQL URL: %w", errors.Unwrap(err))
-		}
-		return Postgres, rawURL, nil
-	case strings.HasPrefix(rawURL, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
-		if path == "" {
-			return "", "", errors.New("sqlite URL has no file path")
-		}
-		return SQLite, sqliteDSN(path), nil
-	default:
-		return "", "", ErrUnknownScheme
+	dialect, target, err := dburl.Parse(rawURL, dataDir)
+	if err != nil || dialect != SQLite {
+		return dialect, target, err
 	}
+	return dialect, sqliteDSN(target), nil
 }
 
 func sqliteDSN(path string) string {
