@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -35,6 +36,21 @@ type OutboxMail struct {
 	Recipient string
 	Body      string
 }
+
+// OutboxRow is one claimed message of the mail outbox.
+type OutboxRow struct {
+	ID        int64
+	Kind      string
+	Recipient string
+	Body      string // sealed
+	Attempts  int    // including the current one
+	CreatedAt time.Time
+	Claim     string
+}
+
+// ErrLeaseLost is returned when a sender no longer holds the claim on an
+// outbox row (its lease ran out and another sender took it).
+var ErrLeaseLost = errors.New("mail claim lost")
 
 // Notice is a security notice about a change to an account.
 type Notice struct {

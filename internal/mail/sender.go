@@ -8,9 +8,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/metrics"
 	"github.com/trailpass/trailpass/internal/secret"
-	"github.com/trailpass/trailpass/internal/store"
 )
 
 // Delivery timings. They are documented in the README.
@@ -28,7 +28,7 @@ const (
 
 // Outbox is what the sender needs from storage.
 type Outbox interface {
-	ClaimMail(ctx context.Context, claim string, now, leaseUntil time.Time, limit int) ([]*store.OutboxRow, error)
+	ClaimMail(ctx context.Context, claim string, now, leaseUntil time.Time, limit int) ([]*account.OutboxRow, error)
 	MarkMailSent(ctx context.Context, id int64, claim string, at time.Time) error
 	RetryMail(ctx context.Context, id int64, claim string, next time.Time, reason string) error
 	FailMail(ctx context.Context, id int64, claim string, at time.Time, reason string) error
@@ -90,7 +90,7 @@ func (s *Sender) Round(ctx context.Context) (int, error) {
 	return len(rows), nil
 }
 
-func (s *Sender) deliver(ctx context.Context, r *store.OutboxRow) {
+func (s *Sender) deliver(ctx context.Context, r *account.OutboxRow) {
 	plain, err := s.Keyring.Open(r.Body, Binding)
 	var msg *Message
 	if err == nil {
@@ -121,14 +121,14 @@ func (s *Sender) deliver(ctx context.Context, r *store.OutboxRow) {
 		return
 	}
 	wait := Backoff(r.Attempts)
-	if e := s.Outbox.RetryMail(context.WithoutCancel(ctx), r.ID, r.Claim, now.Add(wait), err.Error()); e != nil && !errors.Is(e, store.ErrLeaseLost) {
+	if e := s.Outbox.RetryMail(context.WithoutCancel(ctx), r.ID, r.Claim, now.Add(wait), err.Error()); e != nil && !errors.Is(e, account.ErrLeaseLost) {
 		s.Logger.Warn("mail retry not recorded", "id", r.ID, "err", e)
 	}
 	s.count("retry")
 	s.Logger.Warn("mail not delivered; will retry", "id", r.ID, "kind", r.Kind, "attempts", r.Attempts, "retry_in", wait.String(), "err", err)
 }
 
-func (s *Sender) fail(ctx context.Context, r *store.OutboxRow, reason string) {
+func (s *Sender) fail(ctx context.Context, r *account.OutboxRow, reason string) {
 	if err := s.Outbox.FailMail(context.WithoutCancel(ctx), r.ID, r.Claim, s.Now(), reason); err != nil {
 		s.Logger.Warn("mail failure not recorded", "id", r.ID, "err", err)
 	}

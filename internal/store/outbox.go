@@ -10,17 +10,6 @@ import (
 	"github.com/trailpass/trailpass/internal/account"
 )
 
-// OutboxRow is one claimed message of the mail outbox.
-type OutboxRow struct {
-	ID        int64
-	Kind      string
-	Recipient string
-	Body      string // sealed
-	Attempts  int    // including the current one
-	CreatedAt time.Time
-	Claim     string
-}
-
 // insertMail queues msgs in tx, due at once: the epoch as the first attempt
 // time makes a new row due whatever the senders' clocks say.
 func (s *Store) insertMail(ctx context.Context, tx *sql.Tx, msgs []*account.OutboxMail) error {
@@ -40,7 +29,7 @@ func (s *Store) insertMail(ctx context.Context, tx *sql.Tx, msgs []*account.Outb
 // it. On PostgreSQL, FOR UPDATE SKIP LOCKED lets instances claim side by side
 // without waiting on or taking each other's rows; SQLite has one writer, which
 // serialises the claims.
-func (s *Store) ClaimMail(ctx context.Context, claim string, now, leaseUntil time.Time, limit int) ([]*OutboxRow, error) {
+func (s *Store) ClaimMail(ctx context.Context, claim string, now, leaseUntil time.Time, limit int) ([]*account.OutboxRow, error) {
 	sub := `SELECT id FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
 		AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3`
 	if s.dialect == Postgres {
@@ -53,9 +42,9 @@ func (s *Store) ClaimMail(ctx context.Context, claim string, now, leaseUntil tim
 		return nil, fmt.Errorf("claim mail: %w", mapErr(err))
 	}
 	defer rows.Close()
-	var out []*OutboxRow
+	var out []*account.OutboxRow
 	for rows.Next() {
-		r := &OutboxRow{Claim: claim}
+		r := &account.OutboxRow{Claim: claim}
 		if err := rows.Scan(&r.ID, &r.Kind, &r.Recipient, &r.Body, &r.Attempts, scanTime(&r.CreatedAt)); err != nil {
 			return nil, fmt.Errorf("scan mail: %w", err)
 		}
@@ -65,7 +54,7 @@ func (s *Store) ClaimMail(ctx context.Context, claim string, now, leaseUntil tim
 }
 
 // ErrLeaseLost is returned when a sender no longer holds the claim on a row.
-var ErrLeaseLost = errors.New("store: mail claim lost")
+var ErrLeaseLost = account.ErrLeaseLost
 
 func (s *Store) updateClaimed(ctx context.Context, q string, args ...any) error {
 	res, err := s.db.ExecContext(ctx, q, args...)
