@@ -321,4 +321,3 @@ func TestBrowserPagesRunUnderCSP(t *testing.T) {
 	screenshot(t, ctx, "login-dark")
 	screenshots(t, ctx, "login")
 }
-
