@@ -108,6 +108,8 @@ type AdminService struct {
 	// Recent enforces the recent-authentication rule on every write; nil
 	// refuses them.
 	Recent RecentAuthChecker
+	// Mail, when enabled, sends the welcome notice on approval.
+	Mail Mailer
 }
 
 // ListUsers returns a page of users (page numbers start at 1).
@@ -205,6 +207,14 @@ func (s *AdminService) CreateUser(ctx context.Context, c *Caller, in NewUser, pr
 func (s *AdminService) ApproveUser(ctx context.Context, c *Caller, userID int64) error {
 	if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
 		return err
+	}
+	// An account that was waiting gets a welcome mail, queued with the approval.
+	if s.Mail != nil && s.Mail.Enabled() {
+		if u, err := s.Store.FindUserByID(ctx, userID); err == nil && u.PendingAdminApproval {
+			if m, err := s.Mail.Message(MailRequest{Kind: MailWelcome, User: u}); err == nil {
+				ctx = WithMail(ctx, m)
+			}
+		}
 	}
 	return s.Store.ApproveUser(ctx, userID, s.Accounts.Now().UTC())
 }

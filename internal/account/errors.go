@@ -13,6 +13,7 @@ const (
 	EFORBIDDEN     = "forbidden"            // authenticated but not allowed: 403
 	ENOTFOUND      = "not_found"            // 404
 	ECONFLICT      = "conflict"             // 409
+	EPRECONDITION  = "precondition"         // a server setting rules the action out: 412
 	ETIMEOUT       = "timeout"              // the client stopped sending: 408
 	ETOOLARGE      = "too_large"            // 413
 	ETOOMANY       = "too_many"             // 429

@@ -58,7 +58,7 @@ func (s *ProfileService) ChangePassword(ctx context.Context, c *Caller, userID i
 	if in.SignOutOtherSessions != nil && !*in.SignOutOtherSessions {
 		keep = "" // "" keeps every session
 	}
-	revoked, err = s.Store.ReplacePassword(ctx, userID, hash, keep, in.SignOutOtherSessions == nil || *in.SignOutOtherSessions)
+	revoked, err = s.Store.ReplacePassword(Notify(ctx, s.Notices, userID, Notice{Kind: NoticePasswordChanged, At: now}), userID, hash, keep, in.SignOutOtherSessions == nil || *in.SignOutOtherSessions)
 	if err != nil {
 		return 0, fmt.Errorf("replace password: %w", err)
 	}

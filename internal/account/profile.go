@@ -75,6 +75,8 @@ type ProfileService struct {
 	// they cannot be used to list the accounts; nil means no limit.
 	Lookups RateLimiter
 	Now     func() time.Time
+	// Notices queues security notices with the change they report; nil sends none.
+	Notices Notifier
 
 	decodeOnce sync.Once
 	decodeSem  chan struct{} // bounds concurrent photo decodes (see photo.go)
@@ -151,7 +153,8 @@ func (s *ProfileService) UpdateProfile(ctx context.Context, c *Caller, userID in
 	if err != nil {
 		return nil, err
 	}
-	oldHeight, oldUsername, oldEmail := u.Height, u.Username, u.Email
+	oldHeight, oldUsername := u.Height, u.Username
+	oldEmail, oldVerified := u.Email, u.EmailVerified
 	problems := in.apply(u, s.Now())
 	if len(problems) > 0 {
 		return nil, ValidationError(problems...)
@@ -163,7 +166,14 @@ func (s *ProfileService) UpdateProfile(ctx context.Context, c *Caller, userID in
 	}
 	u.UpdatedAt = s.Now().UTC()
 	heightChanged := !equalPtr(oldHeight, u.Height)
-	if err := s.Store.UpdateProfile(ctx, u, heightChanged); err != nil {
+	writeCtx := ctx
+	if u.Email != oldEmail && oldVerified {
+		// The old address hears of the change: if the account was taken over,
+		// its owner learns it there.
+		writeCtx = Notify(ctx, s.Notices, userID, Notice{Kind: NoticeEmailChanged, At: u.UpdatedAt, To: oldEmail,
+			Detail: map[string]string{"new_email": u.Email}})
+	}
+	if err := s.Store.UpdateProfile(writeCtx, u, heightChanged); err != nil {
 		if ErrorCode(err) == ECONFLICT {
 			return nil, Errorf(ECONFLICT, MsgDuplicateUser)
 		}

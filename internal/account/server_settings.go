@@ -47,6 +47,9 @@ type PublicServerSettings struct {
 	SSOEnabled                   bool `json:"sso_enabled"`
 	LocalLoginEnabled            bool `json:"local_login_enabled"`
 	SSOAutoRedirect              bool `json:"sso_auto_redirect"`
+	// EmailEnabled, beyond Endurain, tells whether an SMTP server is configured:
+	// without one, password reset and email verification are unavailable.
+	EmailEnabled bool `json:"email_enabled"`
 }
 
 // Public returns the settings an anonymous visitor may see.

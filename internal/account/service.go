@@ -20,6 +20,8 @@ type Service struct {
 	// Recent enforces the recent-authentication rule on ResetPassword; nil
 	// refuses it.
 	Recent RecentAuthChecker
+	// Notices queues security notices with the change they report; nil sends none.
+	Notices Notifier
 }
 
 // NewUser is the input of CreateUser.
@@ -44,6 +46,20 @@ type NewUser struct {
 // Returns EUNPROCESSABLE for bad fields, EUNPROCESSABLE (field password) for a
 // password that breaks the policy and ECONFLICT when the username or email is taken.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
+	u, err := s.PrepareUser(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// PrepareUser validates in and builds the account CreateUser would store
+// (password hashed, timestamps set) without storing it, for callers that store
+// it together with other rows (a sign-up with its verification token).
+func (s *Service) PrepareUser(ctx context.Context, in NewUser) (*User, error) {
 	u := &User{
 		PreferredLanguage: "us",
 		Gender:            1,
@@ -86,9 +102,6 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 	}
 	now := s.Now().UTC()
 	u.CreatedAt, u.UpdatedAt = now, now
-	if err := s.Store.CreateUser(ctx, u); err != nil {
-		return nil, err
-	}
 	return u, nil
 }
 
@@ -173,5 +186,5 @@ func (s *Service) ResetPassword(ctx context.Context, c *Caller, userID int64, pa
 	if err != nil {
 		return 0, fmt.Errorf("hash password: %w", err)
 	}
-	return s.Store.ReplacePassword(ctx, userID, hash, keepSessionID, true)
+	return s.Store.ReplacePassword(Notify(ctx, s.Notices, userID, Notice{Kind: NoticePasswordChanged, At: s.Now()}), userID, hash, keepSessionID, true)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -69,6 +70,31 @@ type Service struct {
 	// RecentAuthWindow is how long a sign-in or step-up counts as recent for
 	// sensitive operations; zero means DefaultRecentAuthWindow.
 	RecentAuthWindow time.Duration
+	// Devices remembers where accounts signed in from, and Notices tells the
+	// user of a sign-in from a device and browser the account had not used;
+	// either nil turns the new-device notice off.
+	Devices KnownDevices
+	Notices account.Notifier
+	// SignUps, when set, tells a sign-up still waiting for its email to be
+	// verified, so its owner is told why the right password does not sign in.
+	SignUps interface {
+		SignUpPending(ctx context.Context, userID int64) (bool, error)
+	}
+}
+
+// KnownDevices remembers the devices each account signed in from.
+type KnownDevices interface {
+	// NoteSignInDevice records the device and reports whether it was new to an
+	// account that had signed in before; only then is the mail ctx carries
+	// queued, in the same transaction.
+	NoteSignInDevice(ctx context.Context, userID int64, deviceKey string, now time.Time) (bool, error)
+}
+
+// DeviceKey identifies a device and browser family (not versions, which
+// change with every update) for the new-device notice.
+func DeviceKey(d Device) string {
+	sum := sha256.Sum256([]byte(d.DeviceType + "\x00" + d.OperatingSystem + "\x00" + d.Browser))
+	return hex.EncodeToString(sum[:])
 }
 
 // Window is the effective recent-authentication window.
@@ -142,6 +168,11 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 		return nil, account.Errorf(account.EUNAUTHORIZED, msgBadCredentials)
 	} else if err != nil {
 		return nil, fmt.Errorf("verify password: %w", err)
+	}
+	if !u.Active && !u.EmailVerified && s.SignUps != nil {
+		if pending, err := s.SignUps.SignUpPending(ctx, u.ID); err == nil && pending {
+			return nil, account.Errorf(account.EFORBIDDEN, account.MsgEmailNotVerifiedLogin)
+		}
 	}
 	if u.PendingAdminApproval {
 		// Endurain keeps accounts that wait for approval inactive and tells their
@@ -349,7 +380,21 @@ func (s *Service) createSession(ctx context.Context, userID int64, method string
 		return nil, err
 	}
 	s.event(ctx, &userID, account.EventLogin, dev, map[string]any{"session_id": sess.ID, "method": method})
+	s.noteDevice(ctx, userID, dev, now)
 	return tok, nil
+}
+
+// noteDevice remembers the sign-in's device and, when the account had not
+// used it before, queues the new-device notice. The sign-in has succeeded; a
+// failure here is only logged.
+func (s *Service) noteDevice(ctx context.Context, userID int64, dev Device, now time.Time) {
+	if s.Devices == nil {
+		return
+	}
+	nctx := account.Notify(ctx, s.Notices, userID, account.Notice{Kind: account.NoticeNewSignIn, At: now})
+	if _, err := s.Devices.NoteSignInDevice(nctx, userID, DeviceKey(dev), now); err != nil && s.Logger != nil {
+		s.Logger.WarnContext(ctx, "remember sign-in device", "err", err)
+	}
 }
 
 func (s *Service) newTokens(sessionID, access, refresh, csrf string, now, refreshExpires time.Time) (*Tokens, []TokenRow) {

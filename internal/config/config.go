@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -48,6 +49,18 @@ type Config struct {
 	// SecurityEventRetention is how long security events are kept before the
 	// cleanup loop deletes them.
 	SecurityEventRetention time.Duration
+	// SMTP is the mail server; SMTP.Host == "" means mail is off.
+	SMTP SMTP
+}
+
+// SMTP holds the mail server settings (TRAILPASS_SMTP_*).
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	Security string // starttls, tls or none
+	From     string
 }
 
 // SecretKeyFile is where the master key lives when none is configured.
@@ -85,6 +98,12 @@ func options() []*option {
 		{env: "TRAILPASS_WEBAUTHN_ORIGINS", flag: "webauthn-origins", usage: "comma-separated origins passkeys are used from (default: the public URL's origin)"},
 		{env: "TRAILPASS_LOG_LEVEL", flag: "log-level", def: "info", usage: "debug, info, warn or error"},
 		{env: "TRAILPASS_SECURITY_EVENT_RETENTION", flag: "security-event-retention", def: "90d", usage: "how long security events are kept: days (90d) or a Go duration (2160h), at least 1h"},
+		{env: "TRAILPASS_SMTP_HOST", flag: "smtp-host", usage: "mail server for password reset, verification and security notices (default: mail off)"},
+		{env: "TRAILPASS_SMTP_PORT", flag: "smtp-port", def: "587", usage: "mail server port"},
+		{env: "TRAILPASS_SMTP_USERNAME", flag: "smtp-username", usage: "mail server user name (default: no authentication)"},
+		{env: "TRAILPASS_SMTP_PASSWORD", flag: "smtp-password", secret: true, usage: "mail server password"},
+		{env: "TRAILPASS_SMTP_SECURITY", flag: "smtp-security", def: "starttls", usage: "starttls, tls (implicit TLS) or none (a local relay only)"},
+		{env: "TRAILPASS_SMTP_FROM", flag: "smtp-from", usage: "sender address of trailpass's mail, such as \"Trailpass <noreply@example.org>\""},
 	}
 }
 
@@ -231,10 +250,39 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 			errs = append(errs, fmt.Errorf("TRAILPASS_WEB_DIR: %s has no index.html", c.WebDir))
 		}
 	}
+	errs = append(errs, c.loadSMTP(get)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+func (c *Config) loadSMTP(get map[string]string) []error {
+	c.SMTP = SMTP{Host: get["TRAILPASS_SMTP_HOST"], Username: get["TRAILPASS_SMTP_USERNAME"], Password: get["TRAILPASS_SMTP_PASSWORD"],
+		Security: strings.ToLower(get["TRAILPASS_SMTP_SECURITY"]), From: get["TRAILPASS_SMTP_FROM"]}
+	if c.SMTP.Host == "" {
+		return nil
+	}
+	var errs []error
+	port, err := strconv.Atoi(get["TRAILPASS_SMTP_PORT"])
+	if err != nil || port <= 0 || port > 65535 {
+		errs = append(errs, fmt.Errorf("TRAILPASS_SMTP_PORT: %q is not a port", get["TRAILPASS_SMTP_PORT"]))
+	}
+	c.SMTP.Port = port
+	switch c.SMTP.Security {
+	case "starttls", "tls", "none":
+	default:
+		errs = append(errs, fmt.Errorf("TRAILPASS_SMTP_SECURITY: %q is not one of starttls, tls, none", c.SMTP.Security))
+	}
+	if c.SMTP.From == "" {
+		errs = append(errs, errors.New("TRAILPASS_SMTP_FROM: required when TRAILPASS_SMTP_HOST is set"))
+	} else if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
+		errs = append(errs, fmt.Errorf("TRAILPASS_SMTP_FROM: %q is not a mail address", c.SMTP.From))
+	}
+	if (c.SMTP.Username == "") != (c.SMTP.Password == "") {
+		errs = append(errs, errors.New("TRAILPASS_SMTP_USERNAME and TRAILPASS_SMTP_PASSWORD: set both or neither"))
+	}
+	return errs
 }
 
 // resolve picks the flag, then the flag's file, then the variable, then the

@@ -18,6 +18,7 @@ var statusOf = map[string]int{
 	account.ECONFLICT:      http.StatusConflict,
 	account.ETIMEOUT:       http.StatusRequestTimeout,
 	account.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	account.EPRECONDITION:  http.StatusPreconditionFailed,
 	account.ETOOMANY:       http.StatusTooManyRequests,
 	account.EUNAVAILABLE:   http.StatusServiceUnavailable,
 	account.EUPSTREAM:      http.StatusBadGateway,

@@ -400,7 +400,9 @@ func (s *Server) handlePublicServerSettings(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st.Public())
+	pub := st.Public()
+	pub.EmailEnabled = s.Mail != nil && s.Mail.Enabled()
+	writeJSON(w, http.StatusOK, pub)
 }
 
 // handleServerSettings: GET /api/v1/server_settings (admin), ServerSettingsRead.

@@ -126,6 +126,15 @@ var recentAuthRoutes = map[string]bool{
 	"POST /api/v1/mfa/passkey/begin":                false,
 	"POST /api/v1/mfa/passkey/finish":               false,
 
+	// Password reset and sign-up: unauthenticated, the mailed token is the proof.
+	"POST /api/v1/password-reset/request": false,
+	"POST /api/v1/password-reset/confirm": false,
+	"POST /api/v1/sign-up/request":        false,
+	"POST /api/v1/sign-up/confirm":        false,
+	// Only the new-device notice can be turned off; the notices of changes stay.
+	"GET /api/v1/profile/notices": false,
+	"PUT /api/v1/profile/notices": false,
+
 	// Server settings: every write.
 	"GET /api/v1/server_settings":                 false,
 	"PUT /api/v1/server_settings":                 true,

@@ -52,6 +52,14 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/profile/export", s.authed(s.handleExport))
 	s.handle("GET /api/v1/profile/summary", s.authed(s.handleSummary))
 
+	// Password reset by email (issue 14).
+	s.handle("POST /api/v1/password-reset/request", s.handleResetRequest)
+	s.handle("POST /api/v1/password-reset/confirm", s.handleResetConfirm)
+	s.handle("POST /api/v1/sign-up/request", s.handleSignUp)
+	s.handle("POST /api/v1/sign-up/confirm", s.handleSignUpConfirm)
+	s.handle("GET /api/v1/profile/notices", s.authed(s.handleNoticeSettings))
+	s.handle("PUT /api/v1/profile/notices", s.authed(s.handleNoticeSettingsUpdate))
+
 	// Import (issue 8).
 	s.handle("POST /api/v1/profile/import", s.authed(s.handleImport))
 	s.handle("GET /api/v1/profile/import/jobs/{id}", s.authed(s.handleImportJob))

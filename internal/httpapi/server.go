@@ -56,7 +56,15 @@ type Server struct {
 	Events   account.EventStore
 	// Importer restores profile archives (POST /api/v1/profile/import).
 	Importer *portability.Importer
-	Now      func() time.Time
+	// Recovery resets forgotten passwords by email; Mail tells whether mail can
+	// be sent at all.
+	Recovery *account.RecoveryService
+	Mail     account.Mailer
+	// NoticeSettings keeps whether the user wants new-device notices.
+	NoticeSettings NoticeSettingsStore
+	// SignUps lets people create accounts as the server settings allow.
+	SignUps *account.SignUpService
+	Now     func() time.Time
 	// Metrics, when set, counts every request (see metrics.go).
 	Metrics *metrics.Metrics
 	// ServeMetrics also serves Metrics at GET /metrics on this handler.
@@ -84,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
 	h = s.instrument(h)
+	h = s.withClient(h)
 	h = s.requestID(h)
 	h = s.bodyDeadline(h)
 	return h

@@ -95,6 +95,7 @@ func (s *Service) linkTo(ctx context.Context, p *Provider, id *identity, userID 
 	} else if account.ErrorCode(err) != account.ENOTFOUND {
 		return err
 	}
+	ctx = account.Notify(ctx, s.Notices, userID, account.Notice{Kind: account.NoticeIdPLinked, At: s.Now(), Detail: map[string]string{"provider": p.Name}})
 	return s.createLink(ctx, userID, p, id.subject)
 }
 
@@ -281,7 +282,8 @@ func (s *Service) Unlink(ctx context.Context, c *account.Caller, userID, idpID i
 	} else if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteIdentityLink(ctx, userID, idpID, LastMethodMessage); account.ErrorCode(err) == account.ENOTFOUND {
+	noticeCtx := account.Notify(ctx, s.Notices, userID, account.Notice{Kind: account.NoticeIdPUnlinked, At: s.Now(), Detail: map[string]string{"provider": p.Name}})
+	if err := s.Store.DeleteIdentityLink(noticeCtx, userID, idpID, LastMethodMessage); account.ErrorCode(err) == account.ENOTFOUND {
 		return notLinked
 	} else if err != nil {
 		return err

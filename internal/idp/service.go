@@ -35,6 +35,8 @@ type Service struct {
 	// Recent enforces the recent-authentication rule on provider writes, link
 	// and unlink; nil refuses them.
 	Recent account.RecentAuthChecker
+	// Notices queues security notices with the change they report; nil sends none.
+	Notices account.Notifier
 
 	mu        sync.Mutex
 	discovery map[int64]*discovered

@@ -43,6 +43,8 @@ type Metrics struct {
 	TransferBytes *prometheus.CounterVec
 	// TransferDuration is the duration of successful exports and imports, by kind.
 	TransferDuration *prometheus.HistogramVec
+	// Mail counts outbox deliveries by result (sent, retry, failed).
+	Mail *prometheus.CounterVec
 
 	// requests caches each request series' children, so the hot path is one
 	// lock-free map read instead of hashing label values on every request.
@@ -74,7 +76,11 @@ func New() *Metrics {
 	m.Transfers = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trailpass_transfers_total", Help: "Exports and imports by kind (export, import) and result (ok, error)."}, []string{"kind", "result"})
 	m.TransferBytes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trailpass_transfer_bytes_total", Help: "Archive bytes written by exports and read by imports."}, []string{"kind"})
 	m.TransferDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "trailpass_transfer_duration_seconds", Help: "Duration of successful exports and imports.", Buckets: transferBuckets}, []string{"kind"})
-	r.MustRegister(m.Requests, m.Latency, m.Auth, m.Transfers, m.TransferBytes, m.TransferDuration,
+	m.Mail = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trailpass_mail_total", Help: "Outbox delivery attempts by result: sent, retry (will be tried again), failed (given up)."}, []string{"result"})
+	for _, result := range []string{"sent", "retry", "failed"} {
+		m.Mail.WithLabelValues(result) // exposed at 0, so an alert on "failed" has a series from the start
+	}
+	r.MustRegister(m.Requests, m.Latency, m.Auth, m.Transfers, m.TransferBytes, m.TransferDuration, m.Mail,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	stats := func(f func(sql.DBStats) float64) func() float64 {
@@ -129,6 +135,9 @@ func (m *Metrics) ObserveRequest(method, route string, status int, d time.Durati
 	s.count.Inc()
 	s.latency.Observe(d.Seconds())
 }
+
+// MailResult counts one outbox delivery attempt: sent, retry or failed.
+func (m *Metrics) MailResult(result string) { m.Mail.WithLabelValues(result).Inc() }
 
 // AuthOutcome counts one sign-in step (password, mfa, stepup) with an outcome.
 func (m *Metrics) AuthOutcome(step, outcome string) { m.Auth.WithLabelValues(step, outcome).Inc() }

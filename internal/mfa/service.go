@@ -76,6 +76,17 @@ type Service struct {
 	// Recent enforces the recent-authentication rule on setup, enable,
 	// backup-code regeneration and reset; nil refuses them.
 	Recent account.RecentAuthChecker
+	// Notices queues security notices with the change they report; nil sends none.
+	Notices account.Notifier
+}
+
+// LowBackupCodes is the count of unused backup codes at or below which using
+// one sends the user a notice.
+const LowBackupCodes = 2
+
+// notice returns ctx carrying a security notice of kind for the user.
+func (s *Service) notice(ctx context.Context, userID int64, kind string, detail map[string]string) context.Context {
+	return account.Notify(ctx, s.Notices, userID, account.Notice{Kind: kind, At: s.Now(), Detail: detail})
 }
 
 // Status is what GET /profile/mfa/status reports.
@@ -224,7 +235,7 @@ func (s *Service) Enable(ctx context.Context, c *account.Caller, userID int64, c
 		return nil, account.Errorf(account.EINVALID, msgInvalidCode)
 	}
 	codes, hashes := s.newBackupCodes(userID)
-	err = s.Store.EnableMFA(ctx, userID, s.Keyring.Seal(raw, FactorBinding(userID)), step, hashes, now)
+	err = s.Store.EnableMFA(s.notice(ctx, userID, account.NoticeMFAEnabled, nil), userID, s.Keyring.Seal(raw, FactorBinding(userID)), step, hashes, now)
 	if account.ErrorCode(err) == account.ECONFLICT {
 		return nil, account.Errorf(account.EINVALID, msgAlreadyEnabled)
 	} else if err != nil {
@@ -355,7 +366,11 @@ func (s *Service) verifyBackupCode(ctx context.Context, userID int64, input stri
 	if match == nil {
 		return account.Errorf(account.EINVALID, msgInvalidCode)
 	}
-	used, err := s.Store.UseBackupCode(ctx, userID, match.ID, s.Now())
+	useCtx := ctx
+	if left := len(codes) - 1; left <= LowBackupCodes {
+		useCtx = s.notice(ctx, userID, account.NoticeBackupCodesLow, map[string]string{"remaining": strconv.Itoa(left)})
+	}
+	used, err := s.Store.UseBackupCode(useCtx, userID, match.ID, s.Now())
 	if err != nil {
 		return err
 	}
@@ -383,7 +398,7 @@ func (s *Service) Disable(ctx context.Context, c *account.Caller, userID int64, 
 	if err != nil {
 		return 0, err
 	}
-	_, ended, err := s.Store.DeleteMFA(ctx, userID, keepSessionID)
+	_, ended, err := s.Store.DeleteMFA(s.notice(ctx, userID, account.NoticeMFADisabled, nil), userID, keepSessionID)
 	if err != nil {
 		return 0, err
 	}
@@ -433,7 +448,7 @@ func (s *Service) RegenerateBackupCodes(ctx context.Context, c *account.Caller, 
 	}
 	codes, hashes := s.newBackupCodes(userID)
 	now := s.Now()
-	if err := s.Store.ReplaceBackupCodes(ctx, userID, hashes, now); err != nil {
+	if err := s.Store.ReplaceBackupCodes(s.notice(ctx, userID, account.NoticeBackupCodesNew, nil), userID, hashes, now); err != nil {
 		return nil, time.Time{}, err
 	}
 	s.event(ctx, userID, account.EventBackupCodesRenewed, nil)
@@ -460,13 +475,17 @@ func (s *Service) Reset(ctx context.Context, c *account.Caller, userID int64, ke
 	if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
 		return 0, err
 	}
+	delCtx := ctx
+	if on, err := s.Store.MFAEnabled(ctx, userID); err == nil && on {
+		delCtx = s.notice(ctx, userID, account.NoticeMFADisabled, nil)
+	}
 	// A lost passkey locks the user out as a lost phone does: the reset
 	// removes every second factor.
 	passkeys, err := s.Store.DeleteAllPasskeys(ctx, userID)
 	if err != nil {
 		return 0, err
 	}
-	had, ended, err := s.Store.DeleteMFA(ctx, userID, keepSessionID)
+	had, ended, err := s.Store.DeleteMFA(delCtx, userID, keepSessionID)
 	if err != nil {
 		return 0, err
 	}

@@ -93,8 +93,10 @@ type Service struct {
 	Auth     *auth.Service
 	Throttle *auth.Throttle
 	Events   account.EventStore
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Notices queues the passkey-added notice with the new passkey; nil sends none.
+	Notices account.Notifier
+	Logger  *slog.Logger
+	Now     func() time.Time
 
 	rp *webauthn.WebAuthn
 }
@@ -322,6 +324,9 @@ func (s *Service) FinishRegistration(ctx context.Context, u *account.User, sessi
 	for _, t := range cred.Transport {
 		c.Transports = append(c.Transports, string(t))
 	}
+	// The notice is queued by the insert's own transaction.
+	ctx = account.Notify(ctx, s.Notices, u.ID, account.Notice{Kind: account.NoticePasskeyAdded, At: s.Now(),
+		Detail: map[string]string{"passkey": c.Name}})
 	if err := s.Store.CreatePasskey(ctx, c); account.ErrorCode(err) == account.ECONFLICT {
 		return nil, account.Errorf(account.ECONFLICT, "This passkey is already registered")
 	} else if err != nil {

@@ -105,15 +105,23 @@ func (s *Store) FindUsers(ctx context.Context, q string, offset, limit int) ([]*
 }
 
 // ApproveUser clears pending_admin_approval and activates the account. EINVALID
-// when its email is not verified (Endurain's rule), ENOTFOUND for no such user.
+// when its email is not verified (Endurain's rule), unless the account signed
+// up while verification was off (Endurain could never approve those);
+// ENOTFOUND for no such user. Mail ctx carries is queued with the approval.
 func (s *Store) ApproveUser(ctx context.Context, id int64, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET pending_admin_approval = FALSE, active = TRUE, updated_at = $1
-		WHERE id = $2 AND email_verified`, s.ts(now), id)
-	if err != nil {
-		return fmt.Errorf("approve user: %w", mapErr(err))
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return nil
+	var done bool
+	err := s.withMail(ctx, func(q querier) (bool, error) {
+		res, err := q.ExecContext(ctx, `UPDATE users SET pending_admin_approval = FALSE, active = TRUE, updated_at = $1
+		WHERE id = $2 AND (email_verified OR EXISTS (SELECT 1 FROM sign_ups WHERE sign_ups.user_id = users.id AND NOT sign_ups.verify_required))`, s.ts(now), id)
+		if err != nil {
+			return false, fmt.Errorf("approve user: %w", mapErr(err))
+		}
+		n, _ := res.RowsAffected()
+		done = n == 1
+		return done, nil
+	})
+	if err != nil || done {
+		return err
 	}
 	if _, err := s.FindUserByID(ctx, id); err != nil {
 		return err

@@ -31,16 +31,21 @@ func (s *Store) ListUnusedBackupCodes(ctx context.Context, userID int64) ([]mfa.
 // UseBackupCode marks backup code id of the user as used, atomically: of several
 // concurrent requests with the same code exactly one gets true.
 func (s *Store) UseBackupCode(ctx context.Context, userID, id int64, now time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE backup_codes SET used_at = $1
+	var used bool
+	err := s.withMail(ctx, func(q querier) (bool, error) {
+		res, err := q.ExecContext(ctx, `UPDATE backup_codes SET used_at = $1
 		WHERE id = $2 AND user_id = $3 AND used_at IS NULL`, s.ts(now), id, userID)
-	if err != nil {
-		return false, fmt.Errorf("use backup code: %w", mapErr(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("use backup code: %w", err)
-	}
-	return n == 1, nil
+		if err != nil {
+			return false, fmt.Errorf("use backup code: %w", mapErr(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, fmt.Errorf("use backup code: %w", err)
+		}
+		used = n == 1
+		return used, nil
+	})
+	return used, err
 }
 
 // ReplaceBackupCodes swaps all of the user's backup codes for codeHashes in one

@@ -258,13 +258,15 @@ func (s *Store) FindUserIdentityLink(ctx context.Context, userID, idpID int64) (
 
 // CreateIdentityLink inserts l and sets its ID.
 func (s *Store) CreateIdentityLink(ctx context.Context, l *idp.Link) error {
-	err := s.db.QueryRowContext(ctx, `INSERT INTO users_identity_providers (user_id, idp_id, idp_subject, linked_at, last_login)
+	return s.withMail(ctx, func(q querier) (bool, error) {
+		err := q.QueryRowContext(ctx, `INSERT INTO users_identity_providers (user_id, idp_id, idp_subject, linked_at, last_login)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		l.UserID, l.IdPID, l.IdPSubject, s.ts(l.LinkedAt), s.tsPtr(l.LastLogin)).Scan(&l.ID)
-	if err != nil {
-		return fmt.Errorf("insert identity link: %w", mapErr(err))
-	}
-	return nil
+			l.UserID, l.IdPID, l.IdPSubject, s.ts(l.LinkedAt), s.tsPtr(l.LastLogin)).Scan(&l.ID)
+		if err != nil {
+			return false, fmt.Errorf("insert identity link: %w", mapErr(err))
+		}
+		return true, nil
+	})
 }
 
 // TouchIdentityLink sets a link's last_login.

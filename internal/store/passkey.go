@@ -81,11 +81,13 @@ func (s *Store) FindPasskeyByCredentialID(ctx context.Context, credentialID []by
 // CreatePasskey stores a new passkey and sets c.ID; ECONFLICT if its
 // credential id is already registered.
 func (s *Store) CreatePasskey(ctx context.Context, c *passkey.Credential) error {
-	err := s.db.QueryRowContext(ctx, `INSERT INTO passkeys (user_id, credential_id, public_key, attestation_type, aaguid,
+	err := s.withMail(ctx, func(q querier) (bool, error) {
+		return true, q.QueryRowContext(ctx, `INSERT INTO passkeys (user_id, credential_id, public_key, attestation_type, aaguid,
 		sign_count, transports, user_verified, backup_eligible, backup_state, name, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		c.UserID, c.CredentialID, c.PublicKey, c.AttestationType, c.AAGUID, int64(c.SignCount), strings.Join(c.Transports, ","),
-		c.UserVerified, c.BackupEligible, c.BackupState, c.Name, s.ts(c.CreatedAt)).Scan(&c.ID)
+			c.UserID, c.CredentialID, c.PublicKey, c.AttestationType, c.AAGUID, int64(c.SignCount), strings.Join(c.Transports, ","),
+			c.UserVerified, c.BackupEligible, c.BackupState, c.Name, s.ts(c.CreatedAt)).Scan(&c.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("insert passkey: %w", mapErr(err))
 	}

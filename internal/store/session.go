@@ -373,6 +373,8 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		`DELETE FROM mfa_setups WHERE expires_at <= $1`,
 		`DELETE FROM oidc_states WHERE expires_at <= $1`,
 		`DELETE FROM webauthn_challenges WHERE expires_at <= $1`,
+		`DELETE FROM password_reset_tokens WHERE expires_at <= $1`,
+		`DELETE FROM sign_up_tokens WHERE expires_at <= $1 AND used_at IS NOT NULL`,
 	} {
 		res, err := s.db.ExecContext(ctx, q, s.ts(now))
 		if err != nil {
@@ -381,5 +383,14 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		n, _ := res.RowsAffected()
 		total += n
 	}
-	return total, nil
+	// Delivered mail is kept a day (to answer "did it go?"), mail given up on
+	// a month (its last_error explains why).
+	n, err := s.PruneMail(ctx, now.Add(-MailKeepSent), now.Add(-MailKeepFailed))
+	return total + n, err
 }
+
+// How long the outbox keeps delivered and given-up messages.
+const (
+	MailKeepSent   = 24 * time.Hour
+	MailKeepFailed = 30 * 24 * time.Hour
+)

@@ -280,13 +280,20 @@ func (s *Store) Tables(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
-// withTx runs fn in a transaction, committing when it returns nil.
+// withTx runs fn in a transaction, committing when it returns nil. Mail
+// carried by ctx (account.WithMail) is written to the outbox in the same
+// transaction.
 func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(fmt.Errorf("begin: %w", err))
 	}
 	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	// Mail the caller attached to ctx is queued by the same commit as the change.
+	if err := s.insertMail(ctx, tx, account.MailFrom(ctx)); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -66,28 +66,31 @@ func (s *Store) queryUsers(ctx context.Context, q string, args ...any) ([]*accou
 
 // CreateUser inserts u and its one-per-user child rows in one transaction.
 func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, username, email, password, city, birthdate,
-			preferred_language, gender, units, height, max_heart_rate, access_type, photo_path, active,
-			first_day_of_week, currency, email_verified, pending_admin_approval, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-			RETURNING id`,
-			u.Name, u.Username, u.Email, u.PasswordHash, u.City, u.Birthdate, u.PreferredLanguage, u.Gender,
-			u.Units, u.Height, u.MaxHeartRate, u.AccessType, u.PhotoPath, u.Active, u.FirstDayOfWeek,
-			u.Currency, u.EmailVerified, u.PendingAdminApproval, s.ts(u.CreatedAt), s.ts(u.UpdatedAt)).Scan(&u.ID)
-		if err != nil {
-			if account.ErrorCode(mapErr(err)) == account.ECONFLICT {
-				return account.Errorf(account.ECONFLICT, "Duplicate entry error. Check if email and username are unique")
-			}
-			return fmt.Errorf("insert user: %w", mapErr(err))
+	return s.withTx(ctx, func(tx *sql.Tx) error { return s.insertUser(ctx, tx, u) })
+}
+
+// insertUser inserts u and its child rows in tx.
+func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *account.User) error {
+	err := tx.QueryRowContext(ctx, `INSERT INTO users (name, username, email, password, city, birthdate,
+		preferred_language, gender, units, height, max_heart_rate, access_type, photo_path, active,
+		first_day_of_week, currency, email_verified, pending_admin_approval, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		RETURNING id`,
+		u.Name, u.Username, u.Email, u.PasswordHash, u.City, u.Birthdate, u.PreferredLanguage, u.Gender,
+		u.Units, u.Height, u.MaxHeartRate, u.AccessType, u.PhotoPath, u.Active, u.FirstDayOfWeek,
+		u.Currency, u.EmailVerified, u.PendingAdminApproval, s.ts(u.CreatedAt), s.ts(u.UpdatedAt)).Scan(&u.ID)
+	if err != nil {
+		if account.ErrorCode(mapErr(err)) == account.ECONFLICT {
+			return account.Errorf(account.ECONFLICT, "Duplicate entry error. Check if email and username are unique")
 		}
-		for _, table := range []string{"users_privacy_settings", "users_integrations", "health_targets", "users_default_gear"} {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (user_id) VALUES ($1)`, u.ID); err != nil {
-				return fmt.Errorf("insert %s: %w", table, mapErr(err))
-			}
+		return fmt.Errorf("insert user: %w", mapErr(err))
+	}
+	for _, table := range []string{"users_privacy_settings", "users_integrations", "health_targets", "users_default_gear"} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (user_id) VALUES ($1)`, u.ID); err != nil {
+			return fmt.Errorf("insert %s: %w", table, mapErr(err))
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // FindUserByID returns the user with id, or ENOTFOUND.

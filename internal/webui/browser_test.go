@@ -321,30 +321,3 @@ func TestBrowserPagesRunUnderCSP(t *testing.T) {
 	screenshot(t, ctx, "login-dark")
 	screenshots(t, ctx, "login")
 }
-
-// TestBrowserAdminStepUp: an admin signed in longer ago than the window who
-// deactivates a user is asked to confirm it is them, and the action then goes
-// through: every admin write needs a recent authentication.
-func TestBrowserAdminStepUp(t *testing.T) {
-	s := newSite(t)
-	s.CreateUser("root", true)
-	s.user("vic")
-	ctx := newBrowser(t)
-	signIn(t, ctx, s, "root")
-	do(t, ctx, "open admin", chromedp.Navigate(s.URL+"/admin"))
-	waitFor(t, ctx, "the user list", `document.querySelectorAll('#users li').length === 2`)
-	s.Clock.Advance(11 * time.Minute)
-	do(t, ctx, "deactivate vic", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
-		chromedp.Click(chromedp.CSS(`button[aria-label="Deactivate vic"]`)))
-	waitFor(t, ctx, "the step-up prompt", `document.getElementById('stepup').open`)
-	if got := text(t, ctx, `document.getElementById('stepup-label').textContent`); got != "Password" {
-		t.Errorf("step-up asks for %q", got)
-	}
-	do(t, ctx, "password", chromedp.SendKeys(chromedp.CSS("#stepup-input"), browserPassword),
-		chromedp.Click(chromedp.CSS("#stepup-confirm")))
-	waitFor(t, ctx, "vic deactivated", `!document.getElementById('stepup').open && document.getElementById('users-ok').textContent === 'vic was deactivated.'`)
-	u, err := s.Store.FindUserByUsername(context.Background(), "vic")
-	if err != nil || u.Active {
-		t.Fatalf("vic still active: %v %v", u, err)
-	}
-}

@@ -92,7 +92,7 @@ func TestBrowserSSOSuccessNeedsASession(t *testing.T) {
 	if u.Path != "/login" || u.Query().Get("sso") != "success" {
 		t.Fatalf("moved to %s", u)
 	}
-	if got := text(t, ctx, `performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.startsWith('/api/')).sort().join(' ')`); got != "/api/v1/profile /api/v1/public/idp" {
+	if got := text(t, ctx, `performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.startsWith('/api/')).sort().join(' ')`); got != "/api/v1/profile /api/v1/public/idp /api/v1/public/server_settings" {
 		t.Errorf("API calls %q", got)
 	}
 	if got := text(t, ctx, `String(sessionStorage.getItem('tp.session_id'))`); got != "null" {

@@ -92,6 +92,10 @@ func New(cfg Config) http.Handler {
 	}
 	c := &console{cfg: cfg, own: own, static: http.StripPrefix("/static/", http.FileServerFS(sub)), pages: map[string]*page{
 		"/login":            parsePage(&page{Title: "Sign in", Script: "login.js"}, "login.html"),
+		"/forgot-password":  parsePage(&page{Title: "Forgot password?", Script: "recovery.js"}, "forgot.html"),
+		"/reset-password":   parsePage(&page{Title: "Set a new password", Script: "recovery.js"}, "reset.html"),
+		"/signup":           parsePage(&page{Title: "Create an account", Script: "recovery.js"}, "signup.html"),
+		"/verify-email":     parsePage(&page{Title: "Verify your email", Script: "recovery.js"}, "verify.html"),
 		"/account":          parsePage(&page{Title: "Profile", Nav: "profile", Script: "account.js"}, "account.html"),
 		"/account/security": parsePage(&page{Title: "Security", Nav: "security", Script: "security.js"}, "security.html"),
 		"/account/data":     parsePage(&page{Title: "Your data", Nav: "data", Script: "data.js"}, "data.html"),

@@ -16,7 +16,7 @@ import (
 	"github.com/trailpass/trailpass/internal/webui"
 )
 
-var consolePages = []string{"/login", "/account", "/account/security", "/account/data", "/admin", webui.MFAPath}
+var consolePages = []string{"/login", "/forgot-password", "/reset-password", "/signup", "/verify-email", "/account", "/account/security", "/account/data", "/admin", webui.MFAPath}
 
 func get(t *testing.T, h http.Handler, path string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
 	t.Helper()

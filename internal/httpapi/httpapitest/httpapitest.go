@@ -24,6 +24,7 @@ import (
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/httpapi"
 	"github.com/trailpass/trailpass/internal/idp"
+	"github.com/trailpass/trailpass/internal/mail"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/passkey"
 	"github.com/trailpass/trailpass/internal/portability"
@@ -48,6 +49,12 @@ type Env struct {
 	Blobs    *blob.Dir
 	Keyring  *secret.Keyring
 	Logs     *testkit.LogBuffer
+	// Mailer renders mail; it is off until EnableMail.
+	Mailer *mail.Mailer
+	// SMTP is the loopback mail server after EnableMail.
+	SMTP     *testkit.SMTPServer
+	Recovery *account.RecoveryService
+	logger   *slog.Logger
 }
 
 // CheapHasher keeps tests fast; production parameters are tested in secret.
@@ -97,6 +104,19 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
 		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts, Blobs: blobs, Events: st, Logger: logger, Recent: e.Auth},
 		Settings: &account.SettingsService{Store: st, Images: e.Profiles, Blobs: blobs, Recent: e.Auth}, MFA: e.MFA, IdP: e.IdP, Passkeys: pk, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now}
+	e.logger = logger
+	e.Mailer = &mail.Mailer{SMTP: &mail.SMTP{}, Users: st, Keyring: e.Keyring, Renderer: mail.NewRenderer(), PublicURL: pub, Logger: logger, Now: clock.Now}
+	e.Accounts.Notices, e.Profiles.Notices, e.MFA.Notices, e.IdP.Notices, e.Auth.Notices = e.Mailer, e.Mailer, e.Mailer, e.Mailer, e.Mailer
+	pk.Notices = e.Mailer
+	e.Auth.Devices = st
+	e.Recovery = &account.RecoveryService{Store: st, Mail: e.Mailer, Hasher: hasher, Now: clock.Now,
+		PerAddress: limiter{throttle, auth.RateLimit{Requests: 10, Window: 15 * time.Minute}},
+		PerEmail:   limiter{throttle, auth.RateLimit{Requests: 3, Window: time.Hour}}}
+	e.Server.Mail, e.Server.Recovery, e.Server.NoticeSettings = e.Mailer, e.Recovery, st
+	e.Server.SignUps = &account.SignUpService{Store: st, Accounts: e.Accounts, Mail: e.Mailer, Now: clock.Now,
+		PerAddress: limiter{throttle, auth.RateLimit{Requests: 5, Window: time.Hour}}}
+	e.Server.Admin.Mail = e.Mailer
+	e.Auth.SignUps = st
 	for _, c := range configure {
 		c(e)
 	}
@@ -104,6 +124,42 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return e
+}
+
+type limiter struct {
+	t  *auth.Throttle
+	rl auth.RateLimit
+}
+
+func (l limiter) Limit(ctx context.Context, key string) error { return l.t.Limit(ctx, key, l.rl) }
+
+// EnableMail starts a loopback SMTP server and points the mailer at it.
+func (e *Env) EnableMail() *testkit.SMTPServer {
+	e.t.Helper()
+	e.SMTP = testkit.StartSMTP(e.t)
+	*e.Mailer.SMTP = mail.SMTP{Host: e.SMTP.Host, Port: e.SMTP.Port, Security: mail.SecurityNone, From: "Trailpass <noreply@example.com>", Timeout: 5 * time.Second}
+	return e.SMTP
+}
+
+// Sender returns an outbox sender like the one every instance runs.
+func (e *Env) Sender() *mail.Sender {
+	return &mail.Sender{SMTP: e.Mailer.SMTP, Outbox: e.Store, Keyring: e.Keyring, Logger: e.logger, Now: e.Clock.Now}
+}
+
+// DeliverMail runs sender rounds until nothing is due and returns what the
+// SMTP server holds.
+func (e *Env) DeliverMail() []*testkit.Mail {
+	e.t.Helper()
+	s := e.Sender()
+	for {
+		n, err := s.Round(context.Background())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if n == 0 {
+			return e.SMTP.Messages()
+		}
+	}
 }
 
 // Password is the password CreateUser gives every account.

@@ -190,6 +190,7 @@
     else if (q.has('sessionExpired')) flash('Your session has ended. Please sign in again.', true);
     else if (q.has('logoutSuccess')) flash('You have been signed out.');
     else if (q.has('passwordChanged')) flash('Your password was changed. Sign in with the new one.');
+    else if (q.has('passwordResetSuccess')) flash('Your password was reset. Sign in with the new one.');
     $('login-form').addEventListener('submit', login);
     $('mfa-form').addEventListener('submit', verify);
     $('mfa-passkey').addEventListener('click', mfaPasskey);
@@ -205,6 +206,10 @@
       $('password').focus();
     });
     loadProviders();
+    api('GET', '/api/v1/public/server_settings').then((st) => {
+      $('signup-link').hidden = !(st && st.signup_enabled);
+      $('forgot-link').hidden = !(st && st.email_enabled);
+    }, () => {});
     if (q.get('sso') === 'success') ssoSucceeded(q.get('session_id'));
   });
 })();

@@ -453,9 +453,29 @@
     $('history-more').hidden = !historyNext;
   }
 
+  // The new-device notice is the one notice a user may turn off.
+  async function loadNotices() {
+    const box = $('notice-new-sign-in');
+    try {
+      box.checked = !!(await api('GET', '/api/v1/profile/notices')).new_sign_in;
+    } catch (err) {
+      fail('notices-error', err);
+    }
+    box.addEventListener('change', async () => {
+      try {
+        await api('PUT', '/api/v1/profile/notices', { new_sign_in: box.checked });
+        ok('notices-ok', box.checked ? 'New sign-in notices are on.' : 'New sign-in notices are off.');
+      } catch (err) {
+        box.checked = !box.checked;
+        fail('notices-error', err);
+      }
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', () => {
     const q = new URLSearchParams(location.search);
     $('history-more').addEventListener('click', (ev) => busy(ev.currentTarget, () => loadHistory(true)));
+    loadNotices();
     $('password-form').addEventListener('submit', changePassword);
     $('mfa-setup').addEventListener('click', setupMFA);
     $('mfa-enable-form').addEventListener('submit', enableMFA);
