@@ -2,8 +2,10 @@
 // many activities into a temporary SQLite database and exports the archive (in
 // children), then imports the archive into a fresh account on SQLite and, when
 // -postgres is set, on PostgreSQL, each in a child process, and prints
-// throughput, how long the write transaction held its lock, and the child's
-// peak RSS.
+// throughput, how long the write transaction held its lock, the child's peak
+// RSS, and the sign-in latency of another user of the same server measured
+// while the import runs (auth.Service.Login with the production argon2id
+// parameters, one sign-in after another), beside the same figure with no import.
 //
 //	go run ./bench/import [-sizes 1000,10000] [-postgres URL] [-min-duration 2m] [-max-duration 6m]
 package main
@@ -17,14 +19,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/portability"
+	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/seed"
 	"github.com/trailpass/trailpass/internal/store"
 )
@@ -35,6 +40,10 @@ type result struct {
 	Activities int     `json:"activities"`
 	Seconds    float64 `json:"seconds"`
 	LockSecs   float64 `json:"lock_seconds"`
+	// Sign-in latency in ms of another user: idle (before the import) and
+	// during the import, p50 and p99, and how many sign-ins ran during it.
+	IdleP50, IdleP99, SignP50, SignP99 float64
+	Signs                              int
 }
 
 func main() {
@@ -70,7 +79,8 @@ func main() {
 
 func runParent(sizes, pg string, minDur, maxDur time.Duration) error {
 	fmt.Printf("activities %s-%s each; MiB/s on archive bytes; lock = write transaction open; RSS = getrusage maxrss of the import child\n\n", minDur, maxDur)
-	fmt.Printf("%-10s %-8s %9s %9s %10s %9s %9s %9s\n", "activities", "engine", "zip MiB", "import s", "act/s", "MiB/s", "lock s", "peak RSS")
+	fmt.Printf("%-10s %-8s %9s %9s %10s %9s %9s %9s  %s\n", "activities", "engine", "zip MiB", "import s", "act/s", "MiB/s", "lock s", "peak RSS",
+		"sign-in ms idle p50/p99, during import p50/p99 (n)")
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
@@ -93,8 +103,8 @@ func runParent(sizes, pg string, minDur, maxDur time.Duration) error {
 				return err
 			}
 			mib := float64(r.Archive) / (1 << 20)
-			fmt.Printf("%-10d %-8s %9.1f %9.2f %10.0f %9.1f %9.2f %7.1f M\n", n, tg[0], mib, r.Seconds,
-				float64(r.Activities)/r.Seconds, mib/r.Seconds, r.LockSecs, rss)
+			fmt.Printf("%-10d %-8s %9.1f %9.2f %10.0f %9.1f %9.2f %7.1f M  %.0f/%.0f, %.0f/%.0f (%d)\n", n, tg[0], mib, r.Seconds,
+				float64(r.Activities)/r.Seconds, mib/r.Seconds, r.LockSecs, rss, r.IdleP50, r.IdleP99, r.SignP50, r.SignP99, r.Signs)
 		}
 		if os.Getenv("TRAILPASS_BENCH_KEEP") == "" {
 			os.RemoveAll(dir)
@@ -198,15 +208,80 @@ func runChild(mode, dir, db string, n int, minDur, maxDur time.Duration) error {
 		}
 		defer f.Close()
 		fi, _ := f.Stat()
+		signIn, err := signer(ctx, st)
+		if err != nil {
+			return err
+		}
+		var idle []time.Duration
+		for range 20 {
+			d, err := signIn()
+			if err != nil {
+				return err
+			}
+			idle = append(idle, d)
+		}
+		// Another user signs in, one sign-in after another, while the import runs.
+		done := make(chan struct{})
+		signs := make(chan []time.Duration)
+		go func() {
+			var lat []time.Duration
+			for {
+				select {
+				case <-done:
+					signs <- lat
+					return
+				default:
+				}
+				if d, err := signIn(); err == nil {
+					lat = append(lat, d)
+				} else {
+					fmt.Fprintln(os.Stderr, "sign-in:", err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
 		im := &portability.Importer{Store: st, Profiles: st, Blobs: files}
 		res, err := im.Import(ctx, u.ID, f, fi.Size(), portability.Options{})
+		close(done)
+		during := <-signs
 		if err != nil {
 			return err
 		}
 		r = result{Archive: fi.Size(), Activities: res.Imported["activities"], Seconds: res.Duration.Seconds(),
-			LockSecs: res.LockHeld.Seconds()}
+			LockSecs: res.LockHeld.Seconds(), IdleP50: ms(idle, 50), IdleP99: ms(idle, 99),
+			SignP50: ms(during, 50), SignP99: ms(during, 99), Signs: len(during)}
 	default:
 		return fmt.Errorf("unknown child mode %q", mode)
 	}
 	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// signer creates another user with a password and returns a sign-in of it
+// through the auth service, as POST /api/v1/token runs it.
+func signer(ctx context.Context, st *store.Store) (func() (time.Duration, error), error) {
+	hasher := secret.NewHasher(secret.DefaultArgon2, 2)
+	accounts := &account.Service{Store: st, Hasher: hasher, Now: time.Now}
+	name := "signer" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	const password = "Bench!Passw0rd"
+	if _, err := accounts.CreateUser(ctx, account.NewUser{Username: name, Email: name + "@example.com", Password: password}); err != nil {
+		return nil, err
+	}
+	svc := &auth.Service{Store: st, Users: st, Hasher: hasher, Events: st, Now: time.Now,
+		Throttle: &auth.Throttle{Store: st, Now: time.Now}, Settings: st}
+	n := 0
+	return func() (time.Duration, error) {
+		n++
+		start := time.Now()
+		_, err := svc.Login(ctx, name, password, "mobile", auth.Device{IP: fmt.Sprintf("10.1.%d.%d", n>>8&255, n&255)})
+		return time.Since(start), err
+	}, nil
+}
+
+// ms is the p-th percentile of d in milliseconds.
+func ms(d []time.Duration, p int) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return float64(d[(len(d)-1)*p/100]) / float64(time.Millisecond)
 }

@@ -46,12 +46,6 @@ const (
 	JSON
 )
 
-// Column is one exported column.
-type Column struct {
-	Name string
-	Kind Kind
-}
-
 // Cursor is a keyset position: (StartTime, ID) for activities, ID for the rest.
 type Cursor struct {
 	StartTime time.Time

@@ -136,7 +136,7 @@ type Stream struct {
 	ID                     int64
 	ActivityID             int64
 	StreamType             int
-	Waypoints              json.RawMessage
+	Waypoints              json.RawMessage `col:"stream_waypoints"`
 	StravaActivityStreamID *int64
 }
 

@@ -195,19 +195,17 @@ func (e *exportRun) setCount(k string, n int) {
 }
 
 func (e *exportRun) run(user fitness.Row) error {
-	if err := e.table(fitness.Activities, rowPage); err != nil {
-		return err
-	}
-	for _, t := range []fitness.Table{fitness.ActivityLaps, fitness.ActivitySets, fitness.ActivityStreams} {
-		if err := e.chunked(t); err != nil {
-			return err
+	for _, d := range fitness.Tables {
+		var err error
+		switch {
+		case d.Table == fitness.Users:
+			continue // written last, as Endurain does
+		case d.Chunked:
+			err = e.chunked(d.Table)
+		default:
+			err = e.table(d.Table, rowPage)
 		}
-	}
-	for _, t := range []fitness.Table{fitness.ActivityWorkoutSteps, fitness.ActivityMedia,
-		fitness.ActivityExerciseTitles, fitness.Gears, fitness.GearComponents, fitness.HealthWeights,
-		fitness.HealthTargetsTable, fitness.Notifications, fitness.UserDefaultGear, fitness.UserGoals,
-		fitness.UserIdentityProviders, fitness.UserIntegrations, fitness.UserPrivacySettings} {
-		if err := e.table(t, rowPage); err != nil {
+		if err != nil {
 			return err
 		}
 	}

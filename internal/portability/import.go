@@ -139,7 +139,8 @@ type run struct {
 	mediaRows map[string]bool       // folded names the media rows use
 	photo     *stagedFile
 	profile   *profileCapture
-	spools    map[string]*spool
+	spools    map[string]*rowSpool
+	locs      map[string]*time.Location
 	writing   bool // the second pass
 	committed bool // the transaction committed; only file moves remain
 	nActs     int
@@ -148,8 +149,8 @@ type run struct {
 }
 
 type actMeta struct {
-	tz    string
-	newID int64 // 0 until inserted; -1 when skipped as a duplicate
+	loc   *time.Location // the activity's zone, for its laps' and sets' local times
+	newID int64          // 0 until inserted; -1 when skipped as a duplicate
 }
 
 type stagedFile struct {
@@ -250,7 +251,7 @@ func (ru *run) do(r io.ReaderAt, size int64) error {
 		}
 	}
 	ru.progress(StageValidating, 0, len(ru.entries))
-	ru.spools = map[string]*spool{}
+	ru.spools = map[string]*rowSpool{}
 	defer ru.closeSpools()
 	if err := ru.validate(); err != nil {
 		return err

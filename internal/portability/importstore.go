@@ -11,65 +11,28 @@ import (
 	"github.com/trailpass/trailpass/internal/fitness"
 )
 
-// ActivityKey identifies an activity for duplicate detection: start time (whole
-// seconds, as the archive keeps them), type and distance.
-type ActivityKey struct {
-	Start    int64
-	Type     int
-	Distance int
-}
-
-// GoalKey is a goal's unique key.
-type GoalKey struct {
-	Interval     string
-	ActivityType int
-	GoalType     int
-}
-
-// NotificationKey identifies a notification for duplicate detection.
-type NotificationKey struct {
-	Type      int
-	CreatedAt int64 // Unix seconds
-}
-
-// Existing is what the account already holds, for idempotent imports.
+// Existing is what the account already holds, for idempotent imports: per
+// table with a duplicate key (fitness.Desc.Key), fitness.KeyString of each
+// row's key and the row's id.
 type Existing struct {
-	Activities    map[ActivityKey]bool
-	Gear          map[string]int64 // nickname → id
-	Goals         map[GoalKey]bool
-	WeightDates   map[string]bool
-	Titles        map[[2]int]bool // (category, name)
-	Notifications map[NotificationKey]bool
+	Keys map[fitness.Table]map[string]int64
 }
 
 // ImportTx writes one import in one database transaction. Every method is
-// scoped to the transaction's user; nothing is visible before Commit.
+// scoped to the transaction's user; nothing is visible before Commit. Rows
+// hold a value for each of the table's fitness.Desc.Stored columns, in order;
+// the store fills in user_id.
 type ImportTx interface {
 	// Existing reads the user's current keys.
 	Existing(ctx context.Context) (*Existing, error)
-	// InsertGear inserts g and sets g.ID.
-	InsertGear(ctx context.Context, g *fitness.Gear) error
-	// InsertGearComponents inserts components (GearID set).
-	InsertGearComponents(ctx context.Context, cs []*fitness.GearComponent) error
-	// InsertActivity inserts a and sets a.ID; a non-empty fileExt records the
-	// activity file's key fitness.ActivityFileKey(a.ID, fileExt).
-	InsertActivity(ctx context.Context, a *fitness.Activity, fileExt string) error
-	// InsertLaps, InsertSets, InsertStreams, InsertSteps and InsertMedia insert
-	// children whose ActivityID (and MediaPath) are set.
-	InsertLaps(ctx context.Context, rows []fitness.Lap) error
-	InsertSets(ctx context.Context, rows []fitness.Set) error
-	InsertStreams(ctx context.Context, rows []fitness.Stream) error
-	InsertSteps(ctx context.Context, rows []fitness.WorkoutStep) error
-	InsertMedia(ctx context.Context, rows []fitness.Media) error
-	InsertExerciseTitles(ctx context.Context, ts []*fitness.ExerciseTitle) error
-	InsertHealthWeights(ctx context.Context, ws []*fitness.HealthWeight) error
-	SetHealthTargets(ctx context.Context, t fitness.HealthTargets) error
-	InsertNotifications(ctx context.Context, ns []*fitness.Notification) error
-	InsertGoals(ctx context.Context, gs []*fitness.Goal) error
-	// SetDefaultGear replaces the user's default gear.
-	SetDefaultGear(ctx context.Context, dg fitness.DefaultGear) error
-	// SetPrivacy replaces the user's privacy flags.
-	SetPrivacy(ctx context.Context, f account.PrivacyFlags) error
+	// Insert inserts one row of t and returns its id (activities, gear).
+	Insert(ctx context.Context, t fitness.Table, row []any) (int64, error)
+	// InsertRows inserts rows of t in bulk.
+	InsertRows(ctx context.Context, t fitness.Table, rows [][]any) error
+	// Upsert replaces the user's one row of a OnePerUser table.
+	Upsert(ctx context.Context, t fitness.Table, row []any) error
+	// SetActivityFile records the key of an imported activity's file.
+	SetActivityFile(ctx context.Context, activityID int64, key string) error
 	// SetProfile writes u's editable columns (as ProfileStore.UpdateProfile does),
 	// recomputing BMIs when recomputeBMI is set.
 	SetProfile(ctx context.Context, u *account.User, recomputeBMI bool) error
@@ -80,6 +43,10 @@ type ImportTx interface {
 	MarkJobCommitted(ctx context.Context, jobID string, moves json.RawMessage, now time.Time) error
 	Commit() error
 	Rollback() error
+	// Close releases the transaction's connection after Commit or Rollback,
+	// outside the write lock (SQLite checkpoints what the import wrote). A
+	// second call does nothing.
+	Close() error
 }
 
 // Job is an import job row.

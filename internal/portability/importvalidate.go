@@ -1,15 +1,11 @@
 package portability
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
+	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
@@ -18,27 +14,9 @@ import (
 // checker is a row that validates itself.
 type checker interface{ check() error }
 
-// spooledTables are re-read from a compact binary spool written by the first
-// pass, so the write transaction (on SQLite the one write lock) does not wait
-// for JSON decoding of the big waypoint arrays: that halves how long the lock
-// is held. (gob is not used: it flattens a pointer to zero into nil.)
-var spooledTables = map[string]bool{"activity_streams": true}
-
 // eachRow decodes every row of a data entry through the entry checks and the
 // JSON limits, and calls fn with it; a value problem names the entry and row.
-// In the first pass the rows of spooled tables are also written to a spool;
-// in the second pass they are read back from it.
 func eachRow[T any](ru *run, e entry, fn func(*T) error) error {
-	if sp, ok := ru.spools[e.f.Name]; ok && ru.writing {
-		return readSpool(ru, sp, fn)
-	}
-	var sp *spool
-	if !ru.writing && spooledTables[e.table] {
-		var err error
-		if sp, err = ru.newSpool(e.f.Name); err != nil {
-			return err
-		}
-	}
 	c, err := ru.open(e)
 	if err != nil {
 		return err
@@ -75,102 +53,15 @@ func eachRow[T any](ru *run, e entry, fn func(*T) error) error {
 			}
 			return err
 		}
-		if sp != nil {
-			if err := sp.put(any(&row)); err != nil {
-				return errStorage(err)
-			}
-		}
 	}
 	if err := c.drain(); err != nil {
 		return err
-	}
-	if sp != nil {
-		if err := sp.w.Flush(); err != nil {
-			return errStorage(err)
-		}
-		sp.w = nil // an archive has hundreds of stream files: keep no buffer per file
 	}
 	ru.realBytes += c.n
 	if ru.realBytes > ru.lim.MaxTotalBytes {
 		return errTooLarge("The archive's content is larger than %d bytes.", ru.lim.MaxTotalBytes)
 	}
 	return nil
-}
-
-// spool is one data entry's validated rows, gob-encoded in a temporary file.
-type spool struct {
-	f *os.File
-	w *bufio.Writer
-}
-
-func (ru *run) newSpool(name string) (*spool, error) {
-	f, err := os.CreateTemp(ru.im.TempDir, "trailpass-import-rows-*")
-	if err != nil {
-		return nil, errStorage(err)
-	}
-	os.Remove(f.Name()) // unlinked at once: nothing is left behind, even on a crash
-	sp := &spool{f: f, w: bufio.NewWriterSize(f, 64<<10)}
-	ru.spools[name] = sp
-	return sp, nil
-}
-
-func (ru *run) closeSpools() {
-	for _, sp := range ru.spools {
-		sp.f.Close()
-	}
-}
-
-// put appends a stream row: activity id, type, whether a Strava id is set,
-// the Strava id, and the waypoints with their length.
-func (sp *spool) put(v any) error {
-	r, ok := v.(*streamRow)
-	if !ok {
-		return fmt.Errorf("spool: unsupported row %T", v)
-	}
-	var hdr [40]byte
-	binary.LittleEndian.PutUint64(hdr[0:], uint64(*r.ActivityID))
-	binary.LittleEndian.PutUint64(hdr[8:], uint64(*r.StreamType))
-	if r.StravaActivityStreamID != nil {
-		hdr[16] = 1
-		binary.LittleEndian.PutUint64(hdr[24:], uint64(*r.StravaActivityStreamID))
-	}
-	binary.LittleEndian.PutUint64(hdr[32:], uint64(len(r.StreamWaypoints)))
-	sp.w.Write(hdr[:])
-	_, err := sp.w.Write(r.StreamWaypoints)
-	return err
-}
-
-func readSpool[T any](ru *run, sp *spool, fn func(*T) error) error {
-	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
-		return errStorage(err)
-	}
-	br := bufio.NewReaderSize(sp.f, 64<<10)
-	var hdr [40]byte
-	for {
-		if _, err := io.ReadFull(br, hdr[:]); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("read row spool: %w", err)
-		}
-		id := int64(binary.LittleEndian.Uint64(hdr[0:]))
-		typ := int(binary.LittleEndian.Uint64(hdr[8:]))
-		strava := int64(binary.LittleEndian.Uint64(hdr[24:]))
-		wp := make(rawJSON, binary.LittleEndian.Uint64(hdr[32:]))
-		if _, err := io.ReadFull(br, wp); err != nil {
-			return fmt.Errorf("read row spool: %w", err)
-		}
-		row := &streamRow{ActivityID: &id, StreamType: &typ, StreamWaypoints: wp}
-		if hdr[16] == 1 {
-			row.StravaActivityStreamID = &strava
-		}
-		t, ok := any(row).(*T)
-		if !ok {
-			return fmt.Errorf("spool: unsupported row type")
-		}
-		if err := fn(t); err != nil {
-			return err
-		}
-	}
 }
 
 func (ru *run) needActivity(id *int64) error {
@@ -205,108 +96,11 @@ func integrity(name string, err error) error {
 // validateData checks one data file in the first pass.
 func (ru *run) validateData(e entry) error {
 	name := e.f.Name
+	if d := fitness.Describe(fitness.Table(e.table)); d != nil && e.table != string(fitness.Users) &&
+		d.Table != fitness.UserIdentityProviders && d.Table != fitness.UserIntegrations {
+		return ru.eachDescRow(e, d, func(row []any) error { return ru.checkRow(name, d, row) })
+	}
 	switch e.table {
-	case "gears":
-		nicks := map[string]bool{}
-		return eachRow(ru, e, func(r *gearRow) error {
-			if _, dup := ru.gears[*r.ID]; dup {
-				return errIntegrity("%s: gear id %d appears twice.", name, *r.ID)
-			}
-			if nicks[*r.Nickname] {
-				return errIntegrity("%s: nickname %q appears twice.", name, printable(*r.Nickname))
-			}
-			nicks[*r.Nickname] = true
-			ru.gears[*r.ID] = *r.Nickname
-			return nil
-		})
-	case "activities":
-		return eachRow(ru, e, func(r *activityRow) error {
-			if _, dup := ru.acts[*r.ID]; dup {
-				return errIntegrity("%s: activity id %d appears twice.", name, *r.ID)
-			}
-			if err := ru.needGear(r.GearID); err != nil {
-				return integrity(name, err)
-			}
-			tz := ""
-			if r.Timezone != nil {
-				tz = *r.Timezone
-			}
-			ru.acts[*r.ID] = &actMeta{tz: tz}
-			ru.nActs++
-			if ru.nActs > ru.lim.MaxActivities {
-				return errTooMany("The archive has more than %d activities.", ru.lim.MaxActivities)
-			}
-			return nil
-		})
-	case "gear_components":
-		return eachRow(ru, e, func(r *componentRow) error { return integrity(name, ru.needGear(r.GearID)) })
-	case "activity_laps":
-		return eachRow(ru, e, func(r *lapRow) error { return integrity(name, ru.needActivity(r.ActivityID)) })
-	case "activity_sets":
-		return eachRow(ru, e, func(r *setRow) error { return integrity(name, ru.needActivity(r.ActivityID)) })
-	case "activity_streams":
-		return eachRow(ru, e, func(r *streamRow) error { return integrity(name, ru.needActivity(r.ActivityID)) })
-	case "activity_workout_steps":
-		return eachRow(ru, e, func(r *stepRow) error { return integrity(name, ru.needActivity(r.ActivityID)) })
-	case "activity_media":
-		return eachRow(ru, e, func(r *mediaRow) error {
-			if r.ActivityID == nil || r.MediaPath == nil {
-				return &fieldError{"fields \"activity_id\" and \"media_path\" are required."}
-			}
-			base, rest, ok := mediaName(*r.MediaPath)
-			if !ok {
-				return &fieldError{"field \"media_path\" must name a file \"<activity id>_<file name>\" (a UTF-8 name of at most 255 bytes, without slashes or control characters)."}
-			}
-			// Two rows for one file, or two names one activity cannot hold apart,
-			// would break media_path's uniqueness or move one file twice.
-			for _, k := range []string{"f" + foldName(base), fmt.Sprintf("r%d_%s", *r.ActivityID, foldName(rest))} {
-				if ru.mediaRows[k] {
-					return &fieldError{fmt.Sprintf("media_path %q names a file another row already names.", printable(base))}
-				}
-				ru.mediaRows[k] = true
-			}
-			return integrity(name, ru.needActivity(r.ActivityID))
-		})
-	case "activity_exercise_titles":
-		return eachRow(ru, e, func(r *titleRow) error {
-			if r.ExerciseCategory == nil || r.ExerciseName == nil || r.WktStepName == nil || len(*r.WktStepName) > 250 {
-				return &fieldError{"fields \"exercise_category\", \"exercise_name\" and \"wkt_step_name\" are required."}
-			}
-			return nil
-		})
-	case "health_weight":
-		return eachRow(ru, e, func(r *weightRow) error {
-			if !r.Date.Valid || !r.Weight.Valid {
-				return &fieldError{"fields \"date\" and \"weight\" are required."}
-			}
-			return maxLens(map[string]*string{"source": r.Source})
-		})
-	case "health_targets":
-		return eachRow(ru, e, func(r *targetsRow) error { return nil })
-	case "notifications":
-		return eachRow(ru, e, func(r *notificationRow) error {
-			if r.Type == nil || *r.Type < 1 || *r.Type > 1000 {
-				return &fieldError{"field \"type\" is required and must be between 1 and 1000."}
-			}
-			if r.Options != nil && r.Options.kind() != '{' {
-				return &fieldError{"field \"options\" must be an object."}
-			}
-			return nil
-		})
-	case "user_goals":
-		return eachRow(ru, e, func(r *goalRow) error { return nil })
-	case "user_default_gear":
-		return eachRow(ru, e, func(r *defaultGearRow) error {
-			_, err := ru.defaultGear(*r, nil)
-			return integrity(name, err)
-		})
-	case "user_privacy_settings":
-		return eachRow(ru, e, func(r *privacyRow) error {
-			if v := r.DefaultActivityVisibility; v != nil && (*v < 0 || *v > 2) {
-				return &fieldError{"field \"default_activity_visibility\" must be 0, 1 or 2."}
-			}
-			return nil
-		})
 	case "user":
 		n := 0
 		return eachRow(ru, e, func(r *userRow) error {
@@ -333,29 +127,6 @@ func (ru *run) validateData(e entry) error {
 		return err
 	}
 	return errStructure("Entry %q is not part of the export layout.", name)
-}
-
-// defaultGear maps a users_default_gear row's *_gear_id columns (windsurf
-// included) through gearMap; with a nil map it only checks the references.
-func (ru *run) defaultGear(r defaultGearRow, gearMap map[int64]int64) (fitness.DefaultGear, error) {
-	dg := fitness.DefaultGear{}
-	for _, t := range fitness.DefaultGearTypes {
-		raw, ok := r[t+"_gear_id"]
-		if !ok || string(raw) == "null" {
-			continue
-		}
-		var id int64
-		if err := json.Unmarshal(raw, &id); err != nil {
-			return nil, &fieldError{"field \"" + t + "_gear_id\" must be an integer or null."}
-		}
-		if err := ru.needGear(&id); err != nil {
-			return nil, err
-		}
-		if gearMap != nil {
-			dg[t] = gearMap[id]
-		}
-	}
-	return dg, nil
 }
 
 // profileCapture runs PUT /profile's rules without writing: UpdateProfile
@@ -393,5 +164,82 @@ func (ru *run) checkProfile(r *userRow) error {
 		return err
 	}
 	ru.profile = capture
+	return nil
+}
+
+// checkRow is the first pass's check of a decoded row beyond its columns'
+// own rules: ids unique, references inside the archive, and the few tables
+// with rules of their own (gear nicknames, media names, goals).
+func (ru *run) checkRow(name string, d *fitness.Desc, row []any) error {
+	get := func(col string) any { return row[d.Index(col)] }
+	for i, c := range d.Cols {
+		if ref, ok := row[i].(int64); ok && c.Ref == fitness.GearRef {
+			if err := ru.needGear(&ref); err != nil {
+				return integrity(name, err)
+			}
+		}
+	}
+	switch d.Table {
+	case fitness.Gears:
+		id, nick := get("id").(int64), str(get("nickname"))
+		if _, dup := ru.gears[id]; dup {
+			return errIntegrity("%s: gear id %d appears twice.", name, id)
+		}
+		if nick == "" {
+			return &fieldError{"field \"nickname\" is required."}
+		}
+		for _, n := range ru.gears {
+			if n == nick {
+				return errIntegrity("%s: nickname %q appears twice.", name, printable(nick))
+			}
+		}
+		ru.gears[id] = nick
+	case fitness.Activities:
+		id := get("id").(int64)
+		if _, dup := ru.acts[id]; dup {
+			return errIntegrity("%s: activity id %d appears twice.", name, id)
+		}
+		ru.acts[id] = &actMeta{loc: ru.location(str(get("timezone")))}
+		ru.nActs++
+		if ru.nActs > ru.lim.MaxActivities {
+			return errTooMany("The archive has more than %d activities.", ru.lim.MaxActivities)
+		}
+	case fitness.ActivityMedia:
+		if err := ru.checkMediaRow(get("activity_id").(int64), str(get("media_path"))); err != nil {
+			return err
+		}
+	case fitness.UserGoals:
+		return checkGoal(d, row)
+	}
+	if d.ByActivity {
+		id := get("activity_id").(int64)
+		return integrity(name, ru.needActivity(&id))
+	}
+	return nil
+}
+
+// location caches the zones of the archive's activities; an unknown or empty
+// zone is UTC.
+func (ru *run) location(tz string) *time.Location {
+	if ru.locs == nil {
+		ru.locs = map[string]*time.Location{}
+	}
+	return location(ru.locs, tz)
+}
+
+// checkMediaRow checks a media row's path: a file name the activity can hold,
+// named by no other row (two rows for one file, or two names one activity
+// cannot hold apart, would break media_path's uniqueness or move one file twice).
+func (ru *run) checkMediaRow(activityID int64, path string) error {
+	base, rest, ok := mediaName(path)
+	if !ok {
+		return &fieldError{"field \"media_path\" must name a file \"<activity id>_<file name>\" (a UTF-8 name of at most 255 bytes, without slashes or control characters)."}
+	}
+	for _, k := range []string{"f" + foldName(base), fmt.Sprintf("r%d_%s", activityID, foldName(rest))} {
+		if ru.mediaRows[k] {
+			return &fieldError{fmt.Sprintf("media_path %q names a file another row already names.", printable(base))}
+		}
+		ru.mediaRows[k] = true
+	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package portability
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -28,7 +27,6 @@ type writer struct {
 	ex      *Existing
 	gearMap map[int64]int64
 	moves   []move
-	locs    map[string]*time.Location
 }
 
 func (ru *run) write() error {
@@ -39,6 +37,7 @@ func (ru *run) write() error {
 	if err != nil {
 		return fmt.Errorf("begin import: %w", err)
 	}
+	defer tx.Close()
 	committed := false
 	defer func() {
 		if !committed {
@@ -46,7 +45,7 @@ func (ru *run) write() error {
 			ru.res.LockHeld = time.Since(lockStart)
 		}
 	}()
-	w := &writer{ru: ru, tx: tx, gearMap: map[int64]int64{}, locs: map[string]*time.Location{}}
+	w := &writer{ru: ru, tx: tx, gearMap: map[int64]int64{}}
 	if w.ex, err = tx.Existing(ru.ctx); err != nil {
 		return fmt.Errorf("read existing data: %w", err)
 	}
@@ -82,20 +81,8 @@ func (ru *run) write() error {
 	committed = true
 	ru.committed = true
 	ru.res.LockHeld = time.Since(lockStart)
+	tx.Close()
 	return ru.im.finishMoves(ru.ctx, ru.jobID, ru.userID, w.moves, ru.progress)
-}
-
-func (w *writer) loc(activityOld int64) *time.Location {
-	tz := w.ru.acts[activityOld].tz
-	if l, ok := w.locs[tz]; ok {
-		return l
-	}
-	l, err := time.LoadLocation(tz)
-	if err != nil || tz == "" {
-		l = time.UTC
-	}
-	w.locs[tz] = l
-	return l
 }
 
 // newActivity returns the new id of an archive activity, and false when it was
@@ -113,326 +100,251 @@ func (w *writer) count(table string, imported bool) {
 	}
 }
 
-// flusher batches child rows.
-type flusher[T any] struct {
-	rows []T
-	fn   func([]T) error
+// batch collects rows of one table for InsertRows: batchRows rows, or fewer
+// when they are big (streams).
+type batch struct {
+	w     *writer
+	t     fitness.Table
+	rows  [][]any
+	bytes int
 }
 
-func (f *flusher[T]) add(r T) error {
-	f.rows = append(f.rows, r)
-	if len(f.rows) >= batchRows {
-		return f.flush()
+func (b *batch) add(row []any) error {
+	b.rows = append(b.rows, row)
+	for _, v := range row {
+		if s, ok := v.(string); ok {
+			b.bytes += len(s)
+		}
+	}
+	if len(b.rows) >= batchRows || b.bytes > 8<<20 {
+		return b.flush()
 	}
 	return nil
 }
 
-func (f *flusher[T]) flush() error {
-	if len(f.rows) == 0 {
+func (b *batch) flush() error {
+	if len(b.rows) == 0 {
 		return nil
 	}
-	err := f.fn(f.rows)
-	f.rows = f.rows[:0]
+	err := b.w.tx.InsertRows(b.w.ru.ctx, b.t, b.rows)
+	b.rows, b.bytes = nil, 0
 	return err
 }
 
+// table writes one data entry's spooled rows: references remapped, duplicates
+// of what the account holds skipped, and the table's own hooks applied.
 func (w *writer) table(e entry) error {
-	ru, ctx, tx := w.ru, w.ru.ctx, w.tx
-	switch e.table {
-	case "gears":
-		return eachRow(ru, e, func(r *gearRow) error {
-			if id, ok := w.ex.Gear[*r.Nickname]; ok {
-				w.gearMap[*r.ID] = -id // negative: existing gear, its components are not added again
-				w.count("gears", false)
+	ru := w.ru
+	d := fitness.Describe(fitness.Table(e.table))
+	sp := ru.spools[e.f.Name]
+	if d == nil || sp == nil {
+		return nil // user, identity providers, integrations: handled in the first pass
+	}
+	stored := d.Stored()
+	from := make([]int, len(stored)) // stored column → decoded column
+	for i, c := range stored {
+		from[i] = d.Index(c.Name)
+	}
+	keys := w.ex.Keys[d.Table]
+	key := make([]int, len(d.Key))
+	for i, k := range d.Key {
+		key[i] = d.Index(k)
+	}
+	b := &batch{w: w, t: d.Table}
+	n := 0
+	err := sp.each(d, func(row []any) error {
+		if d.ByActivity && d.Table != fitness.ActivityMedia {
+			id, ok := w.newActivity(row[d.Index("activity_id")].(int64))
+			w.count(e.table, ok)
+			if !ok {
 				return nil
 			}
-			g := &fitness.Gear{Brand: r.Brand, Model: r.Model, Nickname: *r.Nickname, GearType: *r.GearType,
-				CreatedAt: r.CreatedAt.T, Active: r.Active == nil || *r.Active, InitialKms: orDec(r.InitialKms, "0"),
-				PurchaseValue: r.PurchaseValue.ptr(), StravaGearID: r.StravaGearID, GarminconnectGearID: r.GarminconnectGearID}
-			if !r.CreatedAt.Valid {
-				g.CreatedAt = ru.im.now()
+			row[d.Index("activity_id")] = id
+		}
+		ok, err := w.hook(d, row)
+		if err != nil || !ok {
+			return err
+		}
+		var k string
+		if keys != nil {
+			kv := make([]any, len(key))
+			for i, j := range key {
+				kv[i] = row[j]
 			}
-			if err := tx.InsertGear(ctx, g); err != nil {
-				return fmt.Errorf("import gear: %w", err)
-			}
-			w.gearMap[*r.ID] = g.ID
-			w.count("gears", true)
-			return nil
-		})
-	case "gear_components":
-		return eachRow(ru, e, func(r *componentRow) error {
-			id := w.gearMap[*r.GearID]
-			if id < 0 {
-				w.count("gear_components", false)
+			k = fitness.KeyString(kv)
+			if id, dup := keys[k]; dup {
+				w.skipDuplicate(d, row, id)
 				return nil
 			}
-			c := &fitness.GearComponent{GearID: id, Type: *r.Type, Brand: *r.Brand, Model: *r.Model,
-				PurchaseDate: r.PurchaseDate.T, RetiredDate: r.RetiredDate.ptr(), Active: r.Active != nil && *r.Active,
-				ExpectedKms: r.ExpectedKms, PurchaseValue: r.PurchaseValue.ptr()}
-			w.count("gear_components", true)
-			return tx.InsertGearComponents(ctx, []*fitness.GearComponent{c})
-		})
-	case "activities":
-		n := 0
-		return eachRow(ru, e, func(r *activityRow) error {
-			a := r.activity(ru.im.now())
-			key := ActivityKey{Start: a.StartTime.Unix(), Type: a.ActivityType, Distance: a.Distance}
-			m := ru.acts[*r.ID]
-			if w.ex.Activities[key] {
-				m.newID = -1
-				w.count("activities", false)
-				if _, ok := ru.files[*r.ID]; ok {
-					w.count("activity_files", false)
-				}
-				return nil
+		}
+		out := make([]any, len(stored))
+		for i, j := range from {
+			if j >= 0 {
+				out[i] = row[j]
 			}
-			if r.GearID != nil {
-				id := w.gearMap[*r.GearID]
+		}
+		switch {
+		case referenced[d.Table]:
+			id, err := w.tx.Insert(ru.ctx, d.Table, out)
+			if err != nil {
+				return fmt.Errorf("import %s: %w", d.Table, err)
+			}
+			if err := w.inserted(d, row, id); err != nil {
+				return err
+			}
+			if n++; d.Table == fitness.Activities && n%250 == 0 {
+				ru.progress(StageWriting, n, ru.nActs)
+			}
+		case d.OnePerUser:
+			if err := w.tx.Upsert(ru.ctx, d.Table, out); err != nil {
+				return err
+			}
+		default:
+			if err := b.add(out); err != nil {
+				return err
+			}
+		}
+		if keys != nil && !d.ArchiveDups {
+			keys[k] = 0
+		}
+		if !d.ByActivity {
+			w.count(e.table, true)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return b.flush()
+}
+
+// hook applies a table's own rules to a row about to be written; false skips
+// the row (already counted).
+func (w *writer) hook(d *fitness.Desc, row []any) (bool, error) {
+	switch d.Table {
+	case fitness.Activities, fitness.UserDefaultGear:
+		// Gear references point at the imported gear or the account's own of
+		// the same nickname; one that maps to nothing is no default.
+		for i, c := range d.Cols {
+			if old, ok := row[i].(int64); ok && c.Ref == fitness.GearRef {
+				id := w.gearMap[old]
 				if id < 0 {
 					id = -id
 				}
-				a.GearID = &id
-			}
-			f, hasFile := ru.files[*r.ID]
-			if err := tx.InsertActivity(ctx, &a, f.ext); err != nil {
-				return fmt.Errorf("import activity: %w", err)
-			}
-			m.newID = a.ID
-			if hasFile {
-				w.moves = append(w.moves, move{f.key, fitness.ActivityFileKey(a.ID, f.ext)})
-				w.count("activity_files", true)
-			}
-			w.count("activities", true)
-			if n++; n%250 == 0 {
-				ru.progress(StageWriting, n, ru.nActs)
-			}
-			return nil
-		})
-	case "activity_laps":
-		fl := &flusher[fitness.Lap]{fn: func(rs []fitness.Lap) error { return tx.InsertLaps(ctx, rs) }}
-		err := eachRow(ru, e, func(r *lapRow) error {
-			id, ok := w.newActivity(*r.ActivityID)
-			w.count("activity_laps", ok)
-			if !ok {
-				return nil
-			}
-			l := r.lap(w.loc(*r.ActivityID))
-			l.ActivityID = id
-			return fl.add(l)
-		})
-		if err != nil {
-			return err
-		}
-		return fl.flush()
-	case "activity_sets":
-		fl := &flusher[fitness.Set]{fn: func(rs []fitness.Set) error { return tx.InsertSets(ctx, rs) }}
-		err := eachRow(ru, e, func(r *setRow) error {
-			id, ok := w.newActivity(*r.ActivityID)
-			w.count("activity_sets", ok)
-			if !ok {
-				return nil
-			}
-			s := r.set(w.loc(*r.ActivityID))
-			s.ActivityID = id
-			return fl.add(s)
-		})
-		if err != nil {
-			return err
-		}
-		return fl.flush()
-	case "activity_streams":
-		fl := &flusher[fitness.Stream]{fn: func(rs []fitness.Stream) error { return tx.InsertStreams(ctx, rs) }}
-		// Streams are big: flush by bytes too.
-		size := 0
-		err := eachRow(ru, e, func(r *streamRow) error {
-			id, ok := w.newActivity(*r.ActivityID)
-			w.count("activity_streams", ok)
-			if !ok {
-				return nil
-			}
-			size += len(r.StreamWaypoints)
-			if err := fl.add(fitness.Stream{ActivityID: id, StreamType: *r.StreamType,
-				Waypoints: json.RawMessage(bytes.Clone(r.StreamWaypoints)), StravaActivityStreamID: r.StravaActivityStreamID}); err != nil {
-				return err
-			}
-			if size > 8<<20 {
-				size = 0
-				return fl.flush()
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return fl.flush()
-	case "activity_workout_steps":
-		fl := &flusher[fitness.WorkoutStep]{fn: func(rs []fitness.WorkoutStep) error { return tx.InsertSteps(ctx, rs) }}
-		err := eachRow(ru, e, func(r *stepRow) error {
-			id, ok := w.newActivity(*r.ActivityID)
-			w.count("activity_workout_steps", ok)
-			if !ok {
-				return nil
-			}
-			s := r.step()
-			s.ActivityID = id
-			return fl.add(s)
-		})
-		if err != nil {
-			return err
-		}
-		return fl.flush()
-	case "activity_media":
-		fl := &flusher[fitness.Media]{fn: func(rs []fitness.Media) error { return tx.InsertMedia(ctx, rs) }}
-		err := eachRow(ru, e, func(r *mediaRow) error {
-			id, ok := w.newActivity(*r.ActivityID)
-			base, rest, _ := mediaName(*r.MediaPath)
-			if !imageExts[mediaExt(rest)] {
-				// Its file, if any, was skipped: Endurain imports PNG and JPEG only.
-				w.count("activity_media", false)
-				return nil
-			}
-			w.count("activity_media", ok)
-			sf, hasFile := ru.media[norm.NFC.String(base)]
-			if hasFile {
-				w.count("media", ok)
-			}
-			if !ok {
-				return nil
-			}
-			// The row keeps the uploader's name where Endurain keeps it; the file
-			// goes under a key the server derives from it.
-			m := fitness.Media{ActivityID: id, Name: rest, MediaPath: fitness.MediaPath(id, rest), MediaType: 1}
-			if r.MediaType != nil {
-				m.MediaType = *r.MediaType
-			}
-			if hasFile {
-				w.moves = append(w.moves, move{sf.key, fitness.MediaKey(id, rest)})
-			} else {
-				ru.warn("%s has no file in the archive.", printable(base))
-			}
-			return fl.add(m)
-		})
-		if err != nil {
-			return err
-		}
-		return fl.flush()
-	case "activity_exercise_titles":
-		return eachRow(ru, e, func(r *titleRow) error {
-			k := [2]int{*r.ExerciseCategory, *r.ExerciseName}
-			if w.ex.Titles[k] {
-				w.count("activity_exercise_titles", false)
-				return nil
-			}
-			w.ex.Titles[k] = true
-			w.count("activity_exercise_titles", true)
-			return tx.InsertExerciseTitles(ctx, []*fitness.ExerciseTitle{{ExerciseCategory: k[0], ExerciseName: k[1], WktStepName: *r.WktStepName}})
-		})
-	case "health_weight":
-		return eachRow(ru, e, func(r *weightRow) error {
-			if w.ex.WeightDates[r.Date.S] {
-				w.count("health_weight", false)
-				return nil
-			}
-			w.ex.WeightDates[r.Date.S] = true
-			w.count("health_weight", true)
-			return tx.InsertHealthWeights(ctx, []*fitness.HealthWeight{{Date: r.Date.S, Weight: r.Weight.S, BMI: r.BMI.ptr(),
-				BodyFat: r.BodyFat.ptr(), BodyWater: r.BodyWater.ptr(), BoneMass: r.BoneMass.ptr(), MuscleMass: r.MuscleMass.ptr(),
-				PhysiqueRating: r.PhysiqueRating, VisceralFat: r.VisceralFat.ptr(), MetabolicAge: r.MetabolicAge, Source: r.Source}})
-		})
-	case "health_targets":
-		return eachRow(ru, e, func(r *targetsRow) error {
-			w.count("health_targets", true)
-			return tx.SetHealthTargets(ctx, fitness.HealthTargets{Weight: r.Weight.ptr(), Steps: r.Steps, Sleep: r.Sleep})
-		})
-	case "notifications":
-		return eachRow(ru, e, func(r *notificationRow) error {
-			created := r.CreatedAt.T
-			if !r.CreatedAt.Valid {
-				created = ru.im.now()
-			}
-			k := NotificationKey{Type: *r.Type, CreatedAt: created.Unix()}
-			if w.ex.Notifications[k] {
-				w.count("notifications", false)
-				return nil
-			}
-			w.ex.Notifications[k] = true
-			opts, err := w.remapOptions(r.Options)
-			if err != nil {
-				return err
-			}
-			w.count("notifications", true)
-			return tx.InsertNotifications(ctx, []*fitness.Notification{{Type: *r.Type, Options: opts,
-				Read: r.Read != nil && *r.Read, CreatedAt: created}})
-		})
-	case "user_goals":
-		return eachRow(ru, e, func(r *goalRow) error {
-			k := GoalKey{*r.Interval, *r.ActivityType, *r.GoalType}
-			if w.ex.Goals[k] {
-				w.count("user_goals", false)
-				return nil
-			}
-			w.ex.Goals[k] = true
-			w.count("user_goals", true)
-			return tx.InsertGoals(ctx, []*fitness.Goal{{Interval: k.Interval, ActivityType: k.ActivityType, GoalType: k.GoalType,
-				GoalCalories: r.GoalCalories, GoalActivitiesNumber: r.GoalActivitiesNumber, GoalDistance: r.GoalDistance,
-				GoalElevation: r.GoalElevation, GoalDuration: r.GoalDuration}})
-		})
-	case "user_default_gear":
-		return eachRow(ru, e, func(r *defaultGearRow) error {
-			abs := make(map[int64]int64, len(w.gearMap))
-			for k, v := range w.gearMap {
-				if v < 0 {
-					v = -v
+				row[i] = nil
+				if id > 0 {
+					row[i] = id
 				}
-				abs[k] = v
 			}
-			dg, err := ru.defaultGear(*r, abs)
-			if err != nil {
-				return err
-			}
-			w.count("user_default_gear", true)
-			return tx.SetDefaultGear(ctx, dg)
-		})
-	case "user_privacy_settings":
-		return eachRow(ru, e, func(r *privacyRow) error {
-			f := account.PrivacyFlags{HideActivityStartTime: orBool(r.HideActivityStartTime),
-				HideActivityLocation: orBool(r.HideActivityLocation), HideActivityMap: orBool(r.HideActivityMap),
-				HideActivityHR: orBool(r.HideActivityHR), HideActivityPower: orBool(r.HideActivityPower),
-				HideActivityCadence: orBool(r.HideActivityCadence), HideActivityElevation: orBool(r.HideActivityElevation),
-				HideActivitySpeed: orBool(r.HideActivitySpeed), HideActivityPace: orBool(r.HideActivityPace),
-				HideActivityLaps: orBool(r.HideActivityLaps), HideActivityWorkoutSetsSteps: orBool(r.HideActivityWorkoutSetsSteps),
-				HideActivityGear: orBool(r.HideActivityGear)}
-			if r.DefaultActivityVisibility != nil {
-				f.DefaultActivityVisibility = *r.DefaultActivityVisibility
-			}
-			w.count("user_privacy_settings", true)
-			return tx.SetPrivacy(ctx, f)
-		})
+		}
+	case fitness.GearComponents:
+		// An existing gear's components are not added again.
+		id := w.gearMap[row[d.Index("gear_id")].(int64)]
+		if id < 0 {
+			w.count(string(d.Table), false)
+			return false, nil
+		}
+		row[d.Index("gear_id")] = id
+	case fitness.ActivityMedia:
+		return w.media(d, row), nil
+	case fitness.Notifications:
+		opts, err := w.remapOptions(row[d.Index("options")])
+		if err != nil {
+			return false, err
+		}
+		row[d.Index("options")] = opts
 	}
-	return nil // user, identity providers, integrations: handled in the first pass
+	return true, nil
+}
+
+// media keeps the row's uploader's name where Endurain keeps it and queues
+// its file under a key the server derives from it.
+func (w *writer) media(d *fitness.Desc, row []any) bool {
+	ru := w.ru
+	id, ok := w.newActivity(row[d.Index("activity_id")].(int64))
+	base, rest, _ := mediaName(str(row[d.Index("media_path")]))
+	if !imageExts[mediaExt(rest)] {
+		// Its file, if any, was skipped: Endurain imports PNG and JPEG only.
+		w.count("activity_media", false)
+		return false
+	}
+	w.count("activity_media", ok)
+	sf, hasFile := ru.media[norm.NFC.String(base)]
+	if hasFile {
+		w.count("media", ok)
+	}
+	if !ok {
+		return false
+	}
+	row[d.Index("activity_id")] = id
+	row[d.Index("media_path")] = fitness.MediaPath(id, rest)
+	if hasFile {
+		w.moves = append(w.moves, move{sf.key, fitness.MediaKey(id, rest)})
+	} else {
+		ru.warn("%s has no file in the archive.", printable(base))
+	}
+	return true
+}
+
+// skipDuplicate counts a row whose key the account already has; an existing
+// gear takes the archive gear's place for its references.
+func (w *writer) skipDuplicate(d *fitness.Desc, row []any, existing int64) {
+	switch d.Table {
+	case fitness.Gears:
+		w.gearMap[row[d.Index("id")].(int64)] = -existing // negative: its components are not added again
+	case fitness.Activities:
+		old := row[d.Index("id")].(int64)
+		w.ru.acts[old].newID = -1
+		if _, ok := w.ru.files[old]; ok {
+			w.count("activity_files", false)
+		}
+	}
+	w.count(string(d.Table), false)
+}
+
+// inserted records a referenced row's new id, and an activity's file.
+func (w *writer) inserted(d *fitness.Desc, row []any, id int64) error {
+	old := row[d.Index("id")].(int64)
+	if d.Table == fitness.Gears {
+		w.gearMap[old] = id
+		return nil
+	}
+	w.ru.acts[old].newID = id
+	if f, ok := w.ru.files[old]; ok {
+		key := fitness.ActivityFileKey(id, f.ext)
+		if err := w.tx.SetActivityFile(w.ru.ctx, id, key); err != nil {
+			return fmt.Errorf("import activity: %w", err)
+		}
+		w.moves = append(w.moves, move{f.key, key})
+		w.count("activity_files", true)
+	}
+	return nil
 }
 
 // remapOptions points a notification's activity_id at the imported activity,
 // or at nothing when the activity is not in the archive (never at someone
 // else's activity).
-func (w *writer) remapOptions(raw rawJSON) (json.RawMessage, error) {
-	if raw == nil {
+func (w *writer) remapOptions(v any) (any, error) {
+	s, ok := v.(string)
+	if !ok {
 		return nil, nil
 	}
+	raw := []byte(s)
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, &fieldError{"field \"options\" must be an object."}
 	}
-	v, ok := m["activity_id"]
+	ref, ok := m["activity_id"]
 	if !ok {
-		return json.RawMessage(bytes.Clone(raw)), nil
+		return s, nil
 	}
 	var old int64
 	m["activity_id"] = json.RawMessage("null")
-	if json.Unmarshal(v, &old) == nil {
+	if json.Unmarshal(ref, &old) == nil {
 		if meta, ok := w.ru.acts[old]; ok && meta.newID > 0 {
 			m["activity_id"] = json.RawMessage(fmt.Sprint(meta.newID))
 		}
 	}
-	return json.Marshal(m)
+	b, err := json.Marshal(m)
+	return string(b), err
 }

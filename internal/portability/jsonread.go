@@ -203,14 +203,6 @@ func (d *jdec) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (d jdec) ptr() *string {
-	if !d.Valid {
-		return nil
-	}
-	s := d.S
-	return &s
-}
-
 // jtime is a datetime: "YYYY-MM-DD HH:MM:SS" with a space or T, optional
 // fraction, optional offset or Z. Without an offset it is naive: UTC, or for
 // laps and sets the activity's local time (fixed by the caller).
@@ -264,14 +256,6 @@ func (t jtime) in(loc *time.Location) time.Time {
 	}
 	v := t.T
 	return time.Date(v.Year(), v.Month(), v.Day(), v.Hour(), v.Minute(), v.Second(), v.Nanosecond(), loc).UTC()
-}
-
-func (t jtime) ptr() *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	v := t.T
-	return &v
 }
 
 // jdate is a DATE column, "YYYY-MM-DD" (a datetime is cut to its date).

@@ -41,7 +41,7 @@ type rowEncoder struct {
 }
 
 func newRowEncoder(w *bufio.Writer, t fitness.Table, cols []fitness.Column) *rowEncoder {
-	e := &rowEncoder{w: w, table: t, cols: cols}
+	e := &rowEncoder{w: w, table: t, cols: cols, locs: map[string]*time.Location{}}
 	e.enc = json.NewEncoder(&e.str)
 	e.enc.SetEscapeHTML(false)
 	return e
@@ -94,38 +94,34 @@ func (e *rowEncoder) value(c fitness.Column, v any, tz string) {
 			e.writeString(string(v))
 		}
 	case time.Time:
-		e.writeString(e.formatTime(c.Name, v, tz))
+		e.writeString(e.formatTime(c.Form, v, tz))
 	default:
 		e.w.WriteString("null")
 	}
 }
 
-// formatTime renders t as Endurain's export does for this table and column.
-func (e *rowEncoder) formatTime(col string, t time.Time, tz string) string {
-	switch {
-	case e.table == fitness.Activities && (col == "start_time" || col == "end_time" || col == "created_at"):
+// formatTime renders t in the column's archive form.
+func (e *rowEncoder) formatTime(f fitness.Form, t time.Time, tz string) string {
+	switch f {
+	case fitness.ISO:
 		return t.UTC().Format(isoLayout)
-	case (e.table == fitness.ActivityLaps || e.table == fitness.ActivitySets) && col == "start_time":
-		// Laps and sets are written in the activity's local time.
-		return t.In(e.location(tz)).Format(isoLayout)
+	case fitness.Local:
+		return t.In(location(e.locs, tz)).Format(isoLayout)
 	}
 	return pythonTime(t)
 }
 
-// location caches zones, since time.LoadLocation reads the zone database on
-// every call; an unknown or empty zone means UTC.
-func (e *rowEncoder) location(tz string) *time.Location {
-	if loc, ok := e.locs[tz]; ok {
+// location caches zones in locs, since time.LoadLocation reads the zone
+// database on every call; an unknown or empty zone means UTC.
+func location(locs map[string]*time.Location, tz string) *time.Location {
+	if loc, ok := locs[tz]; ok {
 		return loc
 	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil || tz == "" {
 		loc = time.UTC
 	}
-	if e.locs == nil {
-		e.locs = map[string]*time.Location{}
-	}
-	e.locs[tz] = loc
+	locs[tz] = loc
 	return loc
 }
 

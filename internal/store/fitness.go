@@ -31,14 +31,17 @@ func insertMany(ctx context.Context, tx *sql.Tx, t table, rows [][]any) error {
 
 // CreateActivities inserts the bundles and their parts in one transaction.
 func (s *Store) CreateActivities(ctx context.Context, userID int64, bundles []*fitness.ActivityBundle) error {
+	acts := tables[fitness.Activities]
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		var laps, sets, streams, steps, media [][]any
+		children := map[fitness.Table][][]any{}
+		add := func(t fitness.Table, v any) {
+			children[t] = append(children[t], s.structRow(tables[t], userID, v))
+		}
 		for _, b := range bundles {
 			a := &b.Activity
 			a.UserID = userID
-			err := tx.QueryRowContext(ctx, activityInsert, s.activityRow(userID, a)...).Scan(&a.ID)
-			if err != nil {
-				return fmt.Errorf("insert activity: %w", mapErr(err))
+			if err := insertReturningID(ctx, tx, acts, s.structRow(acts, userID, a), &a.ID); err != nil {
+				return fmt.Errorf("insert activity: %w", err)
 			}
 			if b.FileExt != "" {
 				key := fitness.ActivityFileKey(a.ID, b.FileExt)
@@ -47,26 +50,10 @@ func (s *Store) CreateActivities(ctx context.Context, userID int64, bundles []*f
 					return fmt.Errorf("set activity file: %w", mapErr(err))
 				}
 			}
-			for i := range b.Laps {
-				l := &b.Laps[i]
-				l.ActivityID = a.ID
-				laps = append(laps, s.lapRow(l))
-			}
-			for i := range b.Sets {
-				x := &b.Sets[i]
-				x.ActivityID = a.ID
-				sets = append(sets, s.setRow(x))
-			}
-			for i := range b.Streams {
-				x := &b.Streams[i]
-				x.ActivityID = a.ID
-				streams = append(streams, streamRow(x))
-			}
-			for i := range b.Steps {
-				x := &b.Steps[i]
-				x.ActivityID = a.ID
-				steps = append(steps, stepRow(x))
-			}
+			eachChild(add, fitness.ActivityLaps, b.Laps, func(x *fitness.Lap) { x.ActivityID = a.ID })
+			eachChild(add, fitness.ActivitySets, b.Sets, func(x *fitness.Set) { x.ActivityID = a.ID })
+			eachChild(add, fitness.ActivityStreams, b.Streams, func(x *fitness.Stream) { x.ActivityID = a.ID })
+			eachChild(add, fitness.ActivityWorkoutSteps, b.Steps, func(x *fitness.WorkoutStep) { x.ActivityID = a.ID })
 			for i := range b.Media {
 				x := &b.Media[i]
 				x.ActivityID = a.ID
@@ -74,23 +61,38 @@ func (s *Store) CreateActivities(ctx context.Context, userID int64, bundles []*f
 				if x.MediaType == 0 {
 					x.MediaType = 1
 				}
-				media = append(media, mediaRow(x))
+				add(fitness.ActivityMedia, x)
 			}
 		}
 		// Child ids are not read back: nothing the callers do needs them, and
 		// RETURNING over multi-row inserts does not promise an order.
-		for _, ins := range []struct {
-			t    table
-			rows [][]any
-		}{
-			{lapTable, laps},
-			{setTable, sets},
-			{streamTable, streams},
-			{stepTable, steps},
-			{mediaTable, media},
-		} {
-			if err := insertMany(ctx, tx, ins.t, ins.rows); err != nil {
+		for _, t := range []fitness.Table{fitness.ActivityLaps, fitness.ActivitySets, fitness.ActivityStreams,
+			fitness.ActivityWorkoutSteps, fitness.ActivityMedia} {
+			if err := insertMany(ctx, tx, tables[t], children[t]); err != nil {
 				return err
+			}
+		}
+		return nil
+	})
+}
+
+// eachChild sets each of xs's activity through own and adds it to table t.
+func eachChild[T any](add func(fitness.Table, any), t fitness.Table, xs []T, own func(*T)) {
+	for i := range xs {
+		own(&xs[i])
+		add(t, &xs[i])
+	}
+}
+
+// createEach inserts each of rows (pointers to fitness structs) into t and
+// sets its id through setID.
+func (s *Store) createEach(ctx context.Context, userID int64, t fitness.Table, n int, row func(i int) (any, *int64)) error {
+	tb := tables[t]
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		for i := range n {
+			v, id := row(i)
+			if err := insertReturningID(ctx, tx, tb, s.structRow(tb, userID, v), id); err != nil {
+				return fmt.Errorf("insert %s: %w", tb.name, err)
 			}
 		}
 		return nil
@@ -99,26 +101,22 @@ func (s *Store) CreateActivities(ctx context.Context, userID int64, bundles []*f
 
 // CreateExerciseTitles inserts the user's exercise titles.
 func (s *Store) CreateExerciseTitles(ctx context.Context, userID int64, titles []*fitness.ExerciseTitle) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
-		for _, t := range titles {
-			t.UserID = userID
-			if err := insertReturningID(ctx, tx, exerciseTitleTable, exerciseTitleRow(userID, t), &t.ID); err != nil {
-				return fmt.Errorf("insert exercise title: %w", err)
-			}
-		}
-		return nil
+	return s.createEach(ctx, userID, fitness.ActivityExerciseTitles, len(titles), func(i int) (any, *int64) {
+		titles[i].UserID = userID
+		return titles[i], &titles[i].ID
 	})
 }
 
 // CreateGear inserts g and its components.
 func (s *Store) CreateGear(ctx context.Context, userID int64, g *fitness.Gear, components []*fitness.GearComponent) error {
+	comps := tables[fitness.GearComponents]
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		if err := s.insertGear(ctx, tx, userID, g); err != nil {
 			return err
 		}
 		for _, c := range components {
 			c.UserID, c.GearID = userID, g.ID
-			if err := insertReturningID(ctx, tx, gearComponentTable, s.gearComponentRow(userID, c), &c.ID); err != nil {
+			if err := insertReturningID(ctx, tx, comps, s.structRow(comps, userID, c), &c.ID); err != nil {
 				return fmt.Errorf("insert gear component: %w", err)
 			}
 		}
@@ -128,49 +126,41 @@ func (s *Store) CreateGear(ctx context.Context, userID int64, g *fitness.Gear, c
 
 // CreateHealthWeights inserts weighings.
 func (s *Store) CreateHealthWeights(ctx context.Context, userID int64, ws []*fitness.HealthWeight) error {
+	t := tables[fitness.HealthWeights]
 	rows := make([][]any, 0, len(ws))
 	for _, w := range ws {
 		w.UserID = userID
-		rows = append(rows, healthWeightRow(userID, w))
+		rows = append(rows, s.structRow(t, userID, w))
 	}
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		return insertMany(ctx, tx, healthWeightTable, rows)
+		return insertMany(ctx, tx, t, rows)
 	})
 }
 
 // SetHealthTargets replaces the user's targets, creating the row if missing.
 func (s *Store) SetHealthTargets(ctx context.Context, userID int64, t fitness.HealthTargets) error {
-	return setHealthTargets(ctx, s.db, userID, t)
+	tb := tables[fitness.HealthTargetsTable]
+	return s.upsert(ctx, s.db, tb, s.structRow(tb, userID, &t))
 }
 
 // CreateGoals inserts goals.
 func (s *Store) CreateGoals(ctx context.Context, userID int64, goals []*fitness.Goal) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
-		for _, g := range goals {
-			g.UserID = userID
-			if err := insertReturningID(ctx, tx, goalTable, goalRow(userID, g), &g.ID); err != nil {
-				return fmt.Errorf("insert goal: %w", err)
-			}
-		}
-		return nil
+	return s.createEach(ctx, userID, fitness.UserGoals, len(goals), func(i int) (any, *int64) {
+		goals[i].UserID = userID
+		return goals[i], &goals[i].ID
 	})
 }
 
 // SetDefaultGear replaces the user's default gear, creating the row if missing.
 func (s *Store) SetDefaultGear(ctx context.Context, userID int64, dg fitness.DefaultGear) error {
-	return setDefaultGear(ctx, s.db, userID, dg)
+	return s.upsert(ctx, s.db, tables[fitness.UserDefaultGear], defaultGearRow(userID, dg))
 }
 
 // CreateNotifications inserts notifications.
 func (s *Store) CreateNotifications(ctx context.Context, userID int64, ns []*fitness.Notification) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
-		for _, n := range ns {
-			n.UserID = userID
-			if err := insertReturningID(ctx, tx, notificationTable, s.notificationRow(userID, n), &n.ID); err != nil {
-				return fmt.Errorf("insert notification: %w", err)
-			}
-		}
-		return nil
+	return s.createEach(ctx, userID, fitness.Notifications, len(ns), func(i int) (any, *int64) {
+		ns[i].UserID = userID
+		return ns[i], &ns[i].ID
 	})
 }
 

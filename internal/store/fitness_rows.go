@@ -5,21 +5,26 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
+	"unicode"
 
 	"github.com/trailpass/trailpass/internal/fitness"
 )
 
 // The fitness tables are written by two paths that batch differently: the seed
-// (fitness.go) with multi-row VALUES statements, the import (import.go) through
-// prepared statements. What each table's columns are, and how a value becomes a
-// row of them, is kept here once so that the two cannot drift apart.
+// (fitness.go) with multi-row VALUES statements from fitness structs, the
+// import (import.go) with prepared statements or COPY from decoded rows. Both
+// take their column lists from fitness.Tables, so neither holds a table's shape.
 
 // table is a table's name and the columns written to it, in row order.
 type table struct {
 	name string
 	cols []string
+	desc []fitness.Column
 }
 
 // insertSQL is an INSERT of n rows of t, with placeholders numbered from $1.
@@ -42,6 +47,28 @@ func (t table) insertSQL(n int) string {
 	return b.String()
 }
 
+// upsertSQL replaces the user's one row of t.
+func (t table) upsertSQL() string {
+	var sets []string
+	for _, c := range t.cols[1:] {
+		sets = append(sets, c+" = excluded."+c)
+	}
+	return t.insertSQL(1) + " ON CONFLICT (user_id) DO UPDATE SET " + strings.Join(sets, ", ")
+}
+
+// tables are the stored columns of every described table.
+var tables = func() map[fitness.Table]table {
+	m := map[fitness.Table]table{}
+	for _, d := range fitness.Tables {
+		t := table{name: d.SQL, desc: d.Stored()}
+		for _, c := range t.desc {
+			t.cols = append(t.cols, c.Name)
+		}
+		m[d.Table] = t
+	}
+	return m
+}()
+
 // execer is what the upserts below need: *sql.DB for the seed, *sql.Tx for the
 // import.
 type execer interface {
@@ -49,135 +76,122 @@ type execer interface {
 }
 
 // jsonArg passes raw JSON as text (NULL when empty), which both engines accept.
-func jsonArg(m json.RawMessage) any {
+func jsonArg(m []byte) any {
 	if len(m) == 0 {
 		return nil
 	}
 	return string(m)
 }
 
-var activityTable = table{"activities", []string{"user_id", "name", "description", "private_notes", "distance",
-	"activity_type", "start_time", "end_time", "timezone", "total_elapsed_time", "total_timer_time", "city", "town",
-	"country", "created_at", "elevation_gain", "elevation_loss", "pace", "average_speed", "max_speed",
-	"average_power", "max_power", "normalized_power", "average_hr", "max_hr", "average_cad", "max_cad",
-	"workout_feeling", "workout_rpe", "calories", "visibility", "gear_id", "strava_gear_id", "strava_activity_id",
-	"garminconnect_activity_id", "garminconnect_gear_id", "import_info", "is_hidden", "hide_start_time",
-	"hide_location", "hide_map", "hide_hr", "hide_power", "hide_cadence", "hide_elevation", "hide_speed",
-	"hide_pace", "hide_laps", "hide_workout_sets_steps", "hide_gear", "tracker_manufacturer", "tracker_model"}}
+// args converts a row's values (in t's column order) to query arguments in
+// place: times in the engine's form, JSON as text.
+func (s *Store) args(t table, row []any) []any {
+	for i, c := range t.desc {
+		switch v := row[i].(type) {
+		case time.Time:
+			row[i] = s.ts(v)
+		case *time.Time:
+			row[i] = s.tsPtr(v)
+		case json.RawMessage:
+			row[i] = jsonArg(v)
+		case []byte:
+			if c.Kind == fitness.JSON {
+				row[i] = jsonArg(v)
+			}
+		}
+	}
+	return row
+}
 
-// activityInsert inserts one activity and returns its id, which its laps,
-// streams and file key need.
-var activityInsert = activityTable.insertSQL(1) + " RETURNING id"
+// structField is where a stored column's value lives in a fitness struct.
+type structField struct {
+	index []int // nil: the struct has no such field
+}
+
+var structFields sync.Map // reflect.Type+table → []structField
+
+// snake is a Go field name as a column name: AverageHR → average_hr.
+func snake(name string) string {
+	var b strings.Builder
+	r := []rune(name)
+	for i, c := range r {
+		if unicode.IsUpper(c) && i > 0 && (unicode.IsLower(r[i-1]) || i+1 < len(r) && unicode.IsLower(r[i+1])) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToLower(c))
+	}
+	return b.String()
+}
+
+// fieldsOf maps t's columns to v's fields by name (AverageHR is average_hr,
+// Hide.Map is hide_map, a `col` tag overrides); a column the struct lacks
+// takes its default.
+func fieldsOf(t table, typ reflect.Type) []structField {
+	key := typ.String() + "/" + t.name
+	if f, ok := structFields.Load(key); ok {
+		return f.([]structField)
+	}
+	byName := map[string][]int{}
+	var walk func(typ reflect.Type, prefix string, index []int)
+	walk = func(typ reflect.Type, prefix string, index []int) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			idx := append(append([]int{}, index...), i)
+			name := prefix + snake(f.Name)
+			if tag := f.Tag.Get("col"); tag != "" {
+				name = tag
+			}
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Time{}) {
+				walk(f.Type, name+"_", idx)
+				continue
+			}
+			byName[name] = idx
+		}
+	}
+	walk(typ, "", nil)
+	out := make([]structField, len(t.cols))
+	for i, c := range t.cols {
+		out[i].index = byName[c]
+	}
+	structFields.Store(key, out)
+	return out
+}
+
+// structRow is v's row of t (v a pointer to a fitness struct), with user_id
+// set to userID.
+func (s *Store) structRow(t table, userID int64, v any) []any {
+	rv := reflect.ValueOf(v).Elem()
+	fields := fieldsOf(t, rv.Type())
+	row := make([]any, len(t.cols))
+	for i, c := range t.desc {
+		switch {
+		case c.Ref == fitness.Owner:
+			row[i] = userID
+		case fields[i].index != nil:
+			row[i] = rv.FieldByIndex(fields[i].index).Interface()
+		default:
+			row[i] = defaultValue(c)
+		}
+	}
+	return s.args(t, row)
+}
+
+// defaultValue is a column's default as a query argument, for columns a
+// struct does not have.
+func defaultValue(c fitness.Column) any {
+	switch {
+	case c.Def == "":
+		return nil
+	case c.Kind == fitness.Int:
+		n, _ := strconv.ParseInt(c.Def, 10, 64)
+		return n
+	case c.Kind == fitness.Bool:
+		return c.Def == "true"
+	}
+	return c.Def
+}
 
 const activityFileKeyUpdate = `UPDATE activities SET file_key = $1 WHERE id = $2`
-
-func (s *Store) activityRow(userID int64, a *fitness.Activity) []any {
-	h := a.Hide
-	return []any{userID, a.Name, a.Description, a.PrivateNotes, a.Distance,
-		a.ActivityType, s.ts(a.StartTime), s.ts(a.EndTime), a.Timezone, a.TotalElapsedTime, a.TotalTimerTime,
-		a.City, a.Town, a.Country, s.ts(a.CreatedAt), a.ElevationGain, a.ElevationLoss, a.Pace, a.AverageSpeed,
-		a.MaxSpeed, a.AveragePower, a.MaxPower, a.NormalizedPower, a.AverageHR, a.MaxHR, a.AverageCad, a.MaxCad,
-		a.WorkoutFeeling, a.WorkoutRPE, a.Calories, a.Visibility, a.GearID, a.StravaGearID, a.StravaActivityID,
-		a.GarminconnectActivityID, a.GarminconnectGearID, jsonArg(a.ImportInfo), a.IsHidden, h.StartTime,
-		h.Location, h.Map, h.HR, h.Power, h.Cadence, h.Elevation, h.Speed, h.Pace, h.Laps, h.WorkoutSetsSteps,
-		h.Gear, a.TrackerManufacturer, a.TrackerModel}
-}
-
-var lapTable = table{"activity_laps", []string{"activity_id", "start_time", "start_position_lat",
-	"start_position_long", "end_position_lat", "end_position_long", "total_elapsed_time", "total_timer_time",
-	"total_distance", "total_cycles", "total_calories", "avg_heart_rate", "max_heart_rate", "avg_cadence",
-	"max_cadence", "avg_power", "max_power", "total_ascent", "total_descent", "intensity", "lap_trigger", "sport",
-	"sub_sport", "normalized_power", "total_work", "avg_vertical_oscillation", "avg_stance_time",
-	"avg_fractional_cadence", "max_fractional_cadence", "enhanced_avg_pace", "enhanced_avg_speed",
-	"enhanced_max_pace", "enhanced_max_speed", "enhanced_min_altitude", "enhanced_max_altitude",
-	"avg_vertical_ratio", "avg_step_length"}}
-
-func (s *Store) lapRow(l *fitness.Lap) []any {
-	return []any{l.ActivityID, s.ts(l.StartTime), l.StartPositionLat, l.StartPositionLong,
-		l.EndPositionLat, l.EndPositionLong, l.TotalElapsedTime, l.TotalTimerTime, l.TotalDistance,
-		l.TotalCycles, l.TotalCalories, l.AvgHeartRate, l.MaxHeartRate, l.AvgCadence, l.MaxCadence,
-		l.AvgPower, l.MaxPower, l.TotalAscent, l.TotalDescent, l.Intensity, l.LapTrigger, l.Sport,
-		l.SubSport, l.NormalizedPower, l.TotalWork, l.AvgVerticalOscillation, l.AvgStanceTime,
-		l.AvgFractionalCadence, l.MaxFractionalCadence, l.EnhancedAvgPace, l.EnhancedAvgSpeed,
-		l.EnhancedMaxPace, l.EnhancedMaxSpeed, l.EnhancedMinAltitude, l.EnhancedMaxAltitude,
-		l.AvgVerticalRatio, l.AvgStepLength}
-}
-
-var setTable = table{"activity_sets", []string{"activity_id", "duration", "repetitions", "weight", "set_type",
-	"start_time", "category", "category_subtype"}}
-
-func (s *Store) setRow(x *fitness.Set) []any {
-	return []any{x.ActivityID, x.Duration, x.Repetitions, x.Weight, x.SetType, s.ts(x.StartTime),
-		x.Category, x.CategorySubtype}
-}
-
-var streamTable = table{"activity_streams", []string{"activity_id", "stream_type", "stream_waypoints",
-	"strava_activity_stream_id"}}
-
-func streamRow(x *fitness.Stream) []any {
-	return []any{x.ActivityID, x.StreamType, string(x.Waypoints), x.StravaActivityStreamID}
-}
-
-var stepTable = table{"activity_workout_steps", []string{"activity_id", "message_index", "duration_type",
-	"duration_value", "target_type", "target_value", "intensity", "notes", "exercise_category", "exercise_name",
-	"exercise_weight", "weight_display_unit", "secondary_target_value"}}
-
-func stepRow(x *fitness.WorkoutStep) []any {
-	return []any{x.ActivityID, x.MessageIndex, x.DurationType, x.DurationValue, x.TargetType,
-		x.TargetValue, x.Intensity, x.Notes, x.ExerciseCategory, x.ExerciseName, x.ExerciseWeight,
-		x.WeightDisplayUnit, x.SecondaryTargetValue}
-}
-
-var mediaTable = table{"activity_media", []string{"activity_id", "media_path", "media_type"}}
-
-func mediaRow(x *fitness.Media) []any {
-	return []any{x.ActivityID, x.MediaPath, x.MediaType}
-}
-
-var exerciseTitleTable = table{"activity_exercise_titles", []string{"user_id", "exercise_category",
-	"exercise_name", "wkt_step_name"}}
-
-func exerciseTitleRow(userID int64, x *fitness.ExerciseTitle) []any {
-	return []any{userID, x.ExerciseCategory, x.ExerciseName, x.WktStepName}
-}
-
-var gearTable = table{"gear", []string{"user_id", "brand", "model", "nickname", "gear_type", "created_at",
-	"active", "initial_kms", "purchase_value", "strava_gear_id", "garminconnect_gear_id"}}
-
-func (s *Store) gearRow(userID int64, g *fitness.Gear) []any {
-	return []any{userID, g.Brand, g.Model, g.Nickname, g.GearType, s.ts(g.CreatedAt), g.Active, g.InitialKms,
-		g.PurchaseValue, g.StravaGearID, g.GarminconnectGearID}
-}
-
-var gearComponentTable = table{"gear_components", []string{"user_id", "gear_id", "type", "brand", "model",
-	"purchase_date", "retired_date", "active", "expected_kms", "purchase_value"}}
-
-func (s *Store) gearComponentRow(userID int64, c *fitness.GearComponent) []any {
-	return []any{userID, c.GearID, c.Type, c.Brand, c.Model, s.ts(c.PurchaseDate), s.tsPtr(c.RetiredDate),
-		c.Active, c.ExpectedKms, c.PurchaseValue}
-}
-
-var healthWeightTable = table{"health_weight", []string{"user_id", "date", "weight", "bmi", "body_fat",
-	"body_water", "bone_mass", "muscle_mass", "physique_rating", "visceral_fat", "metabolic_age", "source"}}
-
-func healthWeightRow(userID int64, w *fitness.HealthWeight) []any {
-	return []any{userID, w.Date, w.Weight, w.BMI, w.BodyFat, w.BodyWater, w.BoneMass, w.MuscleMass,
-		w.PhysiqueRating, w.VisceralFat, w.MetabolicAge, w.Source}
-}
-
-var goalTable = table{"users_goals", []string{"user_id", "interval", "activity_type", "goal_type",
-	"goal_calories", "goal_activities_number", "goal_distance", "goal_elevation", "goal_duration"}}
-
-func goalRow(userID int64, g *fitness.Goal) []any {
-	return []any{userID, g.Interval, g.ActivityType, g.GoalType, g.GoalCalories, g.GoalActivitiesNumber,
-		g.GoalDistance, g.GoalElevation, g.GoalDuration}
-}
-
-var notificationTable = table{"notifications", []string{"user_id", "type", "options", "read", "created_at"}}
-
-func (s *Store) notificationRow(userID int64, n *fitness.Notification) []any {
-	return []any{userID, n.Type, jsonArg(n.Options), n.Read, s.ts(n.CreatedAt)}
-}
 
 // insertReturningID inserts one row of t and scans its id into id.
 func insertReturningID(ctx context.Context, tx *sql.Tx, t table, row []any, id *int64) error {
@@ -187,58 +201,30 @@ func insertReturningID(ctx context.Context, tx *sql.Tx, t table, row []any, id *
 // insertGear inserts g as userID's and sets its ids.
 func (s *Store) insertGear(ctx context.Context, tx *sql.Tx, userID int64, g *fitness.Gear) error {
 	g.UserID = userID
-	if err := insertReturningID(ctx, tx, gearTable, s.gearRow(userID, g), &g.ID); err != nil {
+	if err := insertReturningID(ctx, tx, tables[fitness.Gears], s.structRow(tables[fitness.Gears], userID, g), &g.ID); err != nil {
 		return fmt.Errorf("insert gear: %w", err)
 	}
 	return nil
 }
 
-// setHealthTargets replaces userID's targets, creating the row if missing.
-func setHealthTargets(ctx context.Context, ex execer, userID int64, t fitness.HealthTargets) error {
-	_, err := ex.ExecContext(ctx, `INSERT INTO health_targets (user_id, weight, steps, sleep) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (user_id) DO UPDATE SET weight = excluded.weight, steps = excluded.steps, sleep = excluded.sleep`,
-		userID, t.Weight, t.Steps, t.Sleep)
-	if err != nil {
-		return fmt.Errorf("set health targets: %w", mapErr(err))
+// upsert replaces userID's one row of a OnePerUser table.
+func (s *Store) upsert(ctx context.Context, ex execer, t table, row []any) error {
+	if _, err := ex.ExecContext(ctx, t.upsertSQL(), s.args(t, row)...); err != nil {
+		return fmt.Errorf("set %s: %w", t.name, mapErr(err))
 	}
 	return nil
 }
 
-// defaultGearCols are the users_default_gear id columns, in column order.
-var defaultGearCols = func() []string {
-	cols := make([]string, len(fitness.DefaultGearTypes))
-	for i, t := range fitness.DefaultGearTypes {
-		cols[i] = t + "_gear_id"
-	}
-	return cols
-}()
-
-// defaultGearUpsert writes all of a user's default-gear ids, creating the row
-// if missing.
-var defaultGearUpsert = func() string {
-	ph := []string{"$1"}
-	var sets []string
-	for i, c := range defaultGearCols {
-		ph = append(ph, "$"+strconv.Itoa(i+2))
-		sets = append(sets, c+" = excluded."+c)
-	}
-	return `INSERT INTO users_default_gear (user_id, ` + strings.Join(defaultGearCols, ", ") + `) VALUES (` +
-		strings.Join(ph, ", ") + `) ON CONFLICT (user_id) DO UPDATE SET ` + strings.Join(sets, ", ")
-}()
-
-// setDefaultGear replaces userID's default gear with dg; a type missing from
-// dg, or an unknown one, leaves no default.
-func setDefaultGear(ctx context.Context, ex execer, userID int64, dg fitness.DefaultGear) error {
-	args := []any{userID}
+// defaultGearRow is userID's users_default_gear row for dg; a type missing
+// from dg, or an unknown one, leaves no default.
+func defaultGearRow(userID int64, dg fitness.DefaultGear) []any {
+	row := []any{userID}
 	for _, t := range fitness.DefaultGearTypes {
 		if id, ok := dg[t]; ok {
-			args = append(args, id)
+			row = append(row, id)
 		} else {
-			args = append(args, nil)
+			row = append(row, nil)
 		}
 	}
-	if _, err := ex.ExecContext(ctx, defaultGearUpsert, args...); err != nil {
-		return fmt.Errorf("set default gear: %w", mapErr(err))
-	}
-	return nil
+	return row
 }

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ var _ portability.ImportTx = (*importTx)(nil)
 // importTx is one import's transaction.
 type importTx struct {
 	s      *Store
+	conn   *sql.Conn
 	tx     *sql.Tx
 	userID int64
 	// stmts caches prepared statements for the transaction's life: parsing a
@@ -40,38 +43,33 @@ func (t *importTx) prepared(ctx context.Context, query string) (*sql.Stmt, error
 	return st, nil
 }
 
-// insertRows inserts rows in full multi-row batches through one prepared
-// statement, and the remainder one row at a time through another.
-func (t *importTx) insertRows(ctx context.Context, tb table, rows [][]any) error {
-	per := min(100, 30000/len(tb.cols))
-	args := make([]any, 0, per*len(tb.cols))
-	for len(rows) > 0 {
-		n := per
-		if len(rows) < per {
-			n = 1
-		}
-		st, err := t.prepared(ctx, tb.insertSQL(n))
-		if err != nil {
-			return fmt.Errorf("insert %s: %w", tb.name, err)
-		}
-		args = args[:0]
-		for _, r := range rows[:n] {
-			args = append(args, r...)
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("insert %s: %w", tb.name, mapErr(err))
-		}
-		rows = rows[n:]
-	}
-	return nil
-}
-
 // BeginImport starts userID's import transaction. On SQLite it takes the write
 // lock at once (IMMEDIATE), so the import should prepare everything it can
-// before calling it.
+// before calling it. The transaction keeps its own connection, so that
+// PostgreSQL can COPY on it.
 func (s *Store) BeginImport(ctx context.Context, userID int64) (portability.ImportTx, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
+		return nil, mapErr(fmt.Errorf("connect: %w", err))
+	}
+	if s.dialect == SQLite {
+		// A 32 MiB cache (64 MiB cost 60 MiB more RSS for no shorter lock) keeps
+		// most of the import's pages, so they are written to the
+		// WAL once, at commit, rather than spilled and rewritten while the
+		// write lock is held; and no checkpoint inside the commit: Close runs
+		// it once the lock is free.
+		_, err := conn.ExecContext(ctx, `PRAGMA cache_size = -32768`)
+		if err == nil {
+			_, err = conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`)
+		}
+		if err != nil {
+			conn.Close()
+			return nil, mapErr(fmt.Errorf("import pragmas: %w", err))
+		}
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
 		return nil, mapErr(fmt.Errorf("begin: %w", err))
 	}
 	// Lock the user's row first: two imports of one account run one after the
@@ -80,13 +78,15 @@ func (s *Store) BeginImport(ctx context.Context, userID int64) (portability.Impo
 	res, err := tx.ExecContext(ctx, `UPDATE users SET updated_at = updated_at WHERE id = $1`, userID)
 	if err != nil {
 		tx.Rollback()
+		conn.Close()
 		return nil, fmt.Errorf("lock user: %w", mapErr(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		tx.Rollback()
+		conn.Close()
 		return nil, account.Errorf(account.ENOTFOUND, "User not found")
 	}
-	return &importTx{s: s, tx: tx, userID: userID, stmts: map[string]*sql.Stmt{}}, nil
+	return &importTx{s: s, conn: conn, tx: tx, userID: userID, stmts: map[string]*sql.Stmt{}}, nil
 }
 
 func (t *importTx) Commit() error {
@@ -98,244 +98,151 @@ func (t *importTx) Commit() error {
 
 func (t *importTx) Rollback() error { return t.tx.Rollback() }
 
-// Existing reads the user's current duplicate-detection keys.
-func (t *importTx) Existing(ctx context.Context) (*portability.Existing, error) {
-	ex := &portability.Existing{Activities: map[portability.ActivityKey]bool{}, Gear: map[string]int64{},
-		Goals: map[portability.GoalKey]bool{}, WeightDates: map[string]bool{}, Titles: map[[2]int]bool{},
-		Notifications: map[portability.NotificationKey]bool{}}
-	q := func(query string, scan func(*sql.Rows) error) error {
-		rows, err := t.tx.QueryContext(ctx, query, t.userID)
-		if err != nil {
-			return mapErr(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				return err
-			}
-		}
-		return mapErr(rows.Err())
-	}
-	err := q(`SELECT start_time, activity_type, distance FROM activities WHERE user_id = $1`, func(r *sql.Rows) error {
-		var k portability.ActivityKey
-		var start time.Time
-		if err := r.Scan(scanTime(&start), &k.Type, &k.Distance); err != nil {
-			return err
-		}
-		k.Start = start.Unix()
-		ex.Activities[k] = true
+// Close checkpoints on SQLite what the import wrote to the WAL (PASSIVE:
+// sign-ins and other writers go on meanwhile), restores the connection's
+// defaults and returns it to the pool.
+func (t *importTx) Close() error {
+	if t.conn == nil {
 		return nil
-	})
-	if err == nil {
-		err = q(`SELECT nickname, id FROM gear WHERE user_id = $1`, func(r *sql.Rows) error {
-			var n string
-			var id int64
-			if err := r.Scan(&n, &id); err != nil {
-				return err
-			}
-			ex.Gear[n] = id
-			return nil
-		})
 	}
-	if err == nil {
-		err = q(`SELECT interval, activity_type, goal_type FROM users_goals WHERE user_id = $1`, func(r *sql.Rows) error {
-			var k portability.GoalKey
-			if err := r.Scan(&k.Interval, &k.ActivityType, &k.GoalType); err != nil {
-				return err
-			}
-			ex.Goals[k] = true
-			return nil
-		})
-	}
-	if err == nil {
-		err = q(`SELECT date FROM health_weight WHERE user_id = $1`, func(r *sql.Rows) error {
-			var d *string
-			if err := r.Scan(nullDate{&d}); err != nil {
-				return err
-			}
-			if d != nil {
-				ex.WeightDates[*d] = true
-			}
-			return nil
-		})
-	}
-	if err == nil {
-		err = q(`SELECT exercise_category, exercise_name FROM activity_exercise_titles WHERE user_id = $1`, func(r *sql.Rows) error {
-			var k [2]int
-			if err := r.Scan(&k[0], &k[1]); err != nil {
-				return err
-			}
-			ex.Titles[k] = true
-			return nil
-		})
-	}
-	if err == nil {
-		err = q(`SELECT type, created_at FROM notifications WHERE user_id = $1`, func(r *sql.Rows) error {
-			var k portability.NotificationKey
-			var at time.Time
-			if err := r.Scan(&k.Type, scanTime(&at)); err != nil {
-				return err
-			}
-			k.CreatedAt = at.Unix()
-			ex.Notifications[k] = true
-			return nil
-		})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read existing: %w", err)
-	}
-	return ex, nil
-}
-
-// InsertGear inserts g.
-func (t *importTx) InsertGear(ctx context.Context, g *fitness.Gear) error {
-	return t.s.insertGear(ctx, t.tx, t.userID, g)
-}
-
-// InsertGearComponents inserts components, keeping active and retired_date.
-func (t *importTx) InsertGearComponents(ctx context.Context, cs []*fitness.GearComponent) error {
-	rows := make([][]any, 0, len(cs))
-	for _, c := range cs {
-		rows = append(rows, t.s.gearComponentRow(t.userID, c))
-	}
-	return t.insertRows(ctx, gearComponentTable, rows)
-}
-
-// InsertActivity inserts a, with its file key when fileExt is set.
-func (t *importTx) InsertActivity(ctx context.Context, a *fitness.Activity, fileExt string) error {
-	a.UserID = t.userID
-	ins, err := t.prepared(ctx, activityInsert)
-	if err != nil {
-		return fmt.Errorf("insert activity: %w", err)
-	}
-	if err := ins.QueryRowContext(ctx, t.s.activityRow(t.userID, a)...).Scan(&a.ID); err != nil {
-		return fmt.Errorf("insert activity: %w", mapErr(err))
-	}
-	if fileExt != "" {
-		key := fitness.ActivityFileKey(a.ID, fileExt)
-		a.FileKey = &key
-		upd, err := t.prepared(ctx, activityFileKeyUpdate)
-		if err != nil {
-			return fmt.Errorf("set activity file: %w", err)
+	conn := t.conn
+	t.conn = nil
+	defer conn.Close()
+	if t.s.dialect == SQLite {
+		ctx := context.Background()
+		conn.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -2000`); err != nil {
+			return conn.Raw(func(any) error { return driver.ErrBadConn }) // drop it rather than keep a big cache
 		}
-		if _, err := upd.ExecContext(ctx, key, a.ID); err != nil {
-			return fmt.Errorf("set activity file: %w", mapErr(err))
-		}
+		conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 1000`)
 	}
 	return nil
 }
 
-// InsertLaps inserts laps.
-func (t *importTx) InsertLaps(ctx context.Context, rows []fitness.Lap) error {
-	out := make([][]any, len(rows))
-	for i := range rows {
-		out[i] = t.s.lapRow(&rows[i])
-	}
-	return t.insertRows(ctx, lapTable, out)
-}
-
-// InsertSets inserts sets.
-func (t *importTx) InsertSets(ctx context.Context, rows []fitness.Set) error {
-	out := make([][]any, len(rows))
-	for i := range rows {
-		out[i] = t.s.setRow(&rows[i])
-	}
-	return t.insertRows(ctx, setTable, out)
-}
-
-// InsertStreams inserts streams.
-func (t *importTx) InsertStreams(ctx context.Context, rows []fitness.Stream) error {
-	out := make([][]any, len(rows))
-	for i := range rows {
-		out[i] = streamRow(&rows[i])
-	}
-	return t.insertRows(ctx, streamTable, out)
-}
-
-// InsertSteps inserts workout steps.
-func (t *importTx) InsertSteps(ctx context.Context, rows []fitness.WorkoutStep) error {
-	out := make([][]any, len(rows))
-	for i := range rows {
-		out[i] = stepRow(&rows[i])
-	}
-	return t.insertRows(ctx, stepTable, out)
-}
-
-// InsertMedia inserts media rows.
-func (t *importTx) InsertMedia(ctx context.Context, rows []fitness.Media) error {
-	out := make([][]any, len(rows))
-	for i := range rows {
-		out[i] = mediaRow(&rows[i])
-	}
-	return t.insertRows(ctx, mediaTable, out)
-}
-
-// InsertExerciseTitles inserts the user's exercise titles.
-func (t *importTx) InsertExerciseTitles(ctx context.Context, ts []*fitness.ExerciseTitle) error {
-	out := make([][]any, len(ts))
-	for i, x := range ts {
-		out[i] = exerciseTitleRow(t.userID, x)
-	}
-	return t.insertRows(ctx, exerciseTitleTable, out)
-}
-
-// InsertHealthWeights inserts weighings.
-func (t *importTx) InsertHealthWeights(ctx context.Context, ws []*fitness.HealthWeight) error {
-	out := make([][]any, len(ws))
-	for i, w := range ws {
-		out[i] = healthWeightRow(t.userID, w)
-	}
-	return t.insertRows(ctx, healthWeightTable, out)
-}
-
-// SetHealthTargets replaces the user's targets.
-func (t *importTx) SetHealthTargets(ctx context.Context, h fitness.HealthTargets) error {
-	return setHealthTargets(ctx, t.tx, t.userID, h)
-}
-
-// InsertNotifications inserts notifications, keeping read and created_at.
-func (t *importTx) InsertNotifications(ctx context.Context, ns []*fitness.Notification) error {
-	out := make([][]any, len(ns))
-	for i, n := range ns {
-		out[i] = t.s.notificationRow(t.userID, n)
-	}
-	return t.insertRows(ctx, notificationTable, out)
-}
-
-// InsertGoals inserts goals.
-func (t *importTx) InsertGoals(ctx context.Context, gs []*fitness.Goal) error {
-	out := make([][]any, len(gs))
-	for i, g := range gs {
-		out[i] = goalRow(t.userID, g)
-	}
-	return t.insertRows(ctx, goalTable, out)
-}
-
-// SetDefaultGear replaces the user's default gear. A gear id the import could
-// not map arrives as 0 and means no default, so such entries are dropped.
-func (t *importTx) SetDefaultGear(ctx context.Context, dg fitness.DefaultGear) error {
-	set := make(fitness.DefaultGear, len(dg))
-	for k, id := range dg {
-		if id > 0 {
-			set[k] = id
+// Existing reads the duplicate keys of the user's rows in every table that
+// has one (fitness.Desc.Key), each with its row's id.
+func (t *importTx) Existing(ctx context.Context) (*portability.Existing, error) {
+	ex := &portability.Existing{Keys: map[fitness.Table]map[string]int64{}}
+	for _, d := range fitness.Tables {
+		if len(d.Key) == 0 {
+			continue
+		}
+		m := map[string]int64{}
+		ex.Keys[d.Table] = m
+		if err := t.readKeys(ctx, d, m); err != nil {
+			return nil, fmt.Errorf("read existing %s: %w", d.SQL, err)
 		}
 	}
-	return setDefaultGear(ctx, t.tx, t.userID, set)
+	return ex, nil
 }
 
-// SetPrivacy replaces the user's privacy flags, creating the row if missing.
-func (t *importTx) SetPrivacy(ctx context.Context, f account.PrivacyFlags) error {
-	args := append([]any{t.userID}, privacyArgs(&f)...)
-	var ph, sets []string
-	for i, col := range strings.Split(privacyColumns, ",") {
-		col = strings.TrimSpace(col)
-		ph = append(ph, "$"+strconv.Itoa(i+2))
-		sets = append(sets, col+" = excluded."+col)
-	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO users_privacy_settings (user_id, `+privacyColumns+`) VALUES ($1, `+
-		strings.Join(ph, ", ")+`) ON CONFLICT (user_id) DO UPDATE SET `+strings.Join(sets, ", "), args...)
+func (t *importTx) readKeys(ctx context.Context, d *fitness.Desc, m map[string]int64) error {
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, `+strings.Join(d.Key, ", ")+` FROM `+d.SQL+` WHERE user_id = $1`, t.userID)
 	if err != nil {
-		return fmt.Errorf("set privacy: %w", mapErr(err))
+		return mapErr(err)
+	}
+	defer rows.Close()
+	var id int64
+	vals := make([]any, len(d.Key))
+	dest := []any{&id}
+	for i, name := range d.Key {
+		dest = append(dest, valueScanner{d.Cols[d.Index(name)].Kind, &vals[i]})
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		m[fitness.KeyString(vals)] = id
+	}
+	return mapErr(rows.Err())
+}
+
+// Insert inserts one row of tb (values in its Stored order, user_id filled in)
+// and returns its id: activities and gear, whose ids their children need.
+func (t *importTx) Insert(ctx context.Context, tb fitness.Table, row []any) (int64, error) {
+	tab := tables[tb]
+	st, err := t.prepared(ctx, tab.insertSQL(1)+" RETURNING id")
+	if err != nil {
+		return 0, fmt.Errorf("insert %s: %w", tab.name, err)
+	}
+	var id int64
+	if err := st.QueryRowContext(ctx, t.own(tab, row)...).Scan(&id); err != nil {
+		return 0, fmt.Errorf("insert %s: %w", tab.name, mapErr(err))
+	}
+	return id, nil
+}
+
+// own sets the row's user_id and converts its values to arguments.
+func (t *importTx) own(tab table, row []any) []any {
+	for i, c := range tab.desc {
+		if c.Ref == fitness.Owner {
+			row[i] = t.userID
+		}
+	}
+	return t.s.args(tab, row)
+}
+
+// InsertRows inserts rows of tb: PostgreSQL COPYs them on the transaction's
+// connection; SQLite runs full multi-row batches through one prepared
+// statement and the remainder one row at a time through another.
+func (t *importTx) InsertRows(ctx context.Context, tb fitness.Table, rows [][]any) error {
+	tab := tables[tb]
+	for _, r := range rows {
+		t.own(tab, r)
+	}
+	if t.s.dialect == Postgres {
+		return t.copyRows(ctx, tab, rows)
+	}
+	per := min(100, 30000/len(tab.cols))
+	args := make([]any, 0, per*len(tab.cols))
+	for len(rows) > 0 {
+		n := per
+		if len(rows) < per {
+			n = 1
+		}
+		st, err := t.prepared(ctx, tab.insertSQL(n))
+		if err != nil {
+			return fmt.Errorf("insert %s: %w", tab.name, err)
+		}
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("insert %s: %w", tab.name, mapErr(err))
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// copyRows is COPY FROM STDIN inside the import's transaction.
+func (t *importTx) copyRows(ctx context.Context, tab table, rows [][]any) error {
+	err := t.conn.Raw(func(dc any) error {
+		conn := dc.(*stdlib.Conn).Conn()
+		_, err := conn.CopyFrom(ctx, pgx.Identifier{tab.name}, tab.cols, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", tab.name, mapErr(err))
+	}
+	return nil
+}
+
+// Upsert replaces the user's one row of a OnePerUser table.
+func (t *importTx) Upsert(ctx context.Context, tb fitness.Table, row []any) error {
+	tab := tables[tb]
+	return t.s.upsert(ctx, t.tx, tab, t.own(tab, row))
+}
+
+// SetActivityFile records an imported activity's file key.
+func (t *importTx) SetActivityFile(ctx context.Context, activityID int64, key string) error {
+	upd, err := t.prepared(ctx, activityFileKeyUpdate)
+	if err != nil {
+		return fmt.Errorf("set activity file: %w", err)
+	}
+	if _, err := upd.ExecContext(ctx, key, activityID); err != nil {
+		return fmt.Errorf("set activity file: %w", mapErr(err))
 	}
 	return nil
 }

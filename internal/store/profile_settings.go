@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"github.com/trailpass/trailpass/internal/fitness"
 	"math/big"
 	"strings"
 
@@ -68,7 +69,7 @@ func (s *Store) UpdatePrivacy(ctx context.Context, userID int64, f account.Priva
 // account.DefaultGear.GearFields lists them again (account cannot import
 // fitness); TestDefaultGearColumnsMatchAccount keeps the two in step, since
 // GetDefaultGear scans these columns into GearFields in order.
-var defaultGearColumns = strings.Join(defaultGearCols, ", ")
+var defaultGearColumns = strings.Join(tables[fitness.UserDefaultGear].cols[1:], ", ")
 
 // GetDefaultGear returns the user's default-gear row.
 func (s *Store) GetDefaultGear(ctx context.Context, userID int64) (*account.DefaultGear, error) {
