@@ -127,19 +127,24 @@ func mfaTicket(r *http.Request, ct string, body credentialBody) string {
 	return body.MFATicket
 }
 
-// handleMFAPasskeyBegin: POST /api/v1/mfa/passkey/begin {username, mfa_ticket}.
-func (s *Server) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+// mfaPasskeyBody reads what both steps of the passkey second factor send: the
+// client type, and a body whose username must be well formed.
+func mfaPasskeyBody(w http.ResponseWriter, r *http.Request) (string, credentialBody, error) {
+	var body credentialBody
 	ct, err := clientType(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return "", body, err
 	}
-	var body credentialBody
 	if err := decodeJSON(w, r, &body); err != nil {
-		s.writeError(w, r, err)
-		return
+		return "", body, err
 	}
-	if err := validUsername(body.Username); err != nil {
+	return ct, body, validUsername(body.Username)
+}
+
+// handleMFAPasskeyBegin: POST /api/v1/mfa/passkey/begin {username, mfa_ticket}.
+func (s *Server) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+	ct, body, err := mfaPasskeyBody(w, r)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -155,17 +160,8 @@ func (s *Server) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
 // handleMFAPasskeyFinish: POST /api/v1/mfa/passkey/finish {username,
 // mfa_ticket, credential}, answered as /mfa/verify answers.
 func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) {
-	ct, err := clientType(r)
+	ct, body, err := mfaPasskeyBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var body credentialBody
-	if err := decodeJSON(w, r, &body); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := validUsername(body.Username); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
