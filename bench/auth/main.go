@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/trailpass/trailpass/internal/testkit"
 	"io"
 	"log"
 	"log/slog"
@@ -21,14 +20,13 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/trailpass/trailpass/bench/internal/benchkit"
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/httpapi"
@@ -43,13 +41,13 @@ func main() {
 	flag.Parse()
 
 	ctx := context.Background()
-	dbURL, dataDir, cleanup := database(*db)
+	dbURL, dataDir, cleanup := benchkit.Database(*db, "tp_bench_")
 	defer cleanup()
 	st, err := store.Open(ctx, dbURL, dataDir)
-	check(err)
+	benchkit.Check(err)
 	defer st.Close()
 	_, err = st.Migrate(ctx)
-	check(err)
+	benchkit.Check(err)
 
 	hasher := secret.NewHasher(secret.DefaultArgon2, 4)
 	accounts := &account.Service{Store: st, Hasher: hasher, Now: time.Now}
@@ -70,7 +68,7 @@ func main() {
 	const password = "Bench!Passw0rd"
 	for i := 0; i < 16; i++ {
 		_, err := accounts.CreateUser(ctx, account.NewUser{Username: fmt.Sprintf("rider%d", i), Email: fmt.Sprintf("rider%d@example.com", i), Password: password})
-		check(err)
+		benchkit.Check(err)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	n := 0
@@ -83,7 +81,7 @@ func main() {
 		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255))
 		start := time.Now()
 		resp, err := client.Do(req)
-		check(err)
+		benchkit.Check(err)
 		defer resp.Body.Close()
 		var body struct {
 			AccessToken string `json:"access_token"`
@@ -178,37 +176,7 @@ func main() {
 		float64(ru.Maxrss)/1024, float64(ms.HeapInuse)/(1<<20))
 }
 
+// pct is the p-th percentile of d at the precision this benchmark reports.
 func pct(d []time.Duration, p int) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	slices.Sort(d)
-	return d[(len(d)-1)*p/100].Round(10 * time.Microsecond)
-}
-
-// database returns the URL and data directory for the chosen engine, creating a
-// private schema on PostgreSQL.
-func database(kind string) (string, string, func()) {
-	dir, err := os.MkdirTemp("", "trailpass-bench-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	switch kind {
-	case "sqlite":
-		return "sqlite:" + dir + "/bench.db", dir, func() { os.RemoveAll(dir) }
-	case "postgres":
-		u, drop, err := testkit.CreatePostgresSchema(os.Getenv(testkit.PostgresEnv), "tp_bench_")
-		if err != nil {
-			log.Fatal(err)
-		}
-		return u, dir, func() { drop(); os.RemoveAll(dir) }
-	}
-	log.Fatalf("unknown -db %q", kind)
-	return "", "", nil
-}
-
-func check(err error) {
-	if err != nil {
-		log.Fatal(err)
-	}
+	return benchkit.Percentile(d, p, 10*time.Microsecond)
 }

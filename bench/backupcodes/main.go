@@ -25,21 +25,19 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/trailpass/trailpass/bench/internal/benchkit"
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/httpapi"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
-	"github.com/trailpass/trailpass/internal/testkit"
 )
 
 // liftLimits, when set (by nolimit.go), switches off the per-user regeneration
@@ -63,17 +61,17 @@ func main() {
 	}
 
 	ctx := context.Background()
-	dbURL, dataDir, cleanup := database(*db)
+	dbURL, dataDir, cleanup := benchkit.Database(*db, "tp_bench_")
 	defer cleanup()
 	st, err := store.Open(ctx, dbURL, dataDir)
-	check(err)
+	benchkit.Check(err)
 	defer st.Close()
 	_, err = st.Migrate(ctx)
-	check(err)
+	benchkit.Check(err)
 
 	hasher := secret.NewHasher(secret.DefaultArgon2, 4) // as cmd/trailpass wires it
 	keyring, err := secret.NewKeyring([]byte(strings.Repeat("k", secret.KeySize)))
-	check(err)
+	benchkit.Check(err)
 	throttle := &auth.Throttle{Store: st, Now: time.Now}
 	accounts := &account.Service{Store: st, Hasher: hasher, Now: time.Now}
 	mfas := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: hasher, Throttle: throttle, Now: time.Now}
@@ -92,15 +90,15 @@ func main() {
 	defer srv.Close()
 
 	_, err = accounts.CreateUser(ctx, account.NewUser{Username: "rider", Email: "rider@example.com", Password: password})
-	check(err)
+	benchkit.Check(err)
 	hammer, err := accounts.CreateUser(ctx, account.NewUser{Username: "hammer", Email: "hammer@example.com", Password: password})
-	check(err)
+	benchkit.Check(err)
 	setup, err := mfas.BeginSetup(ctx, account.Operator(), hammer)
-	check(err)
+	benchkit.Check(err)
 	key, err := mfa.DecodeSecret(setup.Secret)
-	check(err)
+	benchkit.Check(err)
 	backup, err := mfas.Enable(ctx, account.Operator(), hammer.ID, mfa.Code(key, time.Now(), mfa.SHA1, 6, 30*time.Second))
-	check(err)
+	benchkit.Check(err)
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var addr atomic.Int64
@@ -118,7 +116,7 @@ func main() {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
 		resp, err := client.Do(req)
-		check(err)
+		benchkit.Check(err)
 		defer resp.Body.Close()
 		var m map[string]any
 		json.NewDecoder(resp.Body).Decode(&m)
@@ -216,37 +214,7 @@ func main() {
 	fmt.Printf("loop answers: regenerate %v (successful p50 %s), status read %v\n", statuses["regenerate"], pct(regen, 50), statuses["read"])
 }
 
+// pct is the p-th percentile of d at the precision this benchmark reports.
 func pct(d []time.Duration, p int) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	slices.Sort(d)
-	return d[(len(d)-1)*p/100].Round(100 * time.Microsecond)
-}
-
-// database returns the URL and data directory for the chosen engine, creating a
-// private schema on PostgreSQL.
-func database(kind string) (string, string, func()) {
-	dir, err := os.MkdirTemp("", "trailpass-bench-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	switch kind {
-	case "sqlite":
-		return "sqlite:" + dir + "/bench.db", dir, func() { os.RemoveAll(dir) }
-	case "postgres":
-		u, drop, err := testkit.CreatePostgresSchema(os.Getenv(testkit.PostgresEnv), "tp_bench_")
-		if err != nil {
-			log.Fatal(err)
-		}
-		return u, dir, func() { drop(); os.RemoveAll(dir) }
-	}
-	log.Fatalf("unknown -db %q", kind)
-	return "", "", nil
-}
-
-func check(err error) {
-	if err != nil {
-		log.Fatal(err)
-	}
+	return benchkit.Percentile(d, p, 100*time.Microsecond)
 }

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/trailpass/trailpass/internal/testkit"
 	"io"
 	"log"
 	"net"
@@ -34,6 +33,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/trailpass/trailpass/bench/internal/benchkit"
 )
 
 const (
@@ -63,7 +64,7 @@ func main() {
 		log.Fatal("keep -duration <= 5m, 1 <= -rate <= 5000, -workers >= 1")
 	}
 
-	dbURL, dataDir, cleanup := database(*db)
+	dbURL, dataDir, cleanup := benchkit.Database(*db, "tp_load_")
 	defer cleanup()
 	bin := filepath.Join(dataDir, "trailpass")
 	run("go", "build", "-o", bin, "./cmd/trailpass")
@@ -342,24 +343,4 @@ func run(name string, args ...string) {
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		log.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
-}
-
-// database returns a database URL of the run's own and a data directory.
-func database(kind string) (string, string, func()) {
-	dir, err := os.MkdirTemp("", "trailpass-bench-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	switch kind {
-	case "sqlite":
-		return "", dir, func() { os.RemoveAll(dir) }
-	case "postgres":
-		u, drop, err := testkit.CreatePostgresSchema(os.Getenv(testkit.PostgresEnv), "tp_load_")
-		if err != nil {
-			log.Fatal(err)
-		}
-		return u, dir, func() { drop(); os.RemoveAll(dir) }
-	}
-	log.Fatalf("unknown -db %q", kind)
-	return "", "", nil
 }

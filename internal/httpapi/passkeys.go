@@ -27,15 +27,21 @@ func (s *Server) handlePasskeys(w http.ResponseWriter, r *http.Request, p *auth.
 	writeJSON(w, http.StatusOK, list)
 }
 
-// handlePasskeyRegisterBegin: POST /api/v1/profile/passkeys/register/begin.
-func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	opts, err := s.Passkeys.BeginRegistration(r.Context(), s.caller(r, p))
+// writeCeremony answers a begun WebAuthn ceremony with its options, or err.
+// The options carry a single-use challenge, so no cache may keep them.
+func (s *Server) writeCeremony(w http.ResponseWriter, r *http.Request, opts any, err error) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, opts)
+}
+
+// handlePasskeyRegisterBegin: POST /api/v1/profile/passkeys/register/begin.
+func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	opts, err := s.Passkeys.BeginRegistration(r.Context(), s.caller(r, p))
+	s.writeCeremony(w, r, opts, err)
 }
 
 // handlePasskeyRegisterFinish: POST /api/v1/profile/passkeys/register/finish
@@ -90,12 +96,7 @@ func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request, p *
 // handlePasskeyLoginBegin: POST /api/v1/passkeys/login/begin.
 func (s *Server) handlePasskeyLoginBegin(w http.ResponseWriter, r *http.Request) {
 	opts, err := s.Passkeys.BeginLogin(r.Context(), s.device(r))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, opts)
+	s.writeCeremony(w, r, opts, err)
 }
 
 // handlePasskeyLoginFinish: POST /api/v1/passkeys/login/finish {credential},
@@ -127,45 +128,36 @@ func mfaTicket(r *http.Request, ct string, body credentialBody) string {
 	return body.MFATicket
 }
 
-// handleMFAPasskeyBegin: POST /api/v1/mfa/passkey/begin {username, mfa_ticket}.
-func (s *Server) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+// mfaPasskeyBody reads what both steps of the passkey second factor send: the
+// client type, and a body whose username must be well formed.
+func mfaPasskeyBody(w http.ResponseWriter, r *http.Request) (string, credentialBody, error) {
+	var body credentialBody
 	ct, err := clientType(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return "", body, err
 	}
-	var body credentialBody
 	if err := decodeJSON(w, r, &body); err != nil {
-		s.writeError(w, r, err)
-		return
+		return "", body, err
 	}
-	if err := validUsername(body.Username); err != nil {
+	return ct, body, validUsername(body.Username)
+}
+
+// handleMFAPasskeyBegin: POST /api/v1/mfa/passkey/begin {username, mfa_ticket}.
+func (s *Server) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+	ct, body, err := mfaPasskeyBody(w, r)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	opts, err := s.Passkeys.BeginMFA(r.Context(), body.Username, mfaTicket(r, ct, body), s.device(r))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, opts)
+	s.writeCeremony(w, r, opts, err)
 }
 
 // handleMFAPasskeyFinish: POST /api/v1/mfa/passkey/finish {username,
 // mfa_ticket, credential}, answered as /mfa/verify answers.
 func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) {
-	ct, err := clientType(r)
+	ct, body, err := mfaPasskeyBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var body credentialBody
-	if err := decodeJSON(w, r, &body); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := validUsername(body.Username); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -180,12 +172,7 @@ func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) 
 // handlePasskeyReauthBegin: POST /api/v1/profile/passkeys/reauth/begin.
 func (s *Server) handlePasskeyReauthBegin(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	opts, err := s.Passkeys.BeginReauth(r.Context(), p)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, opts)
+	s.writeCeremony(w, r, opts, err)
 }
 
 // handlePasskeyReauthFinish: POST /api/v1/profile/passkeys/reauth/finish

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -153,66 +154,66 @@ func (s *Server) handleUserSearch(w http.ResponseWriter, r *http.Request, p *aut
 	s.writeUsers(w, r, users)
 }
 
-// writeUsers answers a list of UserRead, reading the MFA flags in one query.
+// writeUsers answers a list of UserRead.
 func (s *Server) writeUsers(w http.ResponseWriter, r *http.Request, users []*account.User) {
+	out, err := s.userReads(r.Context(), users)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// userReads shows users as the admin routes do, reading every user's MFA flag
+// in one query rather than one per user.
+func (s *Server) userReads(ctx context.Context, users []*account.User) ([]account.UserRead, error) {
 	ids := make([]int64, len(users))
 	for i, u := range users {
 		ids[i] = u.ID
 	}
-	mfaOn, err := s.MFA.EnabledUsers(r.Context(), ids)
+	mfaOn, err := s.MFA.EnabledUsers(ctx, ids)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	out := make([]account.UserRead, 0, len(users))
 	for _, u := range users {
 		out = append(out, userReadJSON(u, mfaOn[u.ID]))
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
+}
+
+// userAction runs act, an admin action on the user of the path's {user_id},
+// and answers 200 with {key: msg}, where msg's %d is that id; the routes differ
+// only in the action and the wording Endurain's web app shows.
+func (s *Server) userAction(w http.ResponseWriter, r *http.Request, p *auth.Principal,
+	act func(context.Context, *account.Caller, int64) error, key, msg string) {
+	uid, err := pathUserID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := act(r.Context(), s.caller(r, p), uid); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{key: fmt.Sprintf(msg, uid)})
 }
 
 // handleUserApprove: PUT /api/v1/users/{user_id}/approve lets an account that
 // waits for approval sign in.
 func (s *Server) handleUserApprove(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	uid, err := pathUserID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.Admin.ApproveUser(r.Context(), s.caller(r, p), uid); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"message": fmt.Sprintf("User ID %d approved successfully.", uid)})
+	s.userAction(w, r, p, s.Admin.ApproveUser, "message", "User ID %d approved successfully.")
 }
 
 // handleUserDelete: DELETE /api/v1/users/{user_id}, the account and everything
 // it owns; never the caller's own account nor the last active admin.
 func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	uid, err := pathUserID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.Admin.DeleteUser(r.Context(), s.caller(r, p), uid); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"detail": fmt.Sprintf("User ID %d deleted successfully", uid)})
+	s.userAction(w, r, p, s.Admin.DeleteUser, "detail", "User ID %d deleted successfully")
 }
 
 // handleUserPhotoDelete: DELETE /api/v1/users/{user_id}/photo.
 func (s *Server) handleUserPhotoDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	uid, err := pathUserID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.Profiles.DeletePhoto(r.Context(), s.caller(r, p), uid); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"detail": fmt.Sprintf("User ID %d photo deleted successfully", uid)})
+	s.userAction(w, r, p, s.Profiles.DeletePhoto, "detail", "User ID %d photo deleted successfully")
 }
 
 // handleUserPhotoUpload: POST /api/v1/users/{user_id}/image (multipart "file"),
@@ -300,18 +301,10 @@ func (s *Server) handleUserFind(w http.ResponseWriter, r *http.Request, p *auth.
 		s.writeError(w, r, err)
 		return
 	}
-	ids := make([]int64, len(users))
-	for i, u := range users {
-		ids[i] = u.ID
-	}
-	mfaOn, err := s.MFA.EnabledUsers(r.Context(), ids)
+	reads, err := s.userReads(r.Context(), users)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := userSearchPage{Users: make([]account.UserRead, 0, len(users)), Total: total, Page: page, PerPage: per}
-	for _, u := range users {
-		out.Users = append(out.Users, userReadJSON(u, mfaOn[u.ID]))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, userSearchPage{Users: reads, Total: total, Page: page, PerPage: per})
 }

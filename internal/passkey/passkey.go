@@ -1,3 +1,10 @@
+// Package passkey holds trailpass's WebAuthn rules: registering and managing
+// a user's passkeys, passwordless sign-in, the passkey as a second factor of a
+// pending sign-in, and step-up (recent authentication) with a passkey.
+// Ceremony challenges are stored, bound to the session or sign-in ticket that
+// began them, and consumed once whether the answer verifies or not, so any
+// instance can finish a ceremony and no assertion is accepted twice.
+// Signatures are verified by go-webauthn; HTTP lives in internal/httpapi.
 package passkey
 
 import (

@@ -28,13 +28,35 @@ var ErrTokenInvalid = account.ErrBadToken
 
 // PasswordResetTokenUser returns the user of a valid, unspent reset token.
 func (s *Store) PasswordResetTokenUser(ctx context.Context, tokenHash string, now time.Time) (int64, error) {
+	return s.tokenUser(ctx, "password_reset_tokens", "reset", tokenHash, now)
+}
+
+// tokenUser returns the user of a valid, unspent token in table (one of the
+// single-use token tables, never input), or ErrTokenInvalid; what names the
+// token in errors.
+func (s *Store) tokenUser(ctx context.Context, table, what, tokenHash string, now time.Time) (int64, error) {
 	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM password_reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2`,
+	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM `+table+` WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2`,
 		tokenHash, s.ts(now)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrTokenInvalid
 	} else if err != nil {
-		return 0, fmt.Errorf("find reset token: %w", mapErr(err))
+		return 0, fmt.Errorf("find %s token: %w", what, mapErr(err))
+	}
+	return id, nil
+}
+
+// spendToken marks a valid, unspent token in table used inside tx and returns
+// its user, or ErrTokenInvalid; the UPDATE makes spending atomic, so a token
+// raced by two requests is spent by one.
+func (s *Store) spendToken(ctx context.Context, tx *sql.Tx, table, what, tokenHash string, now time.Time) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `UPDATE `+table+` SET used_at = $1
+			WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id`, s.ts(now), tokenHash).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrTokenInvalid
+	} else if err != nil {
+		return 0, fmt.Errorf("spend %s token: %w", what, mapErr(err))
 	}
 	return id, nil
 }
@@ -48,12 +70,9 @@ func (s *Store) PasswordResetTokenUser(ctx context.Context, tokenHash string, no
 func (s *Store) ResetPassword(ctx context.Context, tokenHash, passwordHash string, now time.Time) (int64, error) {
 	var userID int64
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `UPDATE password_reset_tokens SET used_at = $1
-			WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id`, s.ts(now), tokenHash).Scan(&userID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrTokenInvalid
-		} else if err != nil {
-			return fmt.Errorf("spend reset token: %w", mapErr(err))
+		var err error
+		if userID, err = s.spendToken(ctx, tx, "password_reset_tokens", "reset", tokenHash, now); err != nil {
+			return err
 		}
 		res, err := tx.ExecContext(ctx, setPassword, passwordHash, userID)
 		if err != nil {
@@ -96,12 +115,9 @@ func (s *Store) CreateSignUpToken(ctx context.Context, userID int64, hash string
 func (s *Store) VerifyEmailWithToken(ctx context.Context, tokenHash string, activate bool, now time.Time) (int64, error) {
 	var userID int64
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `UPDATE sign_up_tokens SET used_at = $1
-			WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id`, s.ts(now), tokenHash).Scan(&userID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrTokenInvalid
-		} else if err != nil {
-			return fmt.Errorf("spend sign-up token: %w", mapErr(err))
+		var err error
+		if userID, err = s.spendToken(ctx, tx, "sign_up_tokens", "sign-up", tokenHash, now); err != nil {
+			return err
 		}
 		q := `UPDATE users SET email_verified = TRUE, updated_at = $2 WHERE id = $1`
 		if activate {
@@ -194,15 +210,7 @@ func (s *Store) CreateSignUpUser(ctx context.Context, u *account.User, tokenHash
 
 // SignUpTokenUser returns the user of a valid, unspent verification token.
 func (s *Store) SignUpTokenUser(ctx context.Context, tokenHash string, now time.Time) (int64, error) {
-	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM sign_up_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2`,
-		tokenHash, s.ts(now)).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrTokenInvalid
-	} else if err != nil {
-		return 0, fmt.Errorf("find sign-up token: %w", mapErr(err))
-	}
-	return id, nil
+	return s.tokenUser(ctx, "sign_up_tokens", "sign-up", tokenHash, now)
 }
 
 // SignUpPending reports whether the user signed up and has not yet verified
