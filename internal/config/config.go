@@ -37,9 +37,9 @@ type Config struct {
 	// RecentAuthWindow is how long a sign-in or step-up allows sensitive
 	// operations (password, MFA, linking, every admin write).
 	RecentAuthWindow time.Duration
-	AdminPassword  string
-	WebDir         string
-	LogLevel       string
+	AdminPassword    string
+	WebDir           string
+	LogLevel         string
 	// MaxImportBytes caps an uploaded import archive.
 	MaxImportBytes int64
 	// WebAuthnRPID and WebAuthnOrigins override the passkey relying party that
