@@ -24,6 +24,10 @@ const (
 	// MsgEmailNotVerifiedLogin answers a sign-in with the right password to an
 	// account that still waits for its email to be verified.
 	MsgEmailNotVerifiedLogin = "Email is not verified. Open the link sent to your email address to activate your account."
+	// MsgPendingApprovalLogin answers a sign-in with the right password to an
+	// account that waits for an admin's approval. It keeps Endurain's "Inactive
+	// user" first, which its web app shows after its own 403 text.
+	MsgPendingApprovalLogin = "Inactive user: your account is waiting for an administrator's approval."
 )
 
 // SignUpStore is what sign-up needs from storage.

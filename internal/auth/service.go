@@ -177,7 +177,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 	if u.PendingAdminApproval {
 		// Endurain keeps accounts that wait for approval inactive and tells their
 		// owner so (403 "Inactive user"); the owner needs to know why sign-in fails.
-		return nil, account.Errorf(account.EFORBIDDEN, msgInactive)
+		return nil, account.Errorf(account.EFORBIDDEN, account.MsgPendingApprovalLogin)
 	}
 	if !u.Active {
 		// Counted as a failure, not a success, so that neither the answer nor the

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"github.com/trailpass/trailpass/internal/seed"
 	"github.com/trailpass/trailpass/internal/store"
@@ -135,7 +136,7 @@ func TestUsersAdmin_EndurainPages(t *testing.T) {
 		// Approval: a pending account cannot sign in (Endurain's "Inactive
 		// user"), approving needs a verified email, then it can.
 		mustExec(t, e.Store, `UPDATE users SET pending_admin_approval = TRUE, active = FALSE, email_verified = FALSE WHERE username = 'rita'`)
-		if r := e.NewClient("web").Login("rita", httpapitest.Password); r.Status != 403 || r.Detail() != "Inactive user" {
+		if r := e.NewClient("web").Login("rita", httpapitest.Password); r.Status != 403 || r.Detail() != account.MsgPendingApprovalLogin {
 			t.Fatalf("pending user signed in: %d %s", r.Status, r.Body)
 		}
 		if r := admin.Do("PUT", "/api/v1/users/"+ritaID+"/approve", nil); r.Status != 400 || r.Detail() != "User email is not verified" {

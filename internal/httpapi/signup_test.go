@@ -141,7 +141,7 @@ func TestSignUp_EachCombinationOfSettings(t *testing.T) {
 					}
 				}
 				// Waiting for approval: refused, saying why.
-				if r := login(name); r.Status != 403 || r.Detail() != "Inactive user" {
+				if r := login(name); r.Status != 403 || r.Detail() != account.MsgPendingApprovalLogin {
 					t.Fatalf("sign-in while pending: %d %s", r.Status, r.Body)
 				}
 				before = len(e.SMTP.Messages())
