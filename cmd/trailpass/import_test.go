@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/app"
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/portability"
+	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
@@ -161,7 +166,7 @@ func TestImport_KilledMidway(t *testing.T) {
 		}
 
 		// Restart: start-up recovery rolls the dead job back.
-		im := newImporter(st, files, 0)
+		im := testImporter(t, st, files, timeNow)
 		n, err := im.Recover(ctx, 0)
 		if err != nil || n != 1 {
 			t.Fatalf("recover: %d, %v", n, err)
@@ -180,4 +185,21 @@ func TestImport_KilledMidway(t *testing.T) {
 			t.Fatalf("job after recovery: %+v", jobs)
 		}
 	})
+}
+
+// testImporter is the importer the one wiring builds over st and files, with
+// now as its clock.
+func testImporter(t *testing.T, st *store.Store, files *blob.Dir, now func() time.Time) *portability.Importer {
+	t.Helper()
+	keyring, err := secret.NewKeyring(make([]byte, secret.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := url.Parse("http://127.0.0.1")
+	a, err := app.New(app.Deps{Store: st, Blobs: files, Keyring: keyring, Hasher: app.NewHasher(), Now: now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Importer
 }
