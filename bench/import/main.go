@@ -267,7 +267,7 @@ func signer(ctx context.Context, st *store.Store) (func() (time.Duration, error)
 		return nil, err
 	}
 	svc := &auth.Service{Store: st, Users: st, Hasher: hasher, Events: st, Now: time.Now,
-		Throttle: &auth.Throttle{Store: st, Now: time.Now}, Settings: st}
+		Throttle: &auth.Throttle{Store: st, Now: time.Now}, Settings: st, Devices: st}
 	n := 0
 	return func() (time.Duration, error) {
 		n++

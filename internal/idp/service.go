@@ -22,7 +22,7 @@ import (
 type Service struct {
 	Store    Store
 	Accounts *account.Service
-	Events   account.EventStore
+	Events   account.EventStore // required: every SSO sign-in and link is recorded
 	Keyring  *secret.Keyring
 	// PublicURL is trailpass's external base URL; callbacks go to
 	// <PublicURL>/api/v1/public/idp/callback/<slug>.
