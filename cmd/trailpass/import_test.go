@@ -191,15 +191,26 @@ func TestImport_KilledMidway(t *testing.T) {
 // now as its clock.
 func testImporter(t *testing.T, st *store.Store, files *blob.Dir, now func() time.Time) *portability.Importer {
 	t.Helper()
-	keyring, err := secret.NewKeyring(make([]byte, secret.KeySize))
-	if err != nil {
-		t.Fatal(err)
+	return testApp(t, st, files, mustKeyring(t, make([]byte, secret.KeySize)), now).Importer
+}
+
+// testApp builds the services through the one wiring, as the commands do,
+// with a cheap hasher; files nil means a file store of the test's own.
+func testApp(t *testing.T, st *store.Store, files *blob.Dir, keyring *secret.Keyring, now func() time.Time) *app.App {
+	t.Helper()
+	if files == nil {
+		var err error
+		if files, err = blob.OpenDir(t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { files.Close() })
 	}
 	pub, _ := url.Parse("http://127.0.0.1")
-	a, err := app.New(app.Deps{Store: st, Blobs: files, Keyring: keyring, Hasher: app.NewHasher(), Now: now,
+	hasher := secret.NewHasher(secret.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 2)
+	a, err := app.New(app.Deps{Store: st, Blobs: files, Keyring: keyring, Hasher: hasher, Now: now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a.Importer
+	return a
 }
