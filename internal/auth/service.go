@@ -61,7 +61,7 @@ type Service struct {
 	// Passkeys, when set, makes a registered passkey count as a second
 	// factor, as TOTP does.
 	Passkeys PasskeyCounter
-	Logger   *slog.Logger
+	Logger   *slog.Logger // required
 	// Settings (required) is read on every password sign-in, so switching
 	// local login off holds on every instance at once.
 	Settings interface {
@@ -225,7 +225,7 @@ func (s *Service) rehash(ctx context.Context, u *account.User, password string) 
 	if err == nil {
 		err = s.Store.UpdatePasswordHashIf(ctx, u.ID, *u.PasswordHash, hash)
 	}
-	if err != nil && s.Logger != nil {
+	if err != nil {
 		s.Logger.WarnContext(ctx, "password rehash failed", "user_id", u.ID, "err", err)
 	}
 }
@@ -387,7 +387,7 @@ func (s *Service) createSession(ctx context.Context, userID int64, method string
 // failure here is only logged.
 func (s *Service) noteDevice(ctx context.Context, userID int64, dev Device, now time.Time) {
 	nctx := account.Notify(ctx, s.Notices, userID, account.Notice{Kind: account.NoticeNewSignIn, At: now})
-	if _, err := s.Devices.NoteSignInDevice(nctx, userID, DeviceKey(dev), now); err != nil && s.Logger != nil {
+	if _, err := s.Devices.NoteSignInDevice(nctx, userID, DeviceKey(dev), now); err != nil {
 		s.Logger.WarnContext(ctx, "remember sign-in device", "err", err)
 	}
 }
@@ -746,7 +746,7 @@ func (s *Service) ConfirmPassword(ctx context.Context, c *account.Caller, passwo
 // event records a security event; a failure is logged, never shown to the user.
 func (s *Service) event(ctx context.Context, userID *int64, typ string, dev Device, detail map[string]any) {
 	e := &account.SecurityEvent{UserID: userID, Type: typ, IPAddress: dev.IP, UserAgent: dev.UserAgent, Detail: detail, CreatedAt: s.Now()}
-	if err := s.Events.RecordSecurityEvent(ctx, e); err != nil && s.Logger != nil {
+	if err := s.Events.RecordSecurityEvent(ctx, e); err != nil {
 		s.Logger.WarnContext(ctx, "record security event", "type", typ, "err", err)
 	}
 }

@@ -625,7 +625,7 @@ func (s *Service) refused(ctx context.Context, userID int64, dev auth.Device, ce
 // event records a security event; a failure is logged, never shown to the user.
 func (s *Service) event(ctx context.Context, userID *int64, typ string, dev auth.Device, detail map[string]any) {
 	e := &account.SecurityEvent{UserID: userID, Type: typ, IPAddress: dev.IP, UserAgent: dev.UserAgent, Detail: detail, CreatedAt: s.Now()}
-	if err := s.Events.RecordSecurityEvent(ctx, e); err != nil && s.Logger != nil {
+	if err := s.Events.RecordSecurityEvent(ctx, e); err != nil {
 		s.Logger.WarnContext(ctx, "record security event", "type", typ, "err", err)
 	}
 }
