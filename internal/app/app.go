@@ -62,7 +62,7 @@ type Deps struct {
 	Version string
 	// ResetFloor is the least time a reset request takes (RecoveryService.Floor).
 	ResetFloor time.Duration
-	// Metrics counts requests; nil counts nothing.
+	// Metrics counts requests and mail results; nil counts nothing.
 	Metrics *metrics.Metrics
 	// ServeMetrics also serves Metrics at GET /metrics on the API's handler.
 	ServeMetrics bool
