@@ -15,10 +15,8 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"runtime"
 	"strings"
@@ -28,9 +26,6 @@ import (
 
 	"github.com/trailpass/trailpass/bench/internal/benchkit"
 	"github.com/trailpass/trailpass/internal/account"
-	"github.com/trailpass/trailpass/internal/auth"
-	"github.com/trailpass/trailpass/internal/httpapi"
-	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 )
 
@@ -49,19 +44,11 @@ func main() {
 	_, err = st.Migrate(ctx)
 	benchkit.Check(err)
 
-	hasher := secret.NewHasher(secret.DefaultArgon2, 4)
-	accounts := &account.Service{Store: st, Hasher: hasher, Now: time.Now}
-	authSvc := &auth.Service{Store: st, Users: st, Hasher: hasher, Events: st, Now: time.Now,
-		Throttle: &auth.Throttle{Store: st, Now: time.Now}, Settings: st}
 	srv := httptest.NewUnstartedServer(nil)
 	pub, _ := url.Parse("http://" + srv.Listener.Addr().String())
-	api := &httpapi.Server{Config: httpapi.Config{PublicURL: pub,
-		// Loopback is a trusted proxy so each simulated client can have its own
-		// address (X-Forwarded-For) and the per-address limits do not cap the bench.
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st, Accounts: accounts, Auth: authSvc,
-		Settings: &account.SettingsService{Store: st}, Now: time.Now}
-	srv.Config.Handler = api.Handler()
+	a := benchkit.App(st, dataDir, pub)
+	accounts := a.Accounts
+	srv.Config.Handler = a.Server.Handler()
 	srv.Start()
 	defer srv.Close()
 

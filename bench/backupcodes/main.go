@@ -20,10 +20,8 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"runtime"
 	"strings"
@@ -33,10 +31,7 @@ import (
 
 	"github.com/trailpass/trailpass/bench/internal/benchkit"
 	"github.com/trailpass/trailpass/internal/account"
-	"github.com/trailpass/trailpass/internal/auth"
-	"github.com/trailpass/trailpass/internal/httpapi"
 	"github.com/trailpass/trailpass/internal/mfa"
-	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 )
 
@@ -69,23 +64,11 @@ func main() {
 	_, err = st.Migrate(ctx)
 	benchkit.Check(err)
 
-	hasher := secret.NewHasher(secret.DefaultArgon2, 4) // as cmd/trailpass wires it
-	keyring, err := secret.NewKeyring([]byte(strings.Repeat("k", secret.KeySize)))
-	benchkit.Check(err)
-	throttle := &auth.Throttle{Store: st, Now: time.Now}
-	accounts := &account.Service{Store: st, Hasher: hasher, Now: time.Now}
-	mfas := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: hasher, Throttle: throttle, Now: time.Now}
-	authSvc := &auth.Service{Store: st, Users: st, Hasher: hasher, Events: st, Now: time.Now, MFA: mfas, Throttle: throttle}
-	mfas.Recent = authSvc
 	srv := httptest.NewUnstartedServer(nil)
 	pub, _ := url.Parse("http://" + srv.Listener.Addr().String())
-	api := &httpapi.Server{Config: httpapi.Config{PublicURL: pub,
-		// Loopback is a trusted proxy so each login can come from its own address
-		// (X-Forwarded-For) and the per-address limits do not cap the bench.
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: st, Accounts: accounts, Auth: authSvc,
-		MFA: mfas, Events: st, Now: time.Now}
-	srv.Config.Handler = api.Handler()
+	a := benchkit.App(st, dataDir, pub)
+	accounts, mfas := a.Accounts, a.MFA
+	srv.Config.Handler = a.Server.Handler()
 	srv.Start()
 	defer srv.Close()
 

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -25,9 +26,9 @@ import (
 
 	kflate "github.com/klauspost/compress/flate"
 
+	"github.com/trailpass/trailpass/bench/internal/benchkit"
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/blob"
-	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/seed"
 	"github.com/trailpass/trailpass/internal/store"
 )
@@ -162,7 +163,7 @@ func runChild(mode, dir string, n int, minDur, maxDur time.Duration) error {
 		if err != nil {
 			return err
 		}
-		x := &portability.Exporter{Store: st, Blobs: files, Version: "bench"}
+		x := benchkit.AppOver(st, files, &url.URL{Scheme: "http", Host: "127.0.0.1"}).Exporter
 		stats, err := x.Export(ctx, u.ID, f)
 		if err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,11 +26,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/trailpass/trailpass/bench/internal/benchkit"
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/app"
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/portability"
-	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/seed"
 	"github.com/trailpass/trailpass/internal/store"
 )
@@ -208,7 +210,8 @@ func runChild(mode, dir, db string, n int, minDur, maxDur time.Duration) error {
 		}
 		defer f.Close()
 		fi, _ := f.Stat()
-		signIn, err := signer(ctx, st)
+		a := benchkit.AppOver(st, files, &url.URL{Scheme: "http", Host: "127.0.0.1"})
+		signIn, err := signer(ctx, a)
 		if err != nil {
 			return err
 		}
@@ -240,8 +243,7 @@ func runChild(mode, dir, db string, n int, minDur, maxDur time.Duration) error {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}()
-		im := &portability.Importer{Store: st, Profiles: st, Blobs: files}
-		res, err := im.Import(ctx, u.ID, f, fi.Size(), portability.Options{})
+		res, err := a.Importer.Import(ctx, u.ID, f, fi.Size(), portability.Options{})
 		close(done)
 		during := <-signs
 		if err != nil {
@@ -258,16 +260,13 @@ func runChild(mode, dir, db string, n int, minDur, maxDur time.Duration) error {
 
 // signer creates another user with a password and returns a sign-in of it
 // through the auth service, as POST /api/v1/token runs it.
-func signer(ctx context.Context, st *store.Store) (func() (time.Duration, error), error) {
-	hasher := secret.NewHasher(secret.DefaultArgon2, 2)
-	accounts := &account.Service{Store: st, Hasher: hasher, Now: time.Now}
+func signer(ctx context.Context, a *app.App) (func() (time.Duration, error), error) {
+	accounts, svc := a.Accounts, a.Auth
 	name := "signer" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	const password = "Bench!Passw0rd"
 	if _, err := accounts.CreateUser(ctx, account.NewUser{Username: name, Email: name + "@example.com", Password: password}); err != nil {
 		return nil, err
 	}
-	svc := &auth.Service{Store: st, Users: st, Hasher: hasher, Events: st, Now: time.Now,
-		Throttle: &auth.Throttle{Store: st, Now: time.Now}, Settings: st}
 	n := 0
 	return func() (time.Duration, error) {
 		n++

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"strings"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/app"
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/config"
+	"github.com/trailpass/trailpass/internal/mail"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 )
@@ -138,23 +139,7 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*s
 	return st, nil
 }
 
-// openUserStore opens the store and finds username's account, as the
-// subcommands acting on one user need; the caller closes the store.
-func openUserStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, username string) (*store.Store, *account.User, error) {
-	st, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		return nil, nil, err
-	}
-	u, err := st.FindUserByUsername(ctx, username)
-	if err != nil {
-		st.Close()
-		return nil, nil, describe(err)
-	}
-	return st, u, nil
-}
-
-// openStores opens the store and the file store, as the subcommands that move
-// activity files need; the caller closes both.
+// openStores opens the store and the file store; the caller closes both.
 func openStores(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.Store, *blob.Dir, error) {
 	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
@@ -204,16 +189,57 @@ func checkKeyring(ctx context.Context, st *store.Store, keyring *secret.Keyring)
 	return nil
 }
 
-// newHasher returns the password hasher. Hashing is pure CPU, so more hashes
-// at once than half the cores add no sign-in throughput: they only take the
-// CPU from every other request (on 2 cores, 5 % sign-ins held 70 % of the
-// CPU and pushed profile reads to p99 ≈ 200 ms). So at most half the cores
-// (at least one, at most four) hash at once; memory stays bounded by
-// 4 × 64 MiB even when verifying Endurain's heavier hashes.
-func newHasher() *secret.Hasher {
-	return secret.NewHasher(secret.DefaultArgon2, min(4, max(1, runtime.GOMAXPROCS(0)/2)))
+// newApp builds every service from cfg through the one wiring (internal/app);
+// adjust sets what only some commands want (metrics, the web pages).
+func newApp(cfg *config.Config, st *store.Store, blobs *blob.Dir, keyring *secret.Keyring, logger *slog.Logger, adjust ...func(*app.Deps)) (*app.App, error) {
+	c := cfg.SMTP
+	d := app.Deps{Store: st, Blobs: blobs, Keyring: keyring, Hasher: app.NewHasher(), Now: timeNow, Logger: logger,
+		PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
+		SMTP:      mail.SMTP{Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password, Security: c.Security, From: c.From},
+		MFAIssuer: cfg.MFAIssuer, RecentAuthWindow: cfg.RecentAuthWindow,
+		WebAuthnRPID: cfg.WebAuthnRPID, WebAuthnOrigins: cfg.WebAuthnOrigins,
+		MaxImportBytes: cfg.MaxImportBytes, Version: Version, ResetFloor: app.DefaultResetFloor}
+	for _, f := range adjust {
+		f(&d)
+	}
+	return app.New(d)
 }
 
-func newAccounts(st *store.Store) *account.Service {
-	return &account.Service{Store: st, Hasher: newHasher(), Now: timeNow}
+// openApp opens the database, the file store and the keyring and builds the
+// services over them, as the subcommands acting through services need; the
+// returned func closes what was opened.
+func openApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app.App, func(), error) {
+	st, files, err := openStores(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeAll := func() { files.Close(); st.Close() }
+	keyring, err := loadKeyring(cfg, logger)
+	if err == nil {
+		err = checkKeyring(ctx, st, keyring)
+	}
+	var a *app.App
+	if err == nil {
+		a, err = newApp(cfg, st, files, keyring, logger)
+	}
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return a, closeAll, nil
+}
+
+// openUserApp is openApp for the subcommands acting on one user: it also
+// finds username's account.
+func openUserApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, username string) (*app.App, *account.User, func(), error) {
+	a, closeApp, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := a.Store.FindUserByUsername(ctx, username)
+	if err != nil {
+		closeApp()
+		return nil, nil, nil, describe(err)
+	}
+	return a, u, closeApp, nil
 }

@@ -26,16 +26,11 @@ func (e env) exportCmd(ctx context.Context, args []string) error {
 	if *username == "" || *out == "" {
 		return errors.New("export: --username and -o are required")
 	}
-	st, files, err := openStores(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	a, u, closeApp, err := openUserApp(ctx, cfg, newLogger(e.stderr, cfg.LogLevel), *username)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	defer files.Close()
-	u, err := st.FindUserByUsername(ctx, *username)
-	if err != nil {
-		return describe(err)
-	}
+	defer closeApp()
 	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
@@ -52,9 +47,8 @@ func (e env) exportCmd(ctx context.Context, args []string) error {
 		bar = progressbar.DefaultBytes(-1, "exporting "+u.Username)
 		w = io.MultiWriter(f, bar)
 	}
-	x := &portability.Exporter{Store: st, Blobs: files, Now: timeNow, Version: Version, Passkeys: st}
 	began := time.Now()
-	stats, err := x.Export(ctx, u.ID, w)
+	stats, err := a.Exporter.Export(ctx, u.ID, w)
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(e.stderr)

@@ -117,8 +117,7 @@ func TestRecoveryLoop_RecoversWithoutRestart(t *testing.T) {
 		if _, err := files.Put(ctx, "staging/job-dead/f1", strings.NewReader("fit")); err != nil {
 			t.Fatal(err)
 		}
-		im := newImporter(st, files, 0)
-		im.Now = clock.Now
+		im := testImporter(t, st, files, clock.Now)
 		old := recoverEvery
 		recoverEvery = 10 * time.Millisecond
 		defer func() { recoverEvery = old }()

@@ -12,20 +12,12 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/portability"
-	"github.com/trailpass/trailpass/internal/store"
 )
 
 // recoverEvery is how often every instance looks for imports whose process
 // died; with portability.StaleAfter, a crash is cleaned up within about 90 s.
 var recoverEvery = 30 * time.Second
-
-// newImporter builds the importer over the configured store and file store.
-func newImporter(st *store.Store, files *blob.Dir, maxBytes int64) *portability.Importer {
-	return &portability.Importer{Store: st, Profiles: st, Blobs: files, Now: timeNow, TempDir: os.TempDir(),
-		Limits: portability.Limits{MaxUploadBytes: maxBytes}}
-}
 
 // recoverImports finishes or rolls back imports whose process died (no
 // heartbeat for portability.StaleAfter).
@@ -74,16 +66,11 @@ func (e env) importCmd(ctx context.Context, args []string) error {
 		return errors.New("import: --username and an archive file are required")
 	}
 	logger := newLogger(e.stderr, cfg.LogLevel)
-	st, files, err := openStores(ctx, cfg, logger)
+	a, u, closeApp, err := openUserApp(ctx, cfg, logger, *username)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	defer files.Close()
-	u, err := st.FindUserByUsername(ctx, *username)
-	if err != nil {
-		return describe(err)
-	}
+	defer closeApp()
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -93,7 +80,7 @@ func (e env) importCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	im := newImporter(st, files, cfg.MaxImportBytes)
+	im := a.Importer
 	// Clean up after an earlier import that was killed, as serve does.
 	recoverImports(ctx, im, logger)
 	opts := portability.Options{DryRun: *dryRun}

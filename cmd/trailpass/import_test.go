@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/app"
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/portability"
+	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
@@ -161,7 +166,7 @@ func TestImport_KilledMidway(t *testing.T) {
 		}
 
 		// Restart: start-up recovery rolls the dead job back.
-		im := newImporter(st, files, 0)
+		im := testImporter(t, st, files, timeNow)
 		n, err := im.Recover(ctx, 0)
 		if err != nil || n != 1 {
 			t.Fatalf("recover: %d, %v", n, err)
@@ -180,4 +185,32 @@ func TestImport_KilledMidway(t *testing.T) {
 			t.Fatalf("job after recovery: %+v", jobs)
 		}
 	})
+}
+
+// testImporter is the importer the one wiring builds over st and files, with
+// now as its clock.
+func testImporter(t *testing.T, st *store.Store, files *blob.Dir, now func() time.Time) *portability.Importer {
+	t.Helper()
+	return testApp(t, st, files, mustKeyring(t, make([]byte, secret.KeySize)), now).Importer
+}
+
+// testApp builds the services through the one wiring, as the commands do,
+// with a cheap hasher; files nil means a file store of the test's own.
+func testApp(t *testing.T, st *store.Store, files *blob.Dir, keyring *secret.Keyring, now func() time.Time) *app.App {
+	t.Helper()
+	if files == nil {
+		var err error
+		if files, err = blob.OpenDir(t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { files.Close() })
+	}
+	pub, _ := url.Parse("http://127.0.0.1")
+	hasher := secret.NewHasher(secret.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 2)
+	a, err := app.New(app.Deps{Store: st, Blobs: files, Keyring: keyring, Hasher: hasher, Now: now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

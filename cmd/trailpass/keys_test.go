@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
-	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/secret"
@@ -26,10 +25,8 @@ func TestRun_KeysRotate(t *testing.T) {
 		oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
 		oldRing, _ := secret.NewKeyring(oldKey)
 		st := testkit.OpenStore(t, b)
-		hasher := secret.NewHasher(secret.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 2)
-		accounts := &account.Service{Store: st, Hasher: hasher, Now: time.Now}
-		throttle := &auth.Throttle{Store: st, Now: time.Now}
-		mfas := &mfa.Service{Store: st, Events: st, Keyring: oldRing, Hasher: hasher, Throttle: throttle, Now: time.Now}
+		old := testApp(t, st, nil, oldRing, time.Now)
+		accounts, mfas := old.Accounts, old.MFA
 		var users []*account.User
 		for _, name := range []string{"ada", "bo"} {
 			u, err := accounts.CreateUser(ctx, account.NewUser{Username: name, Email: name + "@example.com", Password: "Rot4te!Keys"})
@@ -50,8 +47,7 @@ func TestRun_KeysRotate(t *testing.T) {
 		if _, err := mfas.BeginSetup(ctx, account.Operator(), users[1]); err != nil { // left pending: a setup
 			t.Fatal(err)
 		}
-		idps := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: oldRing, Now: time.Now}
-		if _, err := idps.Create(ctx, account.Operator(), idp.ProviderInput{Name: "IdP", Slug: "idp", ClientID: "c", ClientSecret: "s3cret", IssuerURL: "https://idp.example"}); err != nil {
+		if _, err := old.IdP.Create(ctx, account.Operator(), idp.ProviderInput{Name: "IdP", Slug: "idp", ClientID: "c", ClientSecret: "s3cret", IssuerURL: "https://idp.example"}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -86,7 +82,7 @@ func TestRun_KeysRotate(t *testing.T) {
 			rows.Close()
 		}
 		// The codes keep working with the old key in the ring.
-		newMFA := &mfa.Service{Store: st, Events: st, Keyring: mustKeyring(t, newKey, oldKey), Hasher: hasher, Throttle: throttle, Now: time.Now}
+		newMFA := testApp(t, st, nil, mustKeyring(t, newKey, oldKey), time.Now).MFA
 		if m, err := newMFA.Verify(ctx, users[0].ID, codes[0]); err != nil || m != mfa.MethodBackupCode {
 			t.Fatalf("backup code after rotation: %q, %v", m, err)
 		}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 
 	"github.com/trailpass/trailpass/internal/account"
-	"github.com/trailpass/trailpass/internal/auth"
-	"github.com/trailpass/trailpass/internal/mfa"
 )
 
 // userResetMFA removes a user's MFA (factor, backup codes, pending setup) for an
@@ -24,14 +22,12 @@ func (e env) userResetMFA(ctx context.Context, args []string) error {
 	if *username == "" {
 		return errors.New("user reset-mfa: --username is required")
 	}
-	st, u, err := openUserStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel), *username)
+	a, u, closeApp, err := openUserApp(ctx, cfg, newLogger(e.stderr, cfg.LogLevel), *username)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	// Reset needs neither the keyring nor the hasher: it only deletes.
-	svc := &mfa.Service{Store: st, Events: st, Throttle: &auth.Throttle{Store: st, Now: timeNow}, Now: timeNow}
-	if _, err := svc.Reset(ctx, account.Operator(), u.ID, ""); err != nil {
+	defer closeApp()
+	if _, err := a.MFA.Reset(ctx, account.Operator(), u.ID, ""); err != nil {
 		return describe(err)
 	}
 	fmt.Fprintf(e.stdout, "MFA of %s removed; they can sign in with their password and set it up again\n", u.Username)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
-	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/testkit"
@@ -18,13 +17,12 @@ func TestUserResetMFA(t *testing.T) {
 	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
 		ctx := context.Background()
 		st := testkit.OpenStore(t, b)
-		u, err := (&account.Service{Store: st, Now: time.Now}).CreateUser(ctx, account.NewUser{Username: "ann", Email: "ann@example.com"})
+		a := testApp(t, st, nil, mustKeyring(t, make([]byte, secret.KeySize)), time.Now)
+		u, err := a.Accounts.CreateUser(ctx, account.NewUser{Username: "ann", Email: "ann@example.com"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		kr, _ := secret.NewKeyring(make([]byte, secret.KeySize))
-		svc := &mfa.Service{Store: st, Events: st, Keyring: kr, Throttle: &auth.Throttle{Store: st, Now: time.Now},
-			Hasher: secret.NewHasher(secret.Argon2Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 1), Now: time.Now}
+		svc := a.MFA
 		setup, err := svc.BeginSetup(ctx, account.Operator(), u)
 		if err != nil {
 			t.Fatal(err)

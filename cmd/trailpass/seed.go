@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/app"
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/config"
 	"github.com/trailpass/trailpass/internal/seed"
-	"github.com/trailpass/trailpass/internal/store"
 )
 
 // openFileStore opens the blob store of activity files, media and user images.
@@ -40,13 +40,13 @@ func (e env) seed(ctx context.Context, args []string) error {
 	if *gear <= 0 {
 		*gear = -1 // the generator's zero means its default
 	}
-	st, files, err := openStores(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	a, closeApp, err := openApp(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	defer files.Close()
-	uid, err := e.seedUser(ctx, st, *username)
+	defer closeApp()
+	st, files := a.Store, a.Blobs
+	uid, err := e.seedUser(ctx, a, *username)
 	if err != nil {
 		return err
 	}
@@ -62,15 +62,15 @@ func (e env) seed(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (e env) seedUser(ctx context.Context, st *store.Store, username string) (int64, error) {
-	u, err := st.FindUserByUsername(ctx, username)
+func (e env) seedUser(ctx context.Context, a *app.App, username string) (int64, error) {
+	u, err := a.Store.FindUserByUsername(ctx, username)
 	if err == nil {
 		return u.ID, nil
 	} else if account.ErrorCode(err) != account.ENOTFOUND {
 		return 0, err
 	}
 	password := account.GeneratePassword(20)
-	u, err = newAccounts(st).CreateUser(ctx, account.NewUser{Username: username, Email: username + "@example.com", Password: password})
+	u, err = a.Accounts.CreateUser(ctx, account.NewUser{Username: username, Email: username + "@example.com", Password: password})
 	if err != nil {
 		return 0, describe(err)
 	}

@@ -11,17 +11,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/trailpass/trailpass/internal/account"
-	"github.com/trailpass/trailpass/internal/auth"
-	"github.com/trailpass/trailpass/internal/config"
-	"github.com/trailpass/trailpass/internal/httpapi"
-	"github.com/trailpass/trailpass/internal/idp"
-	"github.com/trailpass/trailpass/internal/mail"
+	"github.com/trailpass/trailpass/internal/app"
 	"github.com/trailpass/trailpass/internal/metrics"
-	"github.com/trailpass/trailpass/internal/mfa"
-	"github.com/trailpass/trailpass/internal/passkey"
-	"github.com/trailpass/trailpass/internal/portability"
-	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/webui"
 )
@@ -62,11 +53,20 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer blobs.Close()
-	importer := newImporter(st, blobs, cfg.MaxImportBytes)
-	recoverImports(ctx, importer, logger)
-	go recoveryLoop(ctx, importer, logger)
-	accounts := newAccounts(st)
-	created, generated, err := accounts.EnsureAdmin(ctx, cfg.AdminPassword)
+	metrics.Default.ObserveDB(st.DB())
+	a, err := newApp(cfg, st, blobs, keyring, logger, func(d *app.Deps) {
+		d.Metrics, d.ServeMetrics = metrics.Default, cfg.MetricsListen == ""
+		d.Fallback = webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir})
+	})
+	if err != nil {
+		return err
+	}
+	if a.PasskeysErr != nil {
+		logger.Warn("passkeys are disabled", "err", a.PasskeysErr)
+	}
+	recoverImports(ctx, a.Importer, logger)
+	go recoveryLoop(ctx, a.Importer, logger)
+	created, generated, err := a.Accounts.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
 		return err
 	}
@@ -76,56 +76,6 @@ func (e env) serve(ctx context.Context, args []string) error {
 	} else if created {
 		logger.Info("created the first admin account from TRAILPASS_ADMIN_PASSWORD", "username", "admin")
 	}
-
-	throttle := &auth.Throttle{Store: st, Now: timeNow}
-	mailer := newMailer(cfg, st, keyring, logger)
-	accounts.Notices = mailer
-	mfaSvc := &mfa.Service{Store: st, Events: st, Keyring: keyring, Hasher: accounts.Hasher, Throttle: throttle,
-		Issuer: cfg.MFAIssuer, Logger: logger, Now: timeNow, Notices: mailer}
-	authSvc := &auth.Service{Store: st, Users: st, Hasher: accounts.Hasher, Events: st, Logger: logger, Now: timeNow,
-		Throttle: throttle, MFA: mfaSvc, Settings: st, Passkeys: st,
-		Devices: st, Notices: mailer, SignUps: st, RecentAuthWindow: cfg.RecentAuthWindow}
-	passkeys, err := passkey.New(passkey.ConfigFor(cfg.PublicURL, cfg.WebAuthnRPID, cfg.WebAuthnOrigins))
-	if err != nil {
-		logger.Warn("passkeys are disabled", "err", err)
-	}
-	passkeys.Store, passkeys.Users, passkeys.Auth, passkeys.Throttle = st, st, authSvc, throttle
-	passkeys.Events, passkeys.Logger, passkeys.Now, passkeys.Notices = st, logger, timeNow, mailer
-	// Every sensitive operation checks the recent-authentication rule itself,
-	// through authSvc.
-	mfaSvc.Recent, accounts.Recent = authSvc, authSvc
-	profiles := &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: accounts.Hasher, Now: timeNow,
-		Recent: authSvc, Lookups: throttle.Limiter(auth.LookupRate), Notices: mailer}
-	idpSvc := &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: keyring, PublicURL: cfg.PublicURL, Now: timeNow,
-		Settings: st, Recent: authSvc, Notices: mailer}
-	api := &httpapi.Server{
-		Config:         httpapi.Config{PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies},
-		Logger:         logger,
-		Ready:          st,
-		Accounts:       accounts,
-		Auth:           authSvc,
-		Profiles:       profiles,
-		Admin:          &account.AdminService{Store: st, Accounts: accounts, Blobs: blobs, Events: st, Logger: logger, Recent: authSvc, Mail: mailer},
-		Settings:       &account.SettingsService{Store: st, Images: profiles, Blobs: blobs, Recent: authSvc},
-		MFA:            mfaSvc,
-		IdP:            idpSvc,
-		Passkeys:       passkeys,
-		Exporter:       &portability.Exporter{Store: st, Blobs: blobs, Now: timeNow, Version: Version, Passkeys: st},
-		Importer:       importer,
-		Notifications:  st,
-		Fallback:       webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir}),
-		Events:         st,
-		Now:            timeNow,
-		Mail:           mailer,
-		NoticeSettings: st,
-		SignUps: &account.SignUpService{Store: st, Accounts: accounts, Mail: mailer, Now: timeNow,
-			PerAddress: limiter{throttle, signUpPerAddress}},
-		Recovery: &account.RecoveryService{Store: st, Mail: mailer, Hasher: accounts.Hasher, Now: timeNow, Floor: resetFloor,
-			PerAddress: limiter{throttle, resetPerAddress}, PerEmail: limiter{throttle, resetPerEmail}},
-	}
-	metrics.Default.ObserveDB(st.DB())
-	api.Metrics = metrics.Default
-	api.ServeMetrics = cfg.MetricsListen == ""
 	if cfg.MetricsListen != "" {
 		stopMetrics, err := serveMetrics(cfg.MetricsListen, cfg.Pprof, logger)
 		if err != nil {
@@ -134,14 +84,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 		defer stopMetrics()
 	}
 	go cleanupLoop(ctx, st, cfg.SecurityEventRetention, logger)
-	if mailer.Enabled() {
-		sender := &mail.Sender{SMTP: mailer.SMTP, Outbox: st, Keyring: keyring, Metrics: metrics.Default, Logger: logger, Now: timeNow}
-		go sender.Run(ctx)
+	if a.Mailer.Enabled() {
+		go a.Sender().Run(ctx)
 		logger.Info("mail delivery on", "smtp_host", cfg.SMTP.Host, "smtp_port", cfg.SMTP.Port, "security", cfg.SMTP.Security)
 	} else {
 		logger.Info("mail delivery off: password reset and email verification are unavailable (set TRAILPASS_SMTP_HOST)")
 	}
-	srv := newHTTPServer(api.Handler())
+	srv := newHTTPServer(a.Server.Handler())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("trailpass listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String(), "database", st.Dialect(), "version", Version)
@@ -213,36 +162,6 @@ func cleanupLoop(ctx context.Context, st *store.Store, retention time.Duration, 
 				logger.Debug("pruned old security events", "count", n, "retention", retention.String())
 			}
 		}
-	}
-}
-
-// Reset request limits: per client address, and per address asked for (known
-// or not, so the limit is no oracle).
-var (
-	resetPerAddress = auth.RateLimit{Requests: 10, Window: 15 * time.Minute}
-	resetPerEmail   = auth.RateLimit{Requests: 3, Window: time.Hour}
-	// signUpPerAddress limits accounts created from one client address.
-	signUpPerAddress = auth.RateLimit{Requests: 5, Window: time.Hour}
-)
-
-// resetFloor is the least time a reset request takes (see RecoveryService.Floor).
-const resetFloor = 300 * time.Millisecond
-
-// limiter adapts auth.Throttle with one rate to account.Limiter.
-type limiter struct {
-	t  *auth.Throttle
-	rl auth.RateLimit
-}
-
-func (l limiter) Limit(ctx context.Context, key string) error { return l.t.Limit(ctx, key, l.rl) }
-
-// newMailer returns the mailer; with no TRAILPASS_SMTP_HOST it is disabled and
-// renders nothing.
-func newMailer(cfg *config.Config, st *store.Store, keyring *secret.Keyring, logger *slog.Logger) *mail.Mailer {
-	c := cfg.SMTP
-	return &mail.Mailer{
-		SMTP:  &mail.SMTP{Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password, Security: c.Security, From: c.From},
-		Users: st, Keyring: keyring, Renderer: mail.NewRenderer(), PublicURL: cfg.PublicURL, Logger: logger, Now: timeNow,
 	}
 }
 

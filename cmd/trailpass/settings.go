@@ -50,12 +50,12 @@ func (e env) settingsSet(ctx context.Context, args []string) error {
 		}
 		pairs = append(pairs, [2]string{strings.TrimSpace(name), value})
 	}
-	st, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	a, closeApp, err := openApp(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	svc := &account.SettingsService{Store: st}
+	defer closeApp()
+	svc := a.Settings
 	var out *account.ServerSettings
 	for _, p := range pairs {
 		if out, err = svc.Set(ctx, account.Operator(), p[0], p[1]); err != nil {
@@ -70,11 +70,11 @@ func (e env) settingsService(ctx context.Context, name string, args []string) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	a, closeApp, err := openApp(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
 	if err != nil {
 		return nil, nil, err
 	}
-	return &account.SettingsService{Store: st}, func() { st.Close() }, nil
+	return a.Settings, closeApp, nil
 }
 
 func (e env) printSettings(st *account.ServerSettings) error {

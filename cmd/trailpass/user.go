@@ -43,12 +43,12 @@ func (e env) userCreate(ctx context.Context, args []string) error {
 	} else {
 		password, generated = account.GeneratePassword(20), true
 	}
-	st, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	a, closeApp, err := openApp(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	u, err := newAccounts(st).CreateUser(ctx, account.NewUser{Username: *username, Email: *email, Name: *name, Password: password, Admin: *admin, EmailVerified: true})
+	defer closeApp()
+	u, err := a.Accounts.CreateUser(ctx, account.NewUser{Username: *username, Email: *email, Name: *name, Password: password, Admin: *admin, EmailVerified: true})
 	if err != nil {
 		return describe(err)
 	}
@@ -99,12 +99,12 @@ func (e env) userSetPassword(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, u, err := openUserStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel), *username)
+	a, u, closeApp, err := openUserApp(ctx, cfg, newLogger(e.stderr, cfg.LogLevel), *username)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	n, err := newAccounts(st).ResetPassword(ctx, account.Operator(), u.ID, password, "")
+	defer closeApp()
+	n, err := a.Accounts.ResetPassword(ctx, account.Operator(), u.ID, password, "")
 	if err != nil {
 		return describe(err)
 	}

@@ -103,12 +103,12 @@ type AdminService struct {
 	Accounts *Service
 	// Blobs holds the users' files; DeleteUser removes them after the commit.
 	Blobs  blob.Store
-	Events EventStore
-	Logger *slog.Logger
+	Events EventStore   // required: deletions are recorded
+	Logger *slog.Logger // required
 	// Recent enforces the recent-authentication rule on every write; nil
 	// refuses them.
 	Recent RecentAuthChecker
-	// Mail, when enabled, sends the welcome notice on approval.
+	// Mail (required), when enabled, sends the welcome notice on approval.
 	Mail Mailer
 }
 
@@ -209,7 +209,7 @@ func (s *AdminService) ApproveUser(ctx context.Context, c *Caller, userID int64)
 		return err
 	}
 	// An account that was waiting gets a welcome mail, queued with the approval.
-	if s.Mail != nil && s.Mail.Enabled() {
+	if s.Mail.Enabled() {
 		if u, err := s.Store.FindUserByID(ctx, userID); err == nil && u.PendingAdminApproval {
 			if m, err := s.Mail.Message(MailRequest{Kind: MailWelcome, User: u}); err == nil {
 				ctx = WithMail(ctx, m)
@@ -239,11 +239,9 @@ func (s *AdminService) DeleteUser(ctx context.Context, c *Caller, userID int64) 
 	if err != nil {
 		return err
 	}
-	if s.Events != nil {
-		// Recorded on the admin: the deleted user's own log is gone with them.
-		_ = s.Events.RecordSecurityEvent(ctx, &SecurityEvent{UserID: actor, Type: EventUserDeleted,
-			Detail: map[string]any{"deleted_user_id": userID}, CreatedAt: s.Accounts.Now().UTC()})
-	}
+	// Recorded on the admin: the deleted user's own log is gone with them.
+	_ = s.Events.RecordSecurityEvent(ctx, &SecurityEvent{UserID: actor, Type: EventUserDeleted,
+		Detail: map[string]any{"deleted_user_id": userID}, CreatedAt: s.Accounts.Now().UTC()})
 	keys := append(files.Keys, PhotoKey(userID, photoExtPNG), PhotoKey(userID, photoExtJPEG))
 	for _, k := range keys {
 		if !blob.ValidKey(k) {
@@ -266,7 +264,5 @@ func (s *AdminService) DeleteUser(ctx context.Context, c *Caller, userID int64) 
 }
 
 func (s *AdminService) logFileError(ctx context.Context, userID int64, key string, err error) {
-	if s.Logger != nil {
-		s.Logger.WarnContext(ctx, "deleted user's file not removed", "user_id", userID, "key", key, "err", fmt.Errorf("delete: %w", err))
-	}
+	s.Logger.WarnContext(ctx, "deleted user's file not removed", "user_id", userID, "key", key, "err", fmt.Errorf("delete: %w", err))
 }

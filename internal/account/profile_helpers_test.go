@@ -3,6 +3,8 @@ package account_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -36,7 +38,8 @@ func newProfileEnv(t *testing.T, s *store.Store) *profileEnv {
 	t.Cleanup(func() { b.Close() })
 	clock := testkit.NewClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	a := &auth.Service{Store: s, Users: s, Hasher: testHasher, Events: s, Now: clock.Now,
-		Throttle: &auth.Throttle{Store: s, Now: clock.Now}}
+		Throttle: &auth.Throttle{Store: s, Now: clock.Now}, Settings: s, Devices: s,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return &profileEnv{
 		svc:  &account.ProfileService{Store: s, Blobs: b, Events: s, Hasher: testHasher, Now: clock.Now, Recent: a},
 		auth: a, st: s, blobs: b, clock: clock,

@@ -69,7 +69,8 @@ type RecoveryService struct {
 	Mail   Mailer
 	Hasher *secret.Hasher
 	// PerAddress limits requests per client address, PerEmail per address asked
-	// for; both count every request, known address or not.
+	// for; both count every request, known address or not. Both are required,
+	// as Mail (a disabled mailer refuses resets).
 	PerAddress, PerEmail Limiter
 	Now                  func() time.Time
 	// Floor is the least time a reset request takes, so that the answer for a
@@ -82,7 +83,7 @@ type RecoveryService struct {
 // answer is the same whether it does or not; only throttling (counted the same
 // for every address) and a missing mail server answer otherwise.
 func (s *RecoveryService) RequestReset(ctx context.Context, email, clientIP string) error {
-	if s.Mail == nil || !s.Mail.Enabled() {
+	if !s.Mail.Enabled() {
 		return Errorf(EFORBIDDEN, MsgEmailNotConfigured)
 	}
 	start := time.Now()
@@ -90,15 +91,11 @@ func (s *RecoveryService) RequestReset(ctx context.Context, email, clientIP stri
 	if err := ValidateEmail(email); err != nil {
 		return ValidationError(*err)
 	}
-	if s.PerAddress != nil {
-		if err := s.PerAddress.Limit(ctx, "reset:ip:"+clientIP); err != nil {
-			return err
-		}
+	if err := s.PerAddress.Limit(ctx, "reset:ip:"+clientIP); err != nil {
+		return err
 	}
-	if s.PerEmail != nil {
-		if err := s.PerEmail.Limit(ctx, "reset:email:"+email); err != nil {
-			return err
-		}
+	if err := s.PerEmail.Limit(ctx, "reset:email:"+email); err != nil {
+		return err
 	}
 	err := s.queueReset(ctx, email)
 	if d := s.Floor - time.Since(start); d > 0 {
@@ -139,7 +136,7 @@ func (s *RecoveryService) queueReset(ctx context.Context, email string) error {
 // of the user ends and the credential version moves, so nothing signed in with
 // the old password survives. MFA stays as it was. The user gets a notice.
 func (s *RecoveryService) ConfirmReset(ctx context.Context, token, password string) error {
-	if s.Mail == nil || !s.Mail.Enabled() {
+	if !s.Mail.Enabled() {
 		return Errorf(EFORBIDDEN, MsgEmailNotConfigured)
 	}
 	if token == "" || len(token) > 200 {

@@ -68,7 +68,8 @@ type SignUpService struct {
 	Store    SignUpStore
 	Accounts *Service
 	Mail     Mailer
-	// PerAddress limits sign-ups per client address.
+	// PerAddress limits sign-ups per client address; required, as Mail (a
+	// disabled mailer sends nothing).
 	PerAddress Limiter
 	Now        func() time.Time
 }
@@ -85,14 +86,12 @@ func (s *SignUpService) SignUp(ctx context.Context, in SignUp, clientIP string) 
 	if !set.SignupEnabled {
 		return nil, Errorf(EFORBIDDEN, MsgSignUpDisabled)
 	}
-	mailOn := s.Mail != nil && s.Mail.Enabled()
+	mailOn := s.Mail.Enabled()
 	if set.SignupRequireEmailVerification && !mailOn {
 		return nil, Errorf(EFORBIDDEN, MsgEmailNotConfigured)
 	}
-	if s.PerAddress != nil {
-		if err := s.PerAddress.Limit(ctx, "signup:ip:"+clientIP); err != nil {
-			return nil, err
-		}
+	if err := s.PerAddress.Limit(ctx, "signup:ip:"+clientIP); err != nil {
+		return nil, err
 	}
 	nu := NewUser{Password: in.Password, Profile: &in.Profile}
 	if in.Profile.Name != nil {
@@ -188,7 +187,7 @@ func (s *SignUpService) Confirm(ctx context.Context, token string) (*SignUpResul
 	if !set.SignupRequireEmailVerification {
 		return nil, Errorf(EPRECONDITION, MsgVerificationDisabled)
 	}
-	if s.Mail == nil || !s.Mail.Enabled() {
+	if !s.Mail.Enabled() {
 		return nil, Errorf(EFORBIDDEN, MsgEmailNotConfigured)
 	}
 	if token == "" || len(token) > 200 {

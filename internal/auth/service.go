@@ -55,13 +55,14 @@ type Service struct {
 	Users    account.Store
 	Hasher   *secret.Hasher
 	Throttle *Throttle
-	Events   account.EventStore
-	MFA      MFAVerifier
+	// Events is required: every sign-in and refusal is recorded.
+	Events account.EventStore
+	MFA    MFAVerifier
 	// Passkeys, when set, makes a registered passkey count as a second
 	// factor, as TOTP does.
 	Passkeys PasskeyCounter
-	Logger   *slog.Logger
-	// Settings, when set, is read on every password sign-in, so switching
+	Logger   *slog.Logger // required
+	// Settings (required) is read on every password sign-in, so switching
 	// local login off holds on every instance at once.
 	Settings interface {
 		ServerSettings(ctx context.Context) (*account.ServerSettings, error)
@@ -70,9 +71,9 @@ type Service struct {
 	// RecentAuthWindow is how long a sign-in or step-up counts as recent for
 	// sensitive operations; zero means DefaultRecentAuthWindow.
 	RecentAuthWindow time.Duration
-	// Devices remembers where accounts signed in from, and Notices tells the
-	// user of a sign-in from a device and browser the account had not used;
-	// either nil turns the new-device notice off.
+	// Devices (required) remembers where accounts signed in from, and Notices
+	// tells the user of a sign-in from a device and browser the account had not
+	// used; nil Notices sends no new-device notice.
 	Devices KnownDevices
 	Notices account.Notifier
 	// SignUps, when set, tells a sign-up still waiting for its email to be
@@ -207,9 +208,6 @@ func (s *Service) Login(ctx context.Context, username, password, clientType stri
 // local login off. The way back for a locked-out operator is the CLI:
 // trailpass settings set local_login_enabled=true.
 func (s *Service) localLoginAllowed(ctx context.Context) error {
-	if s.Settings == nil {
-		return nil
-	}
 	st, err := s.Settings.ServerSettings(ctx)
 	if err != nil {
 		return err
@@ -227,7 +225,7 @@ func (s *Service) rehash(ctx context.Context, u *account.User, password string) 
 	if err == nil {
 		err = s.Store.UpdatePasswordHashIf(ctx, u.ID, *u.PasswordHash, hash)
 	}
-	if err != nil && s.Logger != nil {
+	if err != nil {
 		s.Logger.WarnContext(ctx, "password rehash failed", "user_id", u.ID, "err", err)
 	}
 }
@@ -388,11 +386,8 @@ func (s *Service) createSession(ctx context.Context, userID int64, method string
 // used it before, queues the new-device notice. The sign-in has succeeded; a
 // failure here is only logged.
 func (s *Service) noteDevice(ctx context.Context, userID int64, dev Device, now time.Time) {
-	if s.Devices == nil {
-		return
-	}
 	nctx := account.Notify(ctx, s.Notices, userID, account.Notice{Kind: account.NoticeNewSignIn, At: now})
-	if _, err := s.Devices.NoteSignInDevice(nctx, userID, DeviceKey(dev), now); err != nil && s.Logger != nil {
+	if _, err := s.Devices.NoteSignInDevice(nctx, userID, DeviceKey(dev), now); err != nil {
 		s.Logger.WarnContext(ctx, "remember sign-in device", "err", err)
 	}
 }
@@ -750,11 +745,8 @@ func (s *Service) ConfirmPassword(ctx context.Context, c *account.Caller, passwo
 
 // event records a security event; a failure is logged, never shown to the user.
 func (s *Service) event(ctx context.Context, userID *int64, typ string, dev Device, detail map[string]any) {
-	if s.Events == nil {
-		return
-	}
 	e := &account.SecurityEvent{UserID: userID, Type: typ, IPAddress: dev.IP, UserAgent: dev.UserAgent, Detail: detail, CreatedAt: s.Now()}
-	if err := s.Events.RecordSecurityEvent(ctx, e); err != nil && s.Logger != nil {
+	if err := s.Events.RecordSecurityEvent(ctx, e); err != nil {
 		s.Logger.WarnContext(ctx, "record security event", "type", typ, "err", err)
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// Only store (and the test harnesses) may depend on a database driver, goose or
-// store itself: configuration checks database URLs through this package, and
+// Only store, app (the one wiring, which takes a *store.Store) and the test
+// harnesses may depend on a database driver, goose or store itself: configuration checks database URLs through this package, and
 // mfa defines the storage it needs. go list -deps is the judge.
 func TestArrows_NoDriversOutsideStore(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}", "github.com/trailpass/trailpass/internal/...").Output()
@@ -16,6 +16,7 @@ func TestArrows_NoDriversOutsideStore(t *testing.T) {
 	}
 	allowed := map[string]bool{
 		"github.com/trailpass/trailpass/internal/store":               true,
+		"github.com/trailpass/trailpass/internal/app":                 true,
 		"github.com/trailpass/trailpass/internal/testkit":             true,
 		"github.com/trailpass/trailpass/internal/httpapi/httpapitest": true,
 	}

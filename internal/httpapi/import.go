@@ -58,10 +58,6 @@ func (s *Server) spoolUpload(w http.ResponseWriter, r *http.Request) (*os.File, 
 // handleImport is POST /api/v1/profile/import: Endurain's import, all or
 // nothing; ?dry_run=true only validates, ?async=true answers 202 with a job id.
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if s.Importer == nil {
-		s.writeError(w, r, account.Errorf(account.EUNAVAILABLE, "Import is not available on this server"))
-		return
-	}
 	q := r.URL.Query()
 	opts := portability.Options{DryRun: q.Get("dry_run") == "true"}
 	f, size, err := s.spoolUpload(w, r)
@@ -106,10 +102,6 @@ func (s *Server) handleImportJob(w http.ResponseWriter, r *http.Request, p *auth
 // importJob finds the caller's job named in the path, answering 404 itself when
 // there is none (another user's job included).
 func (s *Server) importJob(w http.ResponseWriter, r *http.Request, p *auth.Principal) (*portability.Job, bool) {
-	if s.Importer == nil {
-		s.writeError(w, r, account.Errorf(account.ENOTFOUND, "Import job not found"))
-		return nil, false
-	}
 	j, err := s.Importer.Job(r.Context(), p.User.ID, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)

@@ -36,15 +36,13 @@ func (s *Server) handleMFAStatus(w http.ResponseWriter, r *http.Request, p *auth
 	if st.Enabled {
 		factors = append(factors, "totp")
 	}
-	if s.Passkeys != nil {
-		n, err := s.Passkeys.Count(r.Context(), p.User.ID)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if n > 0 {
-			factors = append(factors, "passkey")
-		}
+	n, err := s.Passkeys.Count(r.Context(), p.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if n > 0 {
+		factors = append(factors, "passkey")
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"mfa_enabled": len(factors) > 0, "backup_codes_remaining": st.BackupCodesRemaining,
 		"factors": factors})

@@ -113,11 +113,9 @@ func (s *Server) handleSecurityEvents(w http.ResponseWriter, r *http.Request, p 
 		}
 	}
 	providers := map[int64]string{}
-	if s.IdP != nil {
-		if all, err := s.IdP.List(ctx); err == nil {
-			for _, pr := range all {
-				providers[pr.ID] = pr.Name
-			}
+	if all, err := s.IdP.List(ctx); err == nil {
+		for _, pr := range all {
+			providers[pr.ID] = pr.Name
 		}
 	}
 	providerOf := func(e *account.SecurityEvent) string {

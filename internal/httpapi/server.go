@@ -33,7 +33,9 @@ type Config struct {
 	UploadStall time.Duration
 }
 
-// Server is the HTTP front of trailpass. Fill its fields, then call Handler.
+// Server is the HTTP front of trailpass. app.New fills its fields, then the
+// caller calls Handler. Every field is required but Fallback and Metrics
+// (optional, as documented on them) and the Config details.
 type Server struct {
 	Config   Config
 	Logger   *slog.Logger

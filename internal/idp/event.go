@@ -10,9 +10,6 @@ import (
 // record writes a security event; a failure to log must not undo a sign-in that
 // already happened, so it is logged instead of returned.
 func (s *Service) record(ctx context.Context, userID int64, typ string, p *Provider, detail map[string]any) {
-	if s.Events == nil {
-		return
-	}
 	d := map[string]any{"idp_id": p.ID, "idp_slug": p.Slug}
 	for k, v := range detail {
 		d[k] = v

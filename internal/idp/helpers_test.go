@@ -47,7 +47,7 @@ func newEnv(t *testing.T, st *store.Store) *env {
 	pub, _ := url.Parse("https://trailpass.example/")
 	e := &env{st: st, accounts: accounts, clock: clock, op: testkit.StartOIDC(t)}
 	e.svc = &idp.Service{Store: st, Accounts: accounts, Events: st, Keyring: kr, PublicURL: pub,
-		HTTPClient: &http.Client{Timeout: 10 * time.Second}, Now: clock.Now}
+		HTTPClient: &http.Client{Timeout: 10 * time.Second}, Now: clock.Now, Settings: st}
 	e.prov = e.addProvider(t, "mock", func(in *idp.ProviderInput) { in.LinkByVerifiedEmail = true })
 	return e
 }

@@ -22,13 +22,13 @@ import (
 type Service struct {
 	Store    Store
 	Accounts *account.Service
-	Events   account.EventStore
+	Events   account.EventStore // required: every SSO sign-in and link is recorded
 	Keyring  *secret.Keyring
 	// PublicURL is trailpass's external base URL; callbacks go to
 	// <PublicURL>/api/v1/public/idp/callback/<slug>.
 	PublicURL  *url.URL
 	HTTPClient *http.Client
-	// Settings, when set, is read on every sign-in step: with sso_enabled off
+	// Settings (required) is read on every sign-in step: with sso_enabled off
 	// the public list is empty and SSO sign-in is refused.
 	Settings SettingsReader
 	Now      func() time.Time
@@ -73,9 +73,6 @@ type SettingsReader interface {
 
 // ssoEnabled reports whether SSO sign-in is switched on in the server settings.
 func (s *Service) ssoEnabled(ctx context.Context) (bool, error) {
-	if s.Settings == nil {
-		return true, nil
-	}
 	st, err := s.Settings.ServerSettings(ctx)
 	if err != nil {
 		return false, err

@@ -64,14 +64,14 @@ const (
 // Service holds the MFA rules shared by the API, the console and the CLI.
 type Service struct {
 	Store    Store
-	Events   account.EventStore
+	Events   account.EventStore // required: factor changes are recorded
 	Keyring  *secret.Keyring
 	Hasher   *secret.Hasher
 	Throttle *auth.Throttle
 	// Lockout is the per-account failure policy; zero means auth.MFALockout.
 	Lockout auth.LockoutPolicy
 	Issuer  string       // empty means DefaultIssuer
-	Logger  *slog.Logger // optional; where failures to record events go
+	Logger  *slog.Logger // required; where failures to record events go
 	Now     func() time.Time
 	// Recent enforces the recent-authentication rule on setup, enable,
 	// backup-code regeneration and reset; nil refuses them.
@@ -503,10 +503,7 @@ func (s *Service) Reset(ctx context.Context, c *account.Caller, userID int64, ke
 // event records a security event. Details never carry a secret or a code. The
 // factor change has already happened, so a logging failure must not undo it.
 func (s *Service) event(ctx context.Context, userID int64, typ string, detail map[string]any) {
-	if s.Events == nil {
-		return
-	}
-	if err := s.Events.RecordSecurityEvent(ctx, &account.SecurityEvent{UserID: &userID, Type: typ, Detail: detail, CreatedAt: s.Now()}); err != nil && s.Logger != nil {
+	if err := s.Events.RecordSecurityEvent(ctx, &account.SecurityEvent{UserID: &userID, Type: typ, Detail: detail, CreatedAt: s.Now()}); err != nil {
 		s.Logger.WarnContext(ctx, "record security event", "type", typ, "err", err)
 	}
 }

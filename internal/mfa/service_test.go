@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +40,8 @@ func newService(t *testing.T, st *store.Store, clock *testkit.Clock) *mfa.Servic
 		t.Fatal(err)
 	}
 	return &mfa.Service{Store: st, Events: st, Keyring: kr, Hasher: fastHasher,
-		Throttle: &auth.Throttle{Store: st, Now: clock.Now}, Issuer: "Trailpass Test", Now: clock.Now}
+		Throttle: &auth.Throttle{Store: st, Now: clock.Now}, Issuer: "Trailpass Test", Now: clock.Now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 func newFixture(t *testing.T, st *store.Store) *fixture {

@@ -99,7 +99,7 @@ type Service struct {
 	Users    account.Store
 	Auth     *auth.Service
 	Throttle *auth.Throttle
-	Events   account.EventStore
+	Events   account.EventStore // required, as Logger
 	// Notices queues the passkey-added notice with the new passkey; nil sends none.
 	Notices account.Notifier
 	Logger  *slog.Logger
@@ -496,10 +496,8 @@ func (s *Service) recordUse(ctx context.Context, stored *Credential, cred *webau
 		}
 	}
 	if !ok {
-		if s.Logger != nil {
-			s.Logger.WarnContext(ctx, "passkey signature counter did not advance; refused", "user_id", stored.UserID,
-				"passkey_id", stored.ID, "stored_count", stored.SignCount)
-		}
+		s.Logger.WarnContext(ctx, "passkey signature counter did not advance; refused", "user_id", stored.UserID,
+			"passkey_id", stored.ID, "stored_count", stored.SignCount)
 		s.event(ctx, &stored.UserID, account.EventPasskeyCounter, dev, map[string]any{"passkey_id": stored.ID, "stored_count": stored.SignCount})
 		return account.Errorf(account.EUNAUTHORIZED, msgFailed)
 	}
@@ -613,9 +611,6 @@ func (s *Service) FinishReauth(ctx context.Context, p *auth.Principal, raw []byt
 // refused logs why the library rejected a ceremony; the client only hears
 // that it failed.
 func (s *Service) refused(ctx context.Context, userID int64, dev auth.Device, ceremony string, err error) {
-	if s.Logger == nil {
-		return
-	}
 	detail := err.Error()
 	var perr *protocol.Error
 	if errors.As(err, &perr) {
@@ -629,11 +624,8 @@ func (s *Service) refused(ctx context.Context, userID int64, dev auth.Device, ce
 
 // event records a security event; a failure is logged, never shown to the user.
 func (s *Service) event(ctx context.Context, userID *int64, typ string, dev auth.Device, detail map[string]any) {
-	if s.Events == nil {
-		return
-	}
 	e := &account.SecurityEvent{UserID: userID, Type: typ, IPAddress: dev.IP, UserAgent: dev.UserAgent, Detail: detail, CreatedAt: s.Now()}
-	if err := s.Events.RecordSecurityEvent(ctx, e); err != nil && s.Logger != nil {
+	if err := s.Events.RecordSecurityEvent(ctx, e); err != nil {
 		s.Logger.WarnContext(ctx, "record security event", "type", typ, "err", err)
 	}
 }

@@ -4,11 +4,21 @@
 package benchkit
 
 import (
+	"io"
 	"log"
+	"log/slog"
+	"net/netip"
+	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/app"
+	"github.com/trailpass/trailpass/internal/blob"
+	"github.com/trailpass/trailpass/internal/secret"
+	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
 
@@ -52,4 +62,28 @@ func Check(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+// App builds every service through the one wiring the server uses (see
+// AppOver), over st and a file store in dataDir. The file store closes with
+// the process.
+func App(st *store.Store, dataDir string, pub *url.URL) *app.App {
+	blobs, err := blob.OpenDir(filepath.Join(dataDir, "files"))
+	Check(err)
+	return AppOver(st, blobs, pub)
+}
+
+// AppOver builds every service through the one wiring the server uses, over
+// st, files and a fixed master key, with the production password hasher and
+// the real clock, answering at pub. Loopback is a trusted proxy so each
+// simulated client can have its own address (X-Forwarded-For) and the
+// per-address limits do not cap a bench.
+func AppOver(st *store.Store, files *blob.Dir, pub *url.URL) *app.App {
+	keyring, err := secret.NewKeyring([]byte(strings.Repeat("k", secret.KeySize)))
+	Check(err)
+	a, err := app.New(app.Deps{Store: st, Blobs: files, Keyring: keyring, Hasher: app.NewHasher(), Now: time.Now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: pub, Version: "bench",
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, ResetFloor: app.DefaultResetFloor})
+	Check(err)
+	return a
 }

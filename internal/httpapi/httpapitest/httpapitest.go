@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/app"
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/httpapi"
@@ -27,7 +28,6 @@ import (
 	"github.com/trailpass/trailpass/internal/mail"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/passkey"
-	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
@@ -54,7 +54,9 @@ type Env struct {
 	// SMTP is the loopback mail server after EnableMail.
 	SMTP     *testkit.SMTPServer
 	Recovery *account.RecoveryService
-	logger   *slog.Logger
+	// App is every service as the one wiring built them.
+	App    *app.App
+	logger *slog.Logger
 }
 
 // CheapHasher keeps tests fast; production parameters are tested in secret.
@@ -70,11 +72,7 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	clock := testkit.NewClock(time.Now().UTC().Truncate(time.Second))
 	logs := &testkit.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hasher := CheapHasher()
-	e := &Env{t: t, Store: st, Clock: clock, Logs: logs}
-	e.Auth = &auth.Service{Store: st, Users: st, Hasher: hasher, Events: st, Logger: logger, Now: clock.Now,
-		Throttle: &auth.Throttle{Store: st, Now: clock.Now}}
-	e.Accounts = &account.Service{Store: st, Hasher: hasher, Now: clock.Now, Recent: e.Auth}
+	e := &Env{t: t, Store: st, Clock: clock, Logs: logs, logger: logger}
 	srv := httptest.NewUnstartedServer(nil)
 	e.URL = "http://" + srv.Listener.Addr().String()
 	pub, _ := url.Parse(e.URL)
@@ -85,38 +83,19 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	t.Cleanup(func() { blobs.Close() })
 	e.Blobs = blobs
 	e.Keyring, _ = secret.NewKeyring(make([]byte, 32))
-	throttle := &auth.Throttle{Store: st, Now: clock.Now}
-	e.Profiles = &account.ProfileService{Store: st, Blobs: blobs, Events: st, Hasher: hasher, Now: clock.Now,
-		Lookups: throttle.Limiter(auth.LookupRate), Recent: e.Auth}
-	e.MFA = &mfa.Service{Store: st, Events: st, Keyring: e.Keyring, Hasher: hasher, Throttle: throttle, Issuer: "Trailpass", Now: clock.Now, Recent: e.Auth}
-	e.IdP = &idp.Service{Store: st, Accounts: e.Accounts, Events: st, Keyring: e.Keyring, PublicURL: pub, Now: clock.Now, Settings: st, Recent: e.Auth}
-	e.Auth.MFA = e.MFA
-	e.Auth.Settings = st
-	e.Auth.Passkeys = st
-	pk, err := passkey.New(passkey.ConfigFor(pub, "", nil))
+	// The one wiring the server uses; only the clock and the mail transport
+	// (EnableMail) are the test's.
+	a, err := app.New(app.Deps{Store: st, Blobs: blobs, Keyring: e.Keyring, Hasher: CheapHasher(), Now: clock.Now,
+		Logger: logger, PublicURL: pub, Version: "test", TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk.Store, pk.Users, pk.Auth, pk.Throttle, pk.Events, pk.Logger, pk.Now = st, st, e.Auth, throttle, st, logger, clock.Now
-	e.Passkeys = pk
-	exporter := &portability.Exporter{Store: st, Blobs: blobs, Now: clock.Now, Version: "test", Passkeys: st}
-	importer := &portability.Importer{Store: st, Profiles: st, Blobs: blobs, Now: clock.Now, TempDir: t.TempDir()}
-	e.Server = &httpapi.Server{Config: httpapi.Config{PublicURL: pub}, Logger: logger, Ready: st,
-		Accounts: e.Accounts, Auth: e.Auth, Profiles: e.Profiles, Admin: &account.AdminService{Store: st, Accounts: e.Accounts, Blobs: blobs, Events: st, Logger: logger, Recent: e.Auth},
-		Settings: &account.SettingsService{Store: st, Images: e.Profiles, Blobs: blobs, Recent: e.Auth}, MFA: e.MFA, IdP: e.IdP, Passkeys: pk, Notifications: st, Exporter: exporter, Importer: importer, Events: st, Now: clock.Now}
-	e.logger = logger
-	e.Mailer = &mail.Mailer{SMTP: &mail.SMTP{}, Users: st, Keyring: e.Keyring, Renderer: mail.NewRenderer(), PublicURL: pub, Logger: logger, Now: clock.Now}
-	e.Accounts.Notices, e.Profiles.Notices, e.MFA.Notices, e.IdP.Notices, e.Auth.Notices = e.Mailer, e.Mailer, e.Mailer, e.Mailer, e.Mailer
-	pk.Notices = e.Mailer
-	e.Auth.Devices = st
-	e.Recovery = &account.RecoveryService{Store: st, Mail: e.Mailer, Hasher: hasher, Now: clock.Now,
-		PerAddress: limiter{throttle, auth.RateLimit{Requests: 10, Window: 15 * time.Minute}},
-		PerEmail:   limiter{throttle, auth.RateLimit{Requests: 3, Window: time.Hour}}}
-	e.Server.Mail, e.Server.Recovery, e.Server.NoticeSettings = e.Mailer, e.Recovery, st
-	e.Server.SignUps = &account.SignUpService{Store: st, Accounts: e.Accounts, Mail: e.Mailer, Now: clock.Now,
-		PerAddress: limiter{throttle, auth.RateLimit{Requests: 5, Window: time.Hour}}}
-	e.Server.Admin.Mail = e.Mailer
-	e.Auth.SignUps = st
+	if a.PasskeysErr != nil {
+		t.Fatal(a.PasskeysErr)
+	}
+	e.App = a
+	e.Accounts, e.Auth, e.Server, e.Profiles, e.MFA, e.IdP = a.Accounts, a.Auth, a.Server, a.Profiles, a.MFA, a.IdP
+	e.Passkeys, e.Mailer, e.Recovery = a.Passkeys, a.Mailer, a.Recovery
 	for _, c := range configure {
 		c(e)
 	}
@@ -125,13 +104,6 @@ func New(t *testing.T, b testkit.Backend, configure ...func(*Env)) *Env {
 	t.Cleanup(srv.Close)
 	return e
 }
-
-type limiter struct {
-	t  *auth.Throttle
-	rl auth.RateLimit
-}
-
-func (l limiter) Limit(ctx context.Context, key string) error { return l.t.Limit(ctx, key, l.rl) }
 
 // EnableMail starts a loopback SMTP server and points the mailer at it.
 func (e *Env) EnableMail() *testkit.SMTPServer {
@@ -143,7 +115,7 @@ func (e *Env) EnableMail() *testkit.SMTPServer {
 
 // Sender returns an outbox sender like the one every instance runs.
 func (e *Env) Sender() *mail.Sender {
-	return &mail.Sender{SMTP: e.Mailer.SMTP, Outbox: e.Store, Keyring: e.Keyring, Logger: e.logger, Now: e.Clock.Now}
+	return e.App.Sender()
 }
 
 // DeliverMail runs sender rounds until nothing is due and returns what the
