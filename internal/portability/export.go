@@ -514,7 +514,7 @@ func putBuf(b *bytes.Buffer) {
 // table writes a whole table to data/<t>.json, or nothing when it has no rows.
 func (e *exportRun) table(t fitness.Table, page int) error {
 	q := fitness.PageQuery{UserID: e.userID, Limit: page}
-	rows, err := e.x.Store.ExportPage(e.ctx, t, q)
+	rows, err := e.fetch(t, q).get()
 	if err != nil || len(rows) == 0 {
 		return err
 	}
@@ -526,14 +526,18 @@ func (e *exportRun) table(t fitness.Table, page int) error {
 	enc := newRowEncoder(ew.buf, t, e.x.Store.ExportColumns(t))
 	enc.begin()
 	for len(rows) > 0 {
+		var next *pageFetch
+		if len(rows) == page {
+			q.After = rows[len(rows)-1].Cursor
+			next = e.fetch(t, q)
+		}
 		for _, r := range rows {
 			enc.row(r)
 		}
-		if len(rows) < page {
+		if next == nil {
 			break
 		}
-		q.After = rows[len(rows)-1].Cursor
-		if rows, err = e.x.Store.ExportPage(e.ctx, t, q); err != nil {
+		if rows, err = next.get(); err != nil {
 			return err
 		}
 	}
@@ -569,18 +573,19 @@ func (e *exportRun) chunked(t fitness.Table) error {
 		enc := newRowEncoder(ew.buf, t, e.x.Store.ExportColumns(t))
 		enc.begin()
 		q := fitness.PageQuery{UserID: e.userID, After: fitness.Cursor{ID: after}, Until: ids[len(ids)-1], Limit: page}
-		for {
-			rows, err := e.x.Store.ExportPage(e.ctx, t, q)
+		for next := e.fetch(t, q); next != nil; {
+			rows, err := next.get()
 			if err != nil {
 				return err
+			}
+			next = nil
+			if len(rows) == page {
+				q.After = rows[len(rows)-1].Cursor
+				next = e.fetch(t, q)
 			}
 			for _, r := range rows {
 				enc.row(r)
 			}
-			if len(rows) < page {
-				break
-			}
-			q.After = rows[len(rows)-1].Cursor
 		}
 		enc.end()
 		e.setCount(base, enc.n)
@@ -593,6 +598,32 @@ func (e *exportRun) chunked(t fitness.Table) error {
 			return nil
 		}
 	}
+}
+
+// pageFetch is a page being read in the background: the next page's query
+// and the JSON checks run while the current page is encoded. Every fetch
+// started is waited for before the export moves on.
+type pageFetch struct {
+	done chan struct{}
+	rows []fitness.Row
+	err  error
+}
+
+func (e *exportRun) fetch(t fitness.Table, q fitness.PageQuery) *pageFetch {
+	p := &pageFetch{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.rows, p.err = e.x.Store.ExportPage(e.ctx, t, q)
+		if p.err == nil {
+			prepareRaw(p.rows)
+		}
+	}()
+	return p
+}
+
+func (p *pageFetch) get() ([]fitness.Row, error) {
+	<-p.done
+	return p.rows, p.err
 }
 
 // writeRows writes rows already in hand (the user's own row).
