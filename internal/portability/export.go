@@ -46,8 +46,8 @@ const (
 // DefaultPendingBytes of uncompressed data wait to be written, plus the entry
 // being read (up to DefaultEntryBuffer) and the compressed copies.
 const (
-	DefaultEntryBuffer  = 8 << 20
-	DefaultPendingBytes = 16 << 20
+	DefaultEntryBuffer  = 2 << 20
+	DefaultPendingBytes = 8 << 20
 )
 
 // Exporter writes a user's archive. It is safe for concurrent use.
@@ -503,9 +503,9 @@ func getBuf() *bytes.Buffer {
 	return new(bytes.Buffer)
 }
 
-// putBuf keeps buffers up to 16 MiB for the next entry.
+// putBuf keeps buffers up to 4 MiB for the next entry.
 func putBuf(b *bytes.Buffer) {
-	if b.Cap() <= 16<<20 {
+	if b.Cap() <= 4<<20 {
 		b.Reset()
 		bufPool.Put(b)
 	}
