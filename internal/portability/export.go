@@ -3,14 +3,17 @@ package portability
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"io"
 	"path"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +42,14 @@ const (
 	filePage   = 125
 )
 
+// Memory bounds of parallel compression: at most 2 entries per worker and
+// DefaultPendingBytes of uncompressed data wait to be written, plus the entry
+// being read (up to DefaultEntryBuffer) and the compressed copies.
+const (
+	DefaultEntryBuffer  = 2 << 20
+	DefaultPendingBytes = 8 << 20
+)
+
 // Exporter writes a user's archive. It is safe for concurrent use.
 type Exporter struct {
 	Store fitness.Store
@@ -49,6 +60,13 @@ type Exporter struct {
 	Version string
 	// ChunkSize overrides DefaultChunkSize (tests).
 	ChunkSize int
+	// Workers is the number of entries compressed at once: 0 means
+	// GOMAXPROCS, 1 the sequential writer. The archive's bytes are the same.
+	Workers int
+	// EntryBuffer is how many uncompressed bytes one entry may hold in memory
+	// for a worker (0: DefaultEntryBuffer); a larger entry waits for those
+	// before it and is written straight through (tests set it small).
+	EntryBuffer int
 	// Passkeys, when set, counts the user's passkeys. They are credentials
 	// bound to this server and never exported; the manifest says how many
 	// were left out.
@@ -159,11 +177,28 @@ func (x *Exporter) Export(ctx context.Context, userID int64, w io.Writer) (Expor
 		e.chunk = DefaultChunkSize
 	}
 	e.zw.RegisterCompressor(zip.Deflate, newFlate)
+	workers := x.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers > 1 {
+		e.maxPending = 2 * workers
+		e.pendingBudget = DefaultPendingBytes
+		e.entryMax = x.EntryBuffer
+		if e.entryMax <= 0 {
+			e.entryMax = DefaultEntryBuffer
+		}
+		e.startWorkers(workers)
+		defer e.stop()
+	}
 	for _, k := range countKeys {
 		e.setCount(k, 0)
 	}
 	e.setCount("user", 1)
 	if err := e.run(users[0]); err != nil {
+		return e.stats, err
+	}
+	if err := e.drain(0); err != nil {
 		return e.stats, err
 	}
 	if err := e.zw.Close(); err != nil {
@@ -185,6 +220,15 @@ type exportRun struct {
 	stats     ExportStats
 	entries   []ManifestEntry
 	cur       *entryWriter
+
+	// Parallel compression (nil jobs: sequential).
+	jobs          chan *job
+	wg            sync.WaitGroup
+	pending       []*job // queued entries, in archive order
+	pendingBytes  int    // their uncompressed bytes
+	maxPending    int
+	pendingBudget int
+	entryMax      int
 }
 
 func (e *exportRun) setCount(k string, n int) {
@@ -229,19 +273,36 @@ func (e *exportRun) run(user fitness.Row) error {
 
 // entryWriter hashes and counts what goes into one entry, behind a buffer so the
 // many small writes of the JSON encoder reach the compressor in large blocks.
+// In parallel mode it collects the entry's bytes for a compression worker;
+// direct mode (one worker, or an entry too large to hold) writes through the
+// zip.Writer as it goes.
 type entryWriter struct {
-	name string
-	zw   io.Writer
-	h    hash.Hash
-	n    int64
-	buf  *bufio.Writer
+	e      *exportRun
+	name   string
+	method uint16
+	n      int64
+	buf    *bufio.Writer
+	data   *bytes.Buffer // parallel mode: the entry so far
+	direct bool
+	zw     io.Writer // direct mode
+	h      hash.Hash // direct mode
 }
 
 func (w *entryWriter) Write(p []byte) (int, error) {
-	n, err := w.zw.Write(p)
-	w.h.Write(p[:n])
-	w.n += int64(n)
-	return n, err
+	if w.direct {
+		n, err := w.zw.Write(p)
+		w.h.Write(p[:n])
+		w.n += int64(n)
+		return n, err
+	}
+	w.data.Write(p)
+	w.n += int64(len(p))
+	if w.data.Len() > w.e.entryMax {
+		if err := w.e.goDirect(w); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
 }
 
 // create starts an entry, finishing the previous one.
@@ -253,17 +314,42 @@ func (e *exportRun) create(name string) (*entryWriter, error) {
 	if storedExts[strings.ToLower(path.Ext(name))] {
 		method = zip.Store
 	}
-	zwr, err := e.zw.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: e.now})
-	if err != nil {
-		return nil, fmt.Errorf("export: create %s: %w", name, err)
-	}
-	ew := &entryWriter{name: name, zw: zwr, h: sha256.New()}
+	ew := &entryWriter{e: e, name: name, method: method}
 	ew.buf = bufio.NewWriterSize(ew, 32<<10)
 	e.cur = ew
+	if e.jobs == nil {
+		return ew, e.goDirect(ew)
+	}
+	ew.data = getBuf()
 	return ew, nil
 }
 
-// finish flushes the current entry and records it for the manifest.
+// goDirect switches ew to writing straight into the archive, after every
+// entry queued before it, exactly as the sequential exporter does.
+func (e *exportRun) goDirect(ew *entryWriter) error {
+	if err := e.drain(0); err != nil {
+		return err
+	}
+	zwr, err := e.zw.CreateHeader(&zip.FileHeader{Name: ew.name, Method: ew.method, Modified: e.now})
+	if err != nil {
+		return fmt.Errorf("export: create %s: %w", ew.name, err)
+	}
+	ew.direct, ew.zw, ew.h = true, zwr, sha256.New()
+	if ew.data != nil {
+		data := ew.data
+		ew.data = nil
+		ew.n = 0
+		_, err = ew.Write(data.Bytes())
+		putBuf(data)
+		if err != nil {
+			return fmt.Errorf("export: write %s: %w", ew.name, err)
+		}
+	}
+	return nil
+}
+
+// finish flushes the current entry and records it for the manifest (direct
+// mode) or queues it for compression.
 func (e *exportRun) finish() error {
 	ew := e.cur
 	if ew == nil {
@@ -273,16 +359,162 @@ func (e *exportRun) finish() error {
 	if err := ew.buf.Flush(); err != nil {
 		return fmt.Errorf("export: write %s: %w", ew.name, err)
 	}
-	e.entries = append(e.entries, ManifestEntry{Name: ew.name, Size: ew.n, SHA256: hex.EncodeToString(ew.h.Sum(nil))})
 	e.stats.Entries++
 	e.stats.Bytes += ew.n
+	if ew.direct {
+		e.entries = append(e.entries, ManifestEntry{Name: ew.name, Size: ew.n, SHA256: hex.EncodeToString(ew.h.Sum(nil))})
+		return nil
+	}
+	j := &job{name: ew.name, method: ew.method, raw: ew.data, done: make(chan struct{})}
+	e.pending = append(e.pending, j)
+	e.pendingBytes += j.raw.Len()
+	e.jobs <- j // never blocks: the channel holds maxPending+1 and drain keeps at most maxPending
+	if err := e.drain(e.pendingBudget); err != nil {
+		return err
+	}
+	// Write what is already compressed, so the client gets bytes early.
+	for len(e.pending) > 0 && isDone(e.pending[0]) {
+		if err := e.writeHead(); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// job is one entry compressed by a worker.
+type job struct {
+	name   string
+	method uint16
+	raw    *bytes.Buffer
+	comp   *bytes.Buffer // raw itself when stored
+	crc    uint32
+	sum    [sha256.Size]byte
+	err    error
+	done   chan struct{}
+}
+
+func isDone(j *job) bool {
+	select {
+	case <-j.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// compress runs in a worker. It feeds the same pooled level-5 compressor the
+// sequential path registers, so the deflate stream is the same bytes.
+func (j *job) compress() {
+	defer close(j.done)
+	b := j.raw.Bytes()
+	j.crc = crc32.ChecksumIEEE(b)
+	j.sum = sha256.Sum256(b)
+	if j.method == zip.Store {
+		j.comp = j.raw
+		return
+	}
+	j.comp = getBuf()
+	fw, err := newFlate(j.comp)
+	if err == nil {
+		_, err = fw.Write(b)
+		if cerr := fw.Close(); err == nil {
+			err = cerr
+		}
+	}
+	j.err = err
+}
+
+// drain writes queued entries in order until at most maxPending remain and
+// their bytes fit in budget (drain(0) empties the queue).
+func (e *exportRun) drain(budget int) error {
+	for len(e.pending) > 0 && (budget == 0 || len(e.pending) > e.maxPending || e.pendingBytes > budget) {
+		if err := e.writeHead(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeHead waits for the oldest queued entry and writes it with CreateRaw.
+// Its header is first built by CreateHeader on a throwaway writer, so flags
+// (data descriptor, UTF-8), versions, times and the extended-timestamp extra
+// are exactly the sequential writer's; CreateRaw then writes them with the CRC
+// and sizes in the data descriptor, as CreateHeader's writer does.
+func (e *exportRun) writeHead() error {
+	j := e.pending[0]
+	<-j.done
+	e.pending = e.pending[1:]
+	e.pendingBytes -= j.raw.Len()
+	if j.err != nil {
+		return fmt.Errorf("export: compress %s: %w", j.name, j.err)
+	}
+	// A fresh throwaway writer per entry: one kept for the whole export would
+	// hold every header, as the real writer's central directory does.
+	hdr := zip.NewWriter(io.Discard)
+	hdr.RegisterCompressor(zip.Deflate, func(io.Writer) (io.WriteCloser, error) { return nopCloser{io.Discard}, nil })
+	fh := &zip.FileHeader{Name: j.name, Method: j.method, Modified: e.now}
+	if _, err := hdr.CreateHeader(fh); err != nil {
+		return fmt.Errorf("export: create %s: %w", j.name, err)
+	}
+	fh.CRC32 = j.crc
+	fh.CompressedSize64 = uint64(j.comp.Len())
+	fh.UncompressedSize64 = uint64(j.raw.Len())
+	w, err := e.zw.CreateRaw(fh)
+	if err != nil {
+		return fmt.Errorf("export: create %s: %w", j.name, err)
+	}
+	if _, err := w.Write(j.comp.Bytes()); err != nil {
+		return fmt.Errorf("export: write %s: %w", j.name, err)
+	}
+	e.entries = append(e.entries, ManifestEntry{Name: j.name, Size: int64(j.raw.Len()), SHA256: hex.EncodeToString(j.sum[:])})
+	if j.comp != j.raw {
+		putBuf(j.comp)
+	}
+	putBuf(j.raw)
+	return nil
+}
+
+// startWorkers starts n compression workers; stop ends them.
+func (e *exportRun) startWorkers(n int) {
+	e.jobs = make(chan *job, e.maxPending+1)
+	for range n {
+		e.wg.Go(func() {
+			for j := range e.jobs {
+				j.compress()
+			}
+		})
+	}
+}
+
+func (e *exportRun) stop() {
+	if e.jobs != nil {
+		close(e.jobs)
+		e.wg.Wait()
+		e.jobs = nil
+	}
+}
+
+var bufPool sync.Pool
+
+func getBuf() *bytes.Buffer {
+	if b, ok := bufPool.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// putBuf keeps buffers up to 4 MiB for the next entry.
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 4<<20 {
+		b.Reset()
+		bufPool.Put(b)
+	}
 }
 
 // table writes a whole table to data/<t>.json, or nothing when it has no rows.
 func (e *exportRun) table(t fitness.Table, page int) error {
 	q := fitness.PageQuery{UserID: e.userID, Limit: page}
-	rows, err := e.x.Store.ExportPage(e.ctx, t, q)
+	rows, err := e.fetch(t, q).get()
 	if err != nil || len(rows) == 0 {
 		return err
 	}
@@ -294,14 +526,18 @@ func (e *exportRun) table(t fitness.Table, page int) error {
 	enc := newRowEncoder(ew.buf, t, e.x.Store.ExportColumns(t))
 	enc.begin()
 	for len(rows) > 0 {
+		var next *pageFetch
+		if len(rows) == page {
+			q.After = rows[len(rows)-1].Cursor
+			next = e.fetch(t, q)
+		}
 		for _, r := range rows {
 			enc.row(r)
 		}
-		if len(rows) < page {
+		if next == nil {
 			break
 		}
-		q.After = rows[len(rows)-1].Cursor
-		if rows, err = e.x.Store.ExportPage(e.ctx, t, q); err != nil {
+		if rows, err = next.get(); err != nil {
 			return err
 		}
 	}
@@ -337,18 +573,19 @@ func (e *exportRun) chunked(t fitness.Table) error {
 		enc := newRowEncoder(ew.buf, t, e.x.Store.ExportColumns(t))
 		enc.begin()
 		q := fitness.PageQuery{UserID: e.userID, After: fitness.Cursor{ID: after}, Until: ids[len(ids)-1], Limit: page}
-		for {
-			rows, err := e.x.Store.ExportPage(e.ctx, t, q)
+		for next := e.fetch(t, q); next != nil; {
+			rows, err := next.get()
 			if err != nil {
 				return err
+			}
+			next = nil
+			if len(rows) == page {
+				q.After = rows[len(rows)-1].Cursor
+				next = e.fetch(t, q)
 			}
 			for _, r := range rows {
 				enc.row(r)
 			}
-			if len(rows) < page {
-				break
-			}
-			q.After = rows[len(rows)-1].Cursor
 		}
 		enc.end()
 		e.setCount(base, enc.n)
@@ -361,6 +598,32 @@ func (e *exportRun) chunked(t fitness.Table) error {
 			return nil
 		}
 	}
+}
+
+// pageFetch is a page being read in the background: the next page's query
+// and the JSON checks run while the current page is encoded. Every fetch
+// started is waited for before the export moves on.
+type pageFetch struct {
+	done chan struct{}
+	rows []fitness.Row
+	err  error
+}
+
+func (e *exportRun) fetch(t fitness.Table, q fitness.PageQuery) *pageFetch {
+	p := &pageFetch{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.rows, p.err = e.x.Store.ExportPage(e.ctx, t, q)
+		if p.err == nil {
+			prepareRaw(p.rows)
+		}
+	}()
+	return p
+}
+
+func (p *pageFetch) get() ([]fitness.Row, error) {
+	<-p.done
+	return p.rows, p.err
 }
 
 // writeRows writes rows already in hand (the user's own row).
@@ -492,6 +755,13 @@ func (e *exportRun) writeCounts() error {
 }
 
 func (e *exportRun) writeManifest() error {
+	// The manifest lists every entry before it: write out the queue first.
+	if err := e.finish(); err != nil {
+		return err
+	}
+	if err := e.drain(0); err != nil {
+		return err
+	}
 	m := Manifest{
 		FormatVersion:    FormatVersion,
 		TrailpassVersion: e.x.Version,
@@ -520,6 +790,10 @@ func (e *exportRun) writeManifest() error {
 	}
 	return e.finish()
 }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // ctxReader stops a copy when the export is cancelled.
 type ctxReader struct {

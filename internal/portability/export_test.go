@@ -581,3 +581,58 @@ func TestSeed_Deterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestExport_ParallelSameBytes: compressing entries in parallel writes the
+// very archive the sequential writer does, byte for byte, whatever the worker
+// count and including entries too large to queue (written straight through).
+func TestExport_ParallelSameBytes(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		uid := f.user(t, "hana", 40, 11)
+		if _, err := f.blobs.Put(context.Background(), "user_images/"+itoa(uid)+".png", strings.NewReader(strings.Repeat("png!", 5000))); err != nil {
+			t.Fatal(err)
+		}
+		run := func(workers, entryBuffer int) []byte {
+			x := *f.x
+			x.Workers, x.EntryBuffer = workers, entryBuffer
+			var buf bytes.Buffer
+			if _, err := x.Export(context.Background(), uid, &buf); err != nil {
+				t.Fatalf("workers %d: %v", workers, err)
+			}
+			return buf.Bytes()
+		}
+		seq := run(1, 0)
+		unzipTest(t, seq)
+		if n := len(readArchive(t, seq).names); n < 20 {
+			t.Fatalf("only %d entries: the seeded account is too small to test ordering", n)
+		}
+		for _, c := range []struct{ workers, entryBuffer int }{{0, 0}, {2, 0}, {4, 0}, {3, 4096}, {8, 1}} {
+			if got := run(c.workers, c.entryBuffer); !bytes.Equal(got, seq) {
+				t.Errorf("workers %d, entry buffer %d: archive differs from the sequential one (%d vs %d bytes)",
+					c.workers, c.entryBuffer, len(got), len(seq))
+			}
+		}
+	})
+}
+
+// TestExport_ParallelMidStreamFailure: a write failure at any point of a
+// parallel export is reported, whether it hits a queued entry or one written
+// straight through.
+func TestExport_ParallelMidStreamFailure(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		uid := f.user(t, "ivan", 20, 12)
+		full, _ := export(t, f, uid)
+		for _, workers := range []int{2, 4} {
+			for _, eb := range []int{0, 4096} {
+				for _, n := range []int{0, 100, len(full) / 2, len(full) - 10} {
+					x := *f.x
+					x.Workers, x.EntryBuffer = workers, eb
+					if _, err := x.Export(context.Background(), uid, &failAfter{n: n}); !errors.Is(err, io.ErrClosedPipe) {
+						t.Errorf("workers %d, entry buffer %d, fail after %d: err = %v", workers, eb, n, err)
+					}
+				}
+			}
+		}
+	})
+}

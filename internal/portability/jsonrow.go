@@ -87,6 +87,8 @@ func (e *rowEncoder) value(c fitness.Column, v any, tz string) {
 		e.w.WriteString(strconv.FormatBool(v))
 	case string:
 		e.writeString(v)
+	case validJSON:
+		e.w.Write(v)
 	case json.RawMessage:
 		if json.Valid(v) {
 			e.w.Write(v)
@@ -147,4 +149,24 @@ func jsonEncoder(w *bufio.Writer) *json.Encoder {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", " ")
 	return enc
+}
+
+// validJSON is a json.RawMessage already checked by prepareRaw.
+type validJSON []byte
+
+// prepareRaw does the encoder's JSON check ahead, off the encoding goroutine:
+// valid json.RawMessage values become validJSON (written as they are), invalid
+// ones strings (written as a JSON string), exactly what value would write.
+func prepareRaw(rows []fitness.Row) {
+	for _, r := range rows {
+		for i, v := range r.Values {
+			if raw, ok := v.(json.RawMessage); ok {
+				if json.Valid(raw) {
+					r.Values[i] = validJSON(raw)
+				} else {
+					r.Values[i] = string(raw)
+				}
+			}
+		}
+	}
 }
