@@ -33,14 +33,19 @@ func recoverImports(ctx context.Context, im *portability.Importer, logger *slog.
 // recoveryLoop runs recoverImports every recoverEvery until ctx ends, so a
 // crashed import neither waits for a restart nor blocks its user's next one.
 func recoveryLoop(ctx context.Context, im *portability.Importer, logger *slog.Logger) {
-	t := time.NewTicker(recoverEvery)
+	every(ctx, recoverEvery, func() { recoverImports(ctx, im, logger) })
+}
+
+// every calls fn every d until ctx ends; the background loops of serve share it.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			recoverImports(ctx, im, logger)
+			fn()
 		}
 	}
 }

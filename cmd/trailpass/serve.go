@@ -144,25 +144,18 @@ func warnOpenDataDir(dir string, logger *slog.Logger) {
 // security events older than retention, every few minutes. Every instance runs
 // it; the deletes are idempotent.
 func cleanupLoop(ctx context.Context, st *store.Store, retention time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := st.DeleteExpired(ctx, timeNow()); err != nil {
-				logger.Warn("cleanup of expired rows failed", "err", err)
-			} else if n > 0 {
-				logger.Debug("deleted expired rows", "count", n)
-			}
-			if n, err := st.DeleteSecurityEventsBefore(ctx, timeNow().Add(-retention)); err != nil {
-				logger.Warn("pruning old security events failed", "err", err)
-			} else if n > 0 {
-				logger.Debug("pruned old security events", "count", n, "retention", retention.String())
-			}
+	every(ctx, 5*time.Minute, func() {
+		if n, err := st.DeleteExpired(ctx, timeNow()); err != nil {
+			logger.Warn("cleanup of expired rows failed", "err", err)
+		} else if n > 0 {
+			logger.Debug("deleted expired rows", "count", n)
 		}
-	}
+		if n, err := st.DeleteSecurityEventsBefore(ctx, timeNow().Add(-retention)); err != nil {
+			logger.Warn("pruning old security events failed", "err", err)
+		} else if n > 0 {
+			logger.Debug("pruned old security events", "count", n, "retention", retention.String())
+		}
+	})
 }
 
 // migrate applies pending migrations and exits.
