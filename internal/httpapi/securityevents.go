@@ -15,7 +15,7 @@ import (
 // client.
 type securityEventJSON struct {
 	ID   int64  `json:"id"`
-	Type string `json:"type" enum:"login,login_failed,logout,refresh_token_reuse,session_revoked,password_changed,mfa_enabled,mfa_disabled,mfa_reset,mfa_replay_rejected,mfa_failed,backup_code_used,backup_codes_regenerated,step_up,idp_login,idp_linked,idp_unlinked,export,import"`
+	Type string `json:"type" enum:"login,login_failed,logout,refresh_token_reuse,session_revoked,password_changed,mfa_enabled,mfa_disabled,mfa_reset,mfa_replay_rejected,mfa_failed,backup_code_used,backup_codes_regenerated,step_up,idp_login,idp_linked,idp_unlinked,export,import,user_deleted,passkey_added,passkey_renamed,passkey_removed,passkey_failed,passkey_counter_rejected"`
 	// CreatedAt is when it happened.
 	CreatedAt time.Time `json:"created_at"`
 	// IPAddress is the client's address; empty when the event came from no
@@ -27,8 +27,8 @@ type securityEventJSON struct {
 	// UserAgent is the raw User-Agent, shortened, when Device is null.
 	UserAgent string `json:"user_agent,omitempty"`
 	// Method is how a sign-in (login), step-up, MFA removal or replayed code
-	// proved the user: passkey is reserved for when trailpass supports them.
-	Method string `json:"method,omitempty" enum:"password,password+totp,password+backup_code,sso,sso+totp,sso+backup_code,passkey,totp,backup_code"`
+	// proved the user.
+	Method string `json:"method,omitempty" enum:"password,password+totp,password+backup_code,password+passkey,sso,sso+totp,sso+backup_code,sso+passkey,passkey,totp,backup_code"`
 	// Provider names the identity provider of SSO sign-ins and of idp_* events.
 	Provider string `json:"provider,omitempty"`
 	// SessionID is the session a login started.

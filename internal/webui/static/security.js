@@ -364,8 +364,10 @@
     'password': 'with a password',
     'password+totp': 'with a password and an authenticator code',
     'password+backup_code': 'with a password and a backup code',
+    'password+passkey': 'with a password and a passkey',
     'sso+totp': 'and an authenticator code',
     'sso+backup_code': 'and a backup code',
+    'sso+passkey': 'and a passkey',
     'passkey': 'with a passkey',
     'totp': 'with an authenticator code',
     'backup_code': 'with a backup code',
@@ -402,6 +404,12 @@
       case 'idp_unlinked': return 'Unlinked ' + (e.provider || 'an identity provider');
       case 'export': return 'Your data was exported';
       case 'import': return 'Data was imported into your account';
+      case 'user_deleted': return 'You deleted an account';
+      case 'passkey_added': return 'Passkey added';
+      case 'passkey_renamed': return 'Passkey renamed';
+      case 'passkey_removed': return 'Passkey removed';
+      case 'passkey_failed': return 'A passkey could not be verified';
+      case 'passkey_counter_rejected': return 'A passkey was refused: it may have been copied';
     }
     return e.type;
   }
