@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
@@ -189,13 +192,18 @@ func (s *Server) handleSecurityEvents(w http.ResponseWriter, r *http.Request, p 
 	writeJSON(w, http.StatusOK, page)
 }
 
+// documentedMethods are the method names securityEventJSON documents: its
+// enum is the one list, so the answer and the document cannot drift.
+var documentedMethods = func() []string {
+	f, _ := reflect.TypeFor[securityEventJSON]().FieldByName("Method")
+	return strings.Split(f.Tag.Get("enum"), ",")
+}()
+
 // knownMethod returns the detail's method when it is one of the documented
 // names, and "" otherwise.
 func knownMethod(d map[string]any) string {
 	m, _ := d["method"].(string)
-	switch m {
-	case auth.MethodPassword, auth.MethodPasswordTOTP, auth.MethodPasswordBackupCode, auth.MethodSSO,
-		auth.MethodSSO + "+totp", auth.MethodSSO + "+backup_code", "passkey", "totp", "backup_code":
+	if slices.Contains(documentedMethods, m) {
 		return m
 	}
 	return ""

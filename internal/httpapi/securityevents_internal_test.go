@@ -41,3 +41,16 @@ func TestSecurityEvents_TypesDocumented(t *testing.T) {
 		}
 	}
 }
+
+// Every method a session can record is reported; an unknown one is dropped.
+func TestSecurityEvents_KnownMethods(t *testing.T) {
+	for _, m := range []string{"password", "password+totp", "password+backup_code", "password+passkey",
+		"sso", "sso+totp", "sso+backup_code", "sso+passkey", "passkey"} {
+		if got := knownMethod(map[string]any{"method": m}); got != m {
+			t.Errorf("method %q reported as %q", m, got)
+		}
+	}
+	if got := knownMethod(map[string]any{"method": "password+secret123"}); got != "" {
+		t.Errorf("an undocumented method is reported: %q", got)
+	}
+}
