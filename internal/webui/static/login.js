@@ -109,7 +109,13 @@
     }
     const credential = await passkey.get(options, extra);
     conditional = null;
-    const body = await api('POST', '/api/v1/passkeys/login/finish', { credential });
+    let body;
+    try {
+      body = await api('POST', '/api/v1/passkeys/login/finish', { credential });
+    } catch (err) {
+      if (err instanceof window.tp.APIError) err.chosen = true; // the user picked a passkey
+      throw err;
+    }
     // A passkey that did not verify the user is one factor, like a password.
     if (body && body.mfa_required) return showMFA(body.username);
     signedIn(body, '');
@@ -141,10 +147,11 @@
     try {
       await passkeySignIn('conditional');
     } catch (err) {
-      // Aborted for the button or the password form, or nothing chosen.
-      if (err && err.name !== 'AbortError' && !(err instanceof window.tp.APIError && err.status === 429)) {
-        say('login-error', passkey.failed(err));
-      }
+      // Autofill runs without being asked, so only a passkey the user chose and
+      // the server refused is news to them; the browser's own refusals (aborted
+      // for the button or the password form, nothing chosen, a host it will not
+      // use passkeys on) stay quiet.
+      if (err && err.chosen && err.status !== 429) say('login-error', passkey.failed(err));
     }
   }
 
