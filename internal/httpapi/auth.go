@@ -8,16 +8,6 @@ import (
 	"github.com/trailpass/trailpass/internal/auth"
 )
 
-// tokenBody is the mobile client's token response. expires_in keeps Endurain's
-// meaning (the access token's expiry as a Unix timestamp), which its clients read.
-type tokenBody struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-	SessionID    string `json:"session_id"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int64  `json:"expires_in"`
-}
-
 // writeTokens answers a completed sign-in or refresh the way the client type
 // expects: cookies and {session_id} for web, tokens in the body for mobile.
 func (s *Server) writeTokens(w http.ResponseWriter, ct string, t *auth.Tokens, tokenType string) {
@@ -25,7 +15,7 @@ func (s *Server) writeTokens(w http.ResponseWriter, ct string, t *auth.Tokens, t
 	if ct == auth.ClientWeb {
 		s.setAuthCookies(w, t)
 		s.clearCookies(w, cookieMFATicket)
-		writeJSON(w, http.StatusOK, map[string]string{"session_id": t.SessionID})
+		writeJSON(w, http.StatusOK, sessionIDBody{SessionID: t.SessionID})
 		return
 	}
 	writeJSON(w, http.StatusOK, tokenBody{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, SessionID: t.SessionID,
@@ -94,11 +84,7 @@ func (s *Server) handleMFAVerify(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var body struct {
-		Username  string `json:"username"`
-		MFACode   string `json:"mfa_code"`
-		MFATicket string `json:"mfa_ticket"`
-	}
+	var body mfaVerifyRequest
 	if err := decodeJSON(w, r, &body); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -161,15 +147,13 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if ct == auth.ClientWeb {
 		s.clearCookies(w, cookieAccess, cookieRefresh, cookieCSRF)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"message": "Logout successful"})
+	writeJSON(w, http.StatusOK, messageBody{Message: "Logout successful"})
 }
 
 // handleReauth is the password step-up for accounts without MFA:
 // POST /api/v1/profile/reauth {password}.
 func (s *Server) handleReauth(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var body struct {
-		Password string `json:"password"`
-	}
+	var body passwordBody
 	if err := decodeJSON(w, r, &body); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -178,5 +162,5 @@ func (s *Server) handleReauth(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "Authentication confirmed", "valid_until": p.Session.AuthenticatedAt.Add(s.Auth.Window())})
+	writeJSON(w, http.StatusOK, validUntilBody{Message: "Authentication confirmed", ValidUntil: p.Session.AuthenticatedAt.Add(s.Auth.Window())})
 }

@@ -2,13 +2,14 @@ package httpapi_test
 
 import (
 	"context"
-	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/testkit"

@@ -26,13 +26,6 @@ var statusOf = map[string]int{
 	account.EINTERNAL:      http.StatusInternalServerError,
 }
 
-// validationItem is one entry of a FastAPI-style 422 detail list.
-type validationItem struct {
-	Loc  []string `json:"loc"`
-	Msg  string   `json:"msg"`
-	Type string   `json:"type"`
-}
-
 // writeError answers with err's status and a JSON detail. Internal errors are
 // logged with the request id and shown to the client only as a generic message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -41,7 +34,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	body := map[string]any{"detail": account.ErrorMessage(err), "request_id": requestIDFrom(r.Context())}
+	body := ErrorBody{Detail: account.ErrorMessage(err), RequestID: requestIDFrom(r.Context())}
 	var e *account.Error
 	if asError(err, &e) {
 		if len(e.Fields) > 0 {
@@ -57,7 +50,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 				}
 				items[i] = validationItem{Loc: []string{in, f.Field}, Msg: f.Message, Type: typ}
 			}
-			body["detail"] = items
+			body.Detail = items
 		}
 		if e.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))

@@ -3,9 +3,10 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"strings"
 	"testing"
+
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 
 	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/seed"

@@ -8,7 +8,7 @@ import (
 
 // handleHealthz answers while the process is alive.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, statusBody{Status: "ok"})
 }
 
 // handleReadyz answers 200 only when the database is reachable and migrated.
@@ -17,8 +17,8 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.Ready.Ready(ctx); err != nil {
 		s.Logger.WarnContext(ctx, "not ready", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "Database unavailable or not migrated"})
+		writeJSON(w, http.StatusServiceUnavailable, statusBody{Status: "unavailable", Detail: "Database unavailable or not migrated"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, statusBody{Status: "ready"})
 }

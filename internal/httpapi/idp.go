@@ -246,17 +246,6 @@ func (s *Server) unlink(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// publicProviderView is what a regular user sees of a provider: enough to offer
-// linking, none of the configuration.
-type publicProviderView struct {
-	ID           int64   `json:"id"`
-	Name         string  `json:"name"`
-	Slug         string  `json:"slug"`
-	ProviderType string  `json:"provider_type"`
-	Enabled      bool    `json:"enabled"`
-	Icon         *string `json:"icon"`
-}
-
 // handleIdPList: GET /api/v1/idp. Admins get the configuration (never the client
 // secret); everyone else the public view.
 func (s *Server) handleIdPList(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

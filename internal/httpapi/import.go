@@ -14,11 +14,6 @@ import (
 	"github.com/trailpass/trailpass/internal/portability"
 )
 
-// jobIDBody is the answer to an asynchronous import.
-type jobIDBody struct {
-	JobID string `json:"job_id"`
-}
-
 // spoolUpload streams the multipart field "file" into a temporary file under
 // the importer's byte limit; the caller removes it.
 func (s *Server) spoolUpload(w http.ResponseWriter, r *http.Request) (*os.File, int64, error) {

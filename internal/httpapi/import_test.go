@@ -4,11 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"mime/multipart"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 
 	"github.com/trailpass/trailpass/internal/fitness"
 	"github.com/trailpass/trailpass/internal/portability"

@@ -1,11 +1,12 @@
 package httpapi_test
 
 import (
-	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 
 	"github.com/trailpass/trailpass/internal/testkit"
 )

@@ -57,9 +57,13 @@ func routeLabel(pattern string) string {
 	return pattern
 }
 
-// mountMetrics serves GET /metrics on this handler when ServeMetrics is set.
+// mountMetrics serves GET /metrics on this handler when ServeMetrics is set;
+// otherwise the path answers a JSON 404 here (not a web page), since the
+// metrics live on their own listener.
 func (s *Server) mountMetrics() {
 	if s.Metrics != nil && s.ServeMetrics {
 		s.handle("GET /metrics", s.Metrics.Handler().ServeHTTP)
+		return
 	}
+	s.handle("GET /metrics", notFound)
 }

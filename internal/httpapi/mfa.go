@@ -7,10 +7,6 @@ import (
 	"github.com/trailpass/trailpass/internal/auth"
 )
 
-type mfaCodeBody struct {
-	MFACode string `json:"mfa_code"`
-}
-
 // mfaCode reads {"mfa_code": "..."}; a missing code is a 422 like FastAPI's.
 func (s *Server) mfaCode(w http.ResponseWriter, r *http.Request) (string, error) {
 	var b mfaCodeBody
@@ -44,8 +40,8 @@ func (s *Server) handleMFAStatus(w http.ResponseWriter, r *http.Request, p *auth
 	if n > 0 {
 		factors = append(factors, "passkey")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"mfa_enabled": len(factors) > 0, "backup_codes_remaining": st.BackupCodesRemaining,
-		"factors": factors})
+	writeJSON(w, http.StatusOK, mfaStatusBody{MFAEnabled: len(factors) > 0, BackupCodesRemaining: st.BackupCodesRemaining,
+		Factors: factors})
 }
 
 // handleMFASetup: POST /api/v1/profile/mfa/setup starts an enrolment; the pending
@@ -57,8 +53,8 @@ func (s *Server) handleMFASetup(w http.ResponseWriter, r *http.Request, p *auth.
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]string{"secret": setup.Secret, "secret_grouped": setup.SecretGrouped,
-		"qr_code": setup.QRCode, "app_name": setup.AppName, "otpauth_uri": setup.OTPAuthURI})
+	writeJSON(w, http.StatusOK, mfaSetupBody{Secret: setup.Secret, SecretGrouped: setup.SecretGrouped,
+		QRCode: setup.QRCode, AppName: setup.AppName, OTPAuthURI: setup.OTPAuthURI})
 }
 
 // handleMFAEnable: POST /api/v1/profile/mfa/enable {mfa_code} → the backup codes,
@@ -75,7 +71,7 @@ func (s *Server) handleMFAEnable(w http.ResponseWriter, r *http.Request, p *auth
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"message": "MFA enabled successfully", "backup_codes": codes})
+	writeJSON(w, http.StatusOK, mfaCodesBody{Message: "MFA enabled successfully", BackupCodes: codes})
 }
 
 // handleMFADisable: POST /api/v1/profile/mfa/disable {mfa_code} removes the factor
@@ -93,7 +89,7 @@ func (s *Server) handleMFADisable(w http.ResponseWriter, r *http.Request, p *aut
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "MFA disabled successfully", "sessions_revoked": n})
+	writeJSON(w, http.StatusOK, mfaDisableBody{Message: "MFA disabled successfully", SessionsRevoked: n})
 }
 
 // handleMFAStepUp: POST /api/v1/profile/mfa/verify {mfa_code} proves the user
@@ -115,8 +111,8 @@ func (s *Server) handleMFAStepUp(w http.ResponseWriter, r *http.Request, p *auth
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "MFA code verified successfully",
-		"valid_until": p.Session.AuthenticatedAt.Add(s.Auth.Window())})
+	writeJSON(w, http.StatusOK, validUntilBody{Message: "MFA code verified successfully",
+		ValidUntil: p.Session.AuthenticatedAt.Add(s.Auth.Window())})
 }
 
 // mfaFailed records a wrong code in the security log (the MFA service does not

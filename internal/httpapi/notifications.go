@@ -4,21 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
 )
-
-// notificationJSON is Endurain's Notification.
-type notificationJSON struct {
-	ID        int64           `json:"id"`
-	UserID    int64           `json:"user_id"`
-	Type      int             `json:"type"`
-	Options   json.RawMessage `json:"options"`
-	Read      bool            `json:"read"`
-	CreatedAt time.Time       `json:"created_at"`
-}
 
 // handleNotificationsCount: GET /api/v1/notifications/number. Every page of the
 // web app asks it, so it must answer for every signed-in user.
@@ -66,5 +55,5 @@ func (s *Server) handleNotificationRead(w http.ResponseWriter, r *http.Request, 
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"detail": "Notification marked as read"})
+	writeJSON(w, http.StatusOK, detailBody{Detail: "Notification marked as read"})
 }

@@ -5,11 +5,12 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/passkey"
@@ -41,127 +42,6 @@ type apiOp struct {
 	Query [][2]string
 }
 
-type (
-	formBody      struct{}
-	multipartBody struct{}
-	redirect      struct{}
-)
-
-// Wire shapes of answers written from maps; documented here.
-type (
-	statusBody struct {
-		Status string `json:"status"`
-	}
-	detailBody struct {
-		Detail string `json:"detail"`
-	}
-	messageBody struct {
-		Message string `json:"message"`
-	}
-	sessionIDBody struct {
-		SessionID string `json:"session_id"`
-	}
-	mfaChallengeBody struct {
-		MFARequired bool   `json:"mfa_required"`
-		Username    string `json:"username"`
-		Message     string `json:"message"`
-		MFATicket   string `json:"mfa_ticket,omitempty"`
-	}
-	mfaVerifyRequest struct {
-		Username  string `json:"username"`
-		MFACode   string `json:"mfa_code"`
-		MFATicket string `json:"mfa_ticket,omitempty"`
-	}
-	passwordBody struct {
-		Password string `json:"password"`
-	}
-	validUntilBody struct {
-		Message    string    `json:"message"`
-		ValidUntil time.Time `json:"valid_until"`
-	}
-	revokedBody struct {
-		Detail  string `json:"detail"`
-		Revoked int    `json:"revoked"`
-	}
-	passwordChangeBody struct {
-		Password        string  `json:"password"`
-		CurrentPassword *string `json:"current_password,omitempty"`
-	}
-	availabilityBody struct {
-		Available bool `json:"available"`
-	}
-	// userCreateDoc documents POST /api/v1/users: Endurain's UserCreate.
-	userCreateDoc struct {
-		account.UserRead
-		Password string `json:"password"`
-	}
-	mfaStatusBody struct {
-		MFAEnabled           bool `json:"mfa_enabled"`
-		BackupCodesRemaining int  `json:"backup_codes_remaining"`
-		// Factors is trailpass's: "totp" and/or "passkey".
-		Factors []string `json:"factors"`
-	}
-	// passkeyOptionsBody is the library's CredentialCreation or
-	// CredentialAssertion: pass publicKey to navigator.credentials.create()
-	// or .get() (after PublicKeyCredential.parse*OptionsFromJSON).
-	passkeyOptionsBody struct {
-		PublicKey map[string]any `json:"publicKey"`
-	}
-	passkeyRegisterRequest struct {
-		Name       string         `json:"name"`
-		Credential map[string]any `json:"credential"`
-	}
-	passkeyNameBody struct {
-		Name string `json:"name"`
-	}
-	passkeyCredentialRequest struct {
-		Credential map[string]any `json:"credential"`
-	}
-	passkeyMFABeginRequest struct {
-		Username  string `json:"username"`
-		MFATicket string `json:"mfa_ticket,omitempty"`
-	}
-	passkeyMFAFinishRequest struct {
-		Username   string         `json:"username"`
-		MFATicket  string         `json:"mfa_ticket,omitempty"`
-		Credential map[string]any `json:"credential"`
-	}
-	mfaSetupBody struct {
-		Secret        string `json:"secret"`
-		SecretGrouped string `json:"secret_grouped"`
-		QRCode        string `json:"qr_code"`
-		AppName       string `json:"app_name"`
-		OTPAuthURI    string `json:"otpauth_uri"`
-	}
-	mfaCodesBody struct {
-		Message     string   `json:"message"`
-		BackupCodes []string `json:"backup_codes"`
-	}
-	mfaDisableBody struct {
-		Message         string `json:"message"`
-		SessionsRevoked int    `json:"sessions_revoked"`
-	}
-	backupStatusBody struct {
-		HasCodes  bool       `json:"has_codes"`
-		Total     int        `json:"total"`
-		Unused    int        `json:"unused"`
-		Used      int        `json:"used"`
-		CreatedAt *time.Time `json:"created_at"`
-		Remaining int        `json:"remaining"` // = unused; trailpass's name before Endurain's
-	}
-	backupCodesBody struct {
-		Codes       []string  `json:"codes"`
-		CreatedAt   time.Time `json:"created_at"`
-		BackupCodes []string  `json:"backup_codes"` // = codes, as MFA enable names them
-		Message     string    `json:"message"`
-	}
-	// ErrorBody is every error answer: a message, or for 422 a FastAPI-style list.
-	ErrorBody struct {
-		Detail    any    `json:"detail"`
-		RequestID string `json:"request_id"`
-	}
-)
-
 var (
 	authErrs  = []int{401, 403}
 	writeErrs = []int{401, 403, 422}
@@ -173,27 +53,27 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/metrics", Tag: "health", Summary: "Prometheus metrics (here unless TRAILPASS_METRICS_LISTEN moves them: 404 then)", Binary: "text/plain; version=0.0.4", Errors: []int{404}},
 	{Method: "GET", Path: "/api/openapi.json", Tag: "health", Summary: "This document", Resp: map[string]any{}},
 
-	{Method: "POST", Path: "/api/v1/token", Tag: "auth", Summary: "Sign in with a password (form; 403 while local login is off); 202 (web) or 200 (mobile) with mfa_required when MFA is on", Request: formBody{}, Resp: sessionIDBody{}, Also: map[int]any{http.StatusAccepted: mfaChallengeBody{}}, Errors: []int{401, 403, 422, 429}},
-	{Method: "POST", Path: "/api/v1/mfa/verify", Tag: "auth", Summary: "Finish a sign-in with a TOTP or backup code", Auth: "ticket", Request: mfaVerifyRequest{}, Resp: sessionIDBody{}, Errors: []int{400, 401, 403, 422, 429}},
-	{Method: "POST", Path: "/api/v1/refresh", Tag: "auth", Summary: "Rotate the tokens", Auth: "refresh", Resp: sessionIDBody{}, Errors: []int{401, 403, 429}},
+	{Method: "POST", Path: "/api/v1/token", Tag: "auth", Summary: "Sign in with a password (form; 403 while local login is off); 202 (web) or 200 (mobile) with mfa_required when MFA is on", Request: formBody{}, Resp: anyOf{sessionIDBody{}, tokenBody{}, mfaChallengeBody{}}, Also: map[int]any{http.StatusAccepted: mfaChallengeBody{}}, Errors: []int{401, 403, 422, 429}},
+	{Method: "POST", Path: "/api/v1/mfa/verify", Tag: "auth", Summary: "Finish a sign-in with a TOTP or backup code", Auth: "ticket", Request: mfaVerifyRequest{}, Resp: anyOf{sessionIDBody{}, tokenBody{}}, Errors: []int{400, 401, 403, 422, 429}},
+	{Method: "POST", Path: "/api/v1/refresh", Tag: "auth", Summary: "Rotate the tokens", Auth: "refresh", Resp: anyOf{sessionIDBody{}, tokenBody{}}, Errors: []int{401, 403, 429}},
 	{Method: "POST", Path: "/api/v1/logout", Tag: "auth", Summary: "Revoke the session and clear the cookies", Auth: "any", Resp: messageBody{}, Errors: []int{403}},
-	{Method: "POST", Path: "/api/v1/profile/reauth", Tag: "auth", Summary: "Step up with the password", Auth: "user", Request: passwordBody{}, Resp: validUntilBody{}, Errors: []int{400, 401, 429}},
+	{Method: "POST", Path: "/api/v1/profile/reauth", Tag: "auth", Summary: "Step up with the password", Auth: "user", Request: passwordBody{}, Resp: validUntilBody{}, Errors: []int{400, 401, 403, 429}},
 	{Method: "GET", Path: "/api/v1/profile/security-events", Tag: "sessions", Summary: "The caller's own security history, newest first, paged; kept for TRAILPASS_SECURITY_EVENT_RETENTION (90 days by default). Never another user's events, never a secret.", Auth: "user", Resp: securityEventsPage{}, Errors: []int{401, 403, 422},
 		Query: [][2]string{{"limit", "events per page, 1 to 100 (default 20)"}, {"before", "cursor: the next_before of the previous page"}}},
 	{Method: "GET", Path: "/api/v1/profile/sessions", Tag: "sessions", Summary: "The caller's live sessions, newest first", Auth: "user", Resp: []sessionJSON{}, Errors: authErrs},
 	{Method: "DELETE", Path: "/api/v1/profile/sessions", Tag: "sessions", Summary: "Revoke every other session (needs a recent step-up)", Auth: "user", Resp: revokedBody{}, Errors: authErrs},
-	{Method: "DELETE", Path: "/api/v1/profile/sessions/{session_id}", Tag: "sessions", Summary: "Revoke one of the caller's sessions", Auth: "user", Resp: nil, Errors: []int{401, 403, 404}},
+	{Method: "DELETE", Path: "/api/v1/profile/sessions/{session_id}", Tag: "sessions", Summary: "Revoke one of the caller's sessions", Auth: "user", Resp: jsonNull{}, Errors: []int{401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/sessions/user/{user_id}", Tag: "sessions", Summary: "A user's sessions", Auth: "admin", Resp: []sessionJSON{}, Errors: authErrs},
-	{Method: "DELETE", Path: "/api/v1/sessions/{session_id}/user/{user_id}", Tag: "sessions", Summary: "Revoke a user's session", Auth: "admin", Resp: nil, Errors: []int{401, 403, 404}},
+	{Method: "DELETE", Path: "/api/v1/sessions/{session_id}/user/{user_id}", Tag: "sessions", Summary: "Revoke a user's session", Auth: "admin", Resp: jsonNull{}, Errors: []int{401, 403, 404}},
 
 	{Method: "GET", Path: "/api/v1/profile", Tag: "profile", Summary: "The caller's profile (UserMe)", Auth: "user", Resp: account.UserMe{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/profile", Tag: "profile", Summary: "Edit the profile; privileged fields are ignored", Auth: "user", Request: account.UserMe{}, Resp: detailBody{}, Errors: []int{401, 403, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/profile/privacy", Tag: "profile", Summary: "Privacy settings", Auth: "user", Request: account.PrivacyUpdate{}, Resp: []string{}, Errors: writeErrs},
-	{Method: "PUT", Path: "/api/v1/profile/password", Tag: "profile", Summary: "Change the password (current password or a recent step-up); signs out other sessions", Auth: "user", Request: passwordChangeBody{}, Resp: []string{}, Errors: []int{400, 401, 403, 429}},
+	{Method: "PUT", Path: "/api/v1/profile/password", Tag: "profile", Summary: "Change the password (current password or a recent step-up); signs out other sessions", Auth: "user", Request: passwordChangeBody{}, Resp: []string{}, Errors: []int{400, 401, 403, 422, 429}},
 	{Method: "POST", Path: "/api/v1/profile/image", Tag: "profile", Summary: "Upload the photo (JPEG or PNG, at most 20 MiB and 40 megapixels)", Auth: "user", Request: multipartBody{}, Status: 201, Resp: "", Errors: []int{400, 401, 403, 408}},
 	{Method: "PUT", Path: "/api/v1/profile/photo", Tag: "profile", Summary: "Delete the photo", Auth: "user", Resp: "", Errors: authErrs},
 	{Method: "GET", Path: "/user_images/{file}", Tag: "profile", Summary: "A user photo, for its owner and admins (404 for anyone else)", Auth: "browser", Binary: "image/*", Errors: []int{401, 404}},
-	{Method: "POST", Path: "/api/v1/profile/import", Tag: "profile", Summary: "Import an export archive (trailpass or Endurain) all or nothing; ?dry_run=true validates only, ?async=true answers 202 with a job id", Auth: "user", Request: multipartBody{}, Resp: portability.Result{}, Errors: []int{400, 401, 403, 408, 409, 413, 422, 507}},
+	{Method: "POST", Path: "/api/v1/profile/import", Tag: "profile", Summary: "Import an export archive (trailpass or Endurain) all or nothing; ?dry_run=true validates only, ?async=true answers 202 with a job id", Auth: "user", Request: multipartBody{}, Resp: portability.Result{}, Also: map[int]any{http.StatusAccepted: jobIDBody{}}, Errors: []int{400, 401, 403, 408, 409, 413, 422, 507}},
 	{Method: "GET", Path: "/api/v1/profile/import/jobs/{id}", Tag: "profile", Summary: "An import job's status, stage, progress and result", Auth: "user", Resp: portability.Job{}, Errors: []int{401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/profile/import/jobs/{id}/events", Tag: "profile", Summary: "An import job's progress as server-sent events (progress, then done)", Auth: "user", Binary: "text/event-stream", Errors: []int{401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/profile/default_gear", Tag: "profile", Summary: "Default gear per activity type", Auth: "user", Resp: account.DefaultGear{}, Errors: authErrs},
@@ -207,8 +87,8 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/profile/export", Tag: "data", Summary: "Everything the caller owns as a ZIP in Endurain's layout plus manifest.json, streamed", Auth: "user", Binary: "application/zip", Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/gears", Tag: "profile", Summary: "The caller's gear", Auth: "user", Resp: []account.Gear{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/activities/visibility/{visibility}", Tag: "profile", Summary: "Set the visibility (0, 1, 2) of all the caller's activities", Auth: "user", Resp: detailBody{}, Errors: writeErrs},
-	{Method: "GET", Path: "/api/v1/users/username/{username}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Admins: the account (UserRead) or null. Others: null when free, {available: false} when taken. Throttled per user and address", Auth: "user", Resp: (*availabilityBody)(nil), Errors: []int{401, 403, 429}},
-	{Method: "GET", Path: "/api/v1/users/email/{email}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Admins: the account (UserRead) or null. Others: null when free, {available: false} when taken. Throttled per user and address", Auth: "user", Resp: (*availabilityBody)(nil), Errors: []int{401, 403, 429}},
+	{Method: "GET", Path: "/api/v1/users/username/{username}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Admins: the account (UserRead) or null. Others: null when free, {available: false} when taken. Throttled per user and address", Auth: "user", Resp: anyOf{jsonNull{}, availabilityBody{}, account.UserRead{}}, Errors: []int{401, 403, 429}},
+	{Method: "GET", Path: "/api/v1/users/email/{email}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Admins: the account (UserRead) or null. Others: null when free, {available: false} when taken. Throttled per user and address", Auth: "user", Resp: anyOf{jsonNull{}, availabilityBody{}, account.UserRead{}}, Errors: []int{401, 403, 429}},
 	{Method: "GET", Path: "/api/v1/users/{user_id}/identity-providers", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "identity providers", Summary: "A user's linked identities", Auth: "admin", Resp: []idp.Link{}, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/public/server_settings", Tag: "profile", Summary: "Public settings the web app loads first (ServerSettingsReadPublic)", Resp: account.PublicServerSettings{}},
 	{Method: "POST", Path: "/api/v1/password-reset/request", Tag: "account", Summary: "Mail a reset link if an active account has the address; the same answer either way", Request: resetRequestBody{}, Resp: messageBody{}, Errors: []int{403, 422, 429}},
@@ -227,16 +107,16 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/profile/mfa/backup-codes", Tag: "mfa", Summary: "Regenerate backup codes (needs a recent step-up; 5 per hour, one at a time)", Auth: "user", Status: 201, Resp: backupCodesBody{}, Errors: []int{400, 401, 403, 429}},
 
 	{Method: "GET", Path: "/api/v1/profile/passkeys", Tag: "passkeys", Summary: "The caller's passkeys (never the key or credential id)", Auth: "user", Resp: []passkey.Info{}, Errors: authErrs},
-	{Method: "POST", Path: "/api/v1/profile/passkeys/register/begin", Tag: "passkeys", Summary: "Options to create a passkey (discoverable, user verification preferred, existing ones excluded); needs a recent step-up", Auth: "user", Resp: passkeyOptionsBody{}, Errors: []int{400, 401, 403}},
+	{Method: "POST", Path: "/api/v1/profile/passkeys/register/begin", Tag: "passkeys", Summary: "Options to create a passkey (discoverable, user verification preferred, existing ones excluded); needs a recent step-up", Auth: "user", Resp: protocol.CredentialCreation{}, Errors: []int{400, 401, 403}},
 	{Method: "POST", Path: "/api/v1/profile/passkeys/register/finish", Tag: "passkeys", Summary: "Store the passkey the browser created (credential as toJSON() gives it)", Auth: "user", Request: passkeyRegisterRequest{}, Status: 201, Resp: passkey.Info{}, Errors: []int{400, 401, 403, 409, 422}},
-	{Method: "POST", Path: "/api/v1/profile/passkeys/reauth/begin", Tag: "passkeys", Summary: "Options to step up with one of the caller's passkeys", Auth: "user", Resp: passkeyOptionsBody{}, Errors: []int{400, 401, 403}},
+	{Method: "POST", Path: "/api/v1/profile/passkeys/reauth/begin", Tag: "passkeys", Summary: "Options to step up with one of the caller's passkeys", Auth: "user", Resp: protocol.CredentialAssertion{}, Errors: []int{400, 401, 403}},
 	{Method: "POST", Path: "/api/v1/profile/passkeys/reauth/finish", Tag: "passkeys", Summary: "Step up with a passkey assertion", Auth: "user", Request: passkeyCredentialRequest{}, Resp: validUntilBody{}, Errors: []int{400, 401, 403, 422, 429}},
 	{Method: "PUT", Path: "/api/v1/profile/passkeys/{id}", Tag: "passkeys", Summary: "Rename a passkey", Auth: "user", Request: passkeyNameBody{}, Resp: messageBody{}, Errors: []int{401, 403, 404, 422}},
 	{Method: "DELETE", Path: "/api/v1/profile/passkeys/{id}", Tag: "passkeys", Summary: "Remove a passkey (needs a recent step-up; refused for the account's last way to sign in)", Auth: "user", Status: 204, Errors: []int{400, 401, 403, 404}},
-	{Method: "POST", Path: "/api/v1/passkeys/login/begin", Tag: "passkeys", Summary: "Options for a passwordless sign-in (discoverable credentials)", Resp: passkeyOptionsBody{}, Errors: []int{400, 429}},
-	{Method: "POST", Path: "/api/v1/passkeys/login/finish", Tag: "passkeys", Summary: "Sign in with a passkey; answers as /token (a user-verified passkey needs no MFA step)", Request: passkeyCredentialRequest{}, Resp: sessionIDBody{}, Errors: []int{401, 422, 429}},
-	{Method: "POST", Path: "/api/v1/mfa/passkey/begin", Tag: "passkeys", Summary: "Options for the passkey as the MFA step of a sign-in (ticket as for /mfa/verify)", Request: passkeyMFABeginRequest{}, Resp: passkeyOptionsBody{}, Errors: []int{400, 422, 429}},
-	{Method: "POST", Path: "/api/v1/mfa/passkey/finish", Tag: "passkeys", Summary: "Finish a sign-in with a passkey assertion; answers as /mfa/verify", Request: passkeyMFAFinishRequest{}, Resp: sessionIDBody{}, Errors: []int{400, 401, 422, 429}},
+	{Method: "POST", Path: "/api/v1/passkeys/login/begin", Tag: "passkeys", Summary: "Options for a passwordless sign-in (discoverable credentials)", Resp: protocol.CredentialAssertion{}, Errors: []int{400, 429}},
+	{Method: "POST", Path: "/api/v1/passkeys/login/finish", Tag: "passkeys", Summary: "Sign in with a passkey; answers as /token (a user-verified passkey needs no MFA step)", Request: passkeyCredentialRequest{}, Resp: anyOf{sessionIDBody{}, tokenBody{}, mfaChallengeBody{}}, Also: map[int]any{http.StatusAccepted: mfaChallengeBody{}}, Errors: []int{401, 422, 429}},
+	{Method: "POST", Path: "/api/v1/mfa/passkey/begin", Tag: "passkeys", Summary: "Options for the passkey as the MFA step of a sign-in (ticket as for /mfa/verify)", Request: passkeyMFABeginRequest{}, Resp: protocol.CredentialAssertion{}, Errors: []int{400, 422, 429}},
+	{Method: "POST", Path: "/api/v1/mfa/passkey/finish", Tag: "passkeys", Summary: "Finish a sign-in with a passkey assertion; answers as /mfa/verify", Request: passkeyMFAFinishRequest{}, Resp: anyOf{sessionIDBody{}, tokenBody{}}, Errors: []int{400, 401, 422, 429}},
 
 	{Method: "GET", Path: "/api/v1/public/idp", Tag: "identity providers", Summary: "Enabled providers for the sign-in page (none while SSO is off)", Resp: []idp.PublicProvider{}},
 	{Method: "GET", Path: "/api/v1/public/idp/login/{slug}", Tag: "identity providers", Summary: "Start SSO: 307 to the provider; on failure 307 to /login?error=sso_failed, or for API clients (X-Client-Type or Accept: application/json) JSON errors: 403 while SSO is off, 502 when the provider is unreachable", Status: 307, Resp: redirect{}, Errors: []int{403, 404, 502}},
@@ -244,7 +124,7 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/profile/idp", Tag: "identity providers", Summary: "The caller's linked identities", Auth: "user", Resp: []idp.Link{}, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/profile/idp/{idp_id}/link", Tag: "identity providers", Summary: "Start linking (browser navigation, needs a recent step-up): 307; a failure 307s to /settings?idp_link=error, or is JSON for API clients", Auth: "browser", Status: 307, Resp: redirect{}, Errors: []int{401, 404, 409, 502}},
 	{Method: "DELETE", Path: "/api/v1/profile/idp/{idp_id}", Tag: "identity providers", Summary: "Unlink, unless it is the last way to sign in", Auth: "user", Status: 204, Errors: []int{400, 401, 403, 404}},
-	{Method: "GET", Path: "/api/v1/idp", Tag: "identity providers", Summary: "Providers (configuration for admins, never secrets)", Auth: "user", Resp: []idp.Provider{}, Errors: authErrs},
+	{Method: "GET", Path: "/api/v1/idp", Tag: "identity providers", Summary: "Providers (configuration for admins, never secrets)", Auth: "user", Resp: anyOf{[]idp.Provider{}, []publicProviderView{}}, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/idp/templates", Tag: "identity providers", Summary: "Provider presets", Auth: "user", Resp: []idp.Template{}, Errors: authErrs},
 	{Method: "POST", Path: "/api/v1/idp", Tag: "identity providers", Summary: "Add a provider; its discovery document is checked (422 for another issuer, a warning when unreachable)", Auth: "admin", Request: idp.ProviderInput{}, Status: 201, Resp: idp.Saved{}, Errors: []int{401, 403, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/idp/{idp_id}", Tag: "identity providers", Summary: "Edit a provider: only the fields sent change; the client secret only when a new one is sent", Auth: "admin", Request: idp.ProviderInput{}, Resp: idp.Saved{}, Errors: []int{401, 403, 404, 409, 422}},
@@ -257,8 +137,8 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/users/id/{user_id}", Tag: "users", Summary: "One account", Auth: "admin", Resp: account.UserRead{}, Errors: []int{401, 403, 404}},
 	{Method: "POST", Path: "/api/v1/users", Tag: "users", Summary: "Create an account with every profile field (UserCreate), under the profile's rules", Auth: "admin", Request: userCreateDoc{}, Status: 201, Resp: account.UserRead{}, Errors: []int{400, 401, 403, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Edit an account (every profile field, role, active); the last active admin stays", Auth: "admin", Request: account.UserRead{}, Resp: account.UserRead{}, Errors: []int{401, 403, 404, 409, 422}},
-	{Method: "PUT", Path: "/api/v1/users/{user_id}/password", Tag: "users", Summary: "Set an account's password; ends its sessions", Auth: "admin", Request: passwordBody{}, Resp: map[string]any{}, Errors: []int{400, 401, 403, 404}},
-	{Method: "POST", Path: "/api/v1/users/{user_id}/mfa/reset", Tag: "users", Summary: "Remove an account's MFA", Auth: "admin", Resp: detailBody{}, Errors: []int{400, 401, 403}},
+	{Method: "PUT", Path: "/api/v1/users/{user_id}/password", Tag: "users", Summary: "Set an account's password; ends its sessions", Auth: "admin", Request: passwordBody{}, Resp: detailRevokedBody{}, Errors: []int{400, 401, 403, 404, 422}},
+	{Method: "POST", Path: "/api/v1/users/{user_id}/mfa/reset", Tag: "users", Summary: "Remove an account's MFA", Auth: "admin", Resp: detailRevokedBody{}, Errors: []int{400, 401, 403}},
 	{Method: "GET", Path: "/api/v1/users/search", Tag: "users", Summary: "Accounts whose name, username or email contains ?q= (all without it), a page at a time, with the total", Auth: "admin", Resp: userSearchPage{}, Errors: []int{401, 403, 422},
 		Query: [][2]string{{"q", "text to find in the name, username or email"}, {"page", "page number from 1 (default 1)"}, {"per_page", "accounts per page, 1 to 100 (default 20)"}}},
 	{Method: "GET", Path: "/api/v1/users/username/contains/{username}", Tag: "users", Summary: "Accounts whose username contains the text (at most 100)", Auth: "admin", Resp: []account.UserRead{}, Errors: []int{401, 403, 422}},
@@ -268,8 +148,8 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/users/{user_id}/image", Tag: "users", Summary: "Upload an account's photo (JPEG or PNG, at most 20 MiB and 40 megapixels)", Auth: "admin", Request: multipartBody{}, Status: 201, Resp: "", Errors: []int{400, 401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/server_settings", Tag: "server settings", Summary: "Server settings (ServerSettingsRead)", Auth: "admin", Resp: account.ServerSettings{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/server_settings", Tag: "server settings", Summary: "Edit server settings (ServerSettingsEdit; absent fields keep their value); effective at once on every instance", Auth: "admin", Request: account.ServerSettings{}, Resp: account.ServerSettings{}, Errors: []int{401, 403, 422}},
-	{Method: "POST", Path: "/api/v1/server_settings/upload/login", Tag: "server settings", Summary: "Upload the sign-in page's photo (JPEG or PNG, at most 20 MiB and 40 megapixels); sets login_photo_set", Auth: "admin", Request: multipartBody{}, Status: 201, Resp: nil, Errors: []int{400, 401, 403}},
-	{Method: "DELETE", Path: "/api/v1/server_settings/upload/login", Tag: "server settings", Summary: "Remove the sign-in page's photo; clears login_photo_set", Auth: "admin", Resp: nil, Errors: authErrs},
+	{Method: "POST", Path: "/api/v1/server_settings/upload/login", Tag: "server settings", Summary: "Upload the sign-in page's photo (JPEG or PNG, at most 20 MiB and 40 megapixels); sets login_photo_set", Auth: "admin", Request: multipartBody{}, Status: 201, Resp: jsonNull{}, Errors: []int{400, 401, 403}},
+	{Method: "DELETE", Path: "/api/v1/server_settings/upload/login", Tag: "server settings", Summary: "Remove the sign-in page's photo; clears login_photo_set", Auth: "admin", Resp: jsonNull{}, Errors: authErrs},
 	{Method: "GET", Path: "/server_images/{file}", Tag: "server settings", Summary: "The sign-in page's photo (login.png), public", Binary: "image/*", Errors: []int{404}},
 	{Method: "DELETE", Path: "/api/v1/users/{user_id}/identity-providers/{idp_id}", Tag: "identity providers", Summary: "Unlink a user's identity", Auth: "admin", Status: 204, Errors: []int{400, 401, 403, 404}},
 }
@@ -290,6 +170,10 @@ func req(scheme string) map[string]any { return map[string]any{scheme: []string{
 
 var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
 
+// intParams are the path parameters that hold integers.
+var intParams = map[string]bool{"user_id": true, "goal_id": true, "idp_id": true, "notification_id": true,
+	"page_number": true, "num_records": true, "visibility": true}
+
 // openAPIDocument builds the OpenAPI 3.1 document from apiOps.
 func openAPIDocument(ops []apiOp, server string) map[string]any {
 	schemas := &schemaSet{defs: map[string]any{}}
@@ -304,8 +188,17 @@ func openAPIDocument(ops []apiOp, server string) map[string]any {
 		o := map[string]any{"tags": []string{op.Tag}, "summary": op.Summary,
 			"operationId": strings.ToLower(op.Method) + strings.NewReplacer("/", "_", "{", "", "}", "", "-", "_", ".", "_").Replace(op.Path)}
 		var params []any
+		errs := op.Errors
 		for _, m := range pathParamRE.FindAllStringSubmatch(op.Path, -1) {
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+			typ := "string"
+			if intParams[m[1]] {
+				// Not a positive integer: 422, as FastAPI answers.
+				typ = "integer"
+				if !slices.Contains(errs, http.StatusUnprocessableEntity) {
+					errs = append(slices.Clone(errs), http.StatusUnprocessableEntity)
+				}
+			}
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": typ}})
 		}
 		for _, qp := range op.Query {
 			typ := "integer"
@@ -354,7 +247,7 @@ func openAPIDocument(ops []apiOp, server string) map[string]any {
 			responses[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code),
 				"content": map[string]any{"application/json": map[string]any{"schema": schemas.of(body)}}}
 		}
-		for _, code := range op.Errors {
+		for _, code := range errs {
 			responses[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code),
 				"content": map[string]any{"application/json": map[string]any{"schema": errRef}}}
 		}

@@ -19,8 +19,19 @@ var (
 	marshalerType = reflect.TypeFor[json.Marshaler]()
 )
 
-// of returns the schema of v's type (v may be a value or a reflect.Type).
+// of returns the schema of v's type (v may be a value or a reflect.Type); an
+// anyOf lists the types an answer may take, jsonNull is the JSON null.
 func (s *schemaSet) of(v any) any {
+	switch v := v.(type) {
+	case anyOf:
+		alts := make([]any, len(v))
+		for i, a := range v {
+			alts[i] = s.of(a)
+		}
+		return map[string]any{"anyOf": alts}
+	case jsonNull:
+		return map[string]any{"type": "null"}
+	}
 	t, ok := v.(reflect.Type)
 	if !ok {
 		t = reflect.TypeOf(v)
@@ -37,8 +48,7 @@ func (s *schemaSet) schema(t reflect.Type) any {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		inner := s.schema(t.Elem())
-		return map[string]any{"anyOf": []any{inner, map[string]any{"type": "null"}}}
+		return orNull(s.schema(t.Elem()))
 	case reflect.String:
 		return map[string]any{"type": "string"}
 	case reflect.Bool:
@@ -47,10 +57,13 @@ func (s *schemaSet) schema(t reflect.Type) any {
 		return map[string]any{"type": "integer"}
 	case reflect.Float32, reflect.Float64:
 		return map[string]any{"type": "number"}
-	case reflect.Slice, reflect.Array:
+	// A nil slice or map is encoded as null.
+	case reflect.Slice:
+		return orNull(map[string]any{"type": "array", "items": s.schema(t.Elem())})
+	case reflect.Array:
 		return map[string]any{"type": "array", "items": s.schema(t.Elem())}
 	case reflect.Map:
-		return map[string]any{"type": "object", "additionalProperties": s.schema(t.Elem())}
+		return orNull(map[string]any{"type": "object", "additionalProperties": s.schema(t.Elem())})
 	case reflect.Interface:
 		return map[string]any{}
 	case reflect.Struct:
@@ -107,4 +120,8 @@ func (s *schemaSet) object(t reflect.Type) map[string]any {
 		out["required"] = required
 	}
 	return out
+}
+
+func orNull(schema any) map[string]any {
+	return map[string]any{"anyOf": []any{schema, map[string]any{"type": "null"}}}
 }

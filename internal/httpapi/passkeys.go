@@ -1,21 +1,11 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
 )
-
-// credentialBody is a finish request: the PublicKeyCredential as the
-// browser's toJSON() gives it, plus what the ceremony needs besides.
-type credentialBody struct {
-	Name       string          `json:"name"`
-	Username   string          `json:"username"`
-	MFATicket  string          `json:"mfa_ticket"`
-	Credential json.RawMessage `json:"credential"`
-}
 
 // handlePasskeys: GET /api/v1/profile/passkeys.
 func (s *Server) handlePasskeys(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -47,7 +37,7 @@ func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Reque
 // handlePasskeyRegisterFinish: POST /api/v1/profile/passkeys/register/finish
 // {name, credential} → the new passkey, 201.
 func (s *Server) handlePasskeyRegisterFinish(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var body credentialBody
+	var body passkeyRegisterRequest
 	if err := decodeJSON(w, r, &body); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -67,7 +57,7 @@ func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	var body credentialBody
+	var body passkeyNameBody
 	if err := decodeJSON(w, r, &body); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -76,7 +66,7 @@ func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "Passkey renamed"})
+	writeJSON(w, http.StatusOK, messageBody{Message: "Passkey renamed"})
 }
 
 // handlePasskeyDelete: DELETE /api/v1/profile/passkeys/{id}.
@@ -107,7 +97,7 @@ func (s *Server) handlePasskeyLoginFinish(w http.ResponseWriter, r *http.Request
 		s.writeError(w, r, err)
 		return
 	}
-	var body credentialBody
+	var body passkeyCredentialRequest
 	if err := decodeJSON(w, r, &body); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -120,48 +110,48 @@ func (s *Server) handlePasskeyLoginFinish(w http.ResponseWriter, r *http.Request
 	s.writeLoginResult(w, ct, res)
 }
 
-// mfaTicket is the pending sign-in's ticket: the body's, or for web the cookie.
-func mfaTicket(r *http.Request, ct string, body credentialBody) string {
-	if body.MFATicket == "" && ct == auth.ClientWeb {
-		return cookieValue(r, cookieMFATicket)
+// mfaPasskeyBody reads what both steps of the passkey second factor send into
+// body, whose step part must name a well-formed username, and returns the
+// client type and the pending sign-in's ticket: the body's, or for web the
+// cookie.
+func mfaPasskeyBody(w http.ResponseWriter, r *http.Request, body any, step *passkeyMFABeginRequest) (ct, ticket string, err error) {
+	if ct, err = clientType(r); err != nil {
+		return "", "", err
 	}
-	return body.MFATicket
-}
-
-// mfaPasskeyBody reads what both steps of the passkey second factor send: the
-// client type, and a body whose username must be well formed.
-func mfaPasskeyBody(w http.ResponseWriter, r *http.Request) (string, credentialBody, error) {
-	var body credentialBody
-	ct, err := clientType(r)
-	if err != nil {
-		return "", body, err
+	if err := decodeJSON(w, r, body); err != nil {
+		return "", "", err
 	}
-	if err := decodeJSON(w, r, &body); err != nil {
-		return "", body, err
+	if err := validUsername(step.Username); err != nil {
+		return "", "", err
 	}
-	return ct, body, validUsername(body.Username)
+	if step.MFATicket == "" && ct == auth.ClientWeb {
+		return ct, cookieValue(r, cookieMFATicket), nil
+	}
+	return ct, step.MFATicket, nil
 }
 
 // handleMFAPasskeyBegin: POST /api/v1/mfa/passkey/begin {username, mfa_ticket}.
 func (s *Server) handleMFAPasskeyBegin(w http.ResponseWriter, r *http.Request) {
-	ct, body, err := mfaPasskeyBody(w, r)
+	var body passkeyMFABeginRequest
+	_, ticket, err := mfaPasskeyBody(w, r, &body, &body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	opts, err := s.Passkeys.BeginMFA(r.Context(), body.Username, mfaTicket(r, ct, body), s.device(r))
+	opts, err := s.Passkeys.BeginMFA(r.Context(), body.Username, ticket, s.device(r))
 	s.writeCeremony(w, r, opts, err)
 }
 
 // handleMFAPasskeyFinish: POST /api/v1/mfa/passkey/finish {username,
 // mfa_ticket, credential}, answered as /mfa/verify answers.
 func (s *Server) handleMFAPasskeyFinish(w http.ResponseWriter, r *http.Request) {
-	ct, body, err := mfaPasskeyBody(w, r)
+	var body passkeyMFAFinishRequest
+	ct, ticket, err := mfaPasskeyBody(w, r, &body, &body.passkeyMFABeginRequest)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	tok, err := s.Passkeys.FinishMFA(r.Context(), body.Username, mfaTicket(r, ct, body), body.Credential, s.device(r))
+	tok, err := s.Passkeys.FinishMFA(r.Context(), body.Username, ticket, body.Credential, s.device(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -179,7 +169,7 @@ func (s *Server) handlePasskeyReauthBegin(w http.ResponseWriter, r *http.Request
 // {credential} renews the session's recent authentication, as
 // /profile/mfa/verify does.
 func (s *Server) handlePasskeyReauthFinish(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var body credentialBody
+	var body passkeyCredentialRequest
 	if err := decodeJSON(w, r, &body); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -188,7 +178,7 @@ func (s *Server) handlePasskeyReauthFinish(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "Passkey verified", "valid_until": p.Session.AuthenticatedAt.Add(s.Auth.Window())})
+	writeJSON(w, http.StatusOK, validUntilBody{Message: "Passkey verified", ValidUntil: p.Session.AuthenticatedAt.Add(s.Auth.Window())})
 }
 
 // validUsername checks the username of an MFA step as /mfa/verify does.

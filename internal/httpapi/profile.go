@@ -68,7 +68,7 @@ func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"detail": fmt.Sprintf("User ID %d updated successfully", p.User.ID)})
+	writeJSON(w, http.StatusOK, detailBody{Detail: fmt.Sprintf("User ID %d updated successfully", p.User.ID)})
 }
 
 // handlePrivacyUpdate: PUT /api/v1/profile/privacy. Like Endurain it answers a
@@ -308,7 +308,7 @@ func (s *Server) handleGoalDelete(w http.ResponseWriter, r *http.Request, p *aut
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"detail": fmt.Sprintf("Goal ID %d deleted successfully", id)})
+	writeJSON(w, http.StatusOK, detailBody{Detail: fmt.Sprintf("Goal ID %d deleted successfully", id)})
 }
 
 // handleGears: GET /api/v1/gears, the caller's gear for the default-gear selectors.
@@ -335,7 +335,7 @@ func (s *Server) handleActivitiesVisibility(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"detail": "Activities visibility updated successfully"})
+	writeJSON(w, http.StatusOK, detailBody{Detail: "Activities visibility updated successfully"})
 }
 
 // handleUsersPair serves GET /api/v1/users/username/{username},
@@ -353,7 +353,7 @@ func (s *Server) handleUsersPair(w http.ResponseWriter, r *http.Request, p *auth
 		r.SetPathValue("user_id", a)
 		s.handleUserIdPs(w, r, p)
 	default:
-		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not Found"})
+		notFound(w, r)
 	}
 }
 

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"image"
 	"image/color"
 	"image/png"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/testkit"

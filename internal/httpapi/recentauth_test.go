@@ -25,6 +25,7 @@ import (
 var recentAuthRoutes = map[string]bool{
 	"GET /healthz":          false,
 	"GET /readyz":           false,
+	"GET /metrics":          false,
 	"GET /api/openapi.json": false,
 
 	// Sign-in and sessions.

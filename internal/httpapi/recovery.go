@@ -24,15 +24,6 @@ func DeviceLabel(d auth.Device) string {
 	return d.Browser + " on " + d.OperatingSystem + " (" + d.DeviceType + ")"
 }
 
-type resetRequestBody struct {
-	Email string `json:"email"`
-}
-
-type resetConfirmBody struct {
-	Token       string `json:"token"`
-	NewPassword string `json:"new_password"`
-}
-
 // handleResetRequest: POST /api/v1/password-reset/request {email}.
 func (s *Server) handleResetRequest(w http.ResponseWriter, r *http.Request) {
 	var in resetRequestBody
@@ -84,10 +75,6 @@ type NoticeSettingsStore interface {
 	SetNewSignInNotices(ctx context.Context, userID int64, on bool) error
 }
 
-type noticeSettingsBody struct {
-	NewSignIn *bool `json:"new_sign_in"`
-}
-
 // handleNoticeSettings: GET /api/v1/profile/notices.
 func (s *Server) handleNoticeSettings(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	on, err := s.NoticeSettings.NewSignInNotices(r.Context(), p.User.ID)
@@ -114,16 +101,6 @@ func (s *Server) handleNoticeSettingsUpdate(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	writeJSON(w, http.StatusOK, in)
-}
-
-type signUpConfirmBody struct {
-	Token string `json:"token"`
-}
-
-// signUpDoc documents POST /api/v1/sign-up/request: Endurain's UserSignup.
-type signUpDoc struct {
-	account.UserMe
-	Password string `json:"password"`
 }
 
 // handleSignUp: POST /api/v1/sign-up/request (Endurain's UserSignup), 201.

@@ -130,10 +130,13 @@ func (s *Server) routes() {
 
 	// Anything else under /api answers JSON, never an HTML page, so clients can
 	// always read the detail.
-	s.handle("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not Found"})
-	})
+	s.handle("/api/", notFound)
 	if s.Fallback != nil {
 		s.mux.Handle("/", s.Fallback)
 	}
+}
+
+// notFound answers a JSON 404, as Endurain does for paths it does not serve.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, ErrorBody{Detail: "Not Found", RequestID: requestIDFrom(r.Context())})
 }

@@ -12,56 +12,6 @@ import (
 	"github.com/trailpass/trailpass/internal/auth"
 )
 
-// securityEventJSON is one entry of the caller's security history. It is
-// built field by field from what the log holds, never by copying the log's
-// detail, so nothing recorded there for operators (or by mistake) reaches a
-// client.
-type securityEventJSON struct {
-	ID   int64  `json:"id"`
-	Type string `json:"type" enum:"login,login_failed,logout,refresh_token_reuse,session_revoked,password_changed,mfa_enabled,mfa_disabled,mfa_reset,mfa_replay_rejected,mfa_failed,backup_code_used,backup_codes_regenerated,step_up,idp_login,idp_linked,idp_unlinked,export,import,user_deleted,passkey_added,passkey_renamed,passkey_removed,passkey_failed,passkey_counter_rejected"`
-	// CreatedAt is when it happened.
-	CreatedAt time.Time `json:"created_at"`
-	// IPAddress is the client's address; empty when the event came from no
-	// request of the user's (an operator's MFA reset, for example).
-	IPAddress string `json:"ip_address"`
-	// Device is the browser and OS read from the User-Agent; null when there
-	// was none or neither could be recognised.
-	Device *eventDevice `json:"device"`
-	// UserAgent is the raw User-Agent, shortened, when Device is null.
-	UserAgent string `json:"user_agent,omitempty"`
-	// Method is how a sign-in (login), step-up, MFA removal or replayed code
-	// proved the user.
-	Method string `json:"method,omitempty" enum:"password,password+totp,password+backup_code,password+passkey,sso,sso+totp,sso+backup_code,sso+passkey,passkey,totp,backup_code"`
-	// Provider names the identity provider of SSO sign-ins and of idp_* events.
-	Provider string `json:"provider,omitempty"`
-	// SessionID is the session a login started.
-	SessionID string `json:"session_id,omitempty"`
-	// SessionActive tells whether that session is still signed in.
-	SessionActive bool `json:"session_active"`
-	// Current marks the login that started the caller's own session.
-	Current bool `json:"current"`
-	// Reason says why a sign-in failed.
-	Reason string `json:"reason,omitempty" enum:"wrong_password,inactive,other"`
-	// Count is how many sessions a session_revoked, mfa_disabled or mfa_reset
-	// event ended, or how many backup codes are left after backup_code_used.
-	Count *int `json:"count,omitempty"`
-}
-
-type eventDevice struct {
-	Browser                string `json:"browser"`
-	BrowserVersion         string `json:"browser_version"`
-	OperatingSystem        string `json:"operating_system"`
-	OperatingSystemVersion string `json:"operating_system_version"`
-	DeviceType             string `json:"device_type"`
-}
-
-// securityEventsPage is one page of the history. NextBefore is the cursor of
-// the next (older) page, null on the last.
-type securityEventsPage struct {
-	Events     []securityEventJSON `json:"events"`
-	NextBefore *int64              `json:"next_before"`
-}
-
 const (
 	eventsPageDefault = 20
 	eventsPageMax     = 100

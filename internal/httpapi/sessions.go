@@ -3,31 +3,10 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
 )
-
-// sessionJSON is a session as the API shows it: never a token or hash.
-type sessionJSON struct {
-	ID                     string `json:"id"`
-	UserID                 int64  `json:"user_id"`
-	IPAddress              string `json:"ip_address"`
-	DeviceType             string `json:"device_type"`
-	OperatingSystem        string `json:"operating_system"`
-	OperatingSystemVersion string `json:"operating_system_version"`
-	Browser                string `json:"browser"`
-	BrowserVersion         string `json:"browser_version"`
-	// UserAgent is the raw header, shortened, when neither the browser nor the
-	// OS was recognised (trailpass addition; empty otherwise).
-	UserAgent    string    `json:"user_agent,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-	ExpiresAt    time.Time `json:"expires_at"`
-	LastActiveAt time.Time `json:"last_active_at"`
-	AuthMethod   string    `json:"auth_method"`
-	Current      bool      `json:"current"`
-}
 
 func sessionsJSON(list []*auth.Session, currentID string) []sessionJSON {
 	out := make([]sessionJSON, 0, len(list))
@@ -68,7 +47,7 @@ func (s *Server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"detail": "Other sessions revoked", "revoked": n})
+	writeJSON(w, http.StatusOK, revokedBody{Detail: "Other sessions revoked", Revoked: n})
 }
 
 func pathUserID(r *http.Request) (int64, error) {

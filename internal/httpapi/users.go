@@ -74,17 +74,6 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, uid int64, st
 	writeJSON(w, status, ur)
 }
 
-// userCreateBody is what POST /api/v1/users carries beside the profile fields
-// (Endurain's UserCreate).
-type userCreateBody struct {
-	Username   string `json:"username"`
-	Email      string `json:"email"`
-	Name       string `json:"name"`
-	Password   string `json:"password"`
-	AccessType int    `json:"access_type"`
-	Active     *bool  `json:"active"`
-}
-
 // handleUserCreate: POST /api/v1/users → 201 with the account. Every profile
 // field of Endurain's UserCreate is stored, under the profile's rules.
 func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -183,10 +172,10 @@ func (s *Server) userReads(ctx context.Context, users []*account.User) ([]accoun
 }
 
 // userAction runs act, an admin action on the user of the path's {user_id},
-// and answers 200 with {key: msg}, where msg's %d is that id; the routes differ
-// only in the action and the wording Endurain's web app shows.
+// and answers 200 with answer(id); the routes differ only in the action and the
+// wording Endurain's web app shows.
 func (s *Server) userAction(w http.ResponseWriter, r *http.Request, p *auth.Principal,
-	act func(context.Context, *account.Caller, int64) error, key, msg string) {
+	act func(context.Context, *account.Caller, int64) error, answer func(uid int64) any) {
 	uid, err := pathUserID(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -196,24 +185,30 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{key: fmt.Sprintf(msg, uid)})
+	writeJSON(w, http.StatusOK, answer(uid))
 }
 
 // handleUserApprove: PUT /api/v1/users/{user_id}/approve lets an account that
 // waits for approval sign in.
 func (s *Server) handleUserApprove(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	s.userAction(w, r, p, s.Admin.ApproveUser, "message", "User ID %d approved successfully.")
+	s.userAction(w, r, p, s.Admin.ApproveUser, func(uid int64) any {
+		return messageBody{Message: fmt.Sprintf("User ID %d approved successfully.", uid)}
+	})
 }
 
 // handleUserDelete: DELETE /api/v1/users/{user_id}, the account and everything
 // it owns; never the caller's own account nor the last active admin.
 func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	s.userAction(w, r, p, s.Admin.DeleteUser, "detail", "User ID %d deleted successfully")
+	s.userAction(w, r, p, s.Admin.DeleteUser, func(uid int64) any {
+		return detailBody{Detail: fmt.Sprintf("User ID %d deleted successfully", uid)}
+	})
 }
 
 // handleUserPhotoDelete: DELETE /api/v1/users/{user_id}/photo.
 func (s *Server) handleUserPhotoDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	s.userAction(w, r, p, s.Profiles.DeletePhoto, "detail", "User ID %d photo deleted successfully")
+	s.userAction(w, r, p, s.Profiles.DeletePhoto, func(uid int64) any {
+		return detailBody{Detail: fmt.Sprintf("User ID %d photo deleted successfully", uid)}
+	})
 }
 
 // handleUserPhotoUpload: POST /api/v1/users/{user_id}/image (multipart "file"),
@@ -249,7 +244,7 @@ func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"detail": "Password updated", "sessions_revoked": n})
+	writeJSON(w, http.StatusOK, detailRevokedBody{Detail: "Password updated", SessionsRevoked: n})
 }
 
 // handleUserResetMFA: POST /api/v1/users/{user_id}/mfa/reset, for a user who lost
@@ -269,15 +264,7 @@ func (s *Server) handleUserResetMFA(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"detail": "MFA reset", "sessions_revoked": n})
-}
-
-// userSearchPage is one page of the console's user search.
-type userSearchPage struct {
-	Users   []account.UserRead `json:"users"`
-	Total   int                `json:"total"`
-	Page    int                `json:"page"`
-	PerPage int                `json:"per_page"`
+	writeJSON(w, http.StatusOK, detailRevokedBody{Detail: "MFA reset", SessionsRevoked: n})
 }
 
 // handleUserFind searches accounts by name, username or email, a page at a

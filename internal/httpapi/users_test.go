@@ -1,9 +1,10 @@
 package httpapi_test
 
 import (
-	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 	"strings"
 	"testing"
+
+	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
 
 	"github.com/trailpass/trailpass/internal/testkit"
 )

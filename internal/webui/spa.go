@@ -109,6 +109,8 @@ func (s *spa) serveFile(w http.ResponseWriter, r *http.Request, name string, st 
 func writeJSONStatus(w http.ResponseWriter, status int, detail string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]string{"detail": detail})
+	b, _ := json.Marshal(struct {
+		Detail string `json:"detail"`
+	}{detail})
 	w.Write(append(b, '\n'))
 }

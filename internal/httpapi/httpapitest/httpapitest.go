@@ -57,6 +57,9 @@ type Env struct {
 	// App is every service as the one wiring built them.
 	App    *app.App
 	logger *slog.Logger
+	// contract checks every answer a Client receives against the served
+	// OpenAPI document.
+	contract contract
 }
 
 // CheapHasher keeps tests fast; production parameters are tested in secret.
@@ -249,8 +252,7 @@ func (c *Client) Do(method, path string, body any, hdr ...string) *Response {
 		c.e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return c.e.answer(req, resp)
 }
 
 // Login signs the client in with a password (no MFA) and keeps mobile tokens.
@@ -313,6 +315,18 @@ func (c *Client) Upload(path, field, name string, data []byte) *Response {
 		c.e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	return c.e.answer(req, resp)
+}
+
+// answer reads resp and checks it against the OpenAPI document.
+func (e *Env) answer(req *http.Request, resp *http.Response) *Response {
+	e.t.Helper()
 	b, _ := io.ReadAll(resp.Body)
+	if err := e.contract.load(e.URL); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, p := range e.contract.check(req.Method, req.URL.Path, resp.StatusCode, resp.Header, b) {
+		e.t.Errorf("%s %s → %d: %s (OpenAPI document, internal/httpapi/wire.go)", req.Method, req.URL.Path, resp.StatusCode, p)
+	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
