@@ -53,7 +53,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer blobs.Close()
-	metrics.Default.ObserveDB(st.DB())
+	metrics.Default.ObserveDB(st.DB(), st.ReadDB())
 	a, err := newApp(cfg, st, blobs, keyring, logger, func(d *app.Deps) {
 		d.Metrics, d.ServeMetrics = metrics.Default, cfg.MetricsListen == ""
 		d.Fallback = webui.New(webui.Config{PublicURL: cfg.PublicURL, Logger: logger, WebDir: cfg.WebDir})

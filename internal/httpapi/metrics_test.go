@@ -18,7 +18,7 @@ func TestMetrics_RoutesAndSignInOutcomes(t *testing.T) {
 		e := httpapitest.New(t, b, func(e *httpapitest.Env) {
 			e.Server.Metrics = m
 			e.Server.ServeMetrics = true
-			m.ObserveDB(e.Store.DB())
+			m.ObserveDB(e.Store.DB(), e.Store.ReadDB())
 		})
 		e.CreateUser("rider", false)
 		c := e.NewClient("mobile")

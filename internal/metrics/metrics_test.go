@@ -55,7 +55,13 @@ func TestMetrics_ExpositionIsWellFormed(t *testing.T) {
 	if err := db.Ping(); err != nil {
 		t.Fatal(err)
 	}
-	m.ObserveDB(db)
+	rdb, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	rdb.SetMaxOpenConns(3)
+	m.ObserveDB(db, rdb)
 	m.ObserveRequest("GET", "/api/v1/profile", 200, 3*time.Millisecond)
 	m.ObserveRequest("GET", "/api/v1/profile", 200, 30*time.Millisecond)
 	m.ObserveRequest("GET", "/api/v1/profile", 401, 2*time.Second)
@@ -102,6 +108,8 @@ func TestMetrics_ExpositionIsWellFormed(t *testing.T) {
 		{"trailpass_transfer_duration_seconds_bucket", map[string]string{"kind": "export", "le": "1"}, 1},
 		{"trailpass_db_connections_open", map[string]string{}, 1},
 		{"trailpass_db_connections_idle", map[string]string{}, 1},
+		{"trailpass_db_read_connections_max", map[string]string{}, 3},
+		{"trailpass_db_read_connections_open", map[string]string{}, 0},
 	}
 	for _, c := range checks {
 		got, ok := find(samples, c.name, c.labels)

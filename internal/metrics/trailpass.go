@@ -51,8 +51,9 @@ type Metrics struct {
 	requests sync.Map // requestKey -> *requestSeries
 	handler  http.Handler
 
-	mu sync.Mutex
-	db *sql.DB
+	mu     sync.Mutex
+	db     *sql.DB
+	readDB *sql.DB
 }
 
 type requestKey struct {
@@ -83,40 +84,51 @@ func New() *Metrics {
 	r.MustRegister(m.Requests, m.Latency, m.Auth, m.Transfers, m.TransferBytes, m.TransferDuration, m.Mail,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	stats := func(f func(sql.DBStats) float64) func() float64 {
-		return func() float64 {
-			m.mu.Lock()
-			db := m.db
-			m.mu.Unlock()
-			if db == nil {
-				return 0
+	// The write pool keeps the names it always had; the read pool (SQLite's
+	// read-only pool of the hot reads; on PostgreSQL the same pool) gets its own.
+	for _, pool := range []struct {
+		prefix string
+		db     func() *sql.DB
+	}{
+		{"trailpass_db_", func() *sql.DB { return m.db }},
+		{"trailpass_db_read_", func() *sql.DB { return m.readDB }},
+	} {
+		stats := func(f func(sql.DBStats) float64) func() float64 {
+			return func() float64 {
+				m.mu.Lock()
+				db := pool.db()
+				m.mu.Unlock()
+				if db == nil {
+					return 0
+				}
+				return f(db.Stats())
 			}
-			return f(db.Stats())
 		}
+		gauge := func(name, help string, f func(sql.DBStats) float64) {
+			r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: pool.prefix + name, Help: help}, stats(f)))
+		}
+		counter := func(name, help string, f func(sql.DBStats) float64) {
+			r.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: pool.prefix + name, Help: help}, stats(f)))
+		}
+		gauge("connections_max", "Maximum open database connections allowed.", func(s sql.DBStats) float64 { return float64(s.MaxOpenConnections) })
+		gauge("connections_open", "Open database connections.", func(s sql.DBStats) float64 { return float64(s.OpenConnections) })
+		gauge("connections_in_use", "Database connections in use.", func(s sql.DBStats) float64 { return float64(s.InUse) })
+		gauge("connections_idle", "Idle database connections.", func(s sql.DBStats) float64 { return float64(s.Idle) })
+		counter("wait_total", "Times a request waited for a free database connection.", func(s sql.DBStats) float64 { return float64(s.WaitCount) })
+		counter("wait_seconds_total", "Time spent waiting for a free database connection.", func(s sql.DBStats) float64 { return s.WaitDuration.Seconds() })
 	}
-	gauge := func(name, help string, f func(sql.DBStats) float64) {
-		r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, stats(f)))
-	}
-	counter := func(name, help string, f func(sql.DBStats) float64) {
-		r.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, stats(f)))
-	}
-	gauge("trailpass_db_connections_max", "Maximum open database connections allowed.", func(s sql.DBStats) float64 { return float64(s.MaxOpenConnections) })
-	gauge("trailpass_db_connections_open", "Open database connections.", func(s sql.DBStats) float64 { return float64(s.OpenConnections) })
-	gauge("trailpass_db_connections_in_use", "Database connections in use.", func(s sql.DBStats) float64 { return float64(s.InUse) })
-	gauge("trailpass_db_connections_idle", "Idle database connections.", func(s sql.DBStats) float64 { return float64(s.Idle) })
-	counter("trailpass_db_wait_total", "Times a request waited for a free database connection.", func(s sql.DBStats) float64 { return float64(s.WaitCount) })
-	counter("trailpass_db_wait_seconds_total", "Time spent waiting for a free database connection.", func(s sql.DBStats) float64 { return s.WaitDuration.Seconds() })
 
 	// Text format 0.0.4 unless the scraper asks for protobuf; no OpenMetrics.
 	m.handler = promhttp.HandlerFor(r, promhttp.HandlerOpts{})
 	return m
 }
 
-// ObserveDB makes the pool statistics of db part of the metrics, replacing any
-// pool observed before.
-func (m *Metrics) ObserveDB(db *sql.DB) {
+// ObserveDB makes the pool statistics of db (trailpass_db_*) and of readDB,
+// the pool of the hot reads (trailpass_db_read_*), part of the metrics,
+// replacing any pools observed before. readDB may be db itself.
+func (m *Metrics) ObserveDB(db, readDB *sql.DB) {
 	m.mu.Lock()
-	m.db = db
+	m.db, m.readDB = db, readDB
 	m.mu.Unlock()
 }
 
