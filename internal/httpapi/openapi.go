@@ -14,6 +14,8 @@ import (
 	"github.com/trailpass/trailpass/internal/idp"
 	"github.com/trailpass/trailpass/internal/passkey"
 	"github.com/trailpass/trailpass/internal/portability"
+	"github.com/trailpass/trailpass/internal/profile"
+	"github.com/trailpass/trailpass/internal/signup"
 )
 
 // apiOp documents one route. The table below is the OpenAPI document's source; a
@@ -92,7 +94,7 @@ type (
 	}
 	// userCreateDoc documents POST /api/v1/users: Endurain's UserCreate.
 	userCreateDoc struct {
-		account.UserRead
+		profile.UserRead
 		Password string `json:"password"`
 	}
 	mfaStatusBody struct {
@@ -186,9 +188,9 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/sessions/user/{user_id}", Tag: "sessions", Summary: "A user's sessions", Auth: "admin", Resp: []sessionJSON{}, Errors: authErrs},
 	{Method: "DELETE", Path: "/api/v1/sessions/{session_id}/user/{user_id}", Tag: "sessions", Summary: "Revoke a user's session", Auth: "admin", Resp: nil, Errors: []int{401, 403, 404}},
 
-	{Method: "GET", Path: "/api/v1/profile", Tag: "profile", Summary: "The caller's profile (UserMe)", Auth: "user", Resp: account.UserMe{}, Errors: authErrs},
-	{Method: "PUT", Path: "/api/v1/profile", Tag: "profile", Summary: "Edit the profile; privileged fields are ignored", Auth: "user", Request: account.UserMe{}, Resp: detailBody{}, Errors: []int{401, 403, 409, 422}},
-	{Method: "PUT", Path: "/api/v1/profile/privacy", Tag: "profile", Summary: "Privacy settings", Auth: "user", Request: account.PrivacyUpdate{}, Resp: []string{}, Errors: writeErrs},
+	{Method: "GET", Path: "/api/v1/profile", Tag: "profile", Summary: "The caller's profile (UserMe)", Auth: "user", Resp: profile.UserMe{}, Errors: authErrs},
+	{Method: "PUT", Path: "/api/v1/profile", Tag: "profile", Summary: "Edit the profile; privileged fields are ignored", Auth: "user", Request: profile.UserMe{}, Resp: detailBody{}, Errors: []int{401, 403, 409, 422}},
+	{Method: "PUT", Path: "/api/v1/profile/privacy", Tag: "profile", Summary: "Privacy settings", Auth: "user", Request: profile.PrivacyUpdate{}, Resp: []string{}, Errors: writeErrs},
 	{Method: "PUT", Path: "/api/v1/profile/password", Tag: "profile", Summary: "Change the password (current password or a recent step-up); signs out other sessions", Auth: "user", Request: passwordChangeBody{}, Resp: []string{}, Errors: []int{400, 401, 403, 429}},
 	{Method: "POST", Path: "/api/v1/profile/image", Tag: "profile", Summary: "Upload the photo (JPEG or PNG, at most 20 MiB and 40 megapixels)", Auth: "user", Request: multipartBody{}, Status: 201, Resp: "", Errors: []int{400, 401, 403, 408}},
 	{Method: "PUT", Path: "/api/v1/profile/photo", Tag: "profile", Summary: "Delete the photo", Auth: "user", Resp: "", Errors: authErrs},
@@ -196,24 +198,24 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/profile/import", Tag: "profile", Summary: "Import an export archive (trailpass or Endurain) all or nothing; ?dry_run=true validates only, ?async=true answers 202 with a job id", Auth: "user", Request: multipartBody{}, Resp: portability.Result{}, Errors: []int{400, 401, 403, 408, 409, 413, 422, 507}},
 	{Method: "GET", Path: "/api/v1/profile/import/jobs/{id}", Tag: "profile", Summary: "An import job's status, stage, progress and result", Auth: "user", Resp: portability.Job{}, Errors: []int{401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/profile/import/jobs/{id}/events", Tag: "profile", Summary: "An import job's progress as server-sent events (progress, then done)", Auth: "user", Binary: "text/event-stream", Errors: []int{401, 403, 404}},
-	{Method: "GET", Path: "/api/v1/profile/default_gear", Tag: "profile", Summary: "Default gear per activity type", Auth: "user", Resp: account.DefaultGear{}, Errors: authErrs},
-	{Method: "PUT", Path: "/api/v1/profile/default_gear", Tag: "profile", Summary: "Set default gear; gear must be the caller's", Auth: "user", Request: account.DefaultGear{}, Resp: account.DefaultGear{}, Errors: writeErrs},
-	{Method: "GET", Path: "/api/v1/profile/goals", Tag: "profile", Summary: "Goals; null when there are none", Auth: "user", Resp: []account.Goal{}, Errors: authErrs},
-	{Method: "GET", Path: "/api/v1/profile/goals/results", Tag: "profile", Summary: "Progress of each goal on ?date=YYYY-MM-DD (default today); null when there are no goals", Auth: "user", Resp: []account.GoalProgress{}, Errors: []int{401, 403, 422}},
-	{Method: "POST", Path: "/api/v1/profile/goals", Tag: "profile", Summary: "Create a goal", Auth: "user", Request: account.GoalInput{}, Status: 201, Resp: account.Goal{}, Errors: []int{401, 403, 409, 422}},
-	{Method: "PUT", Path: "/api/v1/profile/goals/{goal_id}", Tag: "profile", Summary: "Edit a goal", Auth: "user", Request: account.GoalInput{}, Resp: account.Goal{}, Errors: []int{401, 403, 404, 409, 422}},
+	{Method: "GET", Path: "/api/v1/profile/default_gear", Tag: "profile", Summary: "Default gear per activity type", Auth: "user", Resp: profile.DefaultGear{}, Errors: authErrs},
+	{Method: "PUT", Path: "/api/v1/profile/default_gear", Tag: "profile", Summary: "Set default gear; gear must be the caller's", Auth: "user", Request: profile.DefaultGear{}, Resp: profile.DefaultGear{}, Errors: writeErrs},
+	{Method: "GET", Path: "/api/v1/profile/goals", Tag: "profile", Summary: "Goals; null when there are none", Auth: "user", Resp: []profile.Goal{}, Errors: authErrs},
+	{Method: "GET", Path: "/api/v1/profile/goals/results", Tag: "profile", Summary: "Progress of each goal on ?date=YYYY-MM-DD (default today); null when there are no goals", Auth: "user", Resp: []profile.GoalProgress{}, Errors: []int{401, 403, 422}},
+	{Method: "POST", Path: "/api/v1/profile/goals", Tag: "profile", Summary: "Create a goal", Auth: "user", Request: profile.GoalInput{}, Status: 201, Resp: profile.Goal{}, Errors: []int{401, 403, 409, 422}},
+	{Method: "PUT", Path: "/api/v1/profile/goals/{goal_id}", Tag: "profile", Summary: "Edit a goal", Auth: "user", Request: profile.GoalInput{}, Resp: profile.Goal{}, Errors: []int{401, 403, 404, 409, 422}},
 	{Method: "DELETE", Path: "/api/v1/profile/goals/{goal_id}", Tag: "profile", Summary: "Delete a goal", Auth: "user", Resp: detailBody{}, Errors: []int{401, 403, 404}},
-	{Method: "GET", Path: "/api/v1/profile/summary", Tag: "data", Summary: "What the caller's account holds: counts per kind, total file size, the span of its activities and activities per month (UTC)", Auth: "user", Resp: account.AccountSummary{}, Errors: authErrs},
+	{Method: "GET", Path: "/api/v1/profile/summary", Tag: "data", Summary: "What the caller's account holds: counts per kind, total file size, the span of its activities and activities per month (UTC)", Auth: "user", Resp: profile.AccountSummary{}, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/profile/export", Tag: "data", Summary: "Everything the caller owns as a ZIP in Endurain's layout plus manifest.json, streamed", Auth: "user", Binary: "application/zip", Errors: authErrs},
-	{Method: "GET", Path: "/api/v1/gears", Tag: "profile", Summary: "The caller's gear", Auth: "user", Resp: []account.Gear{}, Errors: authErrs},
+	{Method: "GET", Path: "/api/v1/gears", Tag: "profile", Summary: "The caller's gear", Auth: "user", Resp: []profile.Gear{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/activities/visibility/{visibility}", Tag: "profile", Summary: "Set the visibility (0, 1, 2) of all the caller's activities", Auth: "user", Resp: detailBody{}, Errors: writeErrs},
 	{Method: "GET", Path: "/api/v1/users/username/{username}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Admins: the account (UserRead) or null. Others: null when free, {available: false} when taken. Throttled per user and address", Auth: "user", Resp: (*availabilityBody)(nil), Errors: []int{401, 403, 429}},
 	{Method: "GET", Path: "/api/v1/users/email/{email}", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "profile", Summary: "Admins: the account (UserRead) or null. Others: null when free, {available: false} when taken. Throttled per user and address", Auth: "user", Resp: (*availabilityBody)(nil), Errors: []int{401, 403, 429}},
 	{Method: "GET", Path: "/api/v1/users/{user_id}/identity-providers", Pattern: "GET /api/v1/users/{a}/{b}", Tag: "identity providers", Summary: "A user's linked identities", Auth: "admin", Resp: []idp.Link{}, Errors: authErrs},
 	{Method: "GET", Path: "/api/v1/public/server_settings", Tag: "profile", Summary: "Public settings the web app loads first (ServerSettingsReadPublic)", Resp: account.PublicServerSettings{}},
 	{Method: "POST", Path: "/api/v1/password-reset/request", Tag: "account", Summary: "Mail a reset link if an active account has the address; the same answer either way", Request: resetRequestBody{}, Resp: messageBody{}, Errors: []int{403, 422, 429}},
-	{Method: "POST", Path: "/api/v1/sign-up/request", Tag: "account", Summary: "Create an account as the server settings allow (sign-up on, email verification, admin approval); fields pass PUT /profile's checks", Request: signUpDoc{}, Status: 201, Resp: account.SignUpResult{}, Errors: []int{403, 409, 422, 429}},
-	{Method: "POST", Path: "/api/v1/sign-up/confirm", Tag: "account", Summary: "Verify the email of a sign-up with the token from its mail (single use, 24 hours)", Request: signUpConfirmBody{}, Resp: account.SignUpResult{}, Errors: []int{400, 403, 412, 422}},
+	{Method: "POST", Path: "/api/v1/sign-up/request", Tag: "account", Summary: "Create an account as the server settings allow (sign-up on, email verification, admin approval); fields pass PUT /profile's checks", Request: signUpDoc{}, Status: 201, Resp: signup.Result{}, Errors: []int{403, 409, 422, 429}},
+	{Method: "POST", Path: "/api/v1/sign-up/confirm", Tag: "account", Summary: "Verify the email of a sign-up with the token from its mail (single use, 24 hours)", Request: signUpConfirmBody{}, Resp: signup.Result{}, Errors: []int{400, 403, 412, 422}},
 	{Method: "GET", Path: "/api/v1/profile/notices", Tag: "account", Summary: "Security notice preferences: only the new-device notice (new_sign_in) can be turned off", Auth: "user", Resp: noticeSettingsBody{}, Errors: authErrs},
 	{Method: "PUT", Path: "/api/v1/profile/notices", Tag: "account", Summary: "Turn the new-device notice on or off", Auth: "user", Request: noticeSettingsBody{}, Resp: noticeSettingsBody{}, Errors: writeErrs},
 	{Method: "POST", Path: "/api/v1/password-reset/confirm", Tag: "account", Summary: "Set a new password with a reset token (single use, 1 hour); ends every session, keeps MFA", Request: resetConfirmBody{}, Resp: messageBody{}, Errors: []int{400, 403, 422}},
@@ -253,15 +255,15 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/notifications/page_number/{page_number}/num_records/{num_records}", Tag: "notifications", Summary: "A page of the caller's notifications, newest first", Auth: "user", Resp: []notificationJSON{}, Errors: writeErrs},
 	{Method: "PUT", Path: "/api/v1/notifications/{notification_id}/mark_as_read", Tag: "notifications", Summary: "Mark one of the caller's notifications read", Auth: "user", Resp: detailBody{}, Errors: []int{401, 403, 404}},
 	{Method: "GET", Path: "/api/v1/users/number", Tag: "users", Summary: "Number of accounts", Auth: "admin", Resp: 0, Errors: authErrs},
-	{Method: "GET", Path: "/api/v1/users/page_number/{page_number}/num_records/{num_records}", Tag: "users", Summary: "A page of accounts", Auth: "admin", Resp: []account.UserRead{}, Errors: writeErrs},
-	{Method: "GET", Path: "/api/v1/users/id/{user_id}", Tag: "users", Summary: "One account", Auth: "admin", Resp: account.UserRead{}, Errors: []int{401, 403, 404}},
-	{Method: "POST", Path: "/api/v1/users", Tag: "users", Summary: "Create an account with every profile field (UserCreate), under the profile's rules", Auth: "admin", Request: userCreateDoc{}, Status: 201, Resp: account.UserRead{}, Errors: []int{400, 401, 403, 409, 422}},
-	{Method: "PUT", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Edit an account (every profile field, role, active); the last active admin stays", Auth: "admin", Request: account.UserRead{}, Resp: account.UserRead{}, Errors: []int{401, 403, 404, 409, 422}},
+	{Method: "GET", Path: "/api/v1/users/page_number/{page_number}/num_records/{num_records}", Tag: "users", Summary: "A page of accounts", Auth: "admin", Resp: []profile.UserRead{}, Errors: writeErrs},
+	{Method: "GET", Path: "/api/v1/users/id/{user_id}", Tag: "users", Summary: "One account", Auth: "admin", Resp: profile.UserRead{}, Errors: []int{401, 403, 404}},
+	{Method: "POST", Path: "/api/v1/users", Tag: "users", Summary: "Create an account with every profile field (UserCreate), under the profile's rules", Auth: "admin", Request: userCreateDoc{}, Status: 201, Resp: profile.UserRead{}, Errors: []int{400, 401, 403, 409, 422}},
+	{Method: "PUT", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Edit an account (every profile field, role, active); the last active admin stays", Auth: "admin", Request: profile.UserRead{}, Resp: profile.UserRead{}, Errors: []int{401, 403, 404, 409, 422}},
 	{Method: "PUT", Path: "/api/v1/users/{user_id}/password", Tag: "users", Summary: "Set an account's password; ends its sessions", Auth: "admin", Request: passwordBody{}, Resp: map[string]any{}, Errors: []int{400, 401, 403, 404}},
 	{Method: "POST", Path: "/api/v1/users/{user_id}/mfa/reset", Tag: "users", Summary: "Remove an account's MFA", Auth: "admin", Resp: detailBody{}, Errors: []int{400, 401, 403}},
 	{Method: "GET", Path: "/api/v1/users/search", Tag: "users", Summary: "Accounts whose name, username or email contains ?q= (all without it), a page at a time, with the total", Auth: "admin", Resp: userSearchPage{}, Errors: []int{401, 403, 422},
 		Query: [][2]string{{"q", "text to find in the name, username or email"}, {"page", "page number from 1 (default 1)"}, {"per_page", "accounts per page, 1 to 100 (default 20)"}}},
-	{Method: "GET", Path: "/api/v1/users/username/contains/{username}", Tag: "users", Summary: "Accounts whose username contains the text (at most 100)", Auth: "admin", Resp: []account.UserRead{}, Errors: []int{401, 403, 422}},
+	{Method: "GET", Path: "/api/v1/users/username/contains/{username}", Tag: "users", Summary: "Accounts whose username contains the text (at most 100)", Auth: "admin", Resp: []profile.UserRead{}, Errors: []int{401, 403, 422}},
 	{Method: "PUT", Path: "/api/v1/users/{user_id}/approve", Tag: "users", Summary: "Approve an account waiting for approval (its email must be verified)", Auth: "admin", Resp: messageBody{}, Errors: []int{400, 401, 403, 404}},
 	{Method: "DELETE", Path: "/api/v1/users/{user_id}", Tag: "users", Summary: "Delete an account with all its rows and files; never one's own nor the last active admin", Auth: "admin", Resp: detailBody{}, Errors: []int{401, 403, 404}},
 	{Method: "DELETE", Path: "/api/v1/users/{user_id}/photo", Tag: "users", Summary: "Delete an account's photo", Auth: "admin", Resp: detailBody{}, Errors: []int{401, 403, 404}},

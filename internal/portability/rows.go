@@ -6,6 +6,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // Rows of the described tables are decoded by their fitness.Tables
@@ -22,7 +23,7 @@ func checkGoal(d *fitness.Desc, row []any) error {
 		}
 		return nil
 	}
-	in := account.GoalInput{Interval: row[d.Index("interval")].(string), ActivityType: *num("activity_type"),
+	in := profile.GoalInput{Interval: row[d.Index("interval")].(string), ActivityType: *num("activity_type"),
 		GoalType: *num("goal_type"), GoalCalories: num("goal_calories"), GoalActivitiesNumber: num("goal_activities_number"),
 		GoalDistance: num("goal_distance"), GoalElevation: num("goal_elevation"), GoalDuration: num("goal_duration")}
 	if err := in.Validate(); err != nil {
