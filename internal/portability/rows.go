@@ -13,7 +13,7 @@ import (
 // description (importrows.go). What is left here are the rules a description
 // does not hold, and the shapes of the files that are not imported as rows.
 
-// checkGoal applies the same goal rules as POST /profile/goals (account's), so
+// checkGoal applies the same goal rules as POST /profile/goals (profile's), so
 // an archive cannot store a goal the API would refuse.
 func checkGoal(d *fitness.Desc, row []any) error {
 	num := func(col string) *int {

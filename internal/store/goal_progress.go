@@ -13,7 +13,7 @@ import (
 // GoalTotals returns every goal of the user with the count and sums of the
 // activities in its window, in one query. The windows and the activity-type
 // groups are the domain's; they arrive as two small VALUES tables, so the rules
-// stay in package account and the query stays one, whatever the number of goals.
+// stay in package profile and the query stays one, whatever the number of goals.
 //
 // Activities count when their start time lies in [start, end) of the window,
 // compared as instants (timestamptz on PostgreSQL, fixed-width UTC text on
