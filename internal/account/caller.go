@@ -38,9 +38,9 @@ type RecentAuthChecker interface {
 	ConfirmPassword(ctx context.Context, c *Caller, password string) error
 }
 
-// errNoChecker is a wiring mistake: a sensitive operation on a service without
+// ErrNoChecker is a wiring mistake: a sensitive operation on a service without
 // its checker fails closed rather than run unguarded.
-var errNoChecker = errors.New("account: recent-authentication checker not configured")
+var ErrNoChecker = errors.New("account: recent-authentication checker not configured")
 
 // RequireRecentAuth applies chk's rule to c, failing closed: no caller or no
 // checker is an error, and only Operator() passes without a check.
@@ -52,7 +52,7 @@ func RequireRecentAuth(ctx context.Context, chk RecentAuthChecker, c *Caller) er
 		return nil
 	}
 	if chk == nil {
-		return errNoChecker
+		return ErrNoChecker
 	}
 	return chk.RequireRecentAuth(ctx, c)
 }

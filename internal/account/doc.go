@@ -1,3 +1,6 @@
-// Package account holds the user domain: the User type, the error codes every
-// capability package shares, and the rules for creating and changing accounts.
+// Package account is the shared kernel: the User type and the rules for
+// creating accounts, the error codes every package returns, the caller and
+// the recent-authentication rule, security events, notices and the mail
+// outbox, password recovery and the server settings. It imports no capability
+// package (profile, admin, sign-up, auth, …); they all import it.
 package account

@@ -270,3 +270,5 @@ func (s *SettingsService) save(ctx context.Context, st *ServerSettings, problems
 	}
 	return st, nil
 }
+
+func isNull(m json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(m), []byte("null")) }

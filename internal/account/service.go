@@ -37,9 +37,11 @@ type NewUser struct {
 	EmailVerified bool
 	// Inactive creates the account deactivated (an admin's choice).
 	Inactive bool
-	// Profile, when set, fills the other profile fields (city, units, …) under
-	// the rules of UpdateProfile; its identity fields are ignored.
-	Profile *ProfileUpdate
+	// Profile, when set, fills the other profile fields (city, units, …) of u
+	// and returns every problem it finds; the identity is set already. Sign-up
+	// and user administration pass PUT /profile's rules
+	// (profile.Update.ForNewUser).
+	Profile func(u *User, now time.Time) []FieldError
 }
 
 // CreateUser validates and creates an account with Endurain's defaults.
@@ -74,7 +76,7 @@ func (s *Service) PrepareUser(ctx context.Context, in NewUser) (*User, error) {
 	if strings.TrimSpace(name) == "" {
 		name = NormalizeUsername(in.Username)
 	}
-	problems := applyIdentity(u, &name, &in.Username, &in.Email)
+	problems := ApplyIdentity(u, &name, &in.Username, &in.Email)
 	if in.Password != "" {
 		// One answer listing every bad field, as Endurain's request schema gives.
 		var e *Error
@@ -83,9 +85,7 @@ func (s *Service) PrepareUser(ctx context.Context, in NewUser) (*User, error) {
 		}
 	}
 	if in.Profile != nil {
-		p := *in.Profile
-		p.Name, p.Username, p.Email = nil, nil, nil
-		problems = append(problems, p.apply(u, s.Now())...)
+		problems = append(problems, in.Profile(u, s.Now())...)
 	}
 	if len(problems) > 0 {
 		return nil, ValidationError(problems...)

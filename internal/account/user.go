@@ -15,6 +15,18 @@ const (
 	AccessAdmin   = 2
 )
 
+// Answers to a sign-in with the right password to an account that sign-up
+// has not finished with.
+const (
+	// MsgEmailNotVerifiedLogin answers a sign-in with the right password to an
+	// account that still waits for its email to be verified.
+	MsgEmailNotVerifiedLogin = "Email is not verified. Open the link sent to your email address to activate your account."
+	// MsgPendingApprovalLogin answers a sign-in with the right password to an
+	// account that waits for an admin's approval. It keeps Endurain's "Inactive
+	// user" first, which its web app shows after its own 403 text.
+	MsgPendingApprovalLogin = "Inactive user: your account is waiting for an administrator's approval."
+)
+
 // User is an account. PasswordHash is nil for accounts created through SSO that
 // never set a password. The hash never leaves the server.
 type User struct {
@@ -69,6 +81,15 @@ type Store interface {
 	PasswordStore
 }
 
+// PasswordStore is what a password change needs from storage.
+type PasswordStore interface {
+	// ReplacePassword sets the password hash and, in the same transaction,
+	// drops the user's pending sign-in tickets and OIDC states and, when
+	// signOut is set, every session but keepSessionID. It returns how many
+	// sessions it ended. ENOTFOUND if no such user.
+	ReplacePassword(ctx context.Context, userID int64, hash, keepSessionID string, signOut bool) (int, error)
+}
+
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@+-]{0,249}$`)
 
 // NormalizeUsername lower-cases and trims a username, as Endurain stores it.
@@ -94,11 +115,11 @@ func ValidateEmail(s string) *FieldError {
 	return nil
 }
 
-// applyIdentity sets the name, username and email given (nil keeps the
+// ApplyIdentity sets the name, username and email given (nil keeps the
 // current value), normalised as stored, and returns the problems it finds. The
 // profile, user administration and account creation share it, so the rules
 // for who an account is are written once.
-func applyIdentity(u *User, name, username, email *string) []FieldError {
+func ApplyIdentity(u *User, name, username, email *string) []FieldError {
 	var problems []FieldError
 	if name != nil {
 		u.Name = strings.TrimSpace(*name)

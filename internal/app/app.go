@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/admin"
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/httpapi"
@@ -27,7 +28,9 @@ import (
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/passkey"
 	"github.com/trailpass/trailpass/internal/portability"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/secret"
+	"github.com/trailpass/trailpass/internal/signup"
 	"github.com/trailpass/trailpass/internal/store"
 )
 
@@ -80,13 +83,13 @@ type App struct {
 	Auth     *auth.Service
 	MFA      *mfa.Service
 	Passkeys *passkey.Service
-	Profiles *account.ProfileService
-	Admin    *account.AdminService
+	Profiles *profile.Service
+	Admin    *admin.Service
 	Settings *account.SettingsService
 	IdP      *idp.Service
 	Exporter *portability.Exporter
 	Importer *portability.Importer
-	SignUps  *account.SignUpService
+	SignUps  *signup.Service
 	Recovery *account.RecoveryService
 	Server   *httpapi.Server
 	// PasskeysErr says why passkeys are disabled (a relying party that
@@ -167,17 +170,17 @@ func New(d Deps) (*App, error) {
 	pk := a.Passkeys
 	pk.Store, pk.Users, pk.Auth, pk.Throttle = st, st, a.Auth, a.Throttle
 	pk.Events, pk.Logger, pk.Now, pk.Notices = st, logger, now, a.Mailer
-	a.Profiles = &account.ProfileService{Store: st, Blobs: d.Blobs, Events: st, Hasher: d.Hasher, Now: now,
+	a.Profiles = &profile.Service{Store: st, Blobs: d.Blobs, Events: st, Hasher: d.Hasher, Now: now,
 		Recent: a.Auth, Lookups: a.Throttle.Limiter(auth.LookupRate), Notices: a.Mailer}
 	a.IdP = &idp.Service{Store: st, Accounts: a.Accounts, Events: st, Keyring: d.Keyring, PublicURL: d.PublicURL,
 		Now: now, Settings: st, Recent: a.Auth, Notices: a.Mailer}
-	a.Admin = &account.AdminService{Store: st, Accounts: a.Accounts, Blobs: d.Blobs, Events: st, Logger: logger,
+	a.Admin = &admin.Service{Store: st, Accounts: a.Accounts, Blobs: d.Blobs, Events: st, Logger: logger,
 		Recent: a.Auth, Mail: a.Mailer}
 	a.Settings = &account.SettingsService{Store: st, Images: a.Profiles, Blobs: d.Blobs, Recent: a.Auth}
 	a.Exporter = &portability.Exporter{Store: st, Blobs: d.Blobs, Now: now, Version: d.Version, Passkeys: st}
 	a.Importer = &portability.Importer{Store: st, Profiles: st, Blobs: d.Blobs, Now: now, TempDir: tempDir,
 		Limits: portability.Limits{MaxUploadBytes: d.MaxImportBytes}}
-	a.SignUps = &account.SignUpService{Store: st, Accounts: a.Accounts, Mail: a.Mailer, Now: now,
+	a.SignUps = &signup.Service{Store: st, Accounts: a.Accounts, Mail: a.Mailer, Now: now,
 		PerAddress: limiter{a.Throttle, SignUpPerAddress}}
 	a.Recovery = &account.RecoveryService{Store: st, Mail: a.Mailer, Hasher: d.Hasher, Now: now, Floor: d.ResetFloor,
 		PerAddress: limiter{a.Throttle, ResetPerAddress}, PerEmail: limiter{a.Throttle, ResetPerEmail}}

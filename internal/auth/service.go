@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/secret"
 )
 
@@ -493,8 +494,8 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 
 // AuthenticateProfile is Authenticate for GET /profile: the same checks, with
 // the profile read by the same query. The profile's Privacy is nil when the
-// user has no privacy row (ProfileService.ProfileOf then says so).
-func (s *Service) AuthenticateProfile(ctx context.Context, accessToken string) (*Principal, *account.Profile, error) {
+// user has no privacy row (profile.Service.ProfileOf then says so).
+func (s *Service) AuthenticateProfile(ctx context.Context, accessToken string) (*Principal, *profile.Profile, error) {
 	if accessToken == "" {
 		return nil, nil, account.Errorf(account.EUNAUTHORIZED, "Access token missing")
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // Token lifetimes. A refresh slides the session's expiry forward by RefreshTTL, but
@@ -122,7 +123,7 @@ type Store interface {
 	// FindAccessSessionProfile is FindAccessSession that also reads what GET
 	// /profile shows beside the user (privacy settings, links), still in one
 	// round trip. The profile's Privacy is nil when the user has no privacy row.
-	FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*Session, *account.Profile, error)
+	FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*Session, *profile.Profile, error)
 	// FindSessionByToken returns the live session owning an unexpired token of kind.
 	// ENOTFOUND when there is none.
 	FindSessionByToken(ctx context.Context, hash, kind string, now time.Time) (*Session, *TokenRow, error)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // ThrottleState is a counter's state after an attempt.
@@ -61,8 +62,8 @@ var (
 	LookupRate = RateLimit{Requests: 30, Window: time.Minute}
 )
 
-// Limiter adapts the throttle to account.RateLimiter with the limit rl.
-func (t *Throttle) Limiter(rl RateLimit) account.RateLimiter { return limiter{t, rl} }
+// Limiter adapts the throttle to profile.RateLimiter with the limit rl.
+func (t *Throttle) Limiter(rl RateLimit) profile.RateLimiter { return limiter{t, rl} }
 
 type limiter struct {
 	t  *Throttle

@@ -40,3 +40,34 @@ func TestArrows_NoDriversOutsideStore(t *testing.T) {
 		t.Fatalf("checked only %d packages:\n%s", checked, out)
 	}
 }
+
+// The kernel (account: User, error codes, Caller, events) is what every
+// capability builds on, so it depends on none of them: a capability that
+// needs another imports it, never through the kernel.
+func TestArrows_KernelImportsNoCapability(t *testing.T) {
+	const mod = "github.com/trailpass/trailpass/internal/"
+	capabilities := []string{"profile", "admin", "signup", "portability", "auth", "mfa", "passkey", "idp", "mail", "httpapi", "webui"}
+	args := []string{"list", "-f", "{{.ImportPath}}"}
+	for _, c := range capabilities {
+		args = append(args, mod+c)
+	}
+	// Each capability must still exist, or a rename would empty the check.
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		t.Fatalf("go list capabilities: %v\n%s", err, out)
+	}
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", mod+"account").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 2 || deps[len(deps)-1] != mod+"account" {
+		t.Fatalf("unexpected go list -deps output:\n%s", out)
+	}
+	for _, dep := range deps {
+		for _, c := range capabilities {
+			if dep == mod+c || strings.HasPrefix(dep, mod+c+"/") {
+				t.Errorf("internal/account depends on capability %s", dep)
+			}
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/secret"
 )
 
@@ -117,7 +118,7 @@ func (s *Server) authedAs(adminOnly, navigation bool, h func(w http.ResponseWrit
 
 // authedProfile is authed for GET /profile, the hottest read: the session
 // lookup reads the profile in the same query.
-func (s *Server) authedProfile(h func(w http.ResponseWriter, r *http.Request, p *auth.Principal, prof *account.Profile)) http.HandlerFunc {
+func (s *Server) authedProfile(h func(w http.ResponseWriter, r *http.Request, p *auth.Principal, prof *profile.Profile)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := s.requestToken(w, r, false)
 		if !ok {

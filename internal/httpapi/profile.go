@@ -9,6 +9,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // The web app turns photo_path into a URL by dropping its first four "/"-separated
@@ -38,7 +39,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 // handleProfile answers GET /api/v1/profile with the UserMe shape; no secret is
 // part of that type.
 // The profile comes with the request's session lookup (authedProfile).
-func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request, p *auth.Principal, prof *account.Profile) {
+func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request, p *auth.Principal, prof *profile.Profile) {
 	if prof.Privacy == nil {
 		// No privacy row: ProfileOf reads it again and answers as GetProfile does.
 		var err error
@@ -60,7 +61,7 @@ func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	in, err := account.DecodeProfileUpdate(body)
+	in, err := profile.DecodeUpdate(body)
 	if err == nil {
 		_, err = s.Profiles.UpdateProfile(r.Context(), s.caller(r, p), p.User.ID, in)
 	}
@@ -79,7 +80,7 @@ func (s *Server) handlePrivacyUpdate(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	in, err := account.DecodePrivacyUpdate(body)
+	in, err := profile.DecodePrivacyUpdate(body)
 	if err == nil {
 		_, err = s.Profiles.UpdatePrivacy(r.Context(), p.User.ID, in)
 	}
@@ -92,7 +93,7 @@ func (s *Server) handlePrivacyUpdate(w http.ResponseWriter, r *http.Request, p *
 
 // handlePasswordChange: PUT /api/v1/profile/password {password, current_password?}.
 func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var in account.PasswordChange
+	var in profile.PasswordChange
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -212,7 +213,7 @@ func (s *Server) handleDefaultGearUpdate(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	in, err := account.DecodeDefaultGear(body)
+	in, err := profile.DecodeDefaultGear(body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -246,12 +247,12 @@ func (s *Server) handleGoalResults(w http.ResponseWriter, r *http.Request, p *au
 	writeJSON(w, http.StatusOK, res)
 }
 
-func (s *Server) goalInput(w http.ResponseWriter, r *http.Request) (account.GoalInput, error) {
+func (s *Server) goalInput(w http.ResponseWriter, r *http.Request) (profile.GoalInput, error) {
 	body, err := readBody(w, r)
 	if err != nil {
-		return account.GoalInput{}, err
+		return profile.GoalInput{}, err
 	}
-	return account.DecodeGoalInput(body)
+	return profile.DecodeGoalInput(body)
 }
 
 func pathID(r *http.Request, name string) (int64, error) {
@@ -319,7 +320,7 @@ func (s *Server) handleGears(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		return
 	}
 	if gear == nil {
-		gear = []*account.Gear{}
+		gear = []*profile.Gear{}
 	}
 	writeJSON(w, http.StatusOK, gear)
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/profile"
+	"github.com/trailpass/trailpass/internal/signup"
 )
 
 // withClient puts the requesting client (address, User-Agent, a readable
@@ -110,7 +112,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	in, err := account.DecodeProfileUpdate(body)
+	in, err := profile.DecodeUpdate(body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -122,7 +124,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "password", Message: "Field required", Type: "missing"}))
 		return
 	}
-	res, err := s.SignUps.SignUp(r.Context(), account.SignUp{Profile: in, Password: *pw.Password}, s.clientIP(r))
+	res, err := s.SignUps.SignUp(r.Context(), signup.Request{Profile: in, Password: *pw.Password}, s.clientIP(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/admin"
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/fitness"
 	"github.com/trailpass/trailpass/internal/idp"
@@ -17,6 +18,8 @@ import (
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/passkey"
 	"github.com/trailpass/trailpass/internal/portability"
+	"github.com/trailpass/trailpass/internal/profile"
+	"github.com/trailpass/trailpass/internal/signup"
 )
 
 // Readiness reports whether the service can take traffic.
@@ -42,8 +45,8 @@ type Server struct {
 	Ready    Readiness
 	Accounts *account.Service
 	Auth     *auth.Service
-	Profiles *account.ProfileService
-	Admin    *account.AdminService
+	Profiles *profile.Service
+	Admin    *admin.Service
 	Settings *account.SettingsService
 	MFA      *mfa.Service
 	IdP      *idp.Service
@@ -65,7 +68,7 @@ type Server struct {
 	// NoticeSettings keeps whether the user wants new-device notices.
 	NoticeSettings NoticeSettingsStore
 	// SignUps lets people create accounts as the server settings allow.
-	SignUps *account.SignUpService
+	SignUps *signup.Service
 	Now     func() time.Time
 	// Metrics, when set, counts every request (see metrics.go).
 	Metrics *metrics.Metrics

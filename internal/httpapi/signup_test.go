@@ -8,6 +8,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
+	"github.com/trailpass/trailpass/internal/signup"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
 
@@ -52,7 +53,7 @@ func TestSignUp_EachCombinationOfSettings(t *testing.T) {
 				before := len(e.DeliverMail())
 				r := anon.Do("POST", "/api/v1/sign-up/request", signUpBody(name))
 				if !tc.enabled {
-					if r.Status != 403 || r.Detail() != account.MsgSignUpDisabled {
+					if r.Status != 403 || r.Detail() != signup.MsgDisabled {
 						t.Fatalf("disabled: %d %s", r.Status, r.Body)
 					}
 					if _, err := e.Store.FindUserByUsername(context.Background(), name); err == nil {
@@ -64,15 +65,15 @@ func TestSignUp_EachCombinationOfSettings(t *testing.T) {
 					t.Fatalf("sign-up: %d %s", r.Status, r.Body)
 				}
 				body := r.JSON(t)
-				want := account.MsgSignUpCreated
+				want := signup.MsgCreated
 				if tc.verify {
-					want += account.MsgSignUpEmailSent
+					want += signup.MsgEmailSent
 				}
 				if tc.approve {
-					want += account.MsgSignUpPendingApproval
+					want += signup.MsgPendingApproval
 				}
 				if !tc.verify && !tc.approve {
-					want += account.MsgSignUpCanLogIn
+					want += signup.MsgCanLogIn
 				}
 				if body["message"] != want || (body["email_verification_required"] == true) != tc.verify || (body["admin_approval_required"] == true) != tc.approve {
 					t.Fatalf("answer: %s", r.Body)
@@ -116,14 +117,14 @@ func TestSignUp_EachCombinationOfSettings(t *testing.T) {
 					}
 					before = len(e.SMTP.Messages())
 					r := anon.Do("POST", "/api/v1/sign-up/confirm", map[string]string{"token": tokenOf(t, link)})
-					wantMsg := account.MsgEmailVerified + account.MsgSignUpCanLogIn
+					wantMsg := signup.MsgEmailVerified + signup.MsgCanLogIn
 					if tc.approve {
-						wantMsg = account.MsgEmailVerified + account.MsgNowPendingApproval
+						wantMsg = signup.MsgEmailVerified + signup.MsgNowPendingApproval
 					}
 					if r.Status != 200 || r.JSON(t)["message"] != wantMsg {
 						t.Fatalf("confirm: %d %s", r.Status, r.Body)
 					}
-					if r := anon.Do("POST", "/api/v1/sign-up/confirm", map[string]string{"token": tokenOf(t, link)}); r.Status != 400 || r.Detail() != account.MsgSignUpBadTokenText {
+					if r := anon.Do("POST", "/api/v1/sign-up/confirm", map[string]string{"token": tokenOf(t, link)}); r.Status != 400 || r.Detail() != signup.MsgBadTokenText {
 						t.Fatalf("second confirm: %d %s", r.Status, r.Body)
 					}
 					msgs := e.DeliverMail()[before:]
@@ -184,7 +185,7 @@ func TestSignUp_RulesAndLimits(t *testing.T) {
 			t.Fatalf("confirm without SMTP: %d %s", r.Status, r.Body)
 		}
 		admin.Do("PUT", "/api/v1/server_settings", map[string]any{"signup_require_email_verification": false})
-		if r := anon.Do("POST", "/api/v1/sign-up/confirm", map[string]string{"token": "x"}); r.Status != 412 || r.Detail() != account.MsgVerificationDisabled {
+		if r := anon.Do("POST", "/api/v1/sign-up/confirm", map[string]string{"token": "x"}); r.Status != 412 || r.Detail() != signup.MsgVerificationDisabled {
 			t.Fatalf("confirm with verification off: %d %s", r.Status, r.Body)
 		}
 		// The fields pass PUT /profile's checks; every problem is listed.

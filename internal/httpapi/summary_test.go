@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/httpapi/httpapitest"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/seed"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
@@ -20,7 +20,7 @@ func TestAccountSummary(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The seed stores a profile photo without pointing the account at it.
-		if _, err := e.Store.DB().Exec(`UPDATE users SET photo_path = $1 WHERE id = $2`, account.PhotoKey(finn.ID, "png"), finn.ID); err != nil {
+		if _, err := e.Store.DB().Exec(`UPDATE users SET photo_path = $1 WHERE id = $2`, profile.PhotoKey(finn.ID, "png"), finn.ID); err != nil {
 			t.Fatal(err)
 		}
 		var files int64
@@ -28,11 +28,11 @@ func TestAccountSummary(t *testing.T) {
 		c := e.NewClient("web")
 		c.MustLogin("finn")
 		r := c.Do("GET", "/api/v1/profile/summary", nil)
-		var sum account.AccountSummary
+		var sum profile.AccountSummary
 		if r.Status != 200 || json.Unmarshal(r.Body, &sum) != nil {
 			t.Fatalf("summary: %d %s", r.Status, r.Body)
 		}
-		want := account.AccountCounts{Activities: int64(res.Activities), Laps: int64(res.Laps), Streams: int64(res.Streams),
+		want := profile.AccountCounts{Activities: int64(res.Activities), Laps: int64(res.Laps), Streams: int64(res.Streams),
 			Gear: int64(res.Gear), Weights: int64(res.Weights), Goals: int64(res.Goals), Photos: int64(res.Media), Files: files}
 		if sum.Counts != want {
 			t.Errorf("counts %+v, want %+v", sum.Counts, want)
@@ -58,8 +58,8 @@ func TestAccountSummary(t *testing.T) {
 		g := e.NewClient("mobile")
 		g.MustLogin("gina")
 		r = g.Do("GET", "/api/v1/profile/summary", nil)
-		var empty account.AccountSummary
-		if json.Unmarshal(r.Body, &empty) != nil || empty.Counts != (account.AccountCounts{}) || empty.FileBytes != 0 ||
+		var empty profile.AccountSummary
+		if json.Unmarshal(r.Body, &empty) != nil || empty.Counts != (profile.AccountCounts{}) || empty.FileBytes != 0 ||
 			empty.FirstActivity != nil || len(empty.ActivitiesPerMonth) != 0 || string(r.Body) == "" {
 			t.Errorf("empty account: %s", r.Body)
 		}

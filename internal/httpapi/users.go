@@ -8,18 +8,20 @@ import (
 	"strconv"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/admin"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // userReadJSON is a user as the admin routes show it, with the photo path the
 // web app expects.
-func userReadJSON(u *account.User, mfaEnabled bool) account.UserRead {
-	ur := account.NewUserRead(u, mfaEnabled)
+func userReadJSON(u *account.User, mfaEnabled bool) profile.UserRead {
+	ur := profile.NewUserRead(u, mfaEnabled)
 	ur.PhotoPath = publicPhotoPath(u.PhotoPath)
 	return ur
 }
 
-func (s *Server) userRead(r *http.Request, u *account.User) (account.UserRead, error) {
+func (s *Server) userRead(r *http.Request, u *account.User) (profile.UserRead, error) {
 	on, err := s.MFA.Enabled(r.Context(), u.ID)
 	return userReadJSON(u, on), err
 }
@@ -82,7 +84,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request, p *aut
 		s.writeError(w, r, err)
 		return
 	}
-	profile, err := account.DecodeProfileUpdate(body)
+	fields, err := profile.DecodeUpdate(body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -97,7 +99,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request, p *aut
 		return
 	}
 	u, err := s.Admin.CreateUser(r.Context(), s.caller(r, p), account.NewUser{Username: in.Username, Email: in.Email, Name: in.Name,
-		Password: in.Password, Admin: in.AccessType == account.AccessAdmin, Inactive: in.Active != nil && !*in.Active}, profile)
+		Password: in.Password, Admin: in.AccessType == account.AccessAdmin, Inactive: in.Active != nil && !*in.Active}, fields)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -120,7 +122,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request, p *aut
 		s.writeError(w, r, err)
 		return
 	}
-	in, err := account.DecodeAdminUserUpdate(body)
+	in, err := admin.DecodeUserUpdate(body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -133,7 +135,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request, p *aut
 }
 
 // handleUserSearch: GET /api/v1/users/username/contains/{username}, the users
-// whose username contains the text (at most account.MaxUserSearch).
+// whose username contains the text (at most admin.MaxUserSearch).
 func (s *Server) handleUserSearch(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	users, err := s.Admin.SearchUsers(r.Context(), r.PathValue("username"))
 	if err != nil {
@@ -155,7 +157,7 @@ func (s *Server) writeUsers(w http.ResponseWriter, r *http.Request, users []*acc
 
 // userReads shows users as the admin routes do, reading every user's MFA flag
 // in one query rather than one per user.
-func (s *Server) userReads(ctx context.Context, users []*account.User) ([]account.UserRead, error) {
+func (s *Server) userReads(ctx context.Context, users []*account.User) ([]profile.UserRead, error) {
 	ids := make([]int64, len(users))
 	for i, u := range users {
 		ids[i] = u.ID
@@ -164,7 +166,7 @@ func (s *Server) userReads(ctx context.Context, users []*account.User) ([]accoun
 	if err != nil {
 		return nil, err
 	}
-	out := make([]account.UserRead, 0, len(users))
+	out := make([]profile.UserRead, 0, len(users))
 	for _, u := range users {
 		out = append(out, userReadJSON(u, mfaOn[u.ID]))
 	}

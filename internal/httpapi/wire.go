@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // Every request and response body of the API, in one place. Handlers decode
@@ -76,7 +76,7 @@ type (
 	}
 	// userCreateDoc documents POST /api/v1/users: Endurain's UserCreate.
 	userCreateDoc struct {
-		account.UserRead
+		profile.UserRead
 		Password string `json:"password"`
 	}
 	mfaStatusBody struct {
@@ -210,7 +210,7 @@ type signUpConfirmBody struct {
 
 // signUpDoc documents POST /api/v1/sign-up/request: Endurain's UserSignup.
 type signUpDoc struct {
-	account.UserMe
+	profile.UserMe
 	Password string `json:"password"`
 }
 
@@ -297,7 +297,7 @@ type userCreateBody struct {
 
 // userSearchPage is one page of the console's user search.
 type userSearchPage struct {
-	Users   []account.UserRead `json:"users"`
+	Users   []profile.UserRead `json:"users"`
 	Total   int                `json:"total"`
 	Page    int                `json:"page"`
 	PerPage int                `json:"per_page"`

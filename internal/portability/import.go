@@ -22,15 +22,17 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // Importer restores archives written by trailpass's export or Endurain v0.16.x
 // into an existing account. It is safe for concurrent use.
 type Importer struct {
 	Store ImportStore
-	// Profiles is the store behind PUT /profile; the import runs the same
-	// field whitelist and validation through account.ProfileService.
-	Profiles account.ProfileStore
+	// Profiles is the store behind PUT /profile; the import reads the account
+	// from it and checks user.json with the same field whitelist and rules
+	// (profile.Apply).
+	Profiles profile.Store
 	Blobs    Blobs
 	Limits   Limits
 	Now      func() time.Time
@@ -138,7 +140,7 @@ type run struct {
 	media     map[string]stagedFile // NFC of "<old id>_<rest>" → staged
 	mediaRows map[string]bool       // folded names the media rows use
 	photo     *stagedFile
-	profile   *profileCapture
+	profile   *checkedProfile
 	spools    map[string]*rowSpool
 	locs      map[string]*time.Location
 	writing   bool // the second pass
@@ -511,8 +513,8 @@ func (ru *run) stage(e entry) error {
 		if !isImage(head) {
 			return errFormat("Entry %q is not a PNG or JPEG image.", e.f.Name)
 		}
-		if e.kind == kindUserImage && e.f.UncompressedSize64 > account.MaxPhotoBytes {
-			return errTooLarge("Entry %q is larger than %d bytes.", e.f.Name, account.MaxPhotoBytes)
+		if e.kind == kindUserImage && e.f.UncompressedSize64 > profile.MaxPhotoBytes {
+			return errTooLarge("Entry %q is larger than %d bytes.", e.f.Name, profile.MaxPhotoBytes)
 		}
 		if e.kind == kindUserImage {
 			// A photo is small (20 MiB at most): read it whole and refuse pixel bombs.
@@ -522,8 +524,8 @@ func (ru *run) stage(e entry) error {
 			}
 			head = append(head, rest...)
 			cfg, _, err := image.DecodeConfig(bytes.NewReader(head))
-			if err != nil || int64(cfg.Width)*int64(cfg.Height) > account.MaxPhotoPixels {
-				return errFormat("Entry %q is not a valid image of at most %d pixels.", e.f.Name, account.MaxPhotoPixels)
+			if err != nil || int64(cfg.Width)*int64(cfg.Height) > profile.MaxPhotoPixels {
+				return errFormat("Entry %q is not a valid image of at most %d pixels.", e.f.Name, profile.MaxPhotoPixels)
 			}
 		}
 	}

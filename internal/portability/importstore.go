@@ -33,7 +33,7 @@ type ImportTx interface {
 	Upsert(ctx context.Context, t fitness.Table, row []any) error
 	// SetActivityFile records the key of an imported activity's file.
 	SetActivityFile(ctx context.Context, activityID int64, key string) error
-	// SetProfile writes u's editable columns (as ProfileStore.UpdateProfile does),
+	// SetProfile writes u's editable columns (as profile.Store.UpdateProfile does),
 	// recomputing BMIs when recomputeBMI is set.
 	SetProfile(ctx context.Context, u *account.User, recomputeBMI bool) error
 	// SetPhotoPath sets users.photo_path.

@@ -1,7 +1,6 @@
 package portability
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // checker is a row that validates itself.
@@ -129,41 +129,37 @@ func (ru *run) validateData(e entry) error {
 	return errStructure("Entry %q is not part of the export layout.", name)
 }
 
-// profileCapture runs PUT /profile's rules without writing: UpdateProfile
-// hands over the validated user instead of storing it.
-type profileCapture struct {
-	account.ProfileStore
+// checkedProfile is user.json's profile applied to the account under PUT
+// /profile's rules, for the write pass to store.
+type checkedProfile struct {
 	user      *account.User
-	recompute bool
-}
-
-func (p *profileCapture) UpdateProfile(_ context.Context, u *account.User, recompute bool) error {
-	p.user, p.recompute = u, recompute
-	return nil
+	recompute bool // the height changed: recompute the weights' BMI
 }
 
 // checkProfile validates the profile fields of user.json with the same
 // whitelist and rules as PUT /profile. Username and email are never taken: the
 // account keeps its own identity.
 func (ru *run) checkProfile(r *userRow) error {
-	in := account.ProfileUpdate{Name: r.Name, PreferredLanguage: r.PreferredLanguage, Gender: r.Gender,
+	in := profile.Update{Name: r.Name, PreferredLanguage: r.PreferredLanguage, Gender: r.Gender,
 		Units: r.Units, FirstDayOfWeek: r.FirstDayOfWeek, Currency: r.Currency,
-		City:         account.Nullable[string]{Set: true, Value: r.City},
-		Height:       account.Nullable[int]{Set: true, Value: r.Height},
-		MaxHeartRate: account.Nullable[int]{Set: true, Value: r.MaxHeartRate}}
+		City:         profile.Nullable[string]{Set: true, Value: r.City},
+		Height:       profile.Nullable[int]{Set: true, Value: r.Height},
+		MaxHeartRate: profile.Nullable[int]{Set: true, Value: r.MaxHeartRate}}
 	if r.Birthdate.Valid {
-		in.Birthdate = account.Nullable[string]{Set: true, Value: &r.Birthdate.S}
+		in.Birthdate = profile.Nullable[string]{Set: true, Value: &r.Birthdate.S}
 	} else {
-		in.Birthdate = account.Nullable[string]{Set: true}
+		in.Birthdate = profile.Nullable[string]{Set: true}
 	}
-	capture := &profileCapture{ProfileStore: ru.im.Profiles}
-	ps := &account.ProfileService{Store: capture, Now: ru.im.now}
-	// No caller: username and email are not in the update, so the
-	// recent-authentication rule (which would refuse a nil caller) never applies.
-	if _, err := ps.UpdateProfile(ru.ctx, nil, ru.userID, in); err != nil {
+	u, err := ru.im.Profiles.FindUserByID(ru.ctx, ru.userID)
+	if err != nil {
 		return err
 	}
-	ru.profile = capture
+	oldHeight := u.Height
+	if err := profile.Apply(u, in, ru.im.now()); err != nil {
+		return err
+	}
+	u.UpdatedAt = ru.im.now().UTC()
+	ru.profile = &checkedProfile{user: u, recompute: profile.HeightChanged(oldHeight, u.Height)}
 	return nil
 }
 

@@ -7,8 +7,8 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // batchRows is how many child rows are inserted per statement batch.
@@ -61,7 +61,7 @@ func (ru *run) write() error {
 		ru.res.Imported["user"] = 1
 	}
 	if ru.photo != nil {
-		key := account.PhotoKey(ru.userID, ru.photo.ext)
+		key := profile.PhotoKey(ru.userID, ru.photo.ext)
 		if err := tx.SetPhotoPath(ru.ctx, &key); err != nil {
 			return fmt.Errorf("import photo: %w", err)
 		}

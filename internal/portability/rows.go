@@ -6,13 +6,14 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // Rows of the described tables are decoded by their fitness.Tables
 // description (importrows.go). What is left here are the rules a description
 // does not hold, and the shapes of the files that are not imported as rows.
 
-// checkGoal applies the same goal rules as POST /profile/goals (account's), so
+// checkGoal applies the same goal rules as POST /profile/goals (profile's), so
 // an archive cannot store a goal the API would refuse.
 func checkGoal(d *fitness.Desc, row []any) error {
 	num := func(col string) *int {
@@ -22,7 +23,7 @@ func checkGoal(d *fitness.Desc, row []any) error {
 		}
 		return nil
 	}
-	in := account.GoalInput{Interval: row[d.Index("interval")].(string), ActivityType: *num("activity_type"),
+	in := profile.GoalInput{Interval: row[d.Index("interval")].(string), ActivityType: *num("activity_type"),
 		GoalType: *num("goal_type"), GoalCalories: num("goal_calories"), GoalActivitiesNumber: num("goal_activities_number"),
 		GoalDistance: num("goal_distance"), GoalElevation: num("goal_elevation"), GoalDuration: num("goal_duration")}
 	if err := in.Validate(); err != nil {

@@ -8,9 +8,10 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/admin"
 )
 
-var _ account.AdminStore = (*Store)(nil)
+var _ admin.Store = (*Store)(nil)
 
 // ListUsersPage returns users ordered by id.
 func (s *Store) ListUsersPage(ctx context.Context, offset, limit int) ([]*account.User, error) {
@@ -38,7 +39,7 @@ func (s *Store) AdminUpdateUser(ctx context.Context, u *account.User, recomputeB
 		if n, _ := res.RowsAffected(); n == 0 {
 			return account.Errorf(account.ENOTFOUND, "User not found")
 		}
-		if err := s.requireAdmin(ctx, tx, account.MsgLastAdmin); err != nil {
+		if err := s.requireAdmin(ctx, tx, admin.MsgLastAdmin); err != nil {
 			return err
 		}
 		if recomputeBMI {
@@ -126,7 +127,7 @@ func (s *Store) ApproveUser(ctx context.Context, id int64, now time.Time) error 
 	if _, err := s.FindUserByID(ctx, id); err != nil {
 		return err
 	}
-	return account.Errorf(account.EINVALID, account.MsgEmailNotVerified)
+	return account.Errorf(account.EINVALID, admin.MsgEmailNotVerified)
 }
 
 // DeleteUser deletes the user and every row they own in one transaction and
@@ -134,7 +135,7 @@ func (s *Store) ApproveUser(ctx context.Context, id int64, now time.Time) error 
 // staging folders) for the caller to remove after the commit. Their security
 // events go too: they hold the user's addresses and browsers. EFORBIDDEN
 // MsgLastAdminDelete when no active admin would remain; ENOTFOUND for no such user.
-func (s *Store) DeleteUser(ctx context.Context, id int64) (files account.UserFiles, err error) {
+func (s *Store) DeleteUser(ctx context.Context, id int64) (files admin.UserFiles, err error) {
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		if err := s.lockAdmins(ctx, tx); err != nil {
 			return err
@@ -170,10 +171,10 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) (files account.UserFil
 		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete user: %w", mapErr(err))
 		}
-		return s.requireAdmin(ctx, tx, account.MsgLastAdminDelete)
+		return s.requireAdmin(ctx, tx, admin.MsgLastAdminDelete)
 	})
 	if err != nil {
-		return account.UserFiles{}, err
+		return admin.UserFiles{}, err
 	}
 	return files, nil
 }

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
@@ -77,10 +77,10 @@ func TestStore_ExportPage(t *testing.T) {
 	})
 }
 
-// account cannot import fitness, so account.DefaultGear.GearFields repeats the
+// account cannot import fitness, so profile.DefaultGear.GearFields repeats the
 // default-gear columns; the store scans and writes one through the other.
 func TestDefaultGearColumnsMatchAccount(t *testing.T) {
-	var d account.DefaultGear
+	var d profile.DefaultGear
 	fields := d.GearFields()
 	if len(fields) != len(fitness.DefaultGearTypes) {
 		t.Fatalf("GearFields has %d columns, fitness.DefaultGearTypes %d", len(fields), len(fitness.DefaultGearTypes))

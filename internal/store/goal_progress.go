@@ -7,18 +7,18 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 // GoalTotals returns every goal of the user with the count and sums of the
 // activities in its window, in one query. The windows and the activity-type
 // groups are the domain's; they arrive as two small VALUES tables, so the rules
-// stay in package account and the query stays one, whatever the number of goals.
+// stay in package profile and the query stays one, whatever the number of goals.
 //
 // Activities count when their start time lies in [start, end) of the window,
 // compared as instants (timestamptz on PostgreSQL, fixed-width UTC text on
 // SQLite): the same as Endurain's date(start_time) on its naive UTC times.
-func (s *Store) GoalTotals(ctx context.Context, userID int64, windows []account.GoalWindow, types map[int][]int) ([]*account.GoalTotals, error) {
+func (s *Store) GoalTotals(ctx context.Context, userID int64, windows []profile.GoalWindow, types map[int][]int) ([]*profile.GoalTotals, error) {
 	if len(windows) == 0 || len(types) == 0 {
 		return nil, fmt.Errorf("goal totals: no windows or activity types")
 	}
@@ -69,9 +69,9 @@ func (s *Store) GoalTotals(ctx context.Context, userID int64, windows []account.
 		return nil, fmt.Errorf("goal totals: %w", mapErr(err))
 	}
 	defer rows.Close()
-	var out []*account.GoalTotals
+	var out []*profile.GoalTotals
 	for rows.Next() {
-		t := &account.GoalTotals{}
+		t := &profile.GoalTotals{}
 		g := &t.Goal
 		if err := rows.Scan(&g.ID, &g.UserID, &g.Interval, &g.ActivityType, &g.GoalType, &g.GoalCalories,
 			&g.GoalActivitiesNumber, &g.GoalDistance, &g.GoalElevation, &g.GoalDuration, &t.FirstDayOfWeek,

@@ -7,9 +7,10 @@ import (
 	"math/big"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
-var _ account.ProfileStore = (*Store)(nil)
+var _ profile.Store = (*Store)(nil)
 
 // UpdateProfile writes the editable columns of u and, when recomputeBMI is set,
 // the BMI of the user's weight entries, in one transaction.
@@ -82,8 +83,8 @@ func (s *Store) recomputeBMI(ctx context.Context, tx *sql.Tx, userID int64, heig
 }
 
 // ProfileLinks reports the user's linked integrations and whether MFA is on.
-func (s *Store) ProfileLinks(ctx context.Context, userID int64) (account.ProfileLinks, error) {
-	var l account.ProfileLinks
+func (s *Store) ProfileLinks(ctx context.Context, userID int64) (profile.Links, error) {
+	var l profile.Links
 	err := s.db.QueryRowContext(ctx, `SELECT
 		COALESCE((SELECT strava_token IS NOT NULL FROM users_integrations WHERE user_id = $1), FALSE),
 		COALESCE((SELECT garminconnect_oauth1 IS NOT NULL FROM users_integrations WHERE user_id = $1), FALSE),
@@ -97,9 +98,9 @@ func (s *Store) ProfileLinks(ctx context.Context, userID int64) (account.Profile
 
 // ProfileExtras returns the user's privacy settings and profile links in one
 // read: GET /profile needs both on every call.
-func (s *Store) ProfileExtras(ctx context.Context, userID int64) (*account.Privacy, account.ProfileLinks, error) {
-	p := &account.Privacy{}
-	var l account.ProfileLinks
+func (s *Store) ProfileExtras(ctx context.Context, userID int64) (*profile.Privacy, profile.Links, error) {
+	p := &profile.Privacy{}
+	var l profile.Links
 	dest := append([]any{&p.ID, &p.UserID}, privacyFields(&p.PrivacyFlags)...)
 	dest = append(dest, &l.StravaLinked, &l.GarminConnectLinked, &l.MFAEnabled)
 	err := s.readRow(ctx, `SELECT id, user_id, `+privacyColumns+`,

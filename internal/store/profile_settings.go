@@ -3,18 +3,19 @@ package store
 import (
 	"context"
 	"fmt"
-	"github.com/trailpass/trailpass/internal/fitness"
 	"math/big"
 	"strings"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/fitness"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 const privacyColumns = `default_activity_visibility, hide_activity_start_time, hide_activity_location,
 	hide_activity_map, hide_activity_hr, hide_activity_power, hide_activity_cadence, hide_activity_elevation,
 	hide_activity_speed, hide_activity_pace, hide_activity_laps, hide_activity_workout_sets_steps, hide_activity_gear`
 
-func privacyFields(f *account.PrivacyFlags) []any {
+func privacyFields(f *profile.PrivacyFlags) []any {
 	return []any{&f.DefaultActivityVisibility, &f.HideActivityStartTime, &f.HideActivityLocation,
 		&f.HideActivityMap, &f.HideActivityHR, &f.HideActivityPower, &f.HideActivityCadence,
 		&f.HideActivityElevation, &f.HideActivitySpeed, &f.HideActivityPace, &f.HideActivityLaps,
@@ -22,7 +23,7 @@ func privacyFields(f *account.PrivacyFlags) []any {
 }
 
 // privacyArgs is f's values in privacyColumns order, as query arguments.
-func privacyArgs(f *account.PrivacyFlags) []any {
+func privacyArgs(f *profile.PrivacyFlags) []any {
 	var args []any
 	for _, p := range privacyFields(f) {
 		switch v := p.(type) {
@@ -36,8 +37,8 @@ func privacyArgs(f *account.PrivacyFlags) []any {
 }
 
 // GetPrivacy returns the user's privacy row.
-func (s *Store) GetPrivacy(ctx context.Context, userID int64) (*account.Privacy, error) {
-	p := &account.Privacy{}
+func (s *Store) GetPrivacy(ctx context.Context, userID int64) (*profile.Privacy, error) {
+	p := &profile.Privacy{}
 	dest := append([]any{&p.ID, &p.UserID}, privacyFields(&p.PrivacyFlags)...)
 	err := s.db.QueryRowContext(ctx, `SELECT id, user_id, `+privacyColumns+`
 		FROM users_privacy_settings WHERE user_id = $1`, userID).Scan(dest...)
@@ -48,7 +49,7 @@ func (s *Store) GetPrivacy(ctx context.Context, userID int64) (*account.Privacy,
 }
 
 // UpdatePrivacy writes the user's privacy flags.
-func (s *Store) UpdatePrivacy(ctx context.Context, userID int64, f account.PrivacyFlags) error {
+func (s *Store) UpdatePrivacy(ctx context.Context, userID int64, f profile.PrivacyFlags) error {
 	args := append([]any{userID}, privacyArgs(&f)...)
 	var sets []string
 	for i, col := range strings.Split(privacyColumns, ",") {
@@ -66,14 +67,14 @@ func (s *Store) UpdatePrivacy(ctx context.Context, userID int64, f account.Priva
 }
 
 // defaultGearColumns are the gear-id columns, from fitness.DefaultGearTypes.
-// account.DefaultGear.GearFields lists them again (account cannot import
+// profile.DefaultGear.GearFields lists them again (account cannot import
 // fitness); TestDefaultGearColumnsMatchAccount keeps the two in step, since
 // GetDefaultGear scans these columns into GearFields in order.
 var defaultGearColumns = strings.Join(tables[fitness.UserDefaultGear].cols[1:], ", ")
 
 // GetDefaultGear returns the user's default-gear row.
-func (s *Store) GetDefaultGear(ctx context.Context, userID int64) (*account.DefaultGear, error) {
-	d := &account.DefaultGear{}
+func (s *Store) GetDefaultGear(ctx context.Context, userID int64) (*profile.DefaultGear, error) {
+	d := &profile.DefaultGear{}
 	dest := []any{&d.ID, &d.UserID}
 	for _, f := range d.GearFields() {
 		dest = append(dest, f.ID)
@@ -87,7 +88,7 @@ func (s *Store) GetDefaultGear(ctx context.Context, userID int64) (*account.Defa
 }
 
 // UpdateDefaultGear writes the 15 gear ids of the row of d.UserID.
-func (s *Store) UpdateDefaultGear(ctx context.Context, d *account.DefaultGear) error {
+func (s *Store) UpdateDefaultGear(ctx context.Context, d *profile.DefaultGear) error {
 	args := []any{d.UserID}
 	var sets []string
 	for i, f := range d.GearFields() {
@@ -134,16 +135,16 @@ func (s *Store) OwnedGear(ctx context.Context, userID int64, ids []int64) (map[i
 }
 
 // ListGear returns the user's gear ordered by id.
-func (s *Store) ListGear(ctx context.Context, userID int64) ([]*account.Gear, error) {
+func (s *Store) ListGear(ctx context.Context, userID int64) ([]*profile.Gear, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, brand, model, nickname, gear_type, user_id, created_at, active,
 		initial_kms, purchase_value, strava_gear_id, garminconnect_gear_id FROM gear WHERE user_id = $1 ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list gear: %w", mapErr(err))
 	}
 	defer rows.Close()
-	out := []*account.Gear{}
+	out := []*profile.Gear{}
 	for rows.Next() {
-		g := &account.Gear{}
+		g := &profile.Gear{}
 		var initial string
 		var purchase *string
 		if err := rows.Scan(&g.ID, &g.Brand, &g.Model, &g.Nickname, &g.GearType, &g.UserID, scanTime(&g.CreatedAt),
@@ -173,21 +174,21 @@ func decimal2(s string) string {
 const goalColumns = `id, user_id, interval, activity_type, goal_type, goal_calories, goal_activities_number,
 	goal_distance, goal_elevation, goal_duration`
 
-func scanGoal(r rowScanner) (*account.Goal, error) {
-	g := &account.Goal{}
+func scanGoal(r rowScanner) (*profile.Goal, error) {
+	g := &profile.Goal{}
 	err := r.Scan(&g.ID, &g.UserID, &g.Interval, &g.ActivityType, &g.GoalType, &g.GoalCalories,
 		&g.GoalActivitiesNumber, &g.GoalDistance, &g.GoalElevation, &g.GoalDuration)
 	return g, err
 }
 
 // ListGoals returns the user's goals ordered by id.
-func (s *Store) ListGoals(ctx context.Context, userID int64) ([]*account.Goal, error) {
+func (s *Store) ListGoals(ctx context.Context, userID int64) ([]*profile.Goal, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+goalColumns+` FROM users_goals WHERE user_id = $1 ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list goals: %w", mapErr(err))
 	}
 	defer rows.Close()
-	out := []*account.Goal{}
+	out := []*profile.Goal{}
 	for rows.Next() {
 		g, err := scanGoal(rows)
 		if err != nil {
@@ -199,7 +200,7 @@ func (s *Store) ListGoals(ctx context.Context, userID int64) ([]*account.Goal, e
 }
 
 // CreateGoal inserts g and sets its id.
-func (s *Store) CreateGoal(ctx context.Context, g *account.Goal) error {
+func (s *Store) CreateGoal(ctx context.Context, g *profile.Goal) error {
 	err := s.db.QueryRowContext(ctx, `INSERT INTO users_goals (user_id, interval, activity_type, goal_type,
 		goal_calories, goal_activities_number, goal_distance, goal_elevation, goal_duration)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
@@ -212,7 +213,7 @@ func (s *Store) CreateGoal(ctx context.Context, g *account.Goal) error {
 }
 
 // UpdateGoal writes g over the user's goal g.ID.
-func (s *Store) UpdateGoal(ctx context.Context, g *account.Goal) error {
+func (s *Store) UpdateGoal(ctx context.Context, g *profile.Goal) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE users_goals SET interval = $1, activity_type = $2, goal_type = $3,
 		goal_calories = $4, goal_activities_number = $5, goal_distance = $6, goal_elevation = $7, goal_duration = $8
 		WHERE id = $9 AND user_id = $10`,

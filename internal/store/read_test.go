@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
@@ -61,7 +62,7 @@ func TestStore_FindAccessSessionProfile(t *testing.T) {
 			}
 			if sess.ID != "s1" || *prof.User != *u || prof.Privacy == nil || prof.Privacy.UserID != uid ||
 				prof.Privacy.DefaultActivityVisibility != 2 || !prof.Privacy.HideActivityMap || prof.Privacy.HideActivityHR ||
-				prof.Links != (account.ProfileLinks{}) {
+				prof.Links != (profile.Links{}) {
 				t.Fatalf("with privacy row: session %+v, profile %+v %+v, plain user %+v", sess, prof.User, prof.Privacy, u)
 			}
 		}

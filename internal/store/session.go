@@ -9,6 +9,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
 var _ auth.Store = (*Store)(nil)
@@ -121,8 +122,8 @@ var findAccessProfileQuery = `SELECT ` + sessionColumns + `, ` + userColumnsOf("
 // query. When there is no such row it asks findAccessSessionQuery, so an
 // unknown token is still ENOTFOUND and a user without privacy settings gets a
 // profile with a nil Privacy.
-func (s *Store) FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*auth.Session, *account.Profile, error) {
-	prof := &account.Profile{User: &account.User{}, Privacy: &account.Privacy{}}
+func (s *Store) FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*auth.Session, *profile.Profile, error) {
+	prof := &profile.Profile{User: &account.User{}, Privacy: &profile.Privacy{}}
 	dest := userDest(prof.User)
 	dest = append(dest, &prof.Privacy.ID, &prof.Privacy.UserID)
 	dest = append(dest, privacyFields(&prof.Privacy.PrivacyFlags)...)
@@ -133,7 +134,7 @@ func (s *Store) FindAccessSessionProfile(ctx context.Context, hash string, now t
 		if err != nil {
 			return nil, nil, err
 		}
-		return sess, &account.Profile{User: u}, nil
+		return sess, &profile.Profile{User: u}, nil
 	}
 	if err != nil {
 		return nil, nil, mapErr(err)

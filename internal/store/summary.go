@@ -6,15 +6,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 )
 
-var _ account.SummaryStore = (*Store)(nil)
+var _ profile.SummaryStore = (*Store)(nil)
 
 // AccountStats counts what a user's account holds: rows per kind, the span and
 // months of its activities, and the keys of its stored files.
-func (s *Store) AccountStats(ctx context.Context, userID int64) (*account.AccountStats, error) {
-	out := &account.AccountStats{}
+func (s *Store) AccountStats(ctx context.Context, userID int64) (*profile.AccountStats, error) {
+	out := &profile.AccountStats{}
 	c := &out.Counts
 	var first, last sql.Null[string]
 	var firstT, lastT sql.Null[time.Time]
@@ -72,7 +72,7 @@ func (s *Store) AccountStats(ctx context.Context, userID int64) (*account.Accoun
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var m account.MonthCount
+		var m profile.MonthCount
 		if err := rows.Scan(&m.Month, &m.Activities); err != nil {
 			return nil, fmt.Errorf("scan month: %w", err)
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/trailpass/trailpass/internal/mail"
 	"github.com/trailpass/trailpass/internal/mfa"
 	"github.com/trailpass/trailpass/internal/passkey"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
@@ -42,7 +43,7 @@ type Env struct {
 	Accounts *account.Service
 	Auth     *auth.Service
 	Server   *httpapi.Server
-	Profiles *account.ProfileService
+	Profiles *profile.Service
 	MFA      *mfa.Service
 	IdP      *idp.Service
 	Passkeys *passkey.Service

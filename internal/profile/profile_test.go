@@ -1,4 +1,4 @@
-package account_test
+package profile_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
@@ -28,7 +29,7 @@ func webAppBody(u *account.User, edits map[string]any) []byte {
 	return b
 }
 
-func TestProfileService_UpdateProfile(t *testing.T) {
+func TestService_UpdateProfile(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		e := newProfileEnv(t, s)
@@ -41,7 +42,7 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 			}
 			e.exec(t, `INSERT INTO mfa_factors (user_id, type, secret_ciphertext, created_at) VALUES ($1, 'totp', 'c', $2)`,
 				u.ID, e.ts(e.clock.Now()))
-			in, err := account.DecodeProfileUpdate(webAppBody(u, map[string]any{"name": "Reg Ular", "username": "ReGuLaR2",
+			in, err := profile.DecodeUpdate(webAppBody(u, map[string]any{"name": "Reg Ular", "username": "ReGuLaR2",
 				"city": "Porto", "birthdate": "1990-05-17", "height": 180}))
 			if err != nil {
 				t.Fatal(err)
@@ -77,7 +78,7 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 
 		t.Run("EveryBadFieldReported", func(t *testing.T) {
 			u := e.user(t, "badfields", "")
-			in, err := account.DecodeProfileUpdate(webAppBody(u, map[string]any{
+			in, err := profile.DecodeUpdate(webAppBody(u, map[string]any{
 				"name": " ", "username": "no spaces", "email": "not-an-email", "birthdate": "17/05/1990",
 				"gender": 4, "units": 3, "height": -1, "max_heart_rate": 400, "preferred_language": "xx",
 				"first_day_of_week": 7, "currency": 0,
@@ -96,9 +97,9 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 
 		t.Run("WrongTypesReported", func(t *testing.T) {
 			u := e.user(t, "wrongtypes", "")
-			_, err := account.DecodeProfileUpdate(webAppBody(u, map[string]any{"gender": "female", "height": "tall", "name": nil}))
+			_, err := profile.DecodeUpdate(webAppBody(u, map[string]any{"gender": "female", "height": "tall", "name": nil}))
 			wantFields(t, wantCode(t, err, account.EUNPROCESSABLE), "gender", "height", "name")
-			_, err = account.DecodeProfileUpdate([]byte(`[1]`))
+			_, err = profile.DecodeUpdate([]byte(`[1]`))
 			wantFields(t, wantCode(t, err, account.EUNPROCESSABLE), "body")
 		})
 
@@ -106,13 +107,13 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 			e.user(t, "taken", "")
 			u := e.user(t, "wantsname", "")
 			for _, edit := range []map[string]any{{"username": "TAKEN"}, {"email": "Taken@Example.com"}} {
-				in, err := account.DecodeProfileUpdate(webAppBody(u, edit))
+				in, err := profile.DecodeUpdate(webAppBody(u, edit))
 				if err != nil {
 					t.Fatal(err)
 				}
 				_, err = e.svc.UpdateProfile(ctx, account.Operator(), u.ID, in)
 				ae := wantCode(t, err, account.ECONFLICT)
-				if ae.Message != account.MsgDuplicateUser {
+				if ae.Message != profile.MsgDuplicateUser {
 					t.Fatalf("message = %q", ae.Message)
 				}
 			}
@@ -148,7 +149,7 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 				return out
 			}
 			h := 180
-			if _, err := e.svc.UpdateProfile(ctx, account.Operator(), u.ID, account.ProfileUpdate{Height: account.Nullable[int]{Set: true, Value: &h}}); err != nil {
+			if _, err := e.svc.UpdateProfile(ctx, account.Operator(), u.ID, profile.Update{Height: profile.Nullable[int]{Set: true, Value: &h}}); err != nil {
 				t.Fatal(err)
 			}
 			// 80 / 1.8² = 24.691…, 72.5 / 1.8² = 22.376…
@@ -161,13 +162,13 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 			// An edit that keeps the height leaves BMIs alone.
 			e.exec(t, `UPDATE health_weight SET bmi = '5.00' WHERE user_id = $1`, u.ID)
 			name := "Weighs"
-			if _, err := e.svc.UpdateProfile(ctx, account.Operator(), u.ID, account.ProfileUpdate{Name: &name, Height: account.Nullable[int]{Set: true, Value: &h}}); err != nil {
+			if _, err := e.svc.UpdateProfile(ctx, account.Operator(), u.ID, profile.Update{Name: &name, Height: profile.Nullable[int]{Set: true, Value: &h}}); err != nil {
 				t.Fatal(err)
 			}
 			if got := fmt.Sprint(bmis(u.ID)); got != "[5.00 5.00]" {
 				t.Fatalf("bmi = %s after an edit without a height change", got)
 			}
-			if _, err := e.svc.UpdateProfile(ctx, account.Operator(), u.ID, account.ProfileUpdate{Height: account.Nullable[int]{Set: true}}); err != nil {
+			if _, err := e.svc.UpdateProfile(ctx, account.Operator(), u.ID, profile.Update{Height: profile.Nullable[int]{Set: true}}); err != nil {
 				t.Fatal(err)
 			}
 			if got := fmt.Sprint(bmis(u.ID)); got != "[NULL NULL]" {
@@ -177,13 +178,13 @@ func TestProfileService_UpdateProfile(t *testing.T) {
 
 		t.Run("NotFound", func(t *testing.T) {
 			name := "x"
-			_, err := e.svc.UpdateProfile(ctx, account.Operator(), 999999, account.ProfileUpdate{Name: &name})
+			_, err := e.svc.UpdateProfile(ctx, account.Operator(), 999999, profile.Update{Name: &name})
 			wantCode(t, err, account.ENOTFOUND)
 		})
 	})
 }
 
-func TestProfileService_GetProfile(t *testing.T) {
+func TestService_GetProfile(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		e := newProfileEnv(t, s)
@@ -219,7 +220,7 @@ func TestProfileService_GetProfile(t *testing.T) {
 	})
 }
 
-func TestProfileService_SmallReads(t *testing.T) {
+func TestService_SmallReads(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		e := newProfileEnv(t, s)

@@ -1,18 +1,11 @@
-package account
+package profile
 
 import (
 	"context"
 	"fmt"
-)
 
-// PasswordStore is what a password change needs from storage.
-type PasswordStore interface {
-	// ReplacePassword sets the password hash and, in the same transaction,
-	// drops the user's pending sign-in tickets and OIDC states and, when
-	// signOut is set, every session but keepSessionID. It returns how many
-	// sessions it ended. ENOTFOUND if no such user.
-	ReplacePassword(ctx context.Context, userID int64, hash, keepSessionID string, signOut bool) (int, error)
-}
+	"github.com/trailpass/trailpass/internal/account"
+)
 
 // PasswordChange is the body of PUT /api/v1/profile/password plus who asks.
 type PasswordChange struct {
@@ -32,22 +25,22 @@ type PasswordChange struct {
 // EUNPROCESSABLE on the field password with PasswordPolicy. Every other session
 // of the user is revoked; the count is returned, and a password_changed
 // security event is recorded.
-func (s *ProfileService) ChangePassword(ctx context.Context, c *Caller, userID int64, in PasswordChange) (revoked int, err error) {
+func (s *Service) ChangePassword(ctx context.Context, c *account.Caller, userID int64, in PasswordChange) (revoked int, err error) {
 	if c == nil || (!c.IsOperator() && (c.User == nil || c.User.ID != userID)) {
-		return 0, Errorf(EFORBIDDEN, "Only the account's owner can change its password here")
+		return 0, account.Errorf(account.EFORBIDDEN, "Only the account's owner can change its password here")
 	}
 	if in.CurrentPassword != nil && *in.CurrentPassword != "" && !c.IsOperator() {
 		if s.Recent == nil {
-			return 0, errNoChecker
+			return 0, account.ErrNoChecker
 		}
 		if err := s.Recent.ConfirmPassword(ctx, c, *in.CurrentPassword); err != nil {
 			return 0, err
 		}
-	} else if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+	} else if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
 		return 0, err
 	}
 	now := s.Now()
-	if err := ValidatePassword(in.Password); err != nil {
+	if err := account.ValidatePassword(in.Password); err != nil {
 		return 0, err
 	}
 	hash, err := s.Hasher.Hash(ctx, in.Password)
@@ -58,12 +51,12 @@ func (s *ProfileService) ChangePassword(ctx context.Context, c *Caller, userID i
 	if in.SignOutOtherSessions != nil && !*in.SignOutOtherSessions {
 		keep = "" // "" keeps every session
 	}
-	revoked, err = s.Store.ReplacePassword(Notify(ctx, s.Notices, userID, Notice{Kind: NoticePasswordChanged, At: now}), userID, hash, keep, in.SignOutOtherSessions == nil || *in.SignOutOtherSessions)
+	revoked, err = s.Store.ReplacePassword(account.Notify(ctx, s.Notices, userID, account.Notice{Kind: account.NoticePasswordChanged, At: now}), userID, hash, keep, in.SignOutOtherSessions == nil || *in.SignOutOtherSessions)
 	if err != nil {
 		return 0, fmt.Errorf("replace password: %w", err)
 	}
 	uid := userID
-	ev := &SecurityEvent{UserID: &uid, Type: EventPasswordChanged, IPAddress: c.IP, UserAgent: c.UserAgent,
+	ev := &account.SecurityEvent{UserID: &uid, Type: account.EventPasswordChanged, IPAddress: c.IP, UserAgent: c.UserAgent,
 		Detail: map[string]any{"sessions_revoked": revoked}, CreatedAt: now.UTC()}
 	// The password has changed; failing to log it must not report the change as
 	// failed.

@@ -1,4 +1,4 @@
-package account_test
+package profile_test
 
 import (
 	"context"
@@ -6,11 +6,12 @@ import (
 	"testing"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
 
-func TestProfileService_Privacy(t *testing.T) {
+func TestService_Privacy(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		e := newProfileEnv(t, s)
@@ -27,7 +28,7 @@ func TestProfileService_Privacy(t *testing.T) {
 
 		body, _ := json.Marshal(map[string]any{"id": victimBefore.ID, "user_id": victim.ID,
 			"default_activity_visibility": 1, "hide_activity_hr": true, "hide_activity_gear": true})
-		in, err := account.DecodePrivacyUpdate(body)
+		in, err := profile.DecodePrivacyUpdate(body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +53,7 @@ func TestProfileService_Privacy(t *testing.T) {
 
 		// Unset fields stay as they are.
 		f := false
-		if _, err := e.svc.UpdatePrivacy(ctx, u.ID, account.PrivacyUpdate{HideActivityHR: &f}); err != nil {
+		if _, err := e.svc.UpdatePrivacy(ctx, u.ID, profile.PrivacyUpdate{HideActivityHR: &f}); err != nil {
 			t.Fatal(err)
 		}
 		stored, _ = e.svc.GetPrivacy(ctx, u.ID)
@@ -61,14 +62,14 @@ func TestProfileService_Privacy(t *testing.T) {
 		}
 
 		three := 3
-		_, err = e.svc.UpdatePrivacy(ctx, u.ID, account.PrivacyUpdate{DefaultActivityVisibility: &three})
+		_, err = e.svc.UpdatePrivacy(ctx, u.ID, profile.PrivacyUpdate{DefaultActivityVisibility: &three})
 		wantFields(t, wantCode(t, err, account.EUNPROCESSABLE), "default_activity_visibility")
-		_, err = account.DecodePrivacyUpdate([]byte(`{"hide_activity_map": "yes", "default_activity_visibility": true}`))
+		_, err = profile.DecodePrivacyUpdate([]byte(`{"hide_activity_map": "yes", "default_activity_visibility": true}`))
 		wantFields(t, wantCode(t, err, account.EUNPROCESSABLE), "hide_activity_map", "default_activity_visibility")
 	})
 }
 
-func TestProfileService_DefaultGear(t *testing.T) {
+func TestService_DefaultGear(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		e := newProfileEnv(t, s)
@@ -82,7 +83,7 @@ func TestProfileService_DefaultGear(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		var in account.DefaultGear
+		var in profile.DefaultGear
 		body, _ := json.Marshal(map[string]any{"id": 12345, "user_id": other.ID, "ride_gear_id": bike,
 			"run_gear_id": shoes, "windsurf_gear_id": nil})
 		if err := json.Unmarshal(body, &in); err != nil {
@@ -106,11 +107,11 @@ func TestProfileService_DefaultGear(t *testing.T) {
 			t.Fatal("the other user's defaults changed")
 		}
 
-		in = account.DefaultGear{RunGearID: &foreign, HikeGearID: &foreign, RideGearID: &bike}
+		in = profile.DefaultGear{RunGearID: &foreign, HikeGearID: &foreign, RideGearID: &bike}
 		_, err = e.svc.UpdateDefaultGear(ctx, u.ID, in)
 		wantFields(t, wantCode(t, err, account.EUNPROCESSABLE), "run_gear_id", "hike_gear_id")
 		missing := int64(999999)
-		_, err = e.svc.UpdateDefaultGear(ctx, u.ID, account.DefaultGear{OWSGearID: &missing})
+		_, err = e.svc.UpdateDefaultGear(ctx, u.ID, profile.DefaultGear{OWSGearID: &missing})
 		wantFields(t, wantCode(t, err, account.EUNPROCESSABLE), "ows_gear_id")
 		if after, _ := e.svc.GetDefaultGear(ctx, u.ID); *after.RunGearID != shoes || after.HikeGearID != nil {
 			t.Fatalf("a rejected update was written: %+v", after)
@@ -127,14 +128,14 @@ func TestProfileService_DefaultGear(t *testing.T) {
 
 func intp(v int) *int { return &v }
 
-func TestProfileService_Goals(t *testing.T) {
+func TestService_Goals(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		e := newProfileEnv(t, s)
 		u := e.user(t, "goalie", "")
 		other := e.user(t, "striker", "")
 
-		weeklyRun := account.GoalInput{Interval: "weekly", ActivityType: 1, GoalType: account.GoalDistance, GoalDistance: intp(20000)}
+		weeklyRun := profile.GoalInput{Interval: "weekly", ActivityType: 1, GoalType: profile.GoalDistance, GoalDistance: intp(20000)}
 		g, err := e.svc.CreateGoal(ctx, u.ID, weeklyRun)
 		if err != nil {
 			t.Fatal(err)
@@ -143,7 +144,7 @@ func TestProfileService_Goals(t *testing.T) {
 			t.Fatalf("goal = %+v", g)
 		}
 		_, err = e.svc.CreateGoal(ctx, u.ID, weeklyRun)
-		if ae := wantCode(t, err, account.ECONFLICT); ae.Message != account.MsgDuplicateGoal {
+		if ae := wantCode(t, err, account.ECONFLICT); ae.Message != profile.MsgDuplicateGoal {
 			t.Fatalf("message %q", ae.Message)
 		}
 		// The same goal for another user is not a duplicate.
@@ -155,21 +156,21 @@ func TestProfileService_Goals(t *testing.T) {
 		t.Run("Validation", func(t *testing.T) {
 			cases := []struct {
 				name   string
-				in     account.GoalInput
+				in     profile.GoalInput
 				fields []string
 			}{
-				{"bad enums", account.GoalInput{Interval: "hourly", ActivityType: 7, GoalType: 0}, []string{"interval", "activity_type", "goal_type"}},
-				{"missing value", account.GoalInput{Interval: "daily", ActivityType: 1, GoalType: account.GoalCalories}, []string{"goal_calories"}},
-				{"negative", account.GoalInput{Interval: "daily", ActivityType: 1, GoalType: account.GoalDuration, GoalDuration: intp(-1)}, []string{"goal_duration"}},
-				{"other field set", account.GoalInput{Interval: "yearly", ActivityType: 6, GoalType: account.GoalActivities,
+				{"bad enums", profile.GoalInput{Interval: "hourly", ActivityType: 7, GoalType: 0}, []string{"interval", "activity_type", "goal_type"}},
+				{"missing value", profile.GoalInput{Interval: "daily", ActivityType: 1, GoalType: profile.GoalCalories}, []string{"goal_calories"}},
+				{"negative", profile.GoalInput{Interval: "daily", ActivityType: 1, GoalType: profile.GoalDuration, GoalDuration: intp(-1)}, []string{"goal_duration"}},
+				{"other field set", profile.GoalInput{Interval: "yearly", ActivityType: 6, GoalType: profile.GoalActivities,
 					GoalActivitiesNumber: intp(3), GoalElevation: intp(100), GoalCalories: intp(0)}, []string{"goal_elevation", "goal_calories"}},
 			}
 			for _, c := range cases {
 				_, err := e.svc.CreateGoal(ctx, u.ID, c.in)
 				wantFields(t, wantCode(t, err, account.EUNPROCESSABLE), c.fields...)
 			}
-			if _, err := e.svc.CreateGoal(ctx, u.ID, account.GoalInput{Interval: "monthly", ActivityType: 2,
-				GoalType: account.GoalElevation, GoalElevation: intp(0)}); err != nil {
+			if _, err := e.svc.CreateGoal(ctx, u.ID, profile.GoalInput{Interval: "monthly", ActivityType: 2,
+				GoalType: profile.GoalElevation, GoalElevation: intp(0)}); err != nil {
 				t.Fatalf("zero elevation rejected: %v", err)
 			}
 		})
@@ -182,11 +183,11 @@ func TestProfileService_Goals(t *testing.T) {
 				t.Fatalf("update own goal: %+v, %v", got, err)
 			}
 			// Updating into an existing combination is a conflict.
-			_, err = e.svc.UpdateGoal(ctx, u.ID, g.ID, account.GoalInput{Interval: "monthly", ActivityType: 2,
-				GoalType: account.GoalElevation, GoalElevation: intp(5)})
+			_, err = e.svc.UpdateGoal(ctx, u.ID, g.ID, profile.GoalInput{Interval: "monthly", ActivityType: 2,
+				GoalType: profile.GoalElevation, GoalElevation: intp(5)})
 			wantCode(t, err, account.ECONFLICT)
 			_, err = e.svc.UpdateGoal(ctx, u.ID, theirs.ID, in)
-			if ae := wantCode(t, err, account.ENOTFOUND); ae.Message != account.MsgGoalNotFound {
+			if ae := wantCode(t, err, account.ENOTFOUND); ae.Message != profile.MsgGoalNotFound {
 				t.Fatalf("message %q", ae.Message)
 			}
 			list, _ := e.svc.ListGoals(ctx, other.ID)

@@ -1,10 +1,12 @@
-package account
+package profile
 
 import (
 	"context"
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
 )
 
 // Goal activity types, the goal-specific enum Endurain uses.
@@ -63,7 +65,7 @@ func GoalWindowFor(interval string, day time.Time, firstDayOfWeek int) (GoalWind
 		w.Start = time.Date(d.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
 		w.End = w.Start.AddDate(1, 0, 0)
 	default:
-		return GoalWindow{}, Errorf(EINVALID, "Invalid interval specified")
+		return GoalWindow{}, account.Errorf(account.EINVALID, "Invalid interval specified")
 	}
 	return w, nil
 }
@@ -137,12 +139,12 @@ const MsgInvalidGoalDate = "Input should be a valid date in the format YYYY-MM-D
 // datetime.now()). Activities count by the UTC date of their start time, as
 // Endurain compares its naive UTC start times. It returns nil when the caller
 // has no goals (Endurain's null). EUNPROCESSABLE for a malformed date.
-func (s *ProfileService) GoalResults(ctx context.Context, userID int64, date string) ([]*GoalProgress, error) {
+func (s *Service) GoalResults(ctx context.Context, userID int64, date string) ([]*GoalProgress, error) {
 	day := s.Now()
 	if date != "" {
 		var err error
 		if day, err = time.Parse(time.DateOnly, date); err != nil {
-			return nil, ValidationError(FieldError{In: "query", Field: "date", Message: MsgInvalidGoalDate})
+			return nil, account.ValidationError(account.FieldError{In: "query", Field: "date", Message: MsgInvalidGoalDate})
 		}
 	}
 	totals, err := s.Store.GoalTotals(ctx, userID, GoalWindows(day), GoalActivityTypes)

@@ -1,4 +1,4 @@
-package account
+package profile
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/blob"
 )
 
@@ -33,15 +34,16 @@ var (
 
 // Photo rejection messages (all EINVALID).
 const (
-	MsgPhotoEmpty     = "The file is empty"
-	MsgPhotoTooLarge  = "The file is larger than 20 MiB"
-	MsgPhotoType      = "Only JPEG and PNG images are accepted"
-	MsgPhotoPixels    = "The image is larger than 40 megapixels"
-	MsgPhotoCorrupt   = "The image is damaged or not a valid JPEG or PNG"
-	MsgPhotoTrailing  = "The image has data after its end"
-	MsgPhotoNotFound  = "Photo not found"
-	photoExtPNG       = "png"
-	photoExtJPEG      = "jpg"
+	MsgPhotoEmpty    = "The file is empty"
+	MsgPhotoTooLarge = "The file is larger than 20 MiB"
+	MsgPhotoType     = "Only JPEG and PNG images are accepted"
+	MsgPhotoPixels   = "The image is larger than 40 megapixels"
+	MsgPhotoCorrupt  = "The image is damaged or not a valid JPEG or PNG"
+	MsgPhotoTrailing = "The image has data after its end"
+	MsgPhotoNotFound = "Photo not found"
+	// PhotoExtPNG and PhotoExtJPEG are the extensions of a stored photo's key.
+	PhotoExtPNG       = "png"
+	PhotoExtJPEG      = "jpg"
 	photoKeyDirPrefix = "user_images/"
 )
 
@@ -59,7 +61,7 @@ func PhotoKey(userID int64, ext string) string {
 // such as EXIF and GPS never survives. Every rejection is EINVALID with a clear
 // message and leaves the current photo untouched. ENOTFOUND for an unknown user.
 // Setting another user's photo (an admin write) needs c's recent authentication.
-func (s *ProfileService) SetPhoto(ctx context.Context, c *Caller, userID int64, r io.Reader) (string, error) {
+func (s *Service) SetPhoto(ctx context.Context, c *account.Caller, userID int64, r io.Reader) (string, error) {
 	if err := s.requireForOthers(ctx, c, userID); err != nil {
 		return "", err
 	}
@@ -79,9 +81,9 @@ func (s *ProfileService) SetPhoto(ctx context.Context, c *Caller, userID int64, 
 	}
 	// Only now drop a photo with the other extension: until the path points at
 	// the new file, the old one is still the user's photo.
-	other := photoExtPNG
-	if ext == photoExtPNG {
-		other = photoExtJPEG
+	other := PhotoExtPNG
+	if ext == PhotoExtPNG {
+		other = PhotoExtJPEG
 	}
 	if err := s.Blobs.Delete(ctx, PhotoKey(userID, other)); err != nil {
 		return "", fmt.Errorf("delete old photo: %w", err)
@@ -93,7 +95,7 @@ func (s *ProfileService) SetPhoto(ctx context.Context, c *Caller, userID int64, 
 // by content, at most MaxPhotoBytes and MaxPhotoPixels, nothing after its end)
 // and returns it decoded and encoded again, so no metadata survives, with the
 // extension of its format. Every rejection is EINVALID with a clear message.
-func (s *ProfileService) CheckImage(ctx context.Context, r io.Reader) ([]byte, string, error) {
+func (s *Service) CheckImage(ctx context.Context, r io.Reader) ([]byte, string, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
 	if err != nil {
 		return nil, "", fmt.Errorf("read photo: %w", err)
@@ -103,12 +105,12 @@ func (s *ProfileService) CheckImage(ctx context.Context, r io.Reader) ([]byte, s
 
 // reencode validates data and returns it decoded and encoded again, with the
 // extension of its format.
-func (s *ProfileService) reencode(ctx context.Context, data []byte) ([]byte, string, error) {
+func (s *Service) reencode(ctx context.Context, data []byte) ([]byte, string, error) {
 	switch {
 	case len(data) == 0:
-		return nil, "", Errorf(EINVALID, MsgPhotoEmpty)
+		return nil, "", account.Errorf(account.EINVALID, MsgPhotoEmpty)
 	case len(data) > MaxPhotoBytes:
-		return nil, "", Errorf(EINVALID, MsgPhotoTooLarge)
+		return nil, "", account.Errorf(account.EINVALID, MsgPhotoTooLarge)
 	}
 	var (
 		ext          string
@@ -119,28 +121,28 @@ func (s *ProfileService) reencode(ctx context.Context, data []byte) ([]byte, str
 	)
 	switch {
 	case bytes.HasPrefix(data, pngMagic):
-		ext, decodeConfig, decode = photoExtPNG, png.DecodeConfig, png.Decode
+		ext, decodeConfig, decode = PhotoExtPNG, png.DecodeConfig, png.Decode
 		end, err = pngEnd(data)
 	case bytes.HasPrefix(data, jpegMagic):
-		ext, decodeConfig, decode = photoExtJPEG, jpeg.DecodeConfig, jpeg.Decode
+		ext, decodeConfig, decode = PhotoExtJPEG, jpeg.DecodeConfig, jpeg.Decode
 		end, err = jpegEnd(data)
 	default:
-		return nil, "", Errorf(EINVALID, MsgPhotoType)
+		return nil, "", account.Errorf(account.EINVALID, MsgPhotoType)
 	}
 	if err != nil {
-		return nil, "", Errorf(EINVALID, MsgPhotoCorrupt)
+		return nil, "", account.Errorf(account.EINVALID, MsgPhotoCorrupt)
 	}
 	if end != len(data) {
-		return nil, "", Errorf(EINVALID, MsgPhotoTrailing)
+		return nil, "", account.Errorf(account.EINVALID, MsgPhotoTrailing)
 	}
 	// The header first: a small file can declare a huge image, and decoding its
 	// pixels would allocate for all of them.
 	cfg, err := decodeConfig(bytes.NewReader(data))
 	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, "", Errorf(EINVALID, MsgPhotoCorrupt)
+		return nil, "", account.Errorf(account.EINVALID, MsgPhotoCorrupt)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
-		return nil, "", Errorf(EINVALID, MsgPhotoPixels)
+		return nil, "", account.Errorf(account.EINVALID, MsgPhotoPixels)
 	}
 	if err := s.acquireDecode(ctx); err != nil {
 		return nil, "", err
@@ -148,10 +150,10 @@ func (s *ProfileService) reencode(ctx context.Context, data []byte) ([]byte, str
 	defer s.releaseDecode()
 	img, err := decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, "", Errorf(EINVALID, MsgPhotoCorrupt)
+		return nil, "", account.Errorf(account.EINVALID, MsgPhotoCorrupt)
 	}
 	var buf bytes.Buffer
-	if ext == photoExtPNG {
+	if ext == PhotoExtPNG {
 		err = png.Encode(&buf, img)
 	} else {
 		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: photoQuality})
@@ -162,7 +164,7 @@ func (s *ProfileService) reencode(ctx context.Context, data []byte) ([]byte, str
 	return buf.Bytes(), ext, nil
 }
 
-func (s *ProfileService) acquireDecode(ctx context.Context) error {
+func (s *Service) acquireDecode(ctx context.Context) error {
 	s.decodeOnce.Do(func() { s.decodeSem = make(chan struct{}, maxPhotoDecodes) })
 	select {
 	case s.decodeSem <- struct{}{}:
@@ -172,7 +174,7 @@ func (s *ProfileService) acquireDecode(ctx context.Context) error {
 	}
 }
 
-func (s *ProfileService) releaseDecode() { <-s.decodeSem }
+func (s *Service) releaseDecode() { <-s.decodeSem }
 
 var errImageStructure = errors.New("bad image structure")
 
@@ -256,14 +258,14 @@ func jpegEnd(data []byte) (int, error) {
 // DeletePhoto clears the user's photo_path and deletes the photo files.
 // ENOTFOUND for an unknown user. Deleting another user's photo (an admin
 // write) needs c's recent authentication.
-func (s *ProfileService) DeletePhoto(ctx context.Context, c *Caller, userID int64) error {
+func (s *Service) DeletePhoto(ctx context.Context, c *account.Caller, userID int64) error {
 	if err := s.requireForOthers(ctx, c, userID); err != nil {
 		return err
 	}
 	if err := s.Store.SetPhotoPath(ctx, userID, nil); err != nil {
 		return err
 	}
-	for _, ext := range []string{photoExtPNG, photoExtJPEG} {
+	for _, ext := range []string{PhotoExtPNG, PhotoExtJPEG} {
 		if err := s.Blobs.Delete(ctx, PhotoKey(userID, ext)); err != nil {
 			return fmt.Errorf("delete photo: %w", err)
 		}
@@ -277,22 +279,22 @@ var photoNameRE = regexp.MustCompile(`^([1-9][0-9]{0,18})\.(png|jpg)$`)
 // and returns its content type. Only the photo's owner and admins may see it;
 // anyone else gets the same ENOTFOUND as for a name of the wrong shape or a
 // missing file, so the answer does not reveal which accounts have a photo.
-func (s *ProfileService) OpenPhoto(ctx context.Context, viewer *User, name string) (io.ReadCloser, string, error) {
+func (s *Service) OpenPhoto(ctx context.Context, viewer *account.User, name string) (io.ReadCloser, string, error) {
 	m := photoNameRE.FindStringSubmatch(name)
 	if m == nil || viewer == nil {
-		return nil, "", Errorf(ENOTFOUND, MsgPhotoNotFound)
+		return nil, "", account.Errorf(account.ENOTFOUND, MsgPhotoNotFound)
 	}
 	if owner, err := strconv.ParseInt(m[1], 10, 64); err != nil || (owner != viewer.ID && !viewer.IsAdmin()) {
-		return nil, "", Errorf(ENOTFOUND, MsgPhotoNotFound)
+		return nil, "", account.Errorf(account.ENOTFOUND, MsgPhotoNotFound)
 	}
 	rc, err := s.Blobs.Open(ctx, photoKeyDirPrefix+name)
 	if errors.Is(err, blob.ErrNotFound) {
-		return nil, "", Errorf(ENOTFOUND, MsgPhotoNotFound)
+		return nil, "", account.Errorf(account.ENOTFOUND, MsgPhotoNotFound)
 	} else if err != nil {
 		return nil, "", fmt.Errorf("open photo: %w", err)
 	}
 	ctype := "image/png"
-	if m[2] == photoExtJPEG {
+	if m[2] == PhotoExtJPEG {
 		ctype = "image/jpeg"
 	}
 	return rc, ctype, nil
@@ -300,9 +302,9 @@ func (s *ProfileService) OpenPhoto(ctx context.Context, viewer *User, name strin
 
 // requireForOthers applies the recent-authentication rule when c acts on an
 // account other than their own: on their own photo, a user needs none.
-func (s *ProfileService) requireForOthers(ctx context.Context, c *Caller, userID int64) error {
+func (s *Service) requireForOthers(ctx context.Context, c *account.Caller, userID int64) error {
 	if c != nil && c.User != nil && c.User.ID == userID {
 		return nil
 	}
-	return RequireRecentAuth(ctx, s.Recent, c)
+	return account.RequireRecentAuth(ctx, s.Recent, c)
 }

@@ -1,9 +1,11 @@
-package account
+package profile
 
 import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
 )
 
 // DefaultGear is a user's default gear per activity type, in Endurain's
@@ -79,14 +81,14 @@ type DefaultGearStore interface {
 }
 
 // GetDefaultGear returns the caller's default gear; ENOTFOUND if missing.
-func (s *ProfileService) GetDefaultGear(ctx context.Context, userID int64) (*DefaultGear, error) {
+func (s *Service) GetDefaultGear(ctx context.Context, userID int64) (*DefaultGear, error) {
 	return s.Store.GetDefaultGear(ctx, userID)
 }
 
 // UpdateDefaultGear replaces the caller's 15 default gear ids with those of in
 // (id and user_id of in are ignored) and returns the row. A gear id that is not
 // the caller's gear is EUNPROCESSABLE naming each such field.
-func (s *ProfileService) UpdateDefaultGear(ctx context.Context, userID int64, in DefaultGear) (*DefaultGear, error) {
+func (s *Service) UpdateDefaultGear(ctx context.Context, userID int64, in DefaultGear) (*DefaultGear, error) {
 	cur, err := s.Store.GetDefaultGear(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -101,14 +103,14 @@ func (s *ProfileService) UpdateDefaultGear(ctx context.Context, userID int64, in
 	if err != nil {
 		return nil, fmt.Errorf("check gear: %w", err)
 	}
-	var problems []FieldError
+	var problems []account.FieldError
 	for _, f := range in.GearFields() {
 		if *f.ID != nil && !owned[**f.ID] {
-			problems = append(problems, FieldError{Field: f.Name, Message: "Gear not found"})
+			problems = append(problems, account.FieldError{Field: f.Name, Message: "Gear not found"})
 		}
 	}
 	if len(problems) > 0 {
-		return nil, ValidationError(problems...)
+		return nil, account.ValidationError(problems...)
 	}
 	in.ID, in.UserID = cur.ID, userID
 	if err := s.Store.UpdateDefaultGear(ctx, &in); err != nil {

@@ -1,4 +1,4 @@
-package account
+package profile
 
 import (
 	"context"
@@ -69,7 +69,7 @@ type AccountSummary struct {
 const MaxSummaryMonths = 120
 
 // Summary reports what the user's account holds, before an export.
-func (s *ProfileService) Summary(ctx context.Context, userID int64) (*AccountSummary, error) {
+func (s *Service) Summary(ctx context.Context, userID int64) (*AccountSummary, error) {
 	st, ok := s.Store.(SummaryStore)
 	if !ok {
 		return nil, errors.New("account summary: the store cannot count")

@@ -1,4 +1,4 @@
-package account_test
+package profile_test
 
 import (
 	"context"
@@ -11,16 +11,17 @@ import (
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
 	"github.com/trailpass/trailpass/internal/blob"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
 
-// profileEnv is a ProfileService over a real store and blob directory. Fixture
+// profileEnv is a profile.Service over a real store and blob directory. Fixture
 // rows of tables no store method writes yet (gear, weights, sessions, activities)
 // are inserted with plain SQL through st.DB(); that SQL is test-only.
 type profileEnv struct {
-	svc   *account.ProfileService
+	svc   *profile.Service
 	auth  *auth.Service // the real recent-authentication checker
 	st    *store.Store
 	blobs *blob.Dir
@@ -41,7 +42,7 @@ func newProfileEnv(t *testing.T, s *store.Store) *profileEnv {
 		Throttle: &auth.Throttle{Store: s, Now: clock.Now}, Settings: s, Devices: s,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return &profileEnv{
-		svc:  &account.ProfileService{Store: s, Blobs: b, Events: s, Hasher: testHasher, Now: clock.Now, Recent: a},
+		svc:  &profile.Service{Store: s, Blobs: b, Events: s, Hasher: testHasher, Now: clock.Now, Recent: a},
 		auth: a, st: s, blobs: b, clock: clock,
 	}
 }

@@ -1,4 +1,4 @@
-package account
+package profile
 
 import (
 	"context"
@@ -9,26 +9,27 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/blob"
 	"github.com/trailpass/trailpass/internal/secret"
 )
 
-// ProfileStore is what the profile rules need from storage.
-type ProfileStore interface {
+// Store is what the profile rules need from storage.
+type Store interface {
 	// FindUserByID returns ENOTFOUND if no such user exists.
-	FindUserByID(ctx context.Context, id int64) (*User, error)
+	FindUserByID(ctx context.Context, id int64) (*account.User, error)
 	// UpdateProfile writes the editable columns of u (name, username, email, city,
 	// birthdate, gender, units, height, max_heart_rate, preferred_language,
 	// first_day_of_week, currency, updated_at) to the row u.ID and nothing else.
 	// When recomputeBMI is set it recomputes the BMI of every weight entry of the
 	// user from u.Height in the same transaction. Returns ECONFLICT when the
 	// username or email is taken and ENOTFOUND for an unknown user.
-	UpdateProfile(ctx context.Context, u *User, recomputeBMI bool) error
+	UpdateProfile(ctx context.Context, u *account.User, recomputeBMI bool) error
 	// ProfileLinks reports the linked integrations and whether MFA is enabled.
-	ProfileLinks(ctx context.Context, userID int64) (ProfileLinks, error)
+	ProfileLinks(ctx context.Context, userID int64) (Links, error)
 	// ProfileExtras returns the privacy settings (ENOTFOUND if missing) and the
 	// profile links together, in one read.
-	ProfileExtras(ctx context.Context, userID int64) (*Privacy, ProfileLinks, error)
+	ProfileExtras(ctx context.Context, userID int64) (*Privacy, Links, error)
 	// SetPhotoPath sets or (nil) clears users.photo_path; ENOTFOUND if no such user.
 	SetPhotoPath(ctx context.Context, userID int64, path *string) error
 	// UsernameTaken and EmailTaken report whether a user has the exact
@@ -37,13 +38,13 @@ type ProfileStore interface {
 	EmailTaken(ctx context.Context, email string) (bool, error)
 	// FindUserByUsername and FindUserByEmail look a normalized value up;
 	// ENOTFOUND if absent.
-	FindUserByUsername(ctx context.Context, username string) (*User, error)
-	FindUserByEmail(ctx context.Context, email string) (*User, error)
+	FindUserByUsername(ctx context.Context, username string) (*account.User, error)
+	FindUserByEmail(ctx context.Context, email string) (*account.User, error)
 
 	PrivacyStore
 	DefaultGearStore
 	GoalStore
-	PasswordStore
+	account.PasswordStore
 
 	// ListGear returns the user's gear ordered by id.
 	ListGear(ctx context.Context, userID int64) ([]*Gear, error)
@@ -52,31 +53,31 @@ type ProfileStore interface {
 	SetActivitiesVisibility(ctx context.Context, userID int64, visibility int) (int64, error)
 }
 
-// ProfileLinks is what GET /profile shows beside the user row, computed from
+// Links is what GET /profile shows beside the user row, computed from
 // other tables.
-type ProfileLinks struct {
+type Links struct {
 	StravaLinked        bool // users_integrations.strava_token is set
 	GarminConnectLinked bool // users_integrations.garminconnect_oauth1 is set
 	MFAEnabled          bool // the user has an MFA factor
 }
 
-// ProfileService holds the rules of the profile capability: the editable-field
+// Service holds the rules of the profile capability: the editable-field
 // whitelist, privacy, default gear, goals, the photo and the password change.
 // It is safe for concurrent use.
-type ProfileService struct {
-	Store  ProfileStore
+type Service struct {
+	Store  Store
 	Blobs  blob.Store
-	Events EventStore
+	Events account.EventStore
 	Hasher *secret.Hasher
 	// Recent enforces the recent-authentication rule on the password change,
 	// identity changes and other users' photos; nil refuses them.
-	Recent RecentAuthChecker
+	Recent account.RecentAuthChecker
 	// Lookups limits username and email look-ups per user and per address, so
 	// they cannot be used to list the accounts; nil means no limit.
 	Lookups RateLimiter
 	Now     func() time.Time
 	// Notices queues security notices with the change they report; nil sends none.
-	Notices Notifier
+	Notices account.Notifier
 
 	decodeOnce sync.Once
 	decodeSem  chan struct{} // bounds concurrent photo decodes (see photo.go)
@@ -85,14 +86,14 @@ type ProfileService struct {
 // Profile is everything GET /profile shows. Marshal it through UserMe, which
 // decides the wire shape and leaves out every secret.
 type Profile struct {
-	User    *User
+	User    *account.User
 	Privacy *Privacy
-	Links   ProfileLinks
+	Links   Links
 }
 
 // GetProfile gathers the user, their privacy settings and linked integrations.
 // Returns ENOTFOUND for an unknown user.
-func (s *ProfileService) GetProfile(ctx context.Context, userID int64) (*Profile, error) {
+func (s *Service) GetProfile(ctx context.Context, userID int64) (*Profile, error) {
 	u, err := s.Store.FindUserByID(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -102,7 +103,7 @@ func (s *ProfileService) GetProfile(ctx context.Context, userID int64) (*Profile
 
 // ProfileOf is GetProfile for a user row the caller has just read, such as the
 // signed-in user the request's session lookup returned: one read fewer.
-func (s *ProfileService) ProfileOf(ctx context.Context, u *User) (*Profile, error) {
+func (s *Service) ProfileOf(ctx context.Context, u *account.User) (*Profile, error) {
 	p, links, err := s.Store.ProfileExtras(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -120,11 +121,11 @@ type Nullable[T any] struct {
 	Value *T
 }
 
-// ProfileUpdate lists the only fields a user may change on their own profile.
+// Update lists the only fields a user may change on their own profile.
 // Nil pointers and unset Nullables leave the column unchanged. Privileged fields
 // (id, access_type, active, email_verified, MFA, photo) have no place here, so
 // they cannot be set through it.
-type ProfileUpdate struct {
+type Update struct {
 	Name              *string
 	Username          *string
 	Email             *string
@@ -148,48 +149,75 @@ const MsgDuplicateUser = "Duplicate entry error. Check if email and username are
 // for an unknown user. A height change recomputes the BMI of the user's weight
 // entries. The photo is never touched. A change of username or email (which
 // sign-in and recovery go by) needs c's recent authentication.
-func (s *ProfileService) UpdateProfile(ctx context.Context, c *Caller, userID int64, in ProfileUpdate) (*User, error) {
+func (s *Service) UpdateProfile(ctx context.Context, c *account.Caller, userID int64, in Update) (*account.User, error) {
 	u, err := s.Store.FindUserByID(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	oldHeight, oldUsername := u.Height, u.Username
 	oldEmail, oldVerified := u.Email, u.EmailVerified
-	problems := in.apply(u, s.Now())
-	if len(problems) > 0 {
-		return nil, ValidationError(problems...)
+	if err := Apply(u, in, s.Now()); err != nil {
+		return nil, err
 	}
 	if u.Username != oldUsername || u.Email != oldEmail {
-		if err := RequireRecentAuth(ctx, s.Recent, c); err != nil {
+		if err := account.RequireRecentAuth(ctx, s.Recent, c); err != nil {
 			return nil, err
 		}
 	}
 	u.UpdatedAt = s.Now().UTC()
-	heightChanged := !equalPtr(oldHeight, u.Height)
+	heightChanged := HeightChanged(oldHeight, u.Height)
 	writeCtx := ctx
 	if u.Email != oldEmail && oldVerified {
 		// The old address hears of the change: if the account was taken over,
 		// its owner learns it there.
-		writeCtx = Notify(ctx, s.Notices, userID, Notice{Kind: NoticeEmailChanged, At: u.UpdatedAt, To: oldEmail,
+		writeCtx = account.Notify(ctx, s.Notices, userID, account.Notice{Kind: account.NoticeEmailChanged, At: u.UpdatedAt, To: oldEmail,
 			Detail: map[string]string{"new_email": u.Email}})
 	}
 	if err := s.Store.UpdateProfile(writeCtx, u, heightChanged); err != nil {
-		if ErrorCode(err) == ECONFLICT {
-			return nil, Errorf(ECONFLICT, MsgDuplicateUser)
+		if account.ErrorCode(err) == account.ECONFLICT {
+			return nil, account.Errorf(account.ECONFLICT, MsgDuplicateUser)
 		}
 		return nil, fmt.Errorf("update profile: %w", err)
 	}
 	return u, nil
 }
 
-// apply sets the fields of in on u, normalised as stored, and returns every
-// problem it finds. The profile and user administration share it, so the rules
-// for a profile field are written once; now bounds the birthdate.
-func (in ProfileUpdate) apply(u *User, now time.Time) []FieldError {
-	var problems []FieldError
-	bad := func(field, msg string) { problems = append(problems, FieldError{Field: field, Message: msg}) }
+// Apply sets the fields of in on u, normalised as stored, and returns every
+// problem it finds as one EUNPROCESSABLE with Fields (nil when there is none).
+// It is PUT /profile's validation without the storage: UpdateProfile, user
+// administration and the import's user.json share it, so the rules for a
+// profile field are written once; now bounds the birthdate.
+func Apply(u *account.User, in Update, now time.Time) error {
+	if problems := in.apply(u, now); len(problems) > 0 {
+		return account.ValidationError(problems...)
+	}
+	return nil
+}
 
-	problems = append(problems, applyIdentity(u, in.Name, in.Username, in.Email)...)
+// ForNewUser returns the rules of in without its identity fields (name,
+// username, email), as account.NewUser.Profile takes them: creating an account
+// sets the identity itself.
+func (in Update) ForNewUser() func(u *account.User, now time.Time) []account.FieldError {
+	in.Name, in.Username, in.Email = nil, nil, nil
+	return in.apply
+}
+
+// HeightChanged reports whether Apply changed the height from before to after:
+// storing such a change recomputes the BMI of the user's weight entries.
+func HeightChanged(before, after *int) bool {
+	if before == nil || after == nil {
+		return before != after
+	}
+	return *before != *after
+}
+
+// apply is Apply with the problems one by one, for account creation to list
+// them with its own.
+func (in Update) apply(u *account.User, now time.Time) []account.FieldError {
+	var problems []account.FieldError
+	bad := func(field, msg string) { problems = append(problems, account.FieldError{Field: field, Message: msg}) }
+
+	problems = append(problems, account.ApplyIdentity(u, in.Name, in.Username, in.Email)...)
 	if in.City.Set {
 		u.City = emptyToNil(in.City.Value)
 		if u.City != nil && len(*u.City) > 250 {
@@ -261,7 +289,7 @@ type RateLimiter interface {
 // whether the value is free for them to take (their own value counts as free).
 type Lookup struct {
 	Admin     bool
-	User      *User
+	User      *account.User
 	Available bool
 }
 
@@ -269,7 +297,7 @@ type Lookup struct {
 // /users/email/{x} (field "email") for caller, who sent the request from ip.
 // Every look-up counts against the caller's and the address's limits first
 // (ETOOMANY past them).
-func (s *ProfileService) LookupUser(ctx context.Context, caller *User, ip, field, value string) (*Lookup, error) {
+func (s *Service) LookupUser(ctx context.Context, caller *account.User, ip, field, value string) (*Lookup, error) {
 	if s.Lookups != nil {
 		if err := s.Lookups.Limit(ctx, "lookup:user:"+strconv.FormatInt(caller.ID, 10)); err != nil {
 			return nil, err
@@ -279,20 +307,20 @@ func (s *ProfileService) LookupUser(ctx context.Context, caller *User, ip, field
 		}
 	}
 	var (
-		u   *User
+		u   *account.User
 		err error
 	)
 	switch field {
 	case "username":
-		value = NormalizeUsername(value)
+		value = account.NormalizeUsername(value)
 		u, err = s.Store.FindUserByUsername(ctx, value)
 	case "email":
-		value = NormalizeEmail(value)
+		value = account.NormalizeEmail(value)
 		u, err = s.Store.FindUserByEmail(ctx, value)
 	default:
-		return nil, Errorf(ENOTFOUND, "Not Found")
+		return nil, account.Errorf(account.ENOTFOUND, "Not Found")
 	}
-	if ErrorCode(err) == ENOTFOUND {
+	if account.ErrorCode(err) == account.ENOTFOUND {
 		u, err = nil, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("look up %s: %w", field, err)
@@ -305,23 +333,23 @@ func (s *ProfileService) LookupUser(ctx context.Context, caller *User, ip, field
 
 // UsernameAvailable reports whether no account uses the username (compared
 // normalized). It reveals nothing else about any account.
-func (s *ProfileService) UsernameAvailable(ctx context.Context, username string) (bool, error) {
-	taken, err := s.Store.UsernameTaken(ctx, NormalizeUsername(username))
+func (s *Service) UsernameAvailable(ctx context.Context, username string) (bool, error) {
+	taken, err := s.Store.UsernameTaken(ctx, account.NormalizeUsername(username))
 	return !taken, err
 }
 
 // EmailAvailable reports whether no account uses the email address (compared
 // normalized). It reveals nothing else about any account.
-func (s *ProfileService) EmailAvailable(ctx context.Context, email string) (bool, error) {
-	taken, err := s.Store.EmailTaken(ctx, NormalizeEmail(email))
+func (s *Service) EmailAvailable(ctx context.Context, email string) (bool, error) {
+	taken, err := s.Store.EmailTaken(ctx, account.NormalizeEmail(email))
 	return !taken, err
 }
 
 // SetActivitiesVisibility sets the visibility (0 public, 1 followers, 2 private)
 // of every activity of the user. Returns EUNPROCESSABLE for another value.
-func (s *ProfileService) SetActivitiesVisibility(ctx context.Context, userID int64, visibility int) error {
+func (s *Service) SetActivitiesVisibility(ctx context.Context, userID int64, visibility int) error {
 	if visibility < 0 || visibility > 2 {
-		return ValidationError(FieldError{Field: "visibility", Message: "Visibility must be 0, 1 or 2"})
+		return account.ValidationError(account.FieldError{Field: "visibility", Message: "Visibility must be 0, 1 or 2"})
 	}
 	if _, err := s.Store.SetActivitiesVisibility(ctx, userID, visibility); err != nil {
 		return fmt.Errorf("set activities visibility: %w", err)
@@ -330,7 +358,7 @@ func (s *ProfileService) SetActivitiesVisibility(ctx context.Context, userID int
 }
 
 // ListGear returns the caller's gear, for the default-gear selectors.
-func (s *ProfileService) ListGear(ctx context.Context, userID int64) ([]*Gear, error) {
+func (s *Service) ListGear(ctx context.Context, userID int64) ([]*Gear, error) {
 	return s.Store.ListGear(ctx, userID)
 }
 
@@ -343,11 +371,4 @@ func emptyToNil(p *string) *string {
 		return nil
 	}
 	return &v
-}
-
-func equalPtr[T comparable](a, b *T) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
 }

@@ -1,4 +1,4 @@
-package account_test
+package profile_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/blob"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
@@ -108,12 +109,12 @@ func readBlob(t *testing.T, b blob.Store, key string) []byte {
 	return data
 }
 
-func TestProfileService_Photo(t *testing.T) {
+func TestService_Photo(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		e := newProfileEnv(t, s)
 		u := e.user(t, "smile", "")
-		pngKey, jpgKey := account.PhotoKey(u.ID, "png"), account.PhotoKey(u.ID, "jpg")
+		pngKey, jpgKey := profile.PhotoKey(u.ID, "png"), profile.PhotoKey(u.ID, "jpg")
 
 		key, err := e.svc.SetPhoto(ctx, account.Operator(), u.ID, bytes.NewReader(pngBytes(t)))
 		if err != nil {
@@ -140,15 +141,15 @@ func TestProfileService_Photo(t *testing.T) {
 				data []byte
 				msg  string
 			}{
-				{"polyglot after IEND", append(pngBytes(t), []byte("<?php system($_GET['c']); ?>")...), account.MsgPhotoTrailing},
-				{"polyglot after EOI", append(jpegBytes(t), []byte("PK\x03\x04zip")...), account.MsgPhotoTrailing},
-				{"PNG declaring 100000x100000", hugePNG(t), account.MsgPhotoPixels},
-				{"JPEG declaring 65535x65535", hugeJPEG(t), account.MsgPhotoPixels},
-				{"GIF renamed .png", gifBuf.Bytes(), account.MsgPhotoType},
-				{"empty", nil, account.MsgPhotoEmpty},
-				{"21 MiB", tooBig, account.MsgPhotoTooLarge},
-				{"truncated PNG", truncated, account.MsgPhotoCorrupt},
-				{"text", []byte("hello"), account.MsgPhotoType},
+				{"polyglot after IEND", append(pngBytes(t), []byte("<?php system($_GET['c']); ?>")...), profile.MsgPhotoTrailing},
+				{"polyglot after EOI", append(jpegBytes(t), []byte("PK\x03\x04zip")...), profile.MsgPhotoTrailing},
+				{"PNG declaring 100000x100000", hugePNG(t), profile.MsgPhotoPixels},
+				{"JPEG declaring 65535x65535", hugeJPEG(t), profile.MsgPhotoPixels},
+				{"GIF renamed .png", gifBuf.Bytes(), profile.MsgPhotoType},
+				{"empty", nil, profile.MsgPhotoEmpty},
+				{"21 MiB", tooBig, profile.MsgPhotoTooLarge},
+				{"truncated PNG", truncated, profile.MsgPhotoCorrupt},
+				{"text", []byte("hello"), profile.MsgPhotoType},
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package account_test
+package profile_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
@@ -39,7 +40,7 @@ func TestGoalWindowFor(t *testing.T) {
 		{"yearly", "2026-01-01", 1, "2026-01-01", "2026-12-31"},
 	}
 	for _, c := range cases {
-		w, err := account.GoalWindowFor(c.interval, day(c.date), c.firstDay)
+		w, err := profile.GoalWindowFor(c.interval, day(c.date), c.firstDay)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,10 +51,10 @@ func TestGoalWindowFor(t *testing.T) {
 	}
 	// Only the calendar date counts, whatever the clock's zone.
 	late := time.Date(2025, 12, 31, 23, 30, 0, 0, time.FixedZone("UTC-8", -8*3600))
-	if w, _ := account.GoalWindowFor("daily", late, 1); w.Start.Format(time.DateOnly) != "2025-12-31" {
+	if w, _ := profile.GoalWindowFor("daily", late, 1); w.Start.Format(time.DateOnly) != "2025-12-31" {
 		t.Errorf("daily window of %v starts %v", late, w.Start)
 	}
-	if _, err := account.GoalWindowFor("hourly", day("2025-12-31"), 1); account.ErrorCode(err) != account.EINVALID {
+	if _, err := profile.GoalWindowFor("hourly", day("2025-12-31"), 1); account.ErrorCode(err) != account.EINVALID {
 		t.Errorf("unknown interval: %v", err)
 	}
 }
@@ -115,7 +116,7 @@ func insertGoalActivities(t *testing.T, s *store.Store, userID int64, acts []goa
 	}
 }
 
-func TestProfileService_GoalResults(t *testing.T) {
+func TestService_GoalResults(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		e := newProfileEnv(t, s)
@@ -129,18 +130,18 @@ func TestProfileService_GoalResults(t *testing.T) {
 			t.Fatalf("no goals listed: %v, %v", got, err)
 		}
 
-		goal := func(interval string, activityType, goalType, target int) *account.Goal {
-			in := account.GoalInput{Interval: interval, ActivityType: activityType, GoalType: goalType}
+		goal := func(interval string, activityType, goalType, target int) *profile.Goal {
+			in := profile.GoalInput{Interval: interval, ActivityType: activityType, GoalType: goalType}
 			switch goalType {
-			case account.GoalCalories:
+			case profile.GoalCalories:
 				in.GoalCalories = &target
-			case account.GoalActivities:
+			case profile.GoalActivities:
 				in.GoalActivitiesNumber = &target
-			case account.GoalDistance:
+			case profile.GoalDistance:
 				in.GoalDistance = &target
-			case account.GoalElevation:
+			case profile.GoalElevation:
 				in.GoalElevation = &target
-			case account.GoalDuration:
+			case profile.GoalDuration:
 				in.GoalDuration = &target
 			}
 			g, err := e.svc.CreateGoal(ctx, u.ID, in)
@@ -149,18 +150,18 @@ func TestProfileService_GoalResults(t *testing.T) {
 			}
 			return g
 		}
-		goals := []*account.Goal{
-			goal("daily", account.GoalRun, account.GoalDistance, 10000),
-			goal("weekly", account.GoalRun, account.GoalDistance, 100000),
-			goal("monthly", account.GoalRun, account.GoalDistance, 1000),
-			goal("yearly", account.GoalRun, account.GoalDistance, 5000),
-			goal("weekly", account.GoalRun, account.GoalActivities, 56),
-			goal("weekly", account.GoalRun, account.GoalCalories, 800),
-			goal("monthly", account.GoalRun, account.GoalElevation, 0),
-			goal("weekly", account.GoalRun, account.GoalDuration, 3600),
-			goal("monthly", account.GoalBike, account.GoalCalories, 1000),
-			goal("weekly", account.GoalStrength, account.GoalElevation, 14),
-			goal("yearly", account.GoalSwim, account.GoalDistance, 1000),
+		goals := []*profile.Goal{
+			goal("daily", profile.GoalRun, profile.GoalDistance, 10000),
+			goal("weekly", profile.GoalRun, profile.GoalDistance, 100000),
+			goal("monthly", profile.GoalRun, profile.GoalDistance, 1000),
+			goal("yearly", profile.GoalRun, profile.GoalDistance, 5000),
+			goal("weekly", profile.GoalRun, profile.GoalActivities, 56),
+			goal("weekly", profile.GoalRun, profile.GoalCalories, 800),
+			goal("monthly", profile.GoalRun, profile.GoalElevation, 0),
+			goal("weekly", profile.GoalRun, profile.GoalDuration, 3600),
+			goal("monthly", profile.GoalBike, profile.GoalCalories, 1000),
+			goal("weekly", profile.GoalStrength, profile.GoalElevation, 14),
+			goal("yearly", profile.GoalSwim, profile.GoalDistance, 1000),
 		}
 		insertGoalActivities(t, s, u.ID, goalFixture)
 		// Another user's activities never count.
@@ -182,8 +183,8 @@ func TestProfileService_GoalResults(t *testing.T) {
 			}
 			for i, p := range got {
 				g, w := goals[i], wants[i]
-				totals := map[int]int64{account.GoalCalories: p.TotalCalories, account.GoalActivities: p.TotalActivitiesNumber,
-					account.GoalDistance: p.TotalDistance, account.GoalElevation: p.TotalElevation, account.GoalDuration: p.TotalDuration}
+				totals := map[int]int64{profile.GoalCalories: p.TotalCalories, profile.GoalActivities: p.TotalActivitiesNumber,
+					profile.GoalDistance: p.TotalDistance, profile.GoalElevation: p.TotalElevation, profile.GoalDuration: p.TotalDuration}
 				for typ, v := range totals {
 					if typ != g.GoalType && v != 0 {
 						t.Errorf("goal %d (%s/%d/%d): total of type %d = %d, want 0", i, g.Interval, g.ActivityType, g.GoalType, typ, v)

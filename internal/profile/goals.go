@@ -1,10 +1,12 @@
-package account
+package profile
 
 import (
 	"context"
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/trailpass/trailpass/internal/account"
 )
 
 // Goal types, as Endurain numbers them.
@@ -67,8 +69,8 @@ const MsgGoalNotFound = "Goal not found"
 // goal type, and exactly the goal_* field matching goal_type, between 0 and the
 // largest 32-bit integer. Returns EUNPROCESSABLE naming each bad field.
 func (g *GoalInput) Validate() error {
-	var problems []FieldError
-	bad := func(field, msg string) { problems = append(problems, FieldError{Field: field, Message: msg}) }
+	var problems []account.FieldError
+	bad := func(field, msg string) { problems = append(problems, account.FieldError{Field: field, Message: msg}) }
 	if !slices.Contains(GoalIntervals, g.Interval) {
 		bad("interval", "Interval must be daily, weekly, monthly or yearly")
 	}
@@ -101,14 +103,14 @@ func (g *GoalInput) Validate() error {
 		}
 	}
 	if len(problems) > 0 {
-		return ValidationError(problems...)
+		return account.ValidationError(problems...)
 	}
 	return nil
 }
 
 // ListGoals returns the caller's goals, or nil when they have none (Endurain
 // answers null then, not an empty list).
-func (s *ProfileService) ListGoals(ctx context.Context, userID int64) ([]*Goal, error) {
+func (s *Service) ListGoals(ctx context.Context, userID int64) ([]*Goal, error) {
 	goals, err := s.Store.ListGoals(ctx, userID)
 	if err != nil || len(goals) == 0 {
 		return nil, err
@@ -118,7 +120,7 @@ func (s *ProfileService) ListGoals(ctx context.Context, userID int64) ([]*Goal, 
 
 // CreateGoal validates and stores a goal of the caller. EUNPROCESSABLE with the
 // bad fields; ECONFLICT (MsgDuplicateGoal) for a duplicate.
-func (s *ProfileService) CreateGoal(ctx context.Context, userID int64, in GoalInput) (*Goal, error) {
+func (s *Service) CreateGoal(ctx context.Context, userID int64, in GoalInput) (*Goal, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -131,7 +133,7 @@ func (s *ProfileService) CreateGoal(ctx context.Context, userID int64, in GoalIn
 
 // UpdateGoal replaces the caller's goal goalID. ENOTFOUND (MsgGoalNotFound) when
 // the caller has no such goal, whoever else owns it; otherwise as CreateGoal.
-func (s *ProfileService) UpdateGoal(ctx context.Context, userID, goalID int64, in GoalInput) (*Goal, error) {
+func (s *Service) UpdateGoal(ctx context.Context, userID, goalID int64, in GoalInput) (*Goal, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -143,7 +145,7 @@ func (s *ProfileService) UpdateGoal(ctx context.Context, userID, goalID int64, i
 }
 
 // DeleteGoal deletes the caller's goal goalID; ENOTFOUND when they have none.
-func (s *ProfileService) DeleteGoal(ctx context.Context, userID, goalID int64) error {
+func (s *Service) DeleteGoal(ctx context.Context, userID, goalID int64) error {
 	if err := s.Store.DeleteGoal(ctx, userID, goalID); err != nil {
 		return goalErr("delete goal", err)
 	}
@@ -151,11 +153,11 @@ func (s *ProfileService) DeleteGoal(ctx context.Context, userID, goalID int64) e
 }
 
 func goalErr(action string, err error) error {
-	switch ErrorCode(err) {
-	case ECONFLICT:
-		return Errorf(ECONFLICT, MsgDuplicateGoal)
-	case ENOTFOUND:
-		return Errorf(ENOTFOUND, MsgGoalNotFound)
+	switch account.ErrorCode(err) {
+	case account.ECONFLICT:
+		return account.Errorf(account.ECONFLICT, MsgDuplicateGoal)
+	case account.ENOTFOUND:
+		return account.Errorf(account.ENOTFOUND, MsgGoalNotFound)
 	}
 	return fmt.Errorf("%s: %w", action, err)
 }

@@ -1,4 +1,4 @@
-package account_test
+package profile_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/secret"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
@@ -18,7 +19,7 @@ func strp(s string) *string { return &s }
 
 // The password change with auth.Service as its real recent-authentication
 // checker: a recent session, or the current password, and nothing else.
-func TestProfileService_ChangePassword(t *testing.T) {
+func TestService_ChangePassword(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		e := newProfileEnv(t, s)
@@ -39,7 +40,7 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		}
 
 		t.Run("StaleSessionWithoutCurrentPassword", func(t *testing.T) {
-			_, err := e.svc.ChangePassword(ctx, stale, u.ID, account.PasswordChange{Password: newPW})
+			_, err := e.svc.ChangePassword(ctx, stale, u.ID, profile.PasswordChange{Password: newPW})
 			if ae := wantCode(t, err, account.EFORBIDDEN); !strings.HasPrefix(ae.Message, "Recent authentication required: confirm your password") {
 				t.Fatalf("message %q", ae.Message)
 			}
@@ -49,7 +50,7 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		})
 
 		t.Run("NotTheOwner", func(t *testing.T) {
-			_, err := e.svc.ChangePassword(ctx, e.caller(other, "theirs", now), u.ID, account.PasswordChange{Password: newPW})
+			_, err := e.svc.ChangePassword(ctx, e.caller(other, "theirs", now), u.ID, profile.PasswordChange{Password: newPW})
 			wantCode(t, err, account.EFORBIDDEN)
 			if err := verify(oldPW); err != nil {
 				t.Fatalf("password changed: %v", err)
@@ -59,11 +60,11 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		t.Run("NoChecker", func(t *testing.T) {
 			// A service wired without its checker fails closed, even for a
 			// fresh session.
-			bare := &account.ProfileService{Store: s, Blobs: e.blobs, Events: s, Hasher: testHasher, Now: e.clock.Now}
-			if _, err := bare.ChangePassword(ctx, fresh, u.ID, account.PasswordChange{Password: newPW}); err == nil || account.ErrorCode(err) != account.EINTERNAL {
+			bare := &profile.Service{Store: s, Blobs: e.blobs, Events: s, Hasher: testHasher, Now: e.clock.Now}
+			if _, err := bare.ChangePassword(ctx, fresh, u.ID, profile.PasswordChange{Password: newPW}); err == nil || account.ErrorCode(err) != account.EINTERNAL {
 				t.Fatalf("err = %v, want an internal error", err)
 			}
-			if _, err := bare.ChangePassword(ctx, stale, u.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp(oldPW)}); err == nil {
+			if _, err := bare.ChangePassword(ctx, stale, u.ID, profile.PasswordChange{Password: newPW, CurrentPassword: strp(oldPW)}); err == nil {
 				t.Fatal("changed without a checker")
 			}
 			if err := verify(oldPW); err != nil {
@@ -72,7 +73,7 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		})
 
 		t.Run("WrongCurrentPassword", func(t *testing.T) {
-			_, err := e.svc.ChangePassword(ctx, fresh, u.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp("nope")})
+			_, err := e.svc.ChangePassword(ctx, fresh, u.ID, profile.PasswordChange{Password: newPW, CurrentPassword: strp("nope")})
 			if ae := wantCode(t, err, account.EINVALID); ae.Message != auth.MsgWrongPassword {
 				t.Fatalf("message %q", ae.Message)
 			}
@@ -82,7 +83,7 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		})
 
 		t.Run("PolicyViolation", func(t *testing.T) {
-			_, err := e.svc.ChangePassword(ctx, fresh, u.ID, account.PasswordChange{Password: "short"})
+			_, err := e.svc.ChangePassword(ctx, fresh, u.ID, profile.PasswordChange{Password: "short"})
 			// Endurain answers a weak password with a 422 naming the field.
 			if ae := wantCode(t, err, account.EUNPROCESSABLE); len(ae.Fields) != 1 || ae.Fields[0].Field != "password" || ae.Fields[0].Message != account.PasswordPolicy {
 				t.Fatalf("fields %+v", ae.Fields)
@@ -90,7 +91,7 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		})
 
 		t.Run("WithCurrentPasswordOnStaleSession", func(t *testing.T) {
-			revoked, err := e.svc.ChangePassword(ctx, stale, u.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp(oldPW)})
+			revoked, err := e.svc.ChangePassword(ctx, stale, u.ID, profile.PasswordChange{Password: newPW, CurrentPassword: strp(oldPW)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +126,7 @@ func TestProfileService_ChangePassword(t *testing.T) {
 		t.Run("RecentSessionWithoutCurrentPassword", func(t *testing.T) {
 			e.session(t, "fresh2", u.ID, e.clock.Now().Add(-time.Minute))
 			u := e.findUser(t, u.ID)
-			revoked, err := e.svc.ChangePassword(ctx, e.caller(u, "fresh2", e.clock.Now().Add(-time.Minute)), u.ID, account.PasswordChange{Password: oldPW})
+			revoked, err := e.svc.ChangePassword(ctx, e.caller(u, "fresh2", e.clock.Now().Add(-time.Minute)), u.ID, profile.PasswordChange{Password: oldPW})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +140,7 @@ func TestProfileService_ChangePassword(t *testing.T) {
 
 		t.Run("NoPasswordAccount", func(t *testing.T) {
 			sso := e.user(t, "ssoonly", "")
-			_, err := e.svc.ChangePassword(ctx, e.caller(sso, "x", now.Add(-time.Hour)), sso.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp("anything")})
+			_, err := e.svc.ChangePassword(ctx, e.caller(sso, "x", now.Add(-time.Hour)), sso.ID, profile.PasswordChange{Password: newPW, CurrentPassword: strp("anything")})
 			wantCode(t, err, account.EINVALID)
 		})
 
@@ -155,13 +156,13 @@ func TestProfileService_ChangePassword(t *testing.T) {
 			}
 			var err error
 			for i := 0; i < auth.PasswordLockout.Threshold; i++ {
-				if _, err = e.svc.ChangePassword(ctx, c, g.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp("wrong")}); account.ErrorCode(err) == account.ETOOMANY {
+				if _, err = e.svc.ChangePassword(ctx, c, g.ID, profile.PasswordChange{Password: newPW, CurrentPassword: strp("wrong")}); account.ErrorCode(err) == account.ETOOMANY {
 					break
 				}
 			}
 			wantCode(t, err, account.ETOOMANY)
 			// Locked: even the right password is refused now.
-			_, err = e.svc.ChangePassword(ctx, c, g.ID, account.PasswordChange{Password: newPW, CurrentPassword: strp(oldPW)})
+			_, err = e.svc.ChangePassword(ctx, c, g.ID, profile.PasswordChange{Password: newPW, CurrentPassword: strp(oldPW)})
 			wantCode(t, err, account.ETOOMANY)
 		})
 	})

@@ -1,9 +1,11 @@
-package account
+package profile
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/trailpass/trailpass/internal/account"
 )
 
 // Activity visibility values.
@@ -72,41 +74,41 @@ type PrivacyStore interface {
 func DecodePrivacyUpdate(body []byte) (PrivacyUpdate, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
-		return PrivacyUpdate{}, ValidationError(FieldError{Field: "body", Message: "Body must be a JSON object"})
+		return PrivacyUpdate{}, account.ValidationError(account.FieldError{Field: "body", Message: "Body must be a JSON object"})
 	}
-	var d fieldDecoder
+	var d FieldDecoder
 	const boolMsg = "Input should be a valid boolean"
 	in := PrivacyUpdate{
-		DefaultActivityVisibility:    decodeRequired[int](&d, raw, "default_activity_visibility", "Input should be a valid integer"),
-		HideActivityStartTime:        decodeRequired[bool](&d, raw, "hide_activity_start_time", boolMsg),
-		HideActivityLocation:         decodeRequired[bool](&d, raw, "hide_activity_location", boolMsg),
-		HideActivityMap:              decodeRequired[bool](&d, raw, "hide_activity_map", boolMsg),
-		HideActivityHR:               decodeRequired[bool](&d, raw, "hide_activity_hr", boolMsg),
-		HideActivityPower:            decodeRequired[bool](&d, raw, "hide_activity_power", boolMsg),
-		HideActivityCadence:          decodeRequired[bool](&d, raw, "hide_activity_cadence", boolMsg),
-		HideActivityElevation:        decodeRequired[bool](&d, raw, "hide_activity_elevation", boolMsg),
-		HideActivitySpeed:            decodeRequired[bool](&d, raw, "hide_activity_speed", boolMsg),
-		HideActivityPace:             decodeRequired[bool](&d, raw, "hide_activity_pace", boolMsg),
-		HideActivityLaps:             decodeRequired[bool](&d, raw, "hide_activity_laps", boolMsg),
-		HideActivityWorkoutSetsSteps: decodeRequired[bool](&d, raw, "hide_activity_workout_sets_steps", boolMsg),
-		HideActivityGear:             decodeRequired[bool](&d, raw, "hide_activity_gear", boolMsg),
+		DefaultActivityVisibility:    DecodeRequired[int](&d, raw, "default_activity_visibility", "Input should be a valid integer"),
+		HideActivityStartTime:        DecodeRequired[bool](&d, raw, "hide_activity_start_time", boolMsg),
+		HideActivityLocation:         DecodeRequired[bool](&d, raw, "hide_activity_location", boolMsg),
+		HideActivityMap:              DecodeRequired[bool](&d, raw, "hide_activity_map", boolMsg),
+		HideActivityHR:               DecodeRequired[bool](&d, raw, "hide_activity_hr", boolMsg),
+		HideActivityPower:            DecodeRequired[bool](&d, raw, "hide_activity_power", boolMsg),
+		HideActivityCadence:          DecodeRequired[bool](&d, raw, "hide_activity_cadence", boolMsg),
+		HideActivityElevation:        DecodeRequired[bool](&d, raw, "hide_activity_elevation", boolMsg),
+		HideActivitySpeed:            DecodeRequired[bool](&d, raw, "hide_activity_speed", boolMsg),
+		HideActivityPace:             DecodeRequired[bool](&d, raw, "hide_activity_pace", boolMsg),
+		HideActivityLaps:             DecodeRequired[bool](&d, raw, "hide_activity_laps", boolMsg),
+		HideActivityWorkoutSetsSteps: DecodeRequired[bool](&d, raw, "hide_activity_workout_sets_steps", boolMsg),
+		HideActivityGear:             DecodeRequired[bool](&d, raw, "hide_activity_gear", boolMsg),
 	}
-	if len(d.problems) > 0 {
-		return PrivacyUpdate{}, ValidationError(d.problems...)
+	if len(d.Problems) > 0 {
+		return PrivacyUpdate{}, account.ValidationError(d.Problems...)
 	}
 	return in, nil
 }
 
 // GetPrivacy returns the user's privacy settings; ENOTFOUND if missing.
-func (s *ProfileService) GetPrivacy(ctx context.Context, userID int64) (*Privacy, error) {
+func (s *Service) GetPrivacy(ctx context.Context, userID int64) (*Privacy, error) {
 	return s.Store.GetPrivacy(ctx, userID)
 }
 
 // UpdatePrivacy applies the set fields of in to the caller's privacy row and
 // returns the result. EUNPROCESSABLE for a visibility outside 0-2.
-func (s *ProfileService) UpdatePrivacy(ctx context.Context, userID int64, in PrivacyUpdate) (*Privacy, error) {
+func (s *Service) UpdatePrivacy(ctx context.Context, userID int64, in PrivacyUpdate) (*Privacy, error) {
 	if v := in.DefaultActivityVisibility; v != nil && (*v < VisibilityPublic || *v > VisibilityPrivate) {
-		return nil, ValidationError(FieldError{Field: "default_activity_visibility", Message: "Visibility must be 0, 1 or 2"})
+		return nil, account.ValidationError(account.FieldError{Field: "default_activity_visibility", Message: "Visibility must be 0, 1 or 2"})
 	}
 	p, err := s.Store.GetPrivacy(ctx, userID)
 	if err != nil {

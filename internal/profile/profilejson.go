@@ -1,9 +1,11 @@
-package account
+package profile
 
 import (
 	"bytes"
 	"encoding/json"
 	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
 )
 
 // UserRead is Endurain's UserRead as trailpass shows it (to the user, and to
@@ -34,7 +36,7 @@ type UserRead struct {
 }
 
 // NewUserRead returns u in its wire shape; mfaEnabled is not a column of users.
-func NewUserRead(u *User, mfaEnabled bool) UserRead {
+func NewUserRead(u *account.User, mfaEnabled bool) UserRead {
 	return UserRead{
 		ID: u.ID, Name: u.Name, Username: u.Username, Email: u.Email, City: u.City, Birthdate: u.Birthdate,
 		PreferredLanguage: u.PreferredLanguage, Gender: u.Gender, Units: u.Units, Height: u.Height,
@@ -70,31 +72,31 @@ func b2i(b bool) int {
 	return 0
 }
 
-// DecodeProfileUpdate reads the body of PUT /api/v1/profile, the web app's full
+// DecodeUpdate reads the body of PUT /api/v1/profile, the web app's full
 // UserRead object, and keeps only the editable fields. Other keys (id,
 // access_type, active, photo_path, mfa_*, email_verified, unknown ones) are
 // accepted and ignored. A value of the wrong JSON type is EUNPROCESSABLE naming
 // its field, with every such field listed; a body that is not a JSON object is
 // EUNPROCESSABLE on "body". Range checks are UpdateProfile's.
-func DecodeProfileUpdate(body []byte) (ProfileUpdate, error) {
+func DecodeUpdate(body []byte) (Update, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
-		return ProfileUpdate{}, ValidationError(FieldError{Field: "body", Message: "Body must be a JSON object"})
+		return Update{}, account.ValidationError(account.FieldError{Field: "body", Message: "Body must be a JSON object"})
 	}
-	var d fieldDecoder
-	var in ProfileUpdate
-	in.Name = decodeRequired[string](&d, raw, "name", "Input should be a valid string")
-	in.Username = decodeRequired[string](&d, raw, "username", "Input should be a valid string")
-	in.Email = decodeRequired[string](&d, raw, "email", "Input should be a valid string")
+	var d FieldDecoder
+	var in Update
+	in.Name = DecodeRequired[string](&d, raw, "name", "Input should be a valid string")
+	in.Username = DecodeRequired[string](&d, raw, "username", "Input should be a valid string")
+	in.Email = DecodeRequired[string](&d, raw, "email", "Input should be a valid string")
 	in.City = decodeNullable[string](&d, raw, "city", "Input should be a valid string")
 	in.Birthdate = decodeNullable[string](&d, raw, "birthdate", "Input should be a date in the form YYYY-MM-DD")
-	in.Gender = decodeRequired[int](&d, raw, "gender", "Input should be a valid integer")
-	in.Units = decodeRequired[int](&d, raw, "units", "Input should be a valid integer")
+	in.Gender = DecodeRequired[int](&d, raw, "gender", "Input should be a valid integer")
+	in.Units = DecodeRequired[int](&d, raw, "units", "Input should be a valid integer")
 	in.Height = decodeNullable[int](&d, raw, "height", "Input should be a valid integer")
 	in.MaxHeartRate = decodeNullable[int](&d, raw, "max_heart_rate", "Input should be a valid integer")
-	in.PreferredLanguage = decodeRequired[string](&d, raw, "preferred_language", "Input should be a valid string")
-	in.FirstDayOfWeek = decodeRequired[int](&d, raw, "first_day_of_week", "Input should be a valid integer")
-	in.Currency = decodeRequired[int](&d, raw, "currency", "Input should be a valid integer")
+	in.PreferredLanguage = DecodeRequired[string](&d, raw, "preferred_language", "Input should be a valid string")
+	in.FirstDayOfWeek = DecodeRequired[int](&d, raw, "first_day_of_week", "Input should be a valid integer")
+	in.Currency = DecodeRequired[int](&d, raw, "currency", "Input should be a valid integer")
 	// Endurain's birthdate is a date; accept a full timestamp by keeping its date.
 	if v := in.Birthdate.Value; v != nil && len(*v) > 10 {
 		if t, err := time.Parse(time.RFC3339, *v); err == nil {
@@ -102,33 +104,35 @@ func DecodeProfileUpdate(body []byte) (ProfileUpdate, error) {
 			in.Birthdate.Value = &s
 		}
 	}
-	if len(d.problems) > 0 {
-		return ProfileUpdate{}, ValidationError(d.problems...)
+	if len(d.Problems) > 0 {
+		return Update{}, account.ValidationError(d.Problems...)
 	}
 	return in, nil
 }
 
-// fieldDecoder collects per-field type errors while decoding a JSON object.
-type fieldDecoder struct{ problems []FieldError }
+// FieldDecoder collects per-field type errors while decoding a JSON object;
+// user administration decodes its own fields with it too.
+type FieldDecoder struct{ Problems []account.FieldError }
 
 func isNull(m json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(m), []byte("null")) }
 
-// decodeRequired decodes a key that may be absent but, when present, not null.
-func decodeRequired[T any](d *fieldDecoder, raw map[string]json.RawMessage, key, msg string) *T {
+// DecodeRequired decodes a key that may be absent but, when present, not null;
+// a bad value adds msg on key to d.Problems.
+func DecodeRequired[T any](d *FieldDecoder, raw map[string]json.RawMessage, key, msg string) *T {
 	m, ok := raw[key]
 	if !ok {
 		return nil
 	}
 	var v T
 	if isNull(m) || json.Unmarshal(m, &v) != nil {
-		d.problems = append(d.problems, FieldError{Field: key, Message: msg})
+		d.Problems = append(d.Problems, account.FieldError{Field: key, Message: msg})
 		return nil
 	}
 	return &v
 }
 
 // decodeNullable decodes a key that may be absent, null or a value.
-func decodeNullable[T any](d *fieldDecoder, raw map[string]json.RawMessage, key, msg string) Nullable[T] {
+func decodeNullable[T any](d *FieldDecoder, raw map[string]json.RawMessage, key, msg string) Nullable[T] {
 	m, ok := raw[key]
 	if !ok {
 		return Nullable[T]{}
@@ -138,7 +142,7 @@ func decodeNullable[T any](d *fieldDecoder, raw map[string]json.RawMessage, key,
 	}
 	var v T
 	if json.Unmarshal(m, &v) != nil {
-		d.problems = append(d.problems, FieldError{Field: key, Message: msg})
+		d.Problems = append(d.Problems, account.FieldError{Field: key, Message: msg})
 		return Nullable[T]{}
 	}
 	return Nullable[T]{Set: true, Value: &v}
@@ -151,15 +155,15 @@ func decodeNullable[T any](d *fieldDecoder, raw map[string]json.RawMessage, key,
 func DecodeDefaultGear(body []byte) (DefaultGear, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
-		return DefaultGear{}, ValidationError(FieldError{Field: "body", Message: "Body must be a JSON object"})
+		return DefaultGear{}, account.ValidationError(account.FieldError{Field: "body", Message: "Body must be a JSON object"})
 	}
-	var d fieldDecoder
+	var d FieldDecoder
 	var out DefaultGear
 	for _, f := range out.GearFields() {
 		*f.ID = decodeNullable[int64](&d, raw, f.Name, "Input should be a valid integer").Value
 	}
-	if len(d.problems) > 0 {
-		return DefaultGear{}, ValidationError(d.problems...)
+	if len(d.Problems) > 0 {
+		return DefaultGear{}, account.ValidationError(d.Problems...)
 	}
 	return out, nil
 }
@@ -171,18 +175,18 @@ func DecodeDefaultGear(body []byte) (DefaultGear, error) {
 func DecodeGoalInput(body []byte) (GoalInput, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
-		return GoalInput{}, ValidationError(FieldError{Field: "body", Message: "Body must be a JSON object"})
+		return GoalInput{}, account.ValidationError(account.FieldError{Field: "body", Message: "Body must be a JSON object"})
 	}
-	var d fieldDecoder
+	var d FieldDecoder
 	const intMsg = "Input should be a valid integer"
 	var in GoalInput
-	if v := decodeRequired[string](&d, raw, "interval", "Input should be a valid string"); v != nil {
+	if v := DecodeRequired[string](&d, raw, "interval", "Input should be a valid string"); v != nil {
 		in.Interval = *v
 	}
-	if v := decodeRequired[int](&d, raw, "activity_type", intMsg); v != nil {
+	if v := DecodeRequired[int](&d, raw, "activity_type", intMsg); v != nil {
 		in.ActivityType = *v
 	}
-	if v := decodeRequired[int](&d, raw, "goal_type", intMsg); v != nil {
+	if v := DecodeRequired[int](&d, raw, "goal_type", intMsg); v != nil {
 		in.GoalType = *v
 	}
 	in.GoalCalories = decodeNullable[int](&d, raw, "goal_calories", intMsg).Value
@@ -190,8 +194,8 @@ func DecodeGoalInput(body []byte) (GoalInput, error) {
 	in.GoalDistance = decodeNullable[int](&d, raw, "goal_distance", intMsg).Value
 	in.GoalElevation = decodeNullable[int](&d, raw, "goal_elevation", intMsg).Value
 	in.GoalDuration = decodeNullable[int](&d, raw, "goal_duration", intMsg).Value
-	if len(d.problems) > 0 {
-		return GoalInput{}, ValidationError(d.problems...)
+	if len(d.Problems) > 0 {
+		return GoalInput{}, account.ValidationError(d.Problems...)
 	}
 	return in, nil
 }
