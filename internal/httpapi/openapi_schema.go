@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"path"
 	"reflect"
 	"strings"
 	"time"
@@ -11,7 +12,8 @@ import (
 // 2020-12), collecting named structs under components/schemas so each is written
 // once and referenced.
 type schemaSet struct {
-	defs map[string]any
+	defs  map[string]any
+	types map[string]reflect.Type // the Go type behind each name in defs
 }
 
 var (
@@ -71,7 +73,17 @@ func (s *schemaSet) schema(t reflect.Type) any {
 		if name == "" {
 			return s.object(t)
 		}
+		if other, taken := s.types[name]; taken && other != t {
+			// Two packages' types of one name (signup.Result and
+			// portability.Result): the later one is qualified.
+			pkg := path.Base(t.PkgPath())
+			name = strings.ToUpper(pkg[:1]) + pkg[1:] + name
+		}
 		if _, done := s.defs[name]; !done {
+			if s.types == nil {
+				s.types = map[string]reflect.Type{}
+			}
+			s.types[name] = t
 			s.defs[name] = nil // placeholder: stops recursion
 			s.defs[name] = s.object(t)
 		}
