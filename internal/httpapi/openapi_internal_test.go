@@ -27,7 +27,7 @@ func TestOpenAPI_MatchesRegisteredRoutes(t *testing.T) {
 		}
 	}
 	sort.Strings(served)
-	documented := docPatterns(apiOps)
+	documented := docPatterns(s.apiOps())
 	for _, p := range served {
 		if !slices.Contains(documented, p) {
 			t.Errorf("route %q is served but not documented in apiOps", p)
@@ -109,7 +109,7 @@ func TestOpenAPI_Write(t *testing.T) {
 // this test so the exceptions are named).
 func TestOpenAPI_ClientErrors(t *testing.T) {
 	noClientError := []string{"GET /healthz", "GET /readyz", "GET /api/openapi.json", "GET /api/v1/public/idp", "GET /api/v1/public/server_settings"}
-	for _, op := range apiOps {
+	for _, op := range (&Server{}).apiOps() {
 		name := op.Method + " " + op.Path
 		if _, ok := security[op.Auth]; !ok {
 			t.Errorf("%s: Auth %q has no security requirement", name, op.Auth)
@@ -118,5 +118,31 @@ func TestOpenAPI_ClientErrors(t *testing.T) {
 		if has4xx == slices.Contains(noClientError, name) {
 			t.Errorf("%s: lists a 4xx = %v, want %v", name, has4xx, !has4xx)
 		}
+	}
+}
+
+// A handler whose signature does not fit its route's Auth would serve a
+// protected route without authentication, or never reach its handler: the
+// server refuses to start instead.
+func TestGuard_RefusesAHandlerThatDoesNotFitItsAuth(t *testing.T) {
+	s := &Server{}
+	public := func(http.ResponseWriter, *http.Request) {}
+	for _, op := range []apiOp{
+		{Method: "GET", Path: "/x", Auth: "admin", Handle: public},
+		{Method: "GET", Path: "/x", Auth: "user", Handle: public},
+		{Method: "GET", Path: "/x", Auth: "", Handle: s.handleMFAStatus},
+		{Method: "GET", Path: "/x", Auth: "admin", Handle: s.handleProfile},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Auth %q with a %T handler: no panic", op.Auth, op.Handle)
+				}
+			}()
+			s.guard(op)
+		}()
+	}
+	if s.guard(apiOp{Method: "GET", Path: "/x", Auth: "refresh", Handle: public}) == nil {
+		t.Error("a public handler for a refresh route was refused")
 	}
 }
