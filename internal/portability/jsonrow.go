@@ -90,7 +90,7 @@ func (e *rowEncoder) value(c fitness.Column, v any, tz string) {
 	case validJSON:
 		e.w.Write(v)
 	case json.RawMessage:
-		if json.Valid(v) {
+		if jsonValid(v) {
 			e.w.Write(v)
 		} else {
 			e.writeString(string(v))
@@ -161,7 +161,7 @@ func prepareRaw(rows []fitness.Row) {
 	for _, r := range rows {
 		for i, v := range r.Values {
 			if raw, ok := v.(json.RawMessage); ok {
-				if json.Valid(raw) {
+				if jsonValid(raw) {
 					r.Values[i] = validJSON(raw)
 				} else {
 					r.Values[i] = string(raw)
