@@ -53,6 +53,7 @@ type Cursor struct {
 }
 
 // Row is one exported row: values in column order, and the row's cursor.
+// Values are read-only: a json.RawMessage may share its bytes with a string.
 type Row struct {
 	Values []any
 	Cursor Cursor

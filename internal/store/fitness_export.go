@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/trailpass/trailpass/internal/fitness"
 )
@@ -244,15 +246,40 @@ func (x valueScanner) Scan(src any) error {
 			return err
 		}
 		*x.v = *d
+	case fitness.JSON:
+		*x.v = jsonValue(src)
+		if *x.v == nil {
+			var s sql.NullString
+			if err := s.Scan(src); err != nil || !s.Valid {
+				return err
+			}
+			*x.v = json.RawMessage(s.String)
+		}
 	default:
 		var s sql.NullString
 		if err := s.Scan(src); err != nil || !s.Valid {
 			return err
 		}
 		*x.v = s.String
-		if x.kind == fitness.JSON {
-			*x.v = json.RawMessage(s.String)
-		}
+	}
+	return nil
+}
+
+// jsonValue returns a JSON column's text as a json.RawMessage, or nil for
+// what is not text (NULL, or a type sql.NullString converts).
+//
+// Stream samples are most of an export's bytes. modernc SQLite returns text as
+// a string it has just allocated for this value, and copying that string into
+// a []byte doubled what an export allocated (and so its garbage collection);
+// the RawMessage now shares the string's bytes. That is sound because nothing
+// writes to a Row's values (fitness.Row says so) and the string is referenced
+// nowhere else. A []byte from the driver may be reused by it: copied.
+func jsonValue(src any) json.RawMessage {
+	switch v := src.(type) {
+	case string:
+		return json.RawMessage(unsafe.Slice(unsafe.StringData(v), len(v)))
+	case []byte:
+		return json.RawMessage(bytes.Clone(v))
 	}
 	return nil
 }
