@@ -247,14 +247,15 @@ func (x valueScanner) Scan(src any) error {
 		}
 		*x.v = *d
 	case fitness.JSON:
-		*x.v = jsonValue(src)
-		if *x.v == nil {
-			var s sql.NullString
-			if err := s.Scan(src); err != nil || !s.Valid {
-				return err
-			}
-			*x.v = json.RawMessage(s.String)
+		if raw := jsonValue(src); raw != nil {
+			*x.v = raw
+			return nil
 		}
+		var s sql.NullString
+		if err := s.Scan(src); err != nil || !s.Valid {
+			return err
+		}
+		*x.v = json.RawMessage(s.String)
 	default:
 		var s sql.NullString
 		if err := s.Scan(src); err != nil || !s.Valid {
