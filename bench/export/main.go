@@ -5,6 +5,12 @@
 // from files already on disk (same compression choices), also in a child.
 //
 //	go run ./bench/export [-sizes 1000,10000] [-min-duration 2m] [-max-duration 6m]
+//	go run ./bench/export -data /tmp/exp -runs 3 -cpuprofile /tmp/prof
+//
+// -data keeps the seeded databases in DIR/<n> and reuses them on the next
+// run; -cpuprofile writes each export child's CPU profile to
+// DIR/export-<n>-<run>.pprof (and its allocations to .allocs.pprof). CPU s is the child's user+system time, the
+// figure that holds up on a shared machine; cpu s/GiB divides it by the data.
 package main
 
 import (
@@ -14,11 +20,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,9 +32,9 @@ import (
 
 	kflate "github.com/klauspost/compress/flate"
 
-	"github.com/trailpass/trailpass/bench/internal/benchkit"
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/blob"
+	"github.com/trailpass/trailpass/internal/portability"
 	"github.com/trailpass/trailpass/internal/seed"
 	"github.com/trailpass/trailpass/internal/store"
 )
@@ -49,12 +55,16 @@ func main() {
 	minDur := flag.Duration("min-duration", 2*time.Minute, "shortest seeded activity")
 	maxDur := flag.Duration("max-duration", 6*time.Minute, "longest seeded activity")
 	keep := flag.Bool("keep", false, "keep the temporary directories")
+	data := flag.String("data", "", "seed into DIR/<n> once and reuse it (kept)")
+	runs := flag.Int("runs", 1, "export runs per size")
+	cpuprofile := flag.String("cpuprofile", "", "write each export child's CPU profile into DIR (child: the file)")
 	flag.Parse()
 	var err error
 	if *child != "" {
-		err = runChild(*child, *dir, *n, *minDur, *maxDur)
+		err = runChild(*child, *dir, *n, *minDur, *maxDur, *cpuprofile)
 	} else {
-		err = runParent(*sizes, *minDur, *maxDur, *keep)
+		err = runParent(parentOpts{sizes: *sizes, minDur: *minDur, maxDur: *maxDur, keep: *keep,
+			data: *data, runs: max(*runs, 1), profDir: *cpuprofile})
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -62,71 +72,147 @@ func main() {
 	}
 }
 
-func runParent(sizes string, minDur, maxDur time.Duration, keep bool) error {
-	fmt.Printf("activities %s-%s each; MiB/s on uncompressed bytes; RSS = getrusage maxrss of the child process\n\n", minDur, maxDur)
-	fmt.Printf("%-10s %9s %9s %9s %8s %9s %9s | %9s %9s\n", "activities", "seed s", "data MiB", "zip MiB", "export s", "MiB/s", "peak RSS", "ceil MiB/s", "ceil RSS")
-	for _, s := range strings.Split(sizes, ",") {
+type parentOpts struct {
+	sizes          string
+	minDur, maxDur time.Duration
+	keep           bool
+	data           string
+	runs           int
+	profDir        string
+}
+
+// usage is what a child cost, read from its rusage.
+type usage struct {
+	rss  float64 // peak RSS, MiB
+	cpu  float64 // user+system seconds
+	wall time.Duration
+}
+
+func runParent(o parentOpts) error {
+	fmt.Printf("activities %s-%s each; MiB/s on uncompressed bytes; RSS = getrusage maxrss of the child process; CPU s = its user+system time\n\n", o.minDur, o.maxDur)
+	fmt.Printf("%-10s %7s %9s %8s %8s %8s %8s %9s %9s | %9s %9s  %s\n", "activities", "seed s", "data MiB", "zip MiB", "export s", "MiB/s", "CPU s", "CPU s/GiB", "peak RSS", "ceil MiB/s", "ceil RSS", "load")
+	if o.profDir != "" {
+		if err := os.MkdirAll(o.profDir, 0o755); err != nil {
+			return err
+		}
+	}
+	for _, s := range strings.Split(o.sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
 			return err
 		}
-		dir, err := os.MkdirTemp("", "trailpass-bench-")
+		var dir string
+		if o.data != "" {
+			dir = filepath.Join(o.data, strconv.Itoa(n))
+			err = os.MkdirAll(dir, 0o755)
+		} else {
+			dir, err = os.MkdirTemp("", "trailpass-bench-")
+		}
 		if err != nil {
 			return err
 		}
-		sd, _, _, err := spawn("seed", dir, n, minDur, maxDur)
-		if err != nil {
-			return err
+		var sd result
+		if _, err := os.Stat(filepath.Join(dir, "seeded")); o.data == "" || err != nil {
+			os.RemoveAll(filepath.Join(dir, "trailpass.db"))
+			os.RemoveAll(filepath.Join(dir, "files"))
+			if sd, _, err = spawn("seed", dir, n, o, ""); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, "seeded"), nil, 0o644); err != nil {
+				return err
+			}
 		}
-		ex, exRSS, _, err := spawn("export", dir, n, minDur, maxDur)
-		if err != nil {
-			return err
+		var ce result
+		var ceU usage
+		for run := 1; run <= o.runs; run++ {
+			prof := ""
+			if o.profDir != "" {
+				prof, _ = filepath.Abs(filepath.Join(o.profDir, fmt.Sprintf("export-%d-%d.pprof", n, run)))
+			}
+			before := loadAvg()
+			ex, exU, err := spawn("export", dir, n, o, prof)
+			if err != nil {
+				return err
+			}
+			if run == 1 {
+				os.RemoveAll(filepath.Join(dir, "extracted"))
+				if err := extract(filepath.Join(dir, "export.zip"), filepath.Join(dir, "extracted")); err != nil {
+					return err
+				}
+				if ce, ceU, err = spawn("ceiling", dir, n, o, ""); err != nil {
+					return err
+				}
+			}
+			db, _ := os.Stat(filepath.Join(dir, "trailpass.db"))
+			mib := float64(ex.Bytes) / (1 << 20)
+			fmt.Printf("%-10d %7.1f %9.1f %8.1f %8.2f %8.1f %8.2f %9.2f %7.1f M | %9.1f %7.1f M  %s→%s (db %.0f MiB, %d entries)\n",
+				n, sd.Seconds, mib, float64(ex.Out)/(1<<20), ex.Seconds, mib/ex.Seconds, exU.cpu, exU.cpu/(mib/1024), exU.rss,
+				float64(ce.Bytes)/(1<<20)/ce.Seconds, ceU.rss, before, loadAvg(), float64(db.Size())/(1<<20), ex.Entries)
 		}
-		if err := extract(filepath.Join(dir, "export.zip"), filepath.Join(dir, "extracted")); err != nil {
-			return err
-		}
-		ce, ceRSS, _, err := spawn("ceiling", dir, n, minDur, maxDur)
-		if err != nil {
-			return err
-		}
-		db, _ := os.Stat(filepath.Join(dir, "trailpass.db"))
-		mib := float64(ex.Bytes) / (1 << 20)
-		fmt.Printf("%-10d %9.1f %9.1f %9.1f %8.2f %9.1f %7.1f M | %9.1f %7.1f M   (db %.0f MiB, %d entries)\n",
-			n, sd.Seconds, mib, float64(ex.Out)/(1<<20), ex.Seconds, mib/ex.Seconds, exRSS,
-			float64(ce.Bytes)/(1<<20)/ce.Seconds, ceRSS, float64(db.Size())/(1<<20), ex.Entries)
-		if !keep {
+		if !o.keep && o.data == "" {
 			os.RemoveAll(dir)
 		}
 	}
 	return nil
 }
 
-// spawn runs this program as a child and returns its result and peak RSS in MiB.
-func spawn(mode, dir string, n int, minDur, maxDur time.Duration) (result, float64, time.Duration, error) {
+// loadAvg is the 1-minute load average.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
+
+// spawn runs this program as a child and returns its result and what it cost.
+func spawn(mode, dir string, n int, o parentOpts, prof string) (result, usage, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return result{}, 0, 0, err
+		return result{}, usage{}, err
 	}
-	cmd := exec.Command(exe, "-child", mode, "-dir", dir, "-n", strconv.Itoa(n),
-		"-min-duration", minDur.String(), "-max-duration", maxDur.String())
+	args := []string{"-child", mode, "-dir", dir, "-n", strconv.Itoa(n),
+		"-min-duration", o.minDur.String(), "-max-duration", o.maxDur.String()}
+	if prof != "" {
+		args = append(args, "-cpuprofile", prof)
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
 	began := time.Now()
 	out, err := cmd.Output()
 	if err != nil {
-		return result{}, 0, 0, fmt.Errorf("%s child: %w", mode, err)
+		return result{}, usage{}, fmt.Errorf("%s child: %w", mode, err)
 	}
 	var r result
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
-		return r, 0, 0, fmt.Errorf("%s child output %q: %w", mode, out, err)
+		return r, usage{}, fmt.Errorf("%s child output %q: %w", mode, out, err)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return r, float64(ru.Maxrss) / 1024, time.Since(began), nil
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return r, usage{rss: float64(ru.Maxrss) / 1024, cpu: cpu.Seconds(), wall: time.Since(began)}, nil
 }
 
-func runChild(mode, dir string, n int, minDur, maxDur time.Duration) error {
+func runChild(mode, dir string, n int, minDur, maxDur time.Duration, prof string) error {
 	ctx := context.Background()
 	var r result
+	if prof != "" {
+		f, err := os.Create(prof)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+			if a, err := os.Create(strings.TrimSuffix(prof, ".pprof") + ".allocs.pprof"); err == nil {
+				pprof.Lookup("allocs").WriteTo(a, 0)
+				a.Close()
+			}
+		}()
+	}
 	began := time.Now()
 	switch mode {
 	case "seed", "export":
@@ -163,7 +249,10 @@ func runChild(mode, dir string, n int, minDur, maxDur time.Duration) error {
 		if err != nil {
 			return err
 		}
-		x := benchkit.AppOver(st, files, &url.URL{Scheme: "http", Host: "127.0.0.1"}).Exporter
+		// The exporter as app.New configures it, without the rest of the app:
+		// building that hashes a dummy password (argon2id, 19 MiB), which is
+		// no part of an export but was 6 % of this child's CPU at 1,000.
+		x := &portability.Exporter{Store: st, Blobs: files, Now: time.Now, Version: "bench", Passkeys: st}
 		stats, err := x.Export(ctx, u.ID, f)
 		if err != nil {
 			return err

@@ -53,6 +53,7 @@ type Cursor struct {
 }
 
 // Row is one exported row: values in column order, and the row's cursor.
+// Values are read-only: a json.RawMessage may share its bytes with a string.
 type Row struct {
 	Values []any
 	Cursor Cursor
@@ -108,7 +109,7 @@ type Store interface {
 	// by (start_time, id), every other table by id.
 	ExportPage(ctx context.Context, t Table, q PageQuery) ([]Row, error)
 	// ExportIDs returns up to limit ids of the user's rows in t after afterID, in
-	// id order, for planning chunk files before reading them.
+	// id order: whether a chunked table fills its first chunk file names it.
 	ExportIDs(ctx context.Context, t Table, userID, afterID int64, limit int) ([]int64, error)
 	// ActivityFiles pages through the user's activity files by (start_time, id).
 	ActivityFiles(ctx context.Context, userID int64, after Cursor, limit int) ([]FileRef, error)

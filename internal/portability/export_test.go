@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -657,5 +658,87 @@ func TestExport_SameBytes(t *testing.T) {
 		}
 		lines = append(lines, fmt.Sprintf("%x  (archive)", sha256.Sum256(data)))
 		golden(t, "export-"+b.Name+".sha256", strings.Join(lines, "\n")+"\n")
+	})
+}
+
+// cancelAfter cancels the export's context once n bytes have been written,
+// like a client whose request is abandoned mid-download.
+type cancelAfter struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+func (w *cancelAfter) Write(p []byte) (int, error) {
+	if w.n -= len(p); w.n < 0 {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// exportGoroutines lists the stacks of running goroutines the exporter
+// started (compression workers, page reads).
+func exportGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var out []string
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.Contains(g, "portability.(*exportRun)") || strings.Contains(g, "portability.(*job)") {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// TestExport_NoGoroutineLeft: however an export ends (a write failure at
+// any point, a cancelled context, success), the goroutines it started end
+// with it.
+func TestExport_NoGoroutineLeft(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		uid := f.user(t, "jules", 30, 13)
+		full, _ := export(t, f, uid)
+		check := func(what string) {
+			t.Helper()
+			// A goroutine that has signalled its end may still be returning:
+			// give it a moment, then report the ones still there.
+			var left []string
+			for range 100 {
+				if left = exportGoroutines(); len(left) == 0 {
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			t.Errorf("%s: %d export goroutines left, the first:\n%s", what, len(left), left[0])
+		}
+		check("after a complete export")
+		for _, workers := range []int{1, 2, 4} {
+			for _, eb := range []int{0, 4096} {
+				x := *f.x
+				x.Workers, x.EntryBuffer = workers, eb
+				for _, n := range []int{0, 100, len(full) / 3, len(full) / 2, len(full) - 10} {
+					if _, err := x.Export(context.Background(), uid, &failAfter{n: n}); !errors.Is(err, io.ErrClosedPipe) {
+						t.Errorf("workers %d, entry buffer %d, fail after %d: err = %v", workers, eb, n, err)
+					}
+					check(fmt.Sprintf("workers %d, entry buffer %d, write failing after %d bytes", workers, eb, n))
+					if n > len(full)/2 {
+						continue // cancelled while writing the end: it may well finish
+					}
+					ctx, cancel := context.WithCancel(context.Background())
+					_, err := x.Export(ctx, uid, &cancelAfter{n: n, cancel: cancel})
+					cancel()
+					if !errors.Is(err, context.Canceled) {
+						t.Errorf("workers %d, entry buffer %d, cancelled after %d: err = %v", workers, eb, n, err)
+					}
+					check(fmt.Sprintf("workers %d, entry buffer %d, cancelled after %d bytes", workers, eb, n))
+				}
+			}
+		}
 	})
 }

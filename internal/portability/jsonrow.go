@@ -34,16 +34,27 @@ type rowEncoder struct {
 	w     *bufio.Writer
 	table fitness.Table
 	cols  []fitness.Column
-	n     int
-	str   bytes.Buffer
-	enc   *json.Encoder
-	locs  map[string]*time.Location
+	// keys[i] is cols[i]'s key as written, `"name": `, encoded once rather
+	// than for every row; drop and secret mark droppedKeys and secretKeys.
+	keys         []string
+	drop, secret []bool
+	n            int
+	str          bytes.Buffer
+	enc          *json.Encoder
+	locs         map[string]*time.Location
 }
 
 func newRowEncoder(w *bufio.Writer, t fitness.Table, cols []fitness.Column) *rowEncoder {
-	e := &rowEncoder{w: w, table: t, cols: cols, locs: map[string]*time.Location{}}
+	e := &rowEncoder{w: w, table: t, cols: cols, locs: map[string]*time.Location{},
+		keys: make([]string, len(cols)), drop: make([]bool, len(cols)), secret: make([]bool, len(cols))}
 	e.enc = json.NewEncoder(&e.str)
 	e.enc.SetEscapeHTML(false)
+	for i, c := range cols {
+		e.drop[i], e.secret[i] = droppedKeys[c.Name], secretKeys[c.Name]
+		e.enc.Encode(c.Name)
+		e.keys[i] = string(bytes.TrimSuffix(e.str.Bytes(), []byte("\n"))) + ": "
+		e.str.Reset()
+	}
 	return e
 }
 
@@ -59,17 +70,16 @@ func (e *rowEncoder) row(r fitness.Row) {
 	e.w.WriteByte('{')
 	first := true
 	for i, c := range e.cols {
-		if droppedKeys[c.Name] {
+		if e.drop[i] {
 			continue
 		}
 		if !first {
 			e.w.WriteString(", ")
 		}
 		first = false
-		e.writeString(c.Name)
-		e.w.WriteString(": ")
+		e.w.WriteString(e.keys[i])
 		v := r.Values[i]
-		if secretKeys[c.Name] {
+		if e.secret[i] {
 			v = nil
 		}
 		e.value(c, v, r.Timezone)
@@ -90,7 +100,7 @@ func (e *rowEncoder) value(c fitness.Column, v any, tz string) {
 	case validJSON:
 		e.w.Write(v)
 	case json.RawMessage:
-		if json.Valid(v) {
+		if jsonValid(v) {
 			e.w.Write(v)
 		} else {
 			e.writeString(string(v))
@@ -161,7 +171,7 @@ func prepareRaw(rows []fitness.Row) {
 	for _, r := range rows {
 		for i, v := range r.Values {
 			if raw, ok := v.(json.RawMessage); ok {
-				if json.Valid(raw) {
+				if jsonValid(raw) {
 					r.Values[i] = validJSON(raw)
 				} else {
 					r.Values[i] = string(raw)

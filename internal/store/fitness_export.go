@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/trailpass/trailpass/internal/fitness"
 )
@@ -29,6 +31,28 @@ type exportTable struct {
 	byStart bool
 	// tz reads the owning activity's timezone.
 	tz string
+	// The queries ExportPage (page or pageByStart) and ExportIDs run.
+	page, pageByStart, ids string
+}
+
+// exportQuery runs one of an exportTable's queries. An export runs thousands
+// of page queries and modernc SQLite spent 5 % of the export's CPU parsing
+// them again, so on SQLite they go through statements prepared once (read.go's
+// cache, on the read-only pool), with every parameter written +$n: with
+// ANALYZE's sqlite_stat4 present, SQLite otherwise prepares a statement again
+// whenever a parameter it compares with an indexed column gets a new value,
+// to re-plan for that value. The export's plans do not depend on the values
+// (CROSS JOIN fixes the join order; each table is walked by its key), and the
+// unary + keeps the values while hiding them from that check. Unlike the hot
+// reads, the query keeps ctx, so a cancelled export stops within a query.
+func (s *Store) exportQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.dialect == SQLite {
+		query = sqliteExportQueries[query]
+	}
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.db.QueryContext(ctx, query, args...)
 }
 
 // Children are read driven by their own primary key: CROSS JOIN makes SQLite
@@ -54,6 +78,9 @@ var virtualExprs = map[string]string{
 var exportFrom = map[fitness.Table]string{
 	fitness.UserIdentityProviders: "users_identity_providers t JOIN identity_providers p ON p.id = t.idp_id",
 }
+
+// sqliteExportQueries maps each export query to its SQLite form (see exportQuery).
+var sqliteExportQueries = map[string]string{}
 
 // exportTables is read from the table descriptions.
 var exportTables = func() map[fitness.Table]exportTable {
@@ -85,6 +112,26 @@ var exportTables = func() map[fitness.Table]exportTable {
 			}
 			et.cols = append(et.cols, exportColumn{c, expr})
 		}
+		exprs := []string{"t.id", "NULL", "NULL"}
+		if et.byStart {
+			exprs[1] = "t.start_time"
+		}
+		if et.tz != "" {
+			exprs[2] = et.tz
+		}
+		for _, c := range et.cols {
+			exprs = append(exprs, c.expr)
+		}
+		sel := `SELECT ` + strings.Join(exprs, ", ") + ` FROM ` + et.from + ` WHERE ` + et.owner
+		if et.byStart {
+			et.pageByStart = sel + ` AND (t.start_time, t.id) > ($2, $3) ORDER BY t.start_time, t.id LIMIT $4`
+		} else {
+			et.page = sel + ` AND t.id > $2 AND t.id <= $3 ORDER BY t.id LIMIT $4`
+		}
+		et.ids = `SELECT t.id FROM ` + et.from + ` WHERE ` + et.owner + ` AND t.id > $2 ORDER BY t.id LIMIT $3`
+		for _, q := range []string{et.page, et.pageByStart, et.ids} {
+			sqliteExportQueries[q] = strings.ReplaceAll(q, "$", "+$")
+		}
 		m[d.Table] = et
 	}
 	return m
@@ -114,29 +161,15 @@ func (s *Store) ExportPage(ctx context.Context, t fitness.Table, q fitness.PageQ
 	if err != nil {
 		return nil, err
 	}
-	exprs := make([]string, 0, len(et.cols)+3)
-	exprs = append(exprs, "t.id", "NULL", "NULL")
-	if et.byStart {
-		exprs[1] = "t.start_time"
-	}
-	if et.tz != "" {
-		exprs[2] = et.tz
-	}
-	for _, c := range et.cols {
-		exprs = append(exprs, c.expr)
-	}
 	until := q.Until
 	if until == 0 {
 		until = math.MaxInt64
 	}
 	var rows *sql.Rows
 	if et.byStart {
-		rows, err = s.db.QueryContext(ctx, `SELECT `+strings.Join(exprs, ", ")+` FROM `+et.from+` WHERE `+et.owner+
-			` AND (t.start_time, t.id) > ($2, $3) ORDER BY t.start_time, t.id LIMIT $4`,
-			q.UserID, s.ts(q.After.StartTime), q.After.ID, q.Limit)
+		rows, err = s.exportQuery(ctx, et.pageByStart, q.UserID, s.ts(q.After.StartTime), q.After.ID, q.Limit)
 	} else {
-		rows, err = s.db.QueryContext(ctx, `SELECT `+strings.Join(exprs, ", ")+` FROM `+et.from+` WHERE `+et.owner+
-			` AND t.id > $2 AND t.id <= $3 ORDER BY t.id LIMIT $4`, q.UserID, q.After.ID, until, q.Limit)
+		rows, err = s.exportQuery(ctx, et.page, q.UserID, q.After.ID, until, q.Limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("export %s: %w", t, mapErr(err))
@@ -213,15 +246,41 @@ func (x valueScanner) Scan(src any) error {
 			return err
 		}
 		*x.v = *d
+	case fitness.JSON:
+		if raw := jsonValue(src); raw != nil {
+			*x.v = raw
+			return nil
+		}
+		var s sql.NullString
+		if err := s.Scan(src); err != nil || !s.Valid {
+			return err
+		}
+		*x.v = json.RawMessage(s.String)
 	default:
 		var s sql.NullString
 		if err := s.Scan(src); err != nil || !s.Valid {
 			return err
 		}
 		*x.v = s.String
-		if x.kind == fitness.JSON {
-			*x.v = json.RawMessage(s.String)
-		}
+	}
+	return nil
+}
+
+// jsonValue returns a JSON column's text as a json.RawMessage, or nil for
+// what is not text (NULL, or a type sql.NullString converts).
+//
+// Stream samples are most of an export's bytes. modernc SQLite returns text as
+// a string it has just allocated for this value, and copying that string into
+// a []byte doubled what an export allocated (and so its garbage collection);
+// the RawMessage now shares the string's bytes. That is sound because nothing
+// writes to a Row's values (fitness.Row says so) and the string is referenced
+// nowhere else. A []byte from the driver may be reused by it: copied.
+func jsonValue(src any) json.RawMessage {
+	switch v := src.(type) {
+	case string:
+		return json.RawMessage(unsafe.Slice(unsafe.StringData(v), len(v)))
+	case []byte:
+		return json.RawMessage(bytes.Clone(v))
 	}
 	return nil
 }
@@ -232,8 +291,7 @@ func (s *Store) ExportIDs(ctx context.Context, t fitness.Table, userID, afterID 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT t.id FROM `+et.from+` WHERE `+et.owner+
-		` AND t.id > $2 ORDER BY t.id LIMIT $3`, userID, afterID, limit)
+	rows, err := s.exportQuery(ctx, et.ids, userID, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("export ids %s: %w", t, mapErr(err))
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -90,4 +91,41 @@ func TestDefaultGearColumnsMatchAccount(t *testing.T) {
 			t.Errorf("GearFields()[%d] = %q, want %q", i, f.Name, want)
 		}
 	}
+}
+
+// TestStore_ExportPage_JSON: a JSON column comes back as the stored text in a
+// json.RawMessage, and NULL as nil (not an empty or nil RawMessage).
+func TestStore_ExportPage_JSON(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u := newUser("jsoner")
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		st := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+		act := func(info json.RawMessage, hours int) *fitness.ActivityBundle {
+			start := st.Add(time.Duration(hours) * time.Hour)
+			return &fitness.ActivityBundle{Activity: fitness.Activity{ActivityType: 1, StartTime: start, EndTime: start.Add(time.Hour),
+				TotalElapsedTime: "3600.0000000000", TotalTimerTime: "3600.0000000000", CreatedAt: start, ImportInfo: info}}
+		}
+		if err := s.CreateActivities(ctx, u.ID, []*fitness.ActivityBundle{act(json.RawMessage(`{"a": 1}`), 0), act(nil, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		col := -1
+		for i, c := range s.ExportColumns(fitness.Activities) {
+			if c.Name == "import_info" {
+				col = i
+			}
+		}
+		rows, err := s.ExportPage(ctx, fitness.Activities, fitness.PageQuery{UserID: u.ID, Limit: 10})
+		if err != nil || len(rows) != 2 || col < 0 {
+			t.Fatalf("rows = %d, %v (import_info at %d)", len(rows), err, col)
+		}
+		if v, ok := rows[0].Values[col].(json.RawMessage); !ok || string(v) != `{"a": 1}` {
+			t.Errorf("import_info = %#v, want the stored JSON", rows[0].Values[col])
+		}
+		if v := rows[1].Values[col]; v != nil {
+			t.Errorf("NULL import_info = %#v, want nil", v)
+		}
+	})
 }
