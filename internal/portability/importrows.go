@@ -2,6 +2,7 @@ package portability
 
 import (
 	"bufio"
+	"context"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -267,7 +268,19 @@ func (ru *run) eachDescRow(e entry, d *fitness.Desc, check func(row []any) error
 	if err != nil {
 		return err
 	}
-	err = eachRow(ru, e, func(obj *objRow) error {
+	n, err := ru.spoolRows(ru.ctx, e, d, sp, ru.im.now(), check)
+	if err != nil {
+		return err
+	}
+	return ru.addBytes(n)
+}
+
+// spoolRows is eachDescRow's work on its own: it reads ru's maps but writes
+// nothing of ru, so entries of tables whose checks only read (children of
+// activities, most user tables) run on workers. now is the "now" default.
+// It returns the entry's real size.
+func (ru *run) spoolRows(ctx context.Context, e entry, d *fitness.Desc, sp *rowSpool, now time.Time, check func(row []any) error) (int64, error) {
+	n, err := readRows(ctx, ru, e, func(obj *objRow) error {
 		row, err := decodeRow(d, *obj)
 		if err != nil {
 			return err
@@ -280,20 +293,20 @@ func (ru *run) eachDescRow(e entry, d *fitness.Desc, check func(row []any) error
 				}
 			}
 		}
-		finishRow(d, row, loc, ru.im.now())
+		finishRow(d, row, loc, now)
 		if err := check(row); err != nil {
 			return err
 		}
 		return sp.put(d, row)
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := sp.w.Flush(); err != nil {
-		return errStorage(err)
+		return 0, errStorage(err)
 	}
 	sp.w = nil // an archive has hundreds of stream files: keep no buffer per file
-	return nil
+	return n, nil
 }
 
 // str is a decoded text value, "" for null.
