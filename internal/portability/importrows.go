@@ -111,7 +111,9 @@ func decodeValue(c fitness.Column, raw json.RawMessage) (any, error) {
 		if bytes.Contains(raw, []byte(`\u0000`)) {
 			return nil, &fieldError{fmt.Sprintf("field %q contains a NUL character.", c.Name)}
 		}
-		r := rawJSON(bytes.Clone(raw))
+		// raw is the row's own copy (json.RawMessage copies what it decodes):
+		// keep it rather than copy a stream's waypoints again.
+		r := rawJSON(raw)
 		if c.Shape != 0 && r.kind() != c.Shape {
 			what := map[byte]string{'{': "an object", '[': "an array"}[c.Shape]
 			return nil, &fieldError{fmt.Sprintf("field %q must be %s.", c.Name, what)}

@@ -257,7 +257,7 @@ func (t *importTx) insertRows(ctx context.Context, tab table, rows [][]any) erro
 		if len(rows) < per {
 			n = 1
 		}
-		st, err := t.prepared(ctx, tab.insertSQL(n))
+		st, err := t.prepared(ctx, tab.insertSQLite(n))
 		if err != nil {
 			return fmt.Errorf("insert %s: %w", tab.name, err)
 		}
