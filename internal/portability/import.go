@@ -391,7 +391,7 @@ func (ru *run) validate() error {
 		ru.progress(StageValidating, done, len(ru.entries))
 	}
 	data := ru.sorted(kindData)
-	err := ru.ordered(len(data), func(i int) task {
+	err := ru.ordered(len(data), dataWorkers, func(i int) task {
 		e := data[i]
 		d := fitness.Describe(fitness.Table(e.table))
 		if d == nil || !onWorker(d) {
@@ -432,7 +432,7 @@ func (ru *run) validate() error {
 			files = append(files, e)
 		}
 	}
-	return ru.ordered(len(files), func(i int) task {
+	return ru.ordered(len(files), fileWorkers, func(i int) task {
 		e := files[i]
 		switch {
 		case e.kind == kindMedia && !imageExts[e.ext]:

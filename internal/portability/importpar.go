@@ -2,14 +2,19 @@ package portability
 
 import (
 	"context"
+	"runtime"
 	"sync"
 )
 
-// importWorkers is how many entries the first pass reads at once. Decoding
-// JSON wants the CPUs and staging a file waits on its fsync, which the file
-// system commits together for concurrent writers; each worker holds one row
-// and one entry's buffers, so memory stays bounded.
-const importWorkers = 4
+// How many entries the first pass reads at once. Decoding data entries
+// wants the CPUs, and no more workers than CPUs, so that other requests (a
+// sign-in's password hash) still get their share; staging a file mostly
+// waits on its fsync, which the file system commits together for concurrent
+// writers (1,000 files: 1.2 s one after another, 0.19 s four at once). Each
+// worker holds one row and one entry's buffers, so memory stays bounded.
+var dataWorkers = max(1, min(4, runtime.GOMAXPROCS(0)))
+
+const fileWorkers = 4
 
 // task is the first pass's work on one entry: either work, which runs on a
 // worker and returns what to apply to the run once every earlier entry is
@@ -20,11 +25,10 @@ type task struct {
 	inline func() error
 }
 
-// ordered runs n tasks, made in entry order by next, at most importWorkers at
-// once, and applies their results in entry order. The error is the first by
+// ordered runs n tasks, made in entry order by next, at most workers at once, and applies their results in entry order. The error is the first by
 // entry order, as one entry after another would give: when an entry fails,
 // later entries being read are cancelled and their outcome ignored.
-func (ru *run) ordered(n int, next func(i int) task) error {
+func (ru *run) ordered(n, workers int, next func(i int) task) error {
 	ctx, cancel := context.WithCancel(ru.ctx)
 	var wg sync.WaitGroup
 	defer func() {
@@ -73,7 +77,7 @@ func (ru *run) ordered(n int, next func(i int) task) error {
 			}
 			continue
 		}
-		if len(pending) >= importWorkers {
+		if len(pending) >= workers {
 			if err := applyFirst(); err != nil {
 				return err
 			}
