@@ -271,7 +271,12 @@ func runChild(mode, dir, db string, n int, minDur, maxDur time.Duration) error {
 				firstPass = time.Since(start)
 			}
 		}
-		res, err := a.Importer.Import(ctx, u.ID, f, fi.Size(), portability.Options{Progress: progress})
+		// The label marks the import's samples (its workers inherit it) in
+		// a -cpuprofile: go tool pprof -tagfocus phase=import.
+		var res *portability.Result
+		pprof.Do(ctx, pprof.Labels("phase", "import"), func(ctx context.Context) {
+			res, err = a.Importer.Import(ctx, u.ID, f, fi.Size(), portability.Options{Progress: progress})
+		})
 		close(done)
 		during := <-signs
 		if err != nil {
