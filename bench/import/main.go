@@ -7,7 +7,10 @@
 // while the import runs (auth.Service.Login with the production argon2id
 // parameters, one sign-in after another), beside the same figure with no import.
 //
-//	go run ./bench/import [-sizes 1000,10000] [-postgres URL] [-min-duration 2m] [-max-duration 6m]
+//	go run ./bench/import [-sizes 1000,10000] [-postgres URL] [-min-duration 2m] [-max-duration 6m] [-cpuprofile DIR]
+//
+// With -cpuprofile DIR, each import child writes its CPU profile to
+// DIR/import-<engine>-<size>.pprof (read it with go tool pprof -top).
 package main
 
 import (
@@ -46,6 +49,10 @@ type result struct {
 	// during the import, p50 and p99, and how many sign-ins ran during it.
 	IdleP50, IdleP99, SignP50, SignP99 float64
 	Signs                              int
+	// Wall seconds of the import's first pass (before the write transaction).
+	FirstPass float64 `json:"first_pass"`
+	// CPU seconds of the import child (user+system), the sign-ins included.
+	CPU float64 `json:"cpu"`
 }
 
 func main() {
@@ -57,7 +64,7 @@ func main() {
 	pg := flag.String("postgres", os.Getenv("TRAILPASS_BENCH_POSTGRES_URL"), "PostgreSQL URL to import into as well")
 	minDur := flag.Duration("min-duration", 2*time.Minute, "shortest seeded activity")
 	maxDur := flag.Duration("max-duration", 6*time.Minute, "longest seeded activity")
-	cpuProfile := flag.String("cpuprofile", "", "internal: write the import child's CPU profile here")
+	cpuProfile := flag.String("cpuprofile", "", "a directory for the import children's CPU profiles (internal: the child's profile file)")
 	flag.Parse()
 	if *cpuProfile != "" && *child == "import" {
 		f, err := os.Create(*cpuProfile)
@@ -70,7 +77,7 @@ func main() {
 	if *child != "" {
 		err = runChild(*child, *dir, *db, *n, *minDur, *maxDur)
 	} else {
-		err = runParent(*sizes, *pg, *minDur, *maxDur)
+		err = runParent(*sizes, *pg, *cpuProfile, *minDur, *maxDur)
 	}
 	if err != nil {
 		pprof.StopCPUProfile()
@@ -79,10 +86,15 @@ func main() {
 	}
 }
 
-func runParent(sizes, pg string, minDur, maxDur time.Duration) error {
+func runParent(sizes, pg, profDir string, minDur, maxDur time.Duration) error {
+	if profDir != "" {
+		if err := os.MkdirAll(profDir, 0o755); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("activities %s-%s each; MiB/s on archive bytes; lock = write transaction open; RSS = getrusage maxrss of the import child\n\n", minDur, maxDur)
 	fmt.Printf("%-10s %-8s %9s %9s %10s %9s %9s %9s  %s\n", "activities", "engine", "zip MiB", "import s", "act/s", "MiB/s", "lock s", "peak RSS",
-		"sign-in ms idle p50/p99, during import p50/p99 (n)")
+		"sign-in ms idle p50/p99, during import p50/p99 (n); first pass s / lock s / after commit s; child CPU s")
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
@@ -92,7 +104,7 @@ func runParent(sizes, pg string, minDur, maxDur time.Duration) error {
 		if err != nil {
 			return err
 		}
-		if _, _, err := spawn("prepare", dir, "", n, minDur, maxDur); err != nil {
+		if _, _, err := spawn("prepare", dir, "", "", n, minDur, maxDur); err != nil {
 			return err
 		}
 		targets := [][2]string{{"sqlite", "sqlite:" + filepath.Join(dir, "import.db")}}
@@ -100,13 +112,18 @@ func runParent(sizes, pg string, minDur, maxDur time.Duration) error {
 			targets = append(targets, [2]string{"postgres", pg})
 		}
 		for _, tg := range targets {
-			r, rss, err := spawn("import", dir, tg[1], n, minDur, maxDur)
+			prof := ""
+			if profDir != "" {
+				prof = filepath.Join(profDir, fmt.Sprintf("import-%s-%d.pprof", tg[0], n))
+			}
+			r, rss, err := spawn("import", dir, tg[1], prof, n, minDur, maxDur)
 			if err != nil {
 				return err
 			}
 			mib := float64(r.Archive) / (1 << 20)
-			fmt.Printf("%-10d %-8s %9.1f %9.2f %10.0f %9.1f %9.2f %7.1f M  %.0f/%.0f, %.0f/%.0f (%d)\n", n, tg[0], mib, r.Seconds,
-				float64(r.Activities)/r.Seconds, mib/r.Seconds, r.LockSecs, rss, r.IdleP50, r.IdleP99, r.SignP50, r.SignP99, r.Signs)
+			fmt.Printf("%-10d %-8s %9.1f %9.2f %10.0f %9.1f %9.2f %7.1f M  %.0f/%.0f, %.0f/%.0f (%d); %.2f/%.2f/%.2f; %.1f\n", n, tg[0], mib, r.Seconds,
+				float64(r.Activities)/r.Seconds, mib/r.Seconds, r.LockSecs, rss, r.IdleP50, r.IdleP99, r.SignP50, r.SignP99, r.Signs,
+				r.FirstPass, r.LockSecs, r.Seconds-r.FirstPass-r.LockSecs, r.CPU)
 		}
 		if os.Getenv("TRAILPASS_BENCH_KEEP") == "" {
 			os.RemoveAll(dir)
@@ -118,13 +135,17 @@ func runParent(sizes, pg string, minDur, maxDur time.Duration) error {
 }
 
 // spawn runs this program as a child and returns its result and peak RSS in MiB.
-func spawn(mode, dir, db string, n int, minDur, maxDur time.Duration) (result, float64, error) {
+// prof, when set, is where the child writes its CPU profile.
+func spawn(mode, dir, db, prof string, n int, minDur, maxDur time.Duration) (result, float64, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return result{}, 0, err
 	}
 	cmd := exec.Command(exe, "-child", mode, "-dir", dir, "-db", db, "-n", strconv.Itoa(n),
 		"-min-duration", minDur.String(), "-max-duration", maxDur.String())
+	if prof != "" {
+		cmd.Args = append(cmd.Args, "-cpuprofile", prof)
+	}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -243,7 +264,19 @@ func runChild(mode, dir, db string, n int, minDur, maxDur time.Duration) error {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}()
-		res, err := a.Importer.Import(ctx, u.ID, f, fi.Size(), portability.Options{})
+		start := time.Now()
+		var firstPass time.Duration
+		progress := func(p portability.Progress) {
+			if p.Stage == portability.StageWriting && firstPass == 0 {
+				firstPass = time.Since(start)
+			}
+		}
+		// The label marks the import's samples (its workers inherit it) in
+		// a -cpuprofile: go tool pprof -tagfocus phase=import.
+		var res *portability.Result
+		pprof.Do(ctx, pprof.Labels("phase", "import"), func(ctx context.Context) {
+			res, err = a.Importer.Import(ctx, u.ID, f, fi.Size(), portability.Options{Progress: progress})
+		})
 		close(done)
 		during := <-signs
 		if err != nil {
@@ -251,7 +284,11 @@ func runChild(mode, dir, db string, n int, minDur, maxDur time.Duration) error {
 		}
 		r = result{Archive: fi.Size(), Activities: res.Imported["activities"], Seconds: res.Duration.Seconds(),
 			LockSecs: res.LockHeld.Seconds(), IdleP50: ms(idle, 50), IdleP99: ms(idle, 99),
-			SignP50: ms(during, 50), SignP99: ms(during, 99), Signs: len(during)}
+			SignP50: ms(during, 50), SignP99: ms(during, 99), Signs: len(during), FirstPass: firstPass.Seconds()}
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+			r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+		}
 	default:
 		return fmt.Errorf("unknown child mode %q", mode)
 	}

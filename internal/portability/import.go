@@ -22,6 +22,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/fitness"
 	"github.com/trailpass/trailpass/internal/profile"
 )
 
@@ -387,57 +388,120 @@ func (ru *run) validate() error {
 		}
 	}
 	done := 0
-	for _, e := range ru.sorted(kindData) {
-		if err := ru.validateData(e); err != nil {
-			return err
-		}
+	step := func() {
 		done++
 		ru.progress(StageValidating, done, len(ru.entries))
 	}
-	for _, e := range ru.entries {
-		switch e.kind {
-		case kindMedia:
-			if !imageExts[e.ext] {
-				// Endurain imports only PNG and JPEG media, and skips the rest.
-				if err := ru.skipEntry(e); err != nil {
+	data := ru.sorted(kindData)
+	err := ru.ordered(len(data), dataWorkers, func(i int) task {
+		e := data[i]
+		d := fitness.Describe(fitness.Table(e.table))
+		if d == nil || !onWorker(d) {
+			return task{inline: func() error {
+				if err := ru.validateData(e); err != nil {
 					return err
 				}
-				ru.warn("%s is not a PNG or JPEG photo and was skipped.", printable(e.f.Name))
-				ru.res.Skipped["media"]++
-				break
-			}
-			if err := ru.stage(e); err != nil {
-				return err
-			}
-		case kindActivityFile, kindUserImage:
-			if err := ru.stage(e); err != nil {
-				return err
-			}
-		case kindCounts:
-			// Ignored, as Endurain does, but still read through the checks.
-			if err := ru.skipEntry(e); err != nil {
-				return err
-			}
-		default:
-			continue
+				step()
+				return nil
+			}}
 		}
-		done++
-		ru.progress(StageValidating, done, len(ru.entries))
-	}
-	return nil
-}
-
-// skipEntry reads an entry that is not imported through every check.
-func (ru *run) skipEntry(e entry) error {
-	c, err := ru.open(e)
+		sp, err := ru.newSpool(e.f.Name)
+		if err != nil {
+			return task{inline: func() error { return err }}
+		}
+		now := ru.im.now()
+		return task{work: func(ctx context.Context) (func() error, error) {
+			n, err := ru.spoolRows(ctx, e, d, sp, now, func(row []any) error { return ru.checkRow(e.f.Name, d, row) })
+			if err != nil {
+				return nil, err
+			}
+			return func() error {
+				if err := ru.addBytes(n); err != nil {
+					return err
+				}
+				step()
+				return nil
+			}, nil
+		}}
+	})
 	if err != nil {
 		return err
 	}
-	if err := c.drain(); err != nil {
-		return err
+	var files []entry
+	for _, e := range ru.entries {
+		switch e.kind {
+		case kindMedia, kindActivityFile, kindUserImage, kindCounts:
+			files = append(files, e)
+		}
 	}
-	ru.realBytes += c.n
-	return nil
+	return ru.ordered(len(files), fileWorkers, func(i int) task {
+		e := files[i]
+		switch {
+		case e.kind == kindMedia && !imageExts[e.ext]:
+			// Endurain imports only PNG and JPEG media, and skips the rest.
+			return ru.skipTask(e, func() {
+				ru.warn("%s is not a PNG or JPEG photo and was skipped.", printable(e.f.Name))
+				ru.res.Skipped["media"]++
+				step()
+			})
+		case e.kind == kindCounts:
+			// Ignored, as Endurain does, but still read through the checks.
+			return ru.skipTask(e, step)
+		case e.kind == kindUserImage:
+			// Only the first photo is kept: each waits for the one before.
+			return task{inline: func() error {
+				sf := ru.stageFile(e)
+				n, err := ru.stageWork(ru.ctx, e, sf)
+				if err != nil {
+					return err
+				}
+				ru.stagedFile(e, sf, n)
+				step()
+				return nil
+			}}
+		}
+		sf := ru.stageFile(e)
+		return task{work: func(ctx context.Context) (func() error, error) {
+			n, err := ru.stageWork(ctx, e, sf)
+			if err != nil {
+				return nil, err
+			}
+			return func() error {
+				ru.stagedFile(e, sf, n)
+				step()
+				return nil
+			}, nil
+		}}
+	})
+}
+
+// onWorker says whether a described table's entries can be read on a worker:
+// their checks only read what gear and activities left in the run.
+func onWorker(d *fitness.Desc) bool {
+	switch d.Table {
+	case fitness.Users, fitness.UserIdentityProviders, fitness.UserIntegrations, fitness.Gears, fitness.Activities, fitness.ActivityMedia:
+		return false
+	}
+	return true
+}
+
+// skipTask reads an entry that is not imported through every check on a
+// worker; then adds its size and calls then.
+func (ru *run) skipTask(e entry, then func()) task {
+	return task{work: func(context.Context) (func() error, error) {
+		c, err := ru.open(e)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.drain(); err != nil {
+			return nil, err
+		}
+		return func() error {
+			ru.realBytes += c.n
+			then()
+			return nil
+		}, nil
+	}}
 }
 
 func (ru *run) readManifest(e entry) error {
@@ -492,87 +556,98 @@ func sniffNested(name string, head []byte) error {
 	return nil
 }
 
-// stage checks a file entry and copies it into the staging area.
-func (ru *run) stage(e entry) error {
+// stageFile is where a file entry is staged: a new staging key when it is
+// wanted, none (read and checked, then dropped) in a dry run or for a stray.
+func (ru *run) stageFile(e entry) stagedFile {
+	sf := stagedFile{ext: e.ext}
+	if !ru.opts.DryRun && ru.wanted(e) {
+		ru.staged++
+		sf.key = fmt.Sprintf("staging/%s/f%d", ru.jobID, ru.staged)
+	}
+	return sf
+}
+
+// stageWork checks a file entry and copies it to sf's key; it writes nothing
+// of ru, so it runs on a worker. It returns the entry's real size.
+func (ru *run) stageWork(ctx context.Context, e entry, sf stagedFile) (int64, error) {
 	c, err := ru.open(e)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer c.rc.Close()
 	head := make([]byte, 512)
 	n, err := io.ReadFull(c, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return err
+		return 0, err
 	}
 	head = head[:n]
 	if err := sniffNested(e.f.Name, head); err != nil {
-		return err
+		return 0, err
 	}
 	switch e.kind {
 	case kindMedia, kindUserImage:
 		if !isImage(head) {
-			return errFormat("Entry %q is not a PNG or JPEG image.", e.f.Name)
+			return 0, errFormat("Entry %q is not a PNG or JPEG image.", e.f.Name)
 		}
 		if e.kind == kindUserImage && e.f.UncompressedSize64 > profile.MaxPhotoBytes {
-			return errTooLarge("Entry %q is larger than %d bytes.", e.f.Name, profile.MaxPhotoBytes)
+			return 0, errTooLarge("Entry %q is larger than %d bytes.", e.f.Name, profile.MaxPhotoBytes)
 		}
 		if e.kind == kindUserImage {
 			// A photo is small (20 MiB at most): read it whole and refuse pixel bombs.
 			rest, err := io.ReadAll(c)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			head = append(head, rest...)
 			cfg, _, err := image.DecodeConfig(bytes.NewReader(head))
 			if err != nil || int64(cfg.Width)*int64(cfg.Height) > profile.MaxPhotoPixels {
-				return errFormat("Entry %q is not a valid image of at most %d pixels.", e.f.Name, profile.MaxPhotoPixels)
+				return 0, errFormat("Entry %q is not a valid image of at most %d pixels.", e.f.Name, profile.MaxPhotoPixels)
 			}
 		}
 	}
-	sf := stagedFile{ext: e.ext}
 	content := io.MultiReader(bytes.NewReader(head), c)
-	if ru.opts.DryRun || !ru.wanted(e) {
+	if sf.key == "" {
 		if _, err := io.Copy(io.Discard, content); err != nil {
-			return err
+			return 0, err
 		}
-	} else {
-		ru.staged++
-		sf.key = fmt.Sprintf("staging/%s/f%d", ru.jobID, ru.staged)
-		if _, err := ru.im.Blobs.Put(ru.ctx, sf.key, content); err != nil {
-			if isAccountErr(err) {
-				return err
-			}
-			return errStorage(err)
+	} else if _, err := ru.im.Blobs.Put(ctx, sf.key, content); err != nil {
+		if isAccountErr(err) {
+			return 0, err
 		}
+		return 0, errStorage(err)
 	}
 	if err := c.finish(); err != nil {
-		return err
+		return 0, err
 	}
-	ru.realBytes += c.n
+	return c.n, nil
+}
+
+// stagedFile records a staged (or checked) file entry of real size n.
+func (ru *run) stagedFile(e entry, sf stagedFile, n int64) {
+	ru.realBytes += n
 	switch e.kind {
 	case kindActivityFile:
 		if _, ok := ru.acts[e.oldID]; !ok {
 			ru.warn("%s belongs to no activity in the archive and was skipped.", e.f.Name)
-			return nil
+			return
 		}
 		ru.files[e.oldID] = sf
 	case kindMedia:
 		if _, ok := ru.acts[e.oldID]; !ok {
 			ru.warn("%s belongs to no activity in the archive and was skipped.", e.f.Name)
-			return nil
+			return
 		}
 		ru.media[norm.NFC.String(fmt.Sprintf("%d_%s", e.oldID, e.rest))] = sf
 	case kindUserImage:
 		if ru.photo != nil {
 			ru.warn("%s: only the first user image is imported.", e.f.Name)
-			return nil
+			return
 		}
 		if sf.ext == "jpeg" {
 			sf.ext = "jpg"
 		}
 		ru.photo = &sf
 	}
-	return nil
 }
 
 // wanted says whether a file entry belongs to something imported, so strays

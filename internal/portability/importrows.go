@@ -3,6 +3,7 @@ package portability
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -110,7 +111,9 @@ func decodeValue(c fitness.Column, raw json.RawMessage) (any, error) {
 		if bytes.Contains(raw, []byte(`\u0000`)) {
 			return nil, &fieldError{fmt.Sprintf("field %q contains a NUL character.", c.Name)}
 		}
-		r := rawJSON(bytes.Clone(raw))
+		// raw is the row's own copy (json.RawMessage copies what it decodes):
+		// keep it rather than copy a stream's waypoints again.
+		r := rawJSON(raw)
 		if c.Shape != 0 && r.kind() != c.Shape {
 			what := map[byte]string{'{': "an object", '[': "an array"}[c.Shape]
 			return nil, &fieldError{fmt.Sprintf("field %q must be %s.", c.Name, what)}
@@ -267,7 +270,19 @@ func (ru *run) eachDescRow(e entry, d *fitness.Desc, check func(row []any) error
 	if err != nil {
 		return err
 	}
-	err = eachRow(ru, e, func(obj *objRow) error {
+	n, err := ru.spoolRows(ru.ctx, e, d, sp, ru.im.now(), check)
+	if err != nil {
+		return err
+	}
+	return ru.addBytes(n)
+}
+
+// spoolRows is eachDescRow's work on its own: it reads ru's maps but writes
+// nothing of ru, so entries of tables whose checks only read (children of
+// activities, most user tables) run on workers. now is the "now" default.
+// It returns the entry's real size.
+func (ru *run) spoolRows(ctx context.Context, e entry, d *fitness.Desc, sp *rowSpool, now time.Time, check func(row []any) error) (int64, error) {
+	n, err := readRows(ctx, ru, e, func(obj *objRow) error {
 		row, err := decodeRow(d, *obj)
 		if err != nil {
 			return err
@@ -280,20 +295,20 @@ func (ru *run) eachDescRow(e entry, d *fitness.Desc, check func(row []any) error
 				}
 			}
 		}
-		finishRow(d, row, loc, ru.im.now())
+		finishRow(d, row, loc, now)
 		if err := check(row); err != nil {
 			return err
 		}
 		return sp.put(d, row)
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := sp.w.Flush(); err != nil {
-		return errStorage(err)
+		return 0, errStorage(err)
 	}
 	sp.w = nil // an archive has hundreds of stream files: keep no buffer per file
-	return nil
+	return n, nil
 }
 
 // str is a decoded text value, "" for null.

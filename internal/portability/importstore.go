@@ -25,14 +25,17 @@ type Existing struct {
 type ImportTx interface {
 	// Existing reads the user's current keys.
 	Existing(ctx context.Context) (*Existing, error)
-	// Insert inserts one row of t and returns its id (activities, gear).
-	Insert(ctx context.Context, t fitness.Table, row []any) (int64, error)
+	// ReserveIDs returns n ids of t (activities, gear) for InsertReserved,
+	// taken by nothing else whether or not they are used.
+	ReserveIDs(ctx context.Context, t fitness.Table, n int) ([]int64, error)
+	// InsertReserved inserts rows of t (activities, gear) in bulk, each row
+	// its reserved id, its Stored values, and for activities the file's key
+	// (nil for none).
+	InsertReserved(ctx context.Context, t fitness.Table, rows [][]any) error
 	// InsertRows inserts rows of t in bulk.
 	InsertRows(ctx context.Context, t fitness.Table, rows [][]any) error
 	// Upsert replaces the user's one row of a OnePerUser table.
 	Upsert(ctx context.Context, t fitness.Table, row []any) error
-	// SetActivityFile records the key of an imported activity's file.
-	SetActivityFile(ctx context.Context, activityID int64, key string) error
 	// SetProfile writes u's editable columns (as profile.Store.UpdateProfile does),
 	// recomputing BMIs when recomputeBMI is set.
 	SetProfile(ctx context.Context, u *account.User, recomputeBMI bool) error

@@ -1,6 +1,7 @@
 package portability
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,51 +18,68 @@ type checker interface{ check() error }
 // eachRow decodes every row of a data entry through the entry checks and the
 // JSON limits, and calls fn with it; a value problem names the entry and row.
 func eachRow[T any](ru *run, e entry, fn func(*T) error) error {
-	c, err := ru.open(e)
+	n, err := readRows(ru.ctx, ru, e, fn)
 	if err != nil {
 		return err
+	}
+	return ru.addBytes(n)
+}
+
+// addBytes adds an entry's real size to the archive's total, which must stay
+// within MaxTotalBytes.
+func (ru *run) addBytes(n int64) error {
+	ru.realBytes += n
+	if ru.realBytes > ru.lim.MaxTotalBytes {
+		return errTooLarge("The archive's content is larger than %d bytes.", ru.lim.MaxTotalBytes)
+	}
+	return nil
+}
+
+// readRows is eachRow without the archive total, touching nothing of ru but
+// what it only reads, so entries can be read on workers; it returns the
+// entry's real size.
+func readRows[T any](ctx context.Context, ru *run, e entry, fn func(*T) error) (int64, error) {
+	c, err := ru.open(e)
+	if err != nil {
+		return 0, err
 	}
 	defer c.rc.Close()
 	rr, err := newRowReader(c, e.f.Name, ru.lim)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for {
-		if err := ru.ctx.Err(); err != nil {
-			return err
+		if err := ctx.Err(); err != nil {
+			return 0, err
 		}
 		var row T
 		ok, err := rr.next(&row)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if !ok {
 			break
 		}
 		if ck, isChecker := any(&row).(checker); isChecker {
 			if err := ck.check(); err != nil {
-				return jsonErr(e.f.Name, rr.n, err)
+				return 0, jsonErr(e.f.Name, rr.n, err)
 			}
 		}
 		if err := checkValues(&row); err != nil {
-			return jsonErr(e.f.Name, rr.n, err)
+			return 0, jsonErr(e.f.Name, rr.n, err)
 		}
 		if err := fn(&row); err != nil {
 			var fe *fieldError
 			if errors.As(err, &fe) {
-				return jsonErr(e.f.Name, rr.n, err)
+				return 0, jsonErr(e.f.Name, rr.n, err)
 			}
-			return err
+			return 0, err
 		}
 	}
 	if err := c.drain(); err != nil {
-		return err
+		return 0, err
 	}
-	ru.realBytes += c.n
-	if ru.realBytes > ru.lim.MaxTotalBytes {
-		return errTooLarge("The archive's content is larger than %d bytes.", ru.lim.MaxTotalBytes)
-	}
-	return nil
+	return c.n, nil
 }
 
 func (ru *run) needActivity(id *int64) error {

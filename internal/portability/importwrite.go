@@ -103,10 +103,11 @@ func (w *writer) count(table string, imported bool) {
 // batch collects rows of one table for InsertRows: batchRows rows, or fewer
 // when they are big (streams).
 type batch struct {
-	w     *writer
-	t     fitness.Table
-	rows  [][]any
-	bytes int
+	w        *writer
+	t        fitness.Table
+	reserved bool // rows with reserved ids (InsertReserved)
+	rows     [][]any
+	bytes    int
 }
 
 func (b *batch) add(row []any) error {
@@ -126,7 +127,12 @@ func (b *batch) flush() error {
 	if len(b.rows) == 0 {
 		return nil
 	}
-	err := b.w.tx.InsertRows(b.w.ru.ctx, b.t, b.rows)
+	var err error
+	if b.reserved {
+		err = b.w.tx.InsertReserved(b.w.ru.ctx, b.t, b.rows)
+	} else {
+		err = b.w.tx.InsertRows(b.w.ru.ctx, b.t, b.rows)
+	}
 	b.rows, b.bytes = nil, 0
 	return err
 }
@@ -151,6 +157,16 @@ func (w *writer) table(e entry) error {
 		key[i] = d.Index(k)
 	}
 	b := &batch{w: w, t: d.Table}
+	// Activities and gear get their ids up front, so that they are loaded in
+	// bulk like the rest rather than one INSERT … RETURNING id at a time.
+	var ids []int64
+	if referenced[d.Table] {
+		b.reserved = true
+		var err error
+		if ids, err = w.tx.ReserveIDs(ru.ctx, d.Table, sp.n); err != nil {
+			return fmt.Errorf("import %s: %w", d.Table, err)
+		}
+	}
 	n := 0
 	err := sp.each(d, func(row []any) error {
 		if d.ByActivity && d.Table != fitness.ActivityMedia {
@@ -177,7 +193,7 @@ func (w *writer) table(e entry) error {
 				return nil
 			}
 		}
-		out := make([]any, len(stored))
+		out := make([]any, len(stored), len(stored)+2)
 		for i, j := range from {
 			if j >= 0 {
 				out[i] = row[j]
@@ -185,11 +201,15 @@ func (w *writer) table(e entry) error {
 		}
 		switch {
 		case referenced[d.Table]:
-			id, err := w.tx.Insert(ru.ctx, d.Table, out)
-			if err != nil {
-				return fmt.Errorf("import %s: %w", d.Table, err)
+			id := ids[0]
+			ids = ids[1:]
+			out = append([]any{id}, out...)
+			if key, ok := w.inserted(d, row, id); ok {
+				out = append(out, key)
+			} else if d.Table == fitness.Activities {
+				out = append(out, nil)
 			}
-			if err := w.inserted(d, row, id); err != nil {
+			if err := b.add(out); err != nil {
 				return err
 			}
 			if n++; d.Table == fitness.Activities && n%250 == 0 {
@@ -302,23 +322,23 @@ func (w *writer) skipDuplicate(d *fitness.Desc, row []any, existing int64) {
 	w.count(string(d.Table), false)
 }
 
-// inserted records a referenced row's new id, and an activity's file.
-func (w *writer) inserted(d *fitness.Desc, row []any, id int64) error {
+// inserted records a referenced row's new id, and returns an activity's file
+// key when it has a file.
+func (w *writer) inserted(d *fitness.Desc, row []any, id int64) (string, bool) {
 	old := row[d.Index("id")].(int64)
 	if d.Table == fitness.Gears {
 		w.gearMap[old] = id
-		return nil
+		return "", false
 	}
 	w.ru.acts[old].newID = id
-	if f, ok := w.ru.files[old]; ok {
-		key := fitness.ActivityFileKey(id, f.ext)
-		if err := w.tx.SetActivityFile(w.ru.ctx, id, key); err != nil {
-			return fmt.Errorf("import activity: %w", err)
-		}
-		w.moves = append(w.moves, move{f.key, key})
-		w.count("activity_files", true)
+	f, ok := w.ru.files[old]
+	if !ok {
+		return "", false
 	}
-	return nil
+	key := fitness.ActivityFileKey(id, f.ext)
+	w.moves = append(w.moves, move{f.key, key})
+	w.count("activity_files", true)
+	return key, true
 }
 
 // remapOptions points a notification's activity_id at the imported activity,

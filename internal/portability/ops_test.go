@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -208,16 +209,18 @@ func TestRecover_SweepsOrphanStaging(t *testing.T) {
 	})
 }
 
-// failingPuts fails every Put after the first few, as a disk that fills up.
+// failingPuts fails every staged file after the first after ones of the
+// archive's order (staging keys end in f1, f2, …), whichever order the
+// import's workers put them in.
 type failingPuts struct {
 	*blob.Dir
 	after int
 }
 
 func (f *failingPuts) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
-	if f.after == 0 {
+	n, err := strconv.Atoi(key[strings.LastIndexByte(key, 'f')+1:])
+	if err != nil || n > f.after {
 		return 0, errors.New("write: no space left on device")
 	}
-	f.after--
 	return f.Dir.Put(ctx, key, r)
 }

@@ -157,19 +157,73 @@ func (t *importTx) readKeys(ctx context.Context, d *fitness.Desc, m map[string]i
 	return mapErr(rows.Err())
 }
 
-// Insert inserts one row of tb (values in its Stored order, user_id filled in)
-// and returns its id: activities and gear, whose ids their children need.
-func (t *importTx) Insert(ctx context.Context, tb fitness.Table, row []any) (int64, error) {
-	tab := tables[tb]
-	st, err := t.prepared(ctx, tab.insertSQL(1)+" RETURNING id")
+// reserved are the tables whose ids an import reserves up front (activities
+// and gear, whose children need the new ids): their rows carry the id first,
+// and an activity's file_key last.
+var reserved = func() map[fitness.Table]table {
+	m := map[fitness.Table]table{}
+	for _, tb := range []fitness.Table{fitness.Activities, fitness.Gears} {
+		t := tables[tb]
+		r := table{name: t.name, cols: append([]string{"id"}, t.cols...),
+			desc: append([]fitness.Column{{Name: "id", Kind: fitness.Int, Big: true, Ref: fitness.Self}}, t.desc...)}
+		if tb == fitness.Activities {
+			r.cols = append(r.cols, "file_key")
+			r.desc = append(r.desc, fitness.Column{Name: "file_key", Kind: fitness.String, Null: true})
+		}
+		m[tb] = r
+	}
+	return m
+}()
+
+// ReserveIDs returns n new ids of tb (activities or gear), which no other
+// writer will take: PostgreSQL draws them from the identity sequence in one
+// query; SQLite, whose write lock the transaction holds, counts on from the
+// highest id the table has had.
+func (t *importTx) ReserveIDs(ctx context.Context, tb fitness.Table, n int) ([]int64, error) {
+	tab, ok := reserved[tb]
+	if !ok {
+		return nil, fmt.Errorf("reserve ids: table %s has no reserved ids", tb)
+	}
+	ids := make([]int64, 0, n)
+	if n == 0 {
+		return ids, nil
+	}
+	if t.s.dialect == SQLite {
+		// AUTOINCREMENT never reuses an id, so start past sqlite_sequence too;
+		// inserting the ids moves it on.
+		var last int64
+		err := t.tx.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = $1), 0),
+			COALESCE((SELECT MAX(id) FROM `+tab.name+`), 0))`, tab.name).Scan(&last)
+		if err != nil {
+			return nil, fmt.Errorf("reserve %s ids: %w", tab.name, mapErr(err))
+		}
+		for i := range int64(n) {
+			ids = append(ids, last+1+i)
+		}
+		return ids, nil
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`, tab.name, n)
 	if err != nil {
-		return 0, fmt.Errorf("insert %s: %w", tab.name, err)
+		return nil, fmt.Errorf("reserve %s ids: %w", tab.name, mapErr(err))
 	}
-	var id int64
-	if err := st.QueryRowContext(ctx, t.own(tab, row)...).Scan(&id); err != nil {
-		return 0, fmt.Errorf("insert %s: %w", tab.name, mapErr(err))
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("reserve %s ids: %w", tab.name, mapErr(err))
+		}
+		ids = append(ids, id)
 	}
-	return id, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reserve %s ids: %w", tab.name, mapErr(err))
+	}
+	return ids, nil
+}
+
+// InsertReserved inserts rows of tb whose ids came from ReserveIDs: each row
+// is the id, the Stored values, and for activities the file key (or nil).
+func (t *importTx) InsertReserved(ctx context.Context, tb fitness.Table, rows [][]any) error {
+	return t.insertRows(ctx, reserved[tb], rows)
 }
 
 // own sets the row's user_id and converts its values to arguments.
@@ -186,7 +240,10 @@ func (t *importTx) own(tab table, row []any) []any {
 // connection; SQLite runs full multi-row batches through one prepared
 // statement and the remainder one row at a time through another.
 func (t *importTx) InsertRows(ctx context.Context, tb fitness.Table, rows [][]any) error {
-	tab := tables[tb]
+	return t.insertRows(ctx, tables[tb], rows)
+}
+
+func (t *importTx) insertRows(ctx context.Context, tab table, rows [][]any) error {
 	for _, r := range rows {
 		t.own(tab, r)
 	}
@@ -200,7 +257,7 @@ func (t *importTx) InsertRows(ctx context.Context, tb fitness.Table, rows [][]an
 		if len(rows) < per {
 			n = 1
 		}
-		st, err := t.prepared(ctx, tab.insertSQL(n))
+		st, err := t.prepared(ctx, tab.insertSQLite(n))
 		if err != nil {
 			return fmt.Errorf("insert %s: %w", tab.name, err)
 		}
@@ -233,18 +290,6 @@ func (t *importTx) copyRows(ctx context.Context, tab table, rows [][]any) error 
 func (t *importTx) Upsert(ctx context.Context, tb fitness.Table, row []any) error {
 	tab := tables[tb]
 	return t.s.upsert(ctx, t.tx, tab, t.own(tab, row))
-}
-
-// SetActivityFile records an imported activity's file key.
-func (t *importTx) SetActivityFile(ctx context.Context, activityID int64, key string) error {
-	upd, err := t.prepared(ctx, activityFileKeyUpdate)
-	if err != nil {
-		return fmt.Errorf("set activity file: %w", err)
-	}
-	if _, err := upd.ExecContext(ctx, key, activityID); err != nil {
-		return fmt.Errorf("set activity file: %w", mapErr(err))
-	}
-	return nil
 }
 
 // SetProfile writes the editable profile columns, as UpdateProfile does;
