@@ -307,8 +307,10 @@ func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // error code rather than by message text: unique violations become ECONFLICT, an
 // unreachable database EUNAVAILABLE. Other errors are returned unchanged.
 func mapErr(err error) error {
-	if err == nil {
-		return nil
+	// A caller that went away is not a database outage (pgconn.Timeout counts
+	// a cancelled context as a timeout): keep context.Canceled visible.
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
