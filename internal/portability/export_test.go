@@ -639,28 +639,6 @@ func TestExport_ParallelMidStreamFailure(t *testing.T) {
 	})
 }
 
-// TestExport_SameBytes pins the archive of a seeded account byte for byte:
-// refactors of the exporter, the table descriptions or the store must leave
-// what users download unchanged (rewrite with -update only for a deliberate
-// format change, and say so in the commit).
-func TestExport_SameBytes(t *testing.T) {
-	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
-		f := newFixture(t, testkit.OpenStore(t, b))
-		uid := f.user(t, "golden", 12, 7)
-		if uid != 1 {
-			t.Fatalf("user id = %d: the golden archive assumes a fresh database", uid)
-		}
-		data, _ := export(t, f, uid)
-		a := readArchive(t, data)
-		var lines []string
-		for _, n := range a.names {
-			lines = append(lines, fmt.Sprintf("%x  %s", sha256.Sum256(a.data[n]), n))
-		}
-		lines = append(lines, fmt.Sprintf("%x  (archive)", sha256.Sum256(data)))
-		golden(t, "export-"+b.Name+".sha256", strings.Join(lines, "\n")+"\n")
-	})
-}
-
 // cancelAfter cancels the export's context once n bytes have been written,
 // like a client whose request is abandoned mid-download.
 type cancelAfter struct {

@@ -13,11 +13,13 @@ import (
 
 // pinnedExports are the SHA-256 of a seeded account's export, and of the
 // export of that archive imported into an empty account, as main produced them
-// before the table descriptions replaced the per-table code: the refactor must
-// not change a byte of either.
+// before the table descriptions replaced the per-table code: refactors must
+// not change a byte of either. Changed once on purpose since: PostgreSQL's
+// stream samples are json, not jsonb, since migration 00015, so they come back
+// as stored (as on SQLite) instead of re-encoded.
 var pinnedExports = map[string][2]string{
 	"sqlite":   {"2576cd8a73848de17c6207e21093ef1c16b4d670d3fe8acbd68edd3e3bf47acc", "7fd8137a54d2ec3854d5772f3f74e4d6ab702f06ed6fb80e908fe522ab932e39"},
-	"postgres": {"1ca21d11a8d929cc34d12876f32307aff71d70baabd2b804d3fcb7371f92f2b0", "2325a1e8cc63c6e6a7be7ad4c31a41adfd10fa9b6c0443a03b58c219a388a79c"},
+	"postgres": {"0c5baebe209825c5007a6d1fbf527829ec123d9788d0f9a487ac5fed4e2fd5d5", "5a21b21616f4e6d106959723b0abf67ebd07f1574913878ecc968a24314a52a9"},
 }
 
 func TestExport_ByteIdenticalToPinned(t *testing.T) {
