@@ -393,7 +393,7 @@ func (ru *run) validate() error {
 		ru.progress(StageValidating, done, len(ru.entries))
 	}
 	data := ru.sorted(kindData)
-	err := ru.ordered(len(data), dataWorkers, func(i int) task {
+	err := ru.ordered(len(data), dataWorkers(), func(i int) task {
 		e := data[i]
 		d := fitness.Describe(fitness.Table(e.table))
 		if d == nil || !onWorker(d) {
@@ -410,7 +410,7 @@ func (ru *run) validate() error {
 			return task{inline: func() error { return err }}
 		}
 		now := ru.im.now()
-		return task{work: func(ctx context.Context) (func() error, error) {
+		work := func(ctx context.Context) (func() error, error) {
 			n, err := ru.spoolRows(ctx, e, d, sp, now, func(row []any) error { return ru.checkRow(e.f.Name, d, row) })
 			if err != nil {
 				return nil, err
@@ -422,7 +422,19 @@ func (ru *run) validate() error {
 				step()
 				return nil
 			}, nil
-		}}
+		}
+		if e.f.UncompressedSize64 > uint64(ru.lim.MaxRowBytes/4) {
+			// Big enough for a row near MaxRowBytes: read alone, so the
+			// workers never hold several such rows at once.
+			return task{inline: func() error {
+				apply, err := work(ru.ctx)
+				if err != nil {
+					return err
+				}
+				return apply()
+			}}
+		}
+		return task{work: work}
 	})
 	if err != nil {
 		return err

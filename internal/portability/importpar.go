@@ -2,17 +2,21 @@ package portability
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 )
 
-// How many entries the first pass reads at once. Decoding data entries
-// wants the CPUs, and no more workers than CPUs, so that other requests (a
-// sign-in's password hash) still get their share; staging a file mostly
-// waits on its fsync, which the file system commits together for concurrent
-// writers (1,000 files: 1.2 s one after another, 0.19 s four at once). Each
-// worker holds one row and one entry's buffers, so memory stays bounded.
-var dataWorkers = max(1, min(4, runtime.GOMAXPROCS(0)))
+// dataWorkers is how many data entries the first pass reads at once:
+// decoding wants CPUs, so as many as there are, up to four (read when an
+// import starts: GOMAXPROCS may follow a cgroup limit). Each worker holds one
+// row and one entry's buffers; entries large enough to hold a row near
+// MaxRowBytes are read alone (see validate), so a hostile archive's peak is
+// what it was with one reader. Staging a file mostly waits on its fsync,
+// which the file system commits together for concurrent writers (1,000 files:
+// 1.2 s one after another, 0.19 s four at once): fileWorkers.
+func dataWorkers() int { return max(1, min(4, runtime.GOMAXPROCS(0))) }
 
 const fileWorkers = 4
 
@@ -25,7 +29,8 @@ type task struct {
 	inline func() error
 }
 
-// ordered runs n tasks, made in entry order by next, at most workers at once, and applies their results in entry order. The error is the first by
+// ordered runs n tasks, made in entry order by next, at most workers at
+// once, and applies their results in entry order. The error is the first by
 // entry order, as one entry after another would give: when an entry fails,
 // later entries being read are cancelled and their outcome ignored.
 func (ru *run) ordered(n, workers int, next func(i int) task) error {
@@ -88,6 +93,13 @@ func (ru *run) ordered(n, workers int, next func(i int) task) error {
 		go func() {
 			defer wg.Done()
 			defer close(s.done)
+			// The request's recover does not reach this goroutine: a bug met
+			// on a hostile archive must fail the import, not the server.
+			defer func() {
+				if v := recover(); v != nil {
+					s.err = fmt.Errorf("import: reading an entry panicked: %v\n%s", v, debug.Stack())
+				}
+			}()
 			s.apply, s.err = t.work(ctx)
 		}()
 	}

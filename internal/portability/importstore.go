@@ -3,7 +3,6 @@ package portability
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
@@ -26,7 +25,9 @@ type ImportTx interface {
 	// Existing reads the user's current keys.
 	Existing(ctx context.Context) (*Existing, error)
 	// ReserveIDs returns n ids of t (activities, gear) for InsertReserved,
-	// taken by nothing else whether or not they are used.
+	// which no other writer takes before the transaction ends. Insert them
+	// before reserving again: on SQLite an id left unused may be handed out
+	// again later.
 	ReserveIDs(ctx context.Context, t fitness.Table, n int) ([]int64, error)
 	// InsertReserved inserts rows of t (activities, gear) in bulk, each row
 	// its reserved id, its Stored values, and for activities the file's key
@@ -118,18 +119,4 @@ type stagingLister interface {
 // freeSpacer is a Blobs that knows how much room its file system has left.
 type freeSpacer interface {
 	FreeSpace() (int64, error)
-}
-
-var _ io.ReaderAt = (*readerAtCounter)(nil)
-
-// readerAtCounter counts the archive bytes read, for throughput figures.
-type readerAtCounter struct {
-	r io.ReaderAt
-	n int64
-}
-
-func (c *readerAtCounter) ReadAt(p []byte, off int64) (int, error) {
-	n, err := c.r.ReadAt(p, off)
-	c.n += int64(n)
-	return n, err
 }

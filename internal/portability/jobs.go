@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
 )
 
@@ -78,6 +80,14 @@ func (im *Importer) Start(ctx context.Context, userID int64, file *os.File, size
 	go func() {
 		defer os.Remove(file.Name())
 		defer file.Close()
+		// No request's recover reaches this goroutine. A panic ends this
+		// import only: its heartbeat stops, so the recovery loop fails the job
+		// and removes its staged files, as after a crash.
+		defer func() {
+			if v := recover(); v != nil {
+				slog.ErrorContext(ctx, "import panicked", "job", job.ID, "panic", v, "stack", string(debug.Stack()))
+			}
+		}()
 		bg := context.WithoutCancel(ctx)
 		im.RunJob(bg, job, userID, file, size, opts)
 	}()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"time"
 	"unsafe"
@@ -52,8 +53,12 @@ func (s *Store) exportQuery(ctx context.Context, query string, args ...any) (*sq
 	if st := s.prepared(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return s.db.QueryContext(ctx, query, args...)
+	return s.rdb.QueryContext(ctx, query, args...)
 }
+
+// placeholderRE matches a numbered parameter ($2), and nothing else a query
+// may hold (a JSON path's '$.a').
+var placeholderRE = regexp.MustCompile(`\$[0-9]+`)
 
 // Children are read driven by their own primary key: CROSS JOIN makes SQLite
 // walk t by id and stop at LIMIT, where a plain JOIN let it start from the
@@ -130,7 +135,7 @@ var exportTables = func() map[fitness.Table]exportTable {
 		}
 		et.ids = `SELECT t.id FROM ` + et.from + ` WHERE ` + et.owner + ` AND t.id > $2 ORDER BY t.id LIMIT $3`
 		for _, q := range []string{et.page, et.pageByStart, et.ids} {
-			sqliteExportQueries[q] = strings.ReplaceAll(q, "$", "+$")
+			sqliteExportQueries[q] = placeholderRE.ReplaceAllString(q, "+$0")
 		}
 		m[d.Table] = et
 	}
