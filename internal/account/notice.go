@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -129,4 +130,39 @@ func WithClient(ctx context.Context, c Client) context.Context {
 func ClientFrom(ctx context.Context) (Client, bool) {
 	c, ok := ctx.Value(clientKey{}).(Client)
 	return c, ok
+}
+
+// NoticeSettingsStore keeps whether a user wants new-device notices.
+type NoticeSettingsStore interface {
+	NewSignInNotices(ctx context.Context, userID int64) (bool, error)
+	SetNewSignInNotices(ctx context.Context, userID int64, on bool) error
+}
+
+// NoticeSettings is a user's choice of the one optional security notice, the
+// new-device notice; the notices of changes cannot be turned off.
+type NoticeSettings struct {
+	Store NoticeSettingsStore
+	// Recent enforces the recent-authentication rule on turning the notice
+	// off; nil refuses it.
+	Recent RecentAuthChecker
+}
+
+// NewSignIn reports whether userID wants the new-device notice.
+func (n *NoticeSettings) NewSignIn(ctx context.Context, userID int64) (bool, error) {
+	return n.Store.NewSignInNotices(ctx, userID)
+}
+
+// SetNewSignIn turns userID's new-device notice on or off. Off needs a recent
+// authentication: the notice is what tells the owner that someone else signed
+// in, so a stolen session must not be able to silence it first.
+func (n *NoticeSettings) SetNewSignIn(ctx context.Context, c *Caller, userID int64, on bool) error {
+	if !on {
+		if err := RequireRecentAuth(ctx, n.Recent, c); err != nil {
+			return err
+		}
+	}
+	if err := n.Store.SetNewSignInNotices(ctx, userID, on); err != nil {
+		return fmt.Errorf("notice settings: %w", err)
+	}
+	return nil
 }

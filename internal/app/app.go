@@ -203,7 +203,7 @@ func New(d Deps) (*App, error) {
 		Events:         st,
 		Now:            now,
 		Mail:           a.Mailer,
-		NoticeSettings: st,
+		NoticeSettings: &account.NoticeSettings{Store: st, Recent: a.Auth},
 		SignUps:        a.SignUps,
 		Recovery:       a.Recovery,
 		Metrics:        d.Metrics,

@@ -132,9 +132,11 @@ var recentAuthRoutes = map[string]bool{
 	"POST /api/v1/password-reset/confirm": false,
 	"POST /api/v1/sign-up/request":        false,
 	"POST /api/v1/sign-up/confirm":        false,
-	// Only the new-device notice can be turned off; the notices of changes stay.
+	// Only the new-device notice can be turned off, and turning it off needs a
+	// recent authentication (a stolen session must not silence it); turning
+	// it on does not (TestRecentAuth_NoticeOnlyToTurnOff).
 	"GET /api/v1/profile/notices": false,
-	"PUT /api/v1/profile/notices": false,
+	"PUT /api/v1/profile/notices": true,
 
 	// Server settings: every write.
 	"GET /api/v1/server_settings":                 false,
@@ -265,6 +267,8 @@ func TestRecentAuth_Enforced(t *testing.T) {
 			{pattern: "DELETE /api/v1/profile/idp/{idp_id}", c: user, method: "DELETE", path: "/api/v1/profile/idp/" + pid},
 			{pattern: "POST /api/v1/profile/passkeys/register/begin", c: user, method: "POST", path: "/api/v1/profile/passkeys/register/begin"},
 			{pattern: "DELETE /api/v1/profile/passkeys/{id}", c: user, method: "DELETE", path: "/api/v1/profile/passkeys/999999"},
+			{pattern: "PUT /api/v1/profile/notices", c: user, method: "PUT", path: "/api/v1/profile/notices",
+				body: map[string]bool{"new_sign_in": false}},
 			// Admin writes.
 			{pattern: "POST /api/v1/users", c: admin, method: "POST", path: "/api/v1/users",
 				body: map[string]any{"username": "newbie", "email": "newbie@example.com", "name": "New", "password": httpapitest.Password, "access_type": 2}},
@@ -428,6 +432,30 @@ func TestRecentAuth_Window(t *testing.T) {
 		}
 		if r := c.Do("DELETE", "/api/v1/profile/sessions", nil); r.Status != 200 {
 			t.Fatalf("after the step-up: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// Turning the new-device notice back on is never refused: only silencing it
+// needs a recent authentication.
+func TestRecentAuth_NoticeOnlyToTurnOff(t *testing.T) {
+	testkit.EachBackend(t, func(t *testing.T, b testkit.Backend) {
+		e := httpapitest.New(t, b)
+		e.CreateUser("nora", false)
+		c := e.NewClient("web")
+		c.MustLogin("nora")
+		e.Clock.Advance(auth.DefaultRecentAuthWindow + time.Minute)
+		if r := c.RefreshNow(); r.Status != 200 {
+			t.Fatalf("refresh: %d %s", r.Status, r.Body)
+		}
+		if r := c.Do("PUT", "/api/v1/profile/notices", map[string]bool{"new_sign_in": false}); r.Status != 403 || !strings.HasPrefix(r.Detail(), recentAuthMsg) {
+			t.Fatalf("turning the notice off on a stale session: %d %s, want the step-up refusal", r.Status, r.Body)
+		}
+		if r := c.Do("GET", "/api/v1/profile/notices", nil); r.JSON(t)["new_sign_in"] != true {
+			t.Errorf("a refused change was stored: %s", r.Body)
+		}
+		if r := c.Do("PUT", "/api/v1/profile/notices", map[string]bool{"new_sign_in": true}); r.Status != 200 {
+			t.Errorf("turning the notice on on a stale session: %d %s", r.Status, r.Body)
 		}
 	})
 }

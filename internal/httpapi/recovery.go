@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 
@@ -69,17 +68,9 @@ func (s *Server) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, messageBody{Message: account.MsgResetDone})
 }
 
-// NoticeSettingsStore keeps the user's notice preferences. Only the
-// new-device notice can be turned off; the others report changes an owner
-// must hear of.
-type NoticeSettingsStore interface {
-	NewSignInNotices(ctx context.Context, userID int64) (bool, error)
-	SetNewSignInNotices(ctx context.Context, userID int64, on bool) error
-}
-
 // handleNoticeSettings: GET /api/v1/profile/notices.
 func (s *Server) handleNoticeSettings(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	on, err := s.NoticeSettings.NewSignInNotices(r.Context(), p.User.ID)
+	on, err := s.NoticeSettings.NewSignIn(r.Context(), p.User.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -98,7 +89,7 @@ func (s *Server) handleNoticeSettingsUpdate(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, account.ValidationError(account.FieldError{Field: "new_sign_in", Message: "Field required", Type: "missing"}))
 		return
 	}
-	if err := s.NoticeSettings.SetNewSignInNotices(r.Context(), p.User.ID, *in.NewSignIn); err != nil {
+	if err := s.NoticeSettings.SetNewSignIn(r.Context(), s.caller(r, p), p.User.ID, *in.NewSignIn); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

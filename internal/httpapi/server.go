@@ -66,7 +66,7 @@ type Server struct {
 	Recovery *account.RecoveryService
 	Mail     account.Mailer
 	// NoticeSettings keeps whether the user wants new-device notices.
-	NoticeSettings NoticeSettingsStore
+	NoticeSettings *account.NoticeSettings
 	// SignUps lets people create accounts as the server settings allow.
 	SignUps *signup.Service
 	Now     func() time.Time

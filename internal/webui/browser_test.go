@@ -321,3 +321,31 @@ func TestBrowserPagesRunUnderCSP(t *testing.T) {
 	screenshot(t, ctx, "login-dark")
 	screenshots(t, ctx, "login")
 }
+
+// Turning the new-device notice off on a sign-in older than the window asks
+// for a step-up first, then stores it; the box is back on if the step-up is
+// cancelled.
+func TestBrowserNoticeOffNeedsStepUp(t *testing.T) {
+	s := newSite(t)
+	nina := s.CreateUser("nina", false)
+	ctx := newBrowser(t)
+	signIn(t, ctx, s, "nina")
+	do(t, ctx, "open security", chromedp.Navigate(s.URL+"/account/security"))
+	waitFor(t, ctx, "the notice box", `document.getElementById('notice-new-sign-in').checked`)
+	s.Clock.Advance(11 * time.Minute)
+
+	do(t, ctx, "turn it off", chromedp.Click(chromedp.CSS("#notice-new-sign-in")))
+	waitFor(t, ctx, "the step-up", `document.getElementById('stepup').open`)
+	do(t, ctx, "cancel", chromedp.Click(chromedp.CSS("#stepup-cancel")))
+	waitFor(t, ctx, "the box back on", `!document.getElementById('stepup').open && document.getElementById('notice-new-sign-in').checked`)
+
+	do(t, ctx, "turn it off again", chromedp.Click(chromedp.CSS("#notice-new-sign-in")))
+	waitFor(t, ctx, "the step-up again", `document.getElementById('stepup').open`)
+	screenshot(t, ctx, "1-notice-step-up")
+	do(t, ctx, "password", chromedp.SendKeys(chromedp.CSS("#stepup-input"), browserPassword+"\r"))
+	waitFor(t, ctx, "stored", `!document.getElementById('stepup').open && document.getElementById('notices-ok').textContent === 'New sign-in notices are off.'`)
+	screenshot(t, ctx, "2-notice-off")
+	if on, err := s.Store.NewSignInNotices(context.Background(), nina.ID); err != nil || on {
+		t.Errorf("stored setting = %v, %v; want off", on, err)
+	}
+}

@@ -471,7 +471,8 @@
     }
     box.addEventListener('change', async () => {
       try {
-        await api('PUT', '/api/v1/profile/notices', { new_sign_in: box.checked });
+        // Turning the notice off needs a recent sign-in or step-up.
+        await withStepUp(() => api('PUT', '/api/v1/profile/notices', { new_sign_in: box.checked }));
         ok('notices-ok', box.checked ? 'New sign-in notices are on.' : 'New sign-in notices are off.');
       } catch (err) {
         box.checked = !box.checked;
