@@ -217,6 +217,12 @@ func TestSecurityEvents(t *testing.T) {
 				t.Errorf("%d %s events", len(byType[typ]), typ)
 			}
 		}
+		// The user's own factor changes say from where, as sign-ins do.
+		if ev := byType[account.EventMFAEnabled]; len(ev) == 1 {
+			if d, _ := ev[0]["device"].(map[string]any); d == nil || d["browser"] == nil || ev[0]["ip_address"] != "127.0.0.1" {
+				t.Errorf("mfa_enabled without its client: %v", ev[0])
+			}
+		}
 		if ev := byType[account.EventIdPLinked]; len(ev) == 1 && ev[0]["provider"] != "Mock Login" {
 			t.Errorf("idp_linked: %v", ev[0])
 		}

@@ -502,8 +502,15 @@ func (s *Service) Reset(ctx context.Context, c *account.Caller, userID int64, ke
 
 // event records a security event. Details never carry a secret or a code. The
 // factor change has already happened, so a logging failure must not undo it.
+// The user's own changes carry the requesting client's address and agent, as
+// sign-ins do; a reset by an admin or operator carries none, since that client
+// is not the user's.
 func (s *Service) event(ctx context.Context, userID int64, typ string, detail map[string]any) {
-	if err := s.Events.RecordSecurityEvent(ctx, &account.SecurityEvent{UserID: &userID, Type: typ, Detail: detail, CreatedAt: s.Now()}); err != nil {
+	ev := &account.SecurityEvent{UserID: &userID, Type: typ, Detail: detail, CreatedAt: s.Now()}
+	if c, ok := account.ClientFrom(ctx); ok && typ != account.EventMFAReset {
+		ev.IPAddress, ev.UserAgent = c.IP, c.UserAgent
+	}
+	if err := s.Events.RecordSecurityEvent(ctx, ev); err != nil {
 		s.Logger.WarnContext(ctx, "record security event", "type", typ, "err", err)
 	}
 }
