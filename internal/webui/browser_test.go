@@ -104,7 +104,9 @@ func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 // from Go rather than in the page, so a navigation in between does not end it.
 func waitFor(t *testing.T, ctx context.Context, what, expr string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: CI runs these beside every other package under -race on two
+	// cores, and a page that never gets there still fails.
+	deadline := time.Now().Add(30 * time.Second)
 	var lastErr error
 	for time.Now().Before(deadline) {
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("Boolean("+expr+")"))
