@@ -190,7 +190,7 @@ var intParams = map[string]bool{"user_id": true, "goal_id": true, "idp_id": true
 
 // openAPIDocument builds the OpenAPI 3.1 document from apiOps.
 func openAPIDocument(ops []apiOp, server string) map[string]any {
-	schemas := &schemaSet{defs: map[string]any{}}
+	schemas := &schemaSet{defs: map[string]any{}, types: map[string]reflect.Type{}}
 	errRef := schemas.of(ErrorBody{})
 	paths := map[string]any{}
 	for _, op := range ops {

@@ -80,9 +80,6 @@ func (s *schemaSet) schema(t reflect.Type) any {
 			name = strings.ToUpper(pkg[:1]) + pkg[1:] + name
 		}
 		if _, done := s.defs[name]; !done {
-			if s.types == nil {
-				s.types = map[string]reflect.Type{}
-			}
 			s.types[name] = t
 			s.defs[name] = nil // placeholder: stops recursion
 			s.defs[name] = s.object(t)

@@ -41,24 +41,29 @@ func (c *contract) load(baseURL string) error {
 			return
 		}
 		defer resp.Body.Close()
-		var doc struct {
-			Paths      map[string]map[string]map[string]any `json:"paths"`
-			Components struct {
-				Schemas map[string]any `json:"schemas"`
-			} `json:"components"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
-			c.err = fmt.Errorf("openapi document: %w", err)
-			return
-		}
-		c.defs = doc.Components.Schemas
-		for path, item := range doc.Paths {
-			for method, op := range item {
-				c.routes = append(c.routes, contractRoute{method: strings.ToUpper(method), segs: strings.Split(path, "/"), op: op})
-			}
-		}
+		c.err = c.parse(resp.Body)
 	})
 	return c.err
+}
+
+// parse reads an OpenAPI document's operations and schemas.
+func (c *contract) parse(r io.Reader) error {
+	var doc struct {
+		Paths      map[string]map[string]map[string]any `json:"paths"`
+		Components struct {
+			Schemas map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.NewDecoder(r).Decode(&doc); err != nil {
+		return fmt.Errorf("openapi document: %w", err)
+	}
+	c.defs = doc.Components.Schemas
+	for path, item := range doc.Paths {
+		for method, op := range item {
+			c.routes = append(c.routes, contractRoute{method: strings.ToUpper(method), segs: strings.Split(path, "/"), op: op})
+		}
+	}
+	return nil
 }
 
 // operation finds the documented operation serving method and path; a

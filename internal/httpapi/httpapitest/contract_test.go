@@ -1,7 +1,6 @@
 package httpapitest
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,21 +24,8 @@ func TestContract_ReportsDrift(t *testing.T) {
 	    "kind": {"type": "string", "enum": ["a", "b"]}}}}}
 	}`
 	var c contract
-	var d struct {
-		Paths      map[string]map[string]map[string]any `json:"paths"`
-		Components struct {
-			Schemas map[string]any `json:"schemas"`
-		} `json:"components"`
-	}
-	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+	if err := c.parse(strings.NewReader(doc)); err != nil {
 		t.Fatal(err)
-	}
-	c.once.Do(func() {}) // loaded by hand below
-	c.defs = d.Components.Schemas
-	for path, item := range d.Paths {
-		for method, op := range item {
-			c.routes = append(c.routes, contractRoute{method: strings.ToUpper(method), segs: strings.Split(path, "/"), op: op})
-		}
 	}
 	jsonHdr := http.Header{"Content-Type": {"application/json"}}
 	cases := []struct {
