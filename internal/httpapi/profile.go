@@ -389,7 +389,7 @@ func (s *Server) writeAvailability(w http.ResponseWriter, r *http.Request, avail
 		writeJSON(w, http.StatusOK, nil)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"available": false})
+	writeJSON(w, http.StatusOK, availabilityBody{Available: false})
 }
 
 // handlePublicServerSettings: GET /api/v1/public/server_settings, which the web

@@ -67,10 +67,6 @@ type (
 		Detail          string `json:"detail"`
 		SessionsRevoked int    `json:"sessions_revoked"`
 	}
-	passwordChangeBody struct {
-		Password        string  `json:"password"`
-		CurrentPassword *string `json:"current_password,omitempty"`
-	}
 	availabilityBody struct {
 		Available bool `json:"available"`
 	}

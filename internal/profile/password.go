@@ -9,11 +9,14 @@ import (
 
 // PasswordChange is the body of PUT /api/v1/profile/password plus who asks.
 type PasswordChange struct {
-	Password        string  `json:"password"`
-	CurrentPassword *string `json:"current_password"`
+	Password string `json:"password"`
+	// CurrentPassword may be left out after a recent step-up. (omitempty
+	// documents the optional fields in the OpenAPI document; this type is only
+	// decoded.)
+	CurrentPassword *string `json:"current_password,omitempty"`
 	// SignOutOtherSessions, true when absent, ends every other session of the
 	// user; the console offers it as a box ticked by default.
-	SignOutOtherSessions *bool `json:"sign_out_other_sessions"`
+	SignOutOtherSessions *bool `json:"sign_out_other_sessions,omitempty"`
 }
 
 // ChangePassword sets a new password for c, the user userID on their own
