@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -26,9 +28,18 @@ var statusOf = map[string]int{
 	account.EINTERNAL:      http.StatusInternalServerError,
 }
 
+// statusClientClosed is recorded for a request its client abandoned (nginx's
+// 499): nobody reads the answer, and it is no server error.
+const statusClientClosed = 499
+
 // writeError answers with err's status and a JSON detail. Internal errors are
 // logged with the request id and shown to the client only as a generic message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		s.Logger.DebugContext(r.Context(), "client closed the request", "err", err)
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	code := account.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
