@@ -65,6 +65,7 @@ func main() {
 	minDur := flag.Duration("min-duration", 2*time.Minute, "shortest seeded activity")
 	maxDur := flag.Duration("max-duration", 6*time.Minute, "longest seeded activity")
 	cpuProfile := flag.String("cpuprofile", "", "a directory for the import children's CPU profiles (internal: the child's profile file)")
+	signIns := flag.Bool("signins", true, "internal: another user signs in while the import runs")
 	flag.Parse()
 	if *cpuProfile != "" && *child == "import" {
 		f, err := os.Create(*cpuProfile)
@@ -75,7 +76,7 @@ func main() {
 	}
 	var err error
 	if *child != "" {
-		err = runChild(*child, *dir, *db, *n, *minDur, *maxDur)
+		err = runChild(*child, *dir, *db, *n, *signIns, *minDur, *maxDur)
 	} else {
 		err = runParent(*sizes, *pg, *cpuProfile, *minDur, *maxDur)
 	}
@@ -179,7 +180,7 @@ func openStore(ctx context.Context, url, dir string) (*store.Store, error) {
 	return st, nil
 }
 
-func runChild(mode, dir, db string, n int, minDur, maxDur time.Duration) error {
+func runChild(mode, dir, db string, n int, signIns bool, minDur, maxDur time.Duration) error {
 	ctx := context.Background()
 	var r result
 	switch mode {
@@ -249,6 +250,11 @@ func runChild(mode, dir, db string, n int, minDur, maxDur time.Duration) error {
 		signs := make(chan []time.Duration)
 		go func() {
 			var lat []time.Duration
+			if !signIns {
+				<-done
+				signs <- lat
+				return
+			}
 			for {
 				select {
 				case <-done:

@@ -282,7 +282,7 @@ func (ru *run) eachDescRow(e entry, d *fitness.Desc, check func(row []any) error
 // activities, most user tables) run on workers. now is the "now" default.
 // It returns the entry's real size.
 func (ru *run) spoolRows(ctx context.Context, e entry, d *fitness.Desc, sp *rowSpool, now time.Time, check func(row []any) error) (int64, error) {
-	n, err := readRows(ctx, ru, e, func(obj *objRow) error {
+	n, err := readObjRows(ctx, ru, e, func(obj *objRow) error {
 		row, err := decodeRow(d, *obj)
 		if err != nil {
 			return err
