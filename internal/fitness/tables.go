@@ -62,6 +62,9 @@ type Column struct {
 	Min, Lim int64
 	// Shape is a JSON column's required first byte, '{' or '['.
 	Shape byte
+	// Bulk marks a JSON column whose values are most of an account's bytes
+	// (stream samples): a store may keep them compressed (see Packed).
+	Bulk bool
 	// Secret columns are exported as null and never imported.
 	Secret bool
 	// Virtual columns are computed by the export, not stored in the table.
@@ -78,8 +81,15 @@ func (c Column) ref(r Ref) Column            { c.Ref = r; return c }
 func (c Column) def(v string) Column         { c.Def = v; return c }
 func (c Column) between(lo, hi int64) Column { c.Min, c.Lim = lo, hi; return c }
 func (c Column) shape(b byte) Column         { c.Shape = b; return c }
+func (c Column) bulk() Column                { c.Bulk = true; return c }
 func (c Column) secret() Column              { c.Secret = true; return c }
 func (c Column) virtual() Column             { c.Virtual = true; return c }
+
+// Packed is a Bulk column's value already in the form its store keeps it,
+// made by the store from the JSON text (an import packs values on its
+// workers, so that its write transaction only copies them). Only the store
+// that made it reads it.
+type Packed []byte
 
 // Desc describes one exported table.
 type Desc struct {
@@ -167,7 +177,7 @@ var Tables = []*Desc{
 		null("category", Int), null("category_subtype", Int),
 	}},
 	{Table: ActivityStreams, SQL: "activity_streams", ByActivity: true, Chunked: true, Cols: []Column{
-		id, parent, col("stream_type", Int).between(StreamHR, StreamLatLon), col("stream_waypoints", JSON).shape('['),
+		id, parent, col("stream_type", Int).between(StreamHR, StreamLatLon), col("stream_waypoints", JSON).shape('[').bulk(),
 		null("strava_activity_stream_id", Int).big(),
 	}},
 	{Table: ActivityWorkoutSteps, SQL: "activity_workout_steps", ByActivity: true, Cols: []Column{

@@ -155,6 +155,22 @@ func finishRow(d *fitness.Desc, row []any, loc *time.Location, now time.Time) {
 	}
 }
 
+// pack puts a row's Bulk JSON values in the store's own form, when it has
+// one (bulkPacker). A dry run writes nothing, so packs nothing.
+func (ru *run) pack(d *fitness.Desc, row []any) {
+	p, ok := ru.im.Store.(bulkPacker)
+	if !ok || ru.opts.DryRun {
+		return
+	}
+	for i, c := range d.Cols {
+		if raw, isRaw := row[i].(rawJSON); isRaw && c.Bulk {
+			if packed := p.PackJSON(raw); packed != nil {
+				row[i] = packed
+			}
+		}
+	}
+}
+
 // rowSpool is one data entry's decoded rows in a temporary file.
 type rowSpool struct {
 	f *os.File
@@ -179,16 +195,29 @@ func (ru *run) closeSpools() {
 	}
 }
 
+// Spooled values start with a presence byte.
+const (
+	spoolNull   = 0
+	spoolValue  = 1
+	spoolPacked = 2 // a fitness.Packed value
+)
+
 // put appends a row: per column a presence byte, then the value.
 func (sp *rowSpool) put(d *fitness.Desc, row []any) error {
 	var buf [binary.MaxVarintLen64]byte
 	for i, c := range d.Cols {
 		v := row[i]
 		if v == nil {
-			sp.w.WriteByte(0)
+			sp.w.WriteByte(spoolNull)
 			continue
 		}
-		sp.w.WriteByte(1)
+		if p, ok := v.(fitness.Packed); ok {
+			sp.w.WriteByte(spoolPacked)
+			sp.w.Write(binary.AppendUvarint(buf[:0], uint64(len(p))))
+			sp.w.Write(p)
+			continue
+		}
+		sp.w.WriteByte(spoolValue)
 		switch c.Kind {
 		case fitness.Int:
 			sp.w.Write(binary.AppendVarint(buf[:0], v.(int64)))
@@ -227,7 +256,19 @@ func (sp *rowSpool) each(d *fitness.Desc, fn func(row []any) error) error {
 			if err != nil {
 				return fmt.Errorf("read row spool: %w", err)
 			}
-			if present == 0 {
+			if present == spoolNull {
+				continue
+			}
+			if present == spoolPacked {
+				var n uint64
+				if n, err = binary.ReadUvarint(br); err == nil {
+					p := make(fitness.Packed, n)
+					_, err = io.ReadFull(br, p)
+					row[i] = p
+				}
+				if err != nil {
+					return fmt.Errorf("read row spool: %w", err)
+				}
 				continue
 			}
 			switch c.Kind {
@@ -299,6 +340,7 @@ func (ru *run) spoolRows(ctx context.Context, e entry, d *fitness.Desc, sp *rowS
 		if err := check(row); err != nil {
 			return err
 		}
+		ru.pack(d, row)
 		return sp.put(d, row)
 	})
 	if err != nil {

@@ -116,6 +116,14 @@ type stagingLister interface {
 	StagingFolders(ctx context.Context) ([]string, error)
 }
 
+// bulkPacker is an ImportStore that keeps Bulk JSON values (stream samples)
+// in a form of its own (SQLite compresses them). The import packs them in its
+// first pass, on its workers, so the write transaction only copies them; a
+// nil result keeps the text.
+type bulkPacker interface {
+	PackJSON(raw []byte) fitness.Packed
+}
+
 // freeSpacer is a Blobs that knows how much room its file system has left.
 type freeSpacer interface {
 	FreeSpace() (int64, error)

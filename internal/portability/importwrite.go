@@ -113,8 +113,11 @@ type batch struct {
 func (b *batch) add(row []any) error {
 	b.rows = append(b.rows, row)
 	for _, v := range row {
-		if s, ok := v.(string); ok {
-			b.bytes += len(s)
+		switch v := v.(type) {
+		case string:
+			b.bytes += len(v)
+		case fitness.Packed:
+			b.bytes += len(v)
 		}
 	}
 	if len(b.rows) >= batchRows || b.bytes > 8<<20 {

@@ -252,9 +252,9 @@ func (x valueScanner) Scan(src any) error {
 		}
 		*x.v = *d
 	case fitness.JSON:
-		if raw := jsonValue(src); raw != nil {
+		if raw, err := jsonValue(src); err != nil || raw != nil {
 			*x.v = raw
-			return nil
+			return err
 		}
 		var s sql.NullString
 		if err := s.Scan(src); err != nil || !s.Valid {
@@ -280,14 +280,20 @@ func (x valueScanner) Scan(src any) error {
 // the RawMessage now shares the string's bytes. That is sound because nothing
 // writes to a Row's values (fitness.Row says so) and the string is referenced
 // nowhere else. A []byte from the driver may be reused by it: copied.
-func jsonValue(src any) json.RawMessage {
+//
+// A packed Bulk value (packed.go) comes back as its JSON text; one that does
+// not unpack is an error, not an archive with a broken entry.
+func jsonValue(src any) (json.RawMessage, error) {
 	switch v := src.(type) {
 	case string:
-		return json.RawMessage(unsafe.Slice(unsafe.StringData(v), len(v)))
+		return json.RawMessage(unsafe.Slice(unsafe.StringData(v), len(v))), nil
 	case []byte:
-		return json.RawMessage(bytes.Clone(v))
+		if isPacked(v) {
+			return unpackJSON(v)
+		}
+		return json.RawMessage(bytes.Clone(v)), nil
 	}
-	return nil
+	return nil, nil
 }
 
 // ExportIDs returns up to limit ids of the user's rows in t after afterID.

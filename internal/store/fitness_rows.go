@@ -101,9 +101,14 @@ func jsonArg(m []byte) any {
 }
 
 // args converts a row's values (in t's column order) to query arguments in
-// place: times in the engine's form, JSON as text.
+// place: times in the engine's form, JSON as text (Bulk JSON packed on
+// SQLite).
 func (s *Store) args(t table, row []any) []any {
 	for i, c := range t.desc {
+		if c.Bulk {
+			row[i] = s.bulkArg(row[i])
+			continue
+		}
 		switch v := row[i].(type) {
 		case time.Time:
 			row[i] = s.ts(v)
