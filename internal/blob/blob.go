@@ -109,6 +109,67 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	return n, nil
 }
 
+// stagingKey matches the keys of staging folders' files.
+var stagingKey = regexp.MustCompile(`^staging/[A-Za-z0-9-]{1,64}/[A-Za-z0-9][A-Za-z0-9._-]{0,200}$`)
+
+// Stage writes a file of an import's staging folder ("staging/<job>/<name>").
+// The folder is private to its job until the job commits, so the file is
+// written in place, without Put's temporary name and rename, and is not
+// synced: SyncStaging syncs the folder once, before the job commits. Creating
+// files is most of what staging costs (1,000 activity files: four system
+// calls and a sync fewer each, about 40 % of the CPU). A key already there is
+// an error.
+func (d *Dir) Stage(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if !stagingKey.MatchString(key) {
+		return 0, ErrInvalidKey
+	}
+	name := filepath.FromSlash(key)
+	f, err := d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The job's first file: its folder is made once.
+		if err = d.mkdirs(filepath.Dir(name)); err == nil {
+			f, err = d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("blob stage %s: %w", key, err)
+	}
+	err = f.Chmod(0o600)
+	var n int64
+	if err == nil {
+		n, err = io.Copy(f, &ctxReader{ctx: ctx, r: r})
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		d.root.Remove(name)
+		return 0, fmt.Errorf("blob stage %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// SyncStaging makes what Stage wrote in a staging folder ("staging/<job>")
+// durable. On Linux that is one syncfs(2) of the file system rather than an
+// fsync per file: it also writes back whatever else is dirty there, which
+// the files' own syncs would have waited for in the journal anyway.
+func (d *Dir) SyncStaging(ctx context.Context, prefix string) error {
+	if !regexp.MustCompile(`^staging/[A-Za-z0-9-]{1,64}$`).MatchString(prefix) {
+		return ErrInvalidKey
+	}
+	dir, err := d.root.Open(filepath.FromSlash(prefix))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing was staged
+	} else if err != nil {
+		return fmt.Errorf("blob sync %s: %w", prefix, err)
+	}
+	defer dir.Close()
+	if err := syncFolder(dir); err != nil {
+		return fmt.Errorf("blob sync %s: %w", prefix, err)
+	}
+	return nil
+}
+
 // Open opens key for reading.
 func (d *Dir) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if !ValidKey(key) {
@@ -148,15 +209,25 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Move renames a blob to another key (for moving staged files into place).
+// Move renames a blob to another key (for moving staged files into place);
+// ErrNotFound when from is gone (already moved).
 func (d *Dir) Move(ctx context.Context, from, to string) error {
 	if !ValidKey(from) || !ValidKey(to) {
 		return ErrInvalidKey
 	}
-	if err := d.mkdirs(filepath.Dir(filepath.FromSlash(to))); err != nil {
-		return fmt.Errorf("blob move: %w", err)
+	src, dst := filepath.FromSlash(from), filepath.FromSlash(to)
+	err := d.root.Rename(src, dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The source is gone, or the target's folder is new: an import moves
+		// a thousand files into a few folders, so they are made only then.
+		if _, serr := d.root.Lstat(src); errors.Is(serr, fs.ErrNotExist) {
+			return ErrNotFound
+		}
+		if err = d.mkdirs(filepath.Dir(dst)); err == nil {
+			err = d.root.Rename(src, dst)
+		}
 	}
-	if err := d.root.Rename(filepath.FromSlash(from), filepath.FromSlash(to)); err != nil {
+	if err != nil {
 		return fmt.Errorf("blob move %s: %w", from, err)
 	}
 	return nil

@@ -59,3 +59,61 @@ func TestDir(t *testing.T) {
 		t.Fatalf("leftovers: %v", entries)
 	}
 }
+
+// Stage writes only into staging folders, never over a file, with the same
+// private mode as Put; Move makes the target's folder when it is new and
+// says ErrNotFound when the source has gone.
+func TestDir_StageAndMove(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	d, err := blob.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.SyncStaging(ctx, "staging/job-1"); err != nil {
+		t.Fatalf("sync of a folder never staged into: %v", err)
+	}
+	for i, k := range []string{"staging/job-1/f1", "staging/job-1/f2"} {
+		if n, err := d.Stage(ctx, k, strings.NewReader("gpx"+k)); err != nil || n != int64(3+len(k)) {
+			t.Fatalf("Stage(%s) = %d, %v (file %d)", k, n, err, i)
+		}
+	}
+	if _, err := d.Stage(ctx, "staging/job-1/f1", strings.NewReader("again")); err == nil {
+		t.Fatal("Stage overwrote a staged file")
+	}
+	for _, bad := range []string{"activity_files/1.gpx", "staging/f1", "staging/job-1/../f1", "staging/job-1/a/b", "user_images/1.png"} {
+		if _, err := d.Stage(ctx, bad, strings.NewReader("x")); !errors.Is(err, blob.ErrInvalidKey) {
+			t.Errorf("Stage(%q) = %v, want ErrInvalidKey", bad, err)
+		}
+	}
+	if err := d.SyncStaging(ctx, "staging/job-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SyncStaging(ctx, "staging/../activity_files"); !errors.Is(err, blob.ErrInvalidKey) {
+		t.Fatalf("SyncStaging outside staging = %v", err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "staging", "job-1", "f1"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("staged file: %v, %v", st, err)
+	}
+	if err := d.Move(ctx, "staging/job-1/f1", "activity_files/1.gpx"); err != nil {
+		t.Fatalf("move into a new folder: %v", err)
+	}
+	if err := d.Move(ctx, "staging/job-1/f1", "activity_files/1.gpx"); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("second move = %v, want ErrNotFound", err)
+	}
+	rc, err := d.Open(ctx, "activity_files/1.gpx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(b) != "gpxstaging/job-1/f1" {
+		t.Fatalf("moved content %q", b)
+	}
+	st, err = os.Stat(filepath.Join(dir, "activity_files"))
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("new folder: %v, %v", st, err)
+	}
+}

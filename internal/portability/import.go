@@ -259,6 +259,13 @@ func (ru *run) do(r io.ReaderAt, size int64) error {
 	if err := ru.validate(); err != nil {
 		return err
 	}
+	if ru.staged > 0 {
+		// Before the transaction, which records the job committed: from then
+		// on recovery counts on the staged files.
+		if err := ru.im.Blobs.SyncStaging(ru.ctx, "staging/"+ru.jobID); err != nil {
+			return errStorage(err)
+		}
+	}
 	if ru.nActs > ru.lim.MaxActivities {
 		return errTooMany("The archive has %d activities; the limit is %d.", ru.nActs, ru.lim.MaxActivities)
 	}
@@ -622,7 +629,7 @@ func (ru *run) stageWork(ctx context.Context, e entry, sf stagedFile) (int64, er
 		if _, err := io.Copy(io.Discard, content); err != nil {
 			return 0, err
 		}
-	} else if _, err := ru.im.Blobs.Put(ctx, sf.key, content); err != nil {
+	} else if _, err := ru.im.Blobs.Stage(ctx, sf.key, content); err != nil {
 		if isAccountErr(err) {
 			return 0, err
 		}

@@ -3,6 +3,7 @@ package portability
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"time"
 
 	"github.com/trailpass/trailpass/internal/account"
@@ -106,6 +107,12 @@ type ImportStore interface {
 // Blobs is the blob store with the staging operations the import needs.
 type Blobs interface {
 	blob.Store
+	// Stage writes a file of a staging folder ("staging/<job>/<name>"),
+	// durable only after SyncStaging of its folder.
+	Stage(ctx context.Context, key string, r io.Reader) (int64, error)
+	// SyncStaging makes a staging folder's files durable.
+	SyncStaging(ctx context.Context, prefix string) error
+	// Move renames a blob; blob.ErrNotFound when from is gone.
 	Move(ctx context.Context, from, to string) error
 	RemoveAll(ctx context.Context, prefix string) error
 }

@@ -5,12 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
 	"time"
+
+	"github.com/trailpass/trailpass/internal/blob"
 )
 
 // jobTTL is how long a job row stays readable.
@@ -38,10 +41,8 @@ func (im *Importer) newJob(ctx context.Context, userID int64, status string) (*J
 func (im *Importer) finishMoves(ctx context.Context, jobID string, userID int64, moves []move, progress func(string, int, int)) error {
 	ctx = context.WithoutCancel(ctx) // the rows are committed: the files must follow
 	for i, m := range moves {
-		if _, err := im.Blobs.Size(ctx, m.From); err != nil {
-			continue
-		}
-		if err := im.Blobs.Move(ctx, m.From, m.To); err != nil {
+		// A file already moved (by an earlier attempt) is gone from staging.
+		if err := im.Blobs.Move(ctx, m.From, m.To); err != nil && !errors.Is(err, blob.ErrNotFound) {
 			return errStorage(err)
 		}
 		if progress != nil && (i+1)%250 == 0 {

@@ -133,7 +133,11 @@ func TestImport_FailuresLeaveNoStagedFiles(t *testing.T) {
 				return context.Background(), portability.Options{}, func() { e.im.FreeSpace = nil }
 			}, account.EINSUFFICIENT, "File system error"},
 			{"write error while staging", func() (context.Context, portability.Options, func()) {
-				e.im.Blobs = &failingPuts{Dir: e.blobs, after: 2}
+				e.im.Blobs = &failingStaging{Dir: e.blobs, after: 2}
+				return context.Background(), portability.Options{}, func() { e.im.Blobs = e.blobs }
+			}, account.EINSUFFICIENT, "File system error"},
+			{"sync error after staging", func() (context.Context, portability.Options, func()) {
+				e.im.Blobs = &failingStaging{Dir: e.blobs, after: -1}
 				return context.Background(), portability.Options{}, func() { e.im.Blobs = e.blobs }
 			}, account.EINSUFFICIENT, "File system error"},
 			{"cancelled while writing", func() (context.Context, portability.Options, func()) {
@@ -209,18 +213,25 @@ func TestRecover_SweepsOrphanStaging(t *testing.T) {
 	})
 }
 
-// failingPuts fails every staged file after the first after ones of the
+// failingStaging fails every staged file after the first after ones of the
 // archive's order (staging keys end in f1, f2, …), whichever order the
-// import's workers put them in.
-type failingPuts struct {
+// import's workers stage them in; with after < 0, it fails the sync instead.
+type failingStaging struct {
 	*blob.Dir
 	after int
 }
 
-func (f *failingPuts) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+func (f *failingStaging) Stage(ctx context.Context, key string, r io.Reader) (int64, error) {
 	n, err := strconv.Atoi(key[strings.LastIndexByte(key, 'f')+1:])
-	if err != nil || n > f.after {
+	if err != nil || f.after >= 0 && n > f.after {
 		return 0, errors.New("write: no space left on device")
 	}
-	return f.Dir.Put(ctx, key, r)
+	return f.Dir.Stage(ctx, key, r)
+}
+
+func (f *failingStaging) SyncStaging(ctx context.Context, prefix string) error {
+	if f.after < 0 {
+		return errors.New("syncfs: input/output error")
+	}
+	return f.Dir.SyncStaging(ctx, prefix)
 }
