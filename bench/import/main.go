@@ -3,14 +3,15 @@
 // children), then imports the archive into a fresh account on SQLite and, when
 // -postgres is set, on PostgreSQL, each in a child process, and prints
 // throughput, how long the write transaction held its lock, the child's peak
-// RSS, and the sign-in latency of another user of the same server measured
-// while the import runs (auth.Service.Login with the production argon2id
-// parameters, one sign-in after another), beside the same figure with no import.
+// RSS; then it imports again while another user of the same server signs in,
+// one sign-in after another (auth.Service.Login with the production argon2id
+// parameters), and prints their latency beside the same figure with no import.
 //
 //	go run ./bench/import [-sizes 1000,10000] [-postgres URL] [-min-duration 2m] [-max-duration 6m] [-cpuprofile DIR]
 //
 // With -cpuprofile DIR, each import child writes its CPU profile to
-// DIR/import-<engine>-<size>.pprof (read it with go tool pprof -top).
+// DIR/import-<engine>-<size>-<alone|sign-ins>.pprof (read it with go tool
+// pprof -top -tagfocus phase=import).
 package main
 
 import (
@@ -94,7 +95,7 @@ func runParent(sizes, pg, profDir string, minDur, maxDur time.Duration) error {
 		}
 	}
 	fmt.Printf("activities %s-%s each; MiB/s on archive bytes; lock = write transaction open; RSS = getrusage maxrss of the import child\n\n", minDur, maxDur)
-	fmt.Printf("%-10s %-8s %9s %9s %10s %9s %9s %9s  %s\n", "activities", "engine", "zip MiB", "import s", "act/s", "MiB/s", "lock s", "peak RSS",
+	fmt.Printf("%-10s %-8s %-8s %9s %9s %10s %9s %9s %9s  %s\n", "activities", "engine", "mode", "zip MiB", "import s", "act/s", "MiB/s", "lock s", "peak RSS",
 		"sign-in ms idle p50/p99, during import p50/p99 (n); first pass s / lock s / after commit s; child CPU s")
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -105,26 +106,42 @@ func runParent(sizes, pg, profDir string, minDur, maxDur time.Duration) error {
 		if err != nil {
 			return err
 		}
-		if _, _, err := spawn("prepare", dir, "", "", n, minDur, maxDur); err != nil {
+		if _, _, err := spawn("prepare", dir, "", "", n, false, minDur, maxDur); err != nil {
 			return err
 		}
-		targets := [][2]string{{"sqlite", "sqlite:" + filepath.Join(dir, "import.db")}}
+		targets := [][2]string{{"sqlite", ""}}
 		if pg != "" {
 			targets = append(targets, [2]string{"postgres", pg})
 		}
 		for _, tg := range targets {
-			prof := ""
-			if profDir != "" {
-				prof = filepath.Join(profDir, fmt.Sprintf("import-%s-%d.pprof", tg[0], n))
+			// First the import alone (its throughput and lock), then another
+			// with a user signing in beside it (their latency; argon2id takes
+			// most of a core meanwhile, so the import's own figures drop).
+			for _, signIns := range []bool{false, true} {
+				prof, mode := "", "alone"
+				if signIns {
+					mode = "sign-ins"
+				}
+				if profDir != "" {
+					prof = filepath.Join(profDir, fmt.Sprintf("import-%s-%d-%s.pprof", tg[0], n, mode))
+				}
+				db := tg[1]
+				if tg[0] == "sqlite" {
+					db = "sqlite:" + filepath.Join(dir, "import-"+mode+".db") // each into an empty database
+				}
+				r, rss, err := spawn("import", dir, db, prof, n, signIns, minDur, maxDur)
+				if err != nil {
+					return err
+				}
+				mib := float64(r.Archive) / (1 << 20)
+				signs := "-"
+				if signIns {
+					signs = fmt.Sprintf("%.0f/%.0f, %.0f/%.0f (%d)", r.IdleP50, r.IdleP99, r.SignP50, r.SignP99, r.Signs)
+				}
+				fmt.Printf("%-10d %-8s %-8s %9.1f %9.2f %10.0f %9.1f %9.2f %7.1f M  %s; %.2f/%.2f/%.2f; %.1f\n", n, tg[0], mode, mib, r.Seconds,
+					float64(r.Activities)/r.Seconds, mib/r.Seconds, r.LockSecs, rss, signs,
+					r.FirstPass, r.LockSecs, r.Seconds-r.FirstPass-r.LockSecs, r.CPU)
 			}
-			r, rss, err := spawn("import", dir, tg[1], prof, n, minDur, maxDur)
-			if err != nil {
-				return err
-			}
-			mib := float64(r.Archive) / (1 << 20)
-			fmt.Printf("%-10d %-8s %9.1f %9.2f %10.0f %9.1f %9.2f %7.1f M  %.0f/%.0f, %.0f/%.0f (%d); %.2f/%.2f/%.2f; %.1f\n", n, tg[0], mib, r.Seconds,
-				float64(r.Activities)/r.Seconds, mib/r.Seconds, r.LockSecs, rss, r.IdleP50, r.IdleP99, r.SignP50, r.SignP99, r.Signs,
-				r.FirstPass, r.LockSecs, r.Seconds-r.FirstPass-r.LockSecs, r.CPU)
 		}
 		if os.Getenv("TRAILPASS_BENCH_KEEP") == "" {
 			os.RemoveAll(dir)
@@ -137,12 +154,12 @@ func runParent(sizes, pg, profDir string, minDur, maxDur time.Duration) error {
 
 // spawn runs this program as a child and returns its result and peak RSS in MiB.
 // prof, when set, is where the child writes its CPU profile.
-func spawn(mode, dir, db, prof string, n int, minDur, maxDur time.Duration) (result, float64, error) {
+func spawn(mode, dir, db, prof string, n int, signIns bool, minDur, maxDur time.Duration) (result, float64, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return result{}, 0, err
 	}
-	cmd := exec.Command(exe, "-child", mode, "-dir", dir, "-db", db, "-n", strconv.Itoa(n),
+	cmd := exec.Command(exe, "-child", mode, "-dir", dir, "-db", db, "-n", strconv.Itoa(n), "-signins="+strconv.FormatBool(signIns),
 		"-min-duration", minDur.String(), "-max-duration", maxDur.String())
 	if prof != "" {
 		cmd.Args = append(cmd.Args, "-cpuprofile", prof)
