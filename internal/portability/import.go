@@ -15,10 +15,8 @@ import (
 	_ "image/jpeg" // user photos
 	_ "image/png"
 	"io"
-	"runtime/debug"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/text/unicode/norm"
@@ -401,82 +399,8 @@ func (ru *run) validate() error {
 		done++
 		ru.progress(StageValidating, done, len(ru.entries))
 	}
-	// Gear and activities come first (ru.sorted): once they are read, the
-	// activity files and photos are known, and they are staged on workers of
-	// their own while the other data entries are read. Staging mostly waits
-	// on the file system and reading mostly on the CPU, so the two overlap.
-	// Results are still applied in entry order, files after data, so the
-	// first error and the warnings are what one pass after the other gives.
 	data := ru.sorted(kindData)
-	head := 0
-	for head < len(data) && order[data[head].table] != 0 {
-		head++
-	}
-	if err := ru.dataPass(data[:head], step); err != nil {
-		return err
-	}
-	var files []entry
-	for _, e := range ru.entries {
-		switch e.kind {
-		case kindMedia, kindActivityFile, kindUserImage, kindCounts:
-			files = append(files, e)
-		}
-	}
-	pre := ru.prestage(files)
-	defer pre.stop()
-	if err := ru.dataPass(data[head:], step); err != nil {
-		return err
-	}
-	return ru.ordered(len(files), fileWorkers, func(i int) task {
-		e := files[i]
-		if p := pre.staged[i]; p != nil {
-			return task{work: func(ctx context.Context) (func() error, error) {
-				select {
-				case <-p.done:
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				}
-				if p.err != nil {
-					return nil, p.err
-				}
-				return func() error {
-					ru.stagedFile(e, p.sf, p.n)
-					step()
-					return nil
-				}, nil
-			}}
-		}
-		switch {
-		case e.kind == kindMedia:
-			// Endurain imports only PNG and JPEG media, and skips the rest.
-			return ru.skipTask(e, func() {
-				ru.warn("%s is not a PNG or JPEG photo and was skipped.", printable(e.f.Name))
-				ru.res.Skipped["media"]++
-				step()
-			})
-		case e.kind == kindCounts:
-			// Ignored, as Endurain does, but still read through the checks.
-			return ru.skipTask(e, step)
-		}
-		// A user image: only the first photo is kept, so each waits for the
-		// one before.
-		return task{inline: func() error {
-			sf := ru.stageFile(e)
-			n, err := ru.stageWork(ru.ctx, e, sf)
-			if err != nil {
-				return err
-			}
-			ru.stagedFile(e, sf, n)
-			step()
-			return nil
-		}}
-	})
-}
-
-// dataPass reads data entries: on workers those whose checks only read the
-// run (onWorker), in turn the others, and applies them in entry order.
-func (ru *run) dataPass(data []entry, step func()) error {
-	return ru.ordered(len(data), dataWorkers(), func(i int) task {
+	err := ru.ordered(len(data), dataWorkers(), func(i int) task {
 		e := data[i]
 		d := fitness.Describe(fitness.Table(e.table))
 		if d == nil || !onWorker(d) {
@@ -519,85 +443,55 @@ func (ru *run) dataPass(data []entry, step func()) error {
 		}
 		return task{work: work}
 	})
-}
-
-// prestaging is the activity files and photos of activities being staged
-// ahead of the file pass.
-type prestaging struct {
-	staged []*prestaged // by index among the file pass's entries; nil: not ahead
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
-
-// prestaged is one file entry staged ahead: done is closed once n (its real
-// size) or err is set.
-type prestaged struct {
-	sf   stagedFile
-	done chan struct{}
-	n    int64
-	err  error
-}
-
-// prestage starts staging the activity files and PNG or JPEG media among
-// files on fileWorkers workers, in entry order. Their staging keys are given
-// now, in entry order, as the file pass gave them.
-func (ru *run) prestage(files []entry) *prestaging {
-	ctx, cancel := context.WithCancel(ru.ctx)
-	pre := &prestaging{staged: make([]*prestaged, len(files)), cancel: cancel}
-	var todo []*prestaged
-	var entries []entry
-	for i, e := range files {
-		if e.kind == kindActivityFile || e.kind == kindMedia && imageExts[e.ext] {
-			p := &prestaged{sf: ru.stageFile(e), done: make(chan struct{})}
-			pre.staged[i] = p
-			todo = append(todo, p)
-			entries = append(entries, e)
+	if err != nil {
+		return err
+	}
+	var files []entry
+	for _, e := range ru.entries {
+		switch e.kind {
+		case kindMedia, kindActivityFile, kindUserImage, kindCounts:
+			files = append(files, e)
 		}
 	}
-	next := make(chan int)
-	for range min(fileWorkers, len(todo)) {
-		pre.wg.Add(1)
-		go func() {
-			defer pre.wg.Done()
-			for i := range next {
-				p := todo[i]
-				func() {
-					defer close(p.done)
-					// No request's recover reaches this goroutine.
-					defer func() {
-						if v := recover(); v != nil {
-							p.err = fmt.Errorf("import: staging an entry panicked: %v\n%s", v, debug.Stack())
-						}
-					}()
-					p.n, p.err = ru.stageWork(ctx, entries[i], p.sf)
-				}()
-			}
-		}()
-	}
-	pre.wg.Add(1)
-	go func() {
-		defer pre.wg.Done()
-		defer close(next)
-		for i := range todo {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				for _, p := range todo[i:] {
-					p.err = ctx.Err()
-					close(p.done)
+	return ru.ordered(len(files), fileWorkers, func(i int) task {
+		e := files[i]
+		switch {
+		case e.kind == kindMedia && !imageExts[e.ext]:
+			// Endurain imports only PNG and JPEG media, and skips the rest.
+			return ru.skipTask(e, func() {
+				ru.warn("%s is not a PNG or JPEG photo and was skipped.", printable(e.f.Name))
+				ru.res.Skipped["media"]++
+				step()
+			})
+		case e.kind == kindCounts:
+			// Ignored, as Endurain does, but still read through the checks.
+			return ru.skipTask(e, step)
+		case e.kind == kindUserImage:
+			// Only the first photo is kept: each waits for the one before.
+			return task{inline: func() error {
+				sf := ru.stageFile(e)
+				n, err := ru.stageWork(ru.ctx, e, sf)
+				if err != nil {
+					return err
 				}
-				return
-			}
+				ru.stagedFile(e, sf, n)
+				step()
+				return nil
+			}}
 		}
-	}()
-	return pre
-}
-
-// stop cancels what is still being staged and waits for the workers, so that
-// no file is written once a failed import has removed its staging folder.
-func (pre *prestaging) stop() {
-	pre.cancel()
-	pre.wg.Wait()
+		sf := ru.stageFile(e)
+		return task{work: func(ctx context.Context) (func() error, error) {
+			n, err := ru.stageWork(ctx, e, sf)
+			if err != nil {
+				return nil, err
+			}
+			return func() error {
+				ru.stagedFile(e, sf, n)
+				step()
+				return nil
+			}, nil
+		}}
+	})
 }
 
 // onWorker says whether a described table's entries can be read on a worker:

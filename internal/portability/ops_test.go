@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -235,39 +234,4 @@ func (f *failingStaging) SyncStaging(ctx context.Context, prefix string) error {
 		return errors.New("syncfs: input/output error")
 	}
 	return f.Dir.SyncStaging(ctx, prefix)
-}
-
-// Activity files are staged while the other data entries are still being
-// read. A data entry that fails then is still the import's error, and the
-// files staged beside it are all removed: none is written after the cleanup.
-func TestImport_DataErrorWhileFilesStage(t *testing.T) {
-	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
-		e := newImpEnv(t, st, portability.Limits{})
-		uid := e.newUser(t, "ann")
-		var acts []string
-		ents := []zent{}
-		for i := 1; i <= 60; i++ {
-			acts = append(acts, fmt.Sprintf(`{"id": %d, "activity_type": 1, "start_time": "2024-05-01T07:00:00", "end_time": "2024-05-01T08:00:00", "total_elapsed_time": 3600, "total_timer_time": 3600, "created_at": "2024-05-01T09:00:00", "visibility": 0}`, i))
-			ents = append(ents, zent{name: fmt.Sprintf("activity_files/%d.gpx", i), data: bytes.Repeat([]byte("<trkpt/>"), 2000)})
-		}
-		ents = append([]zent{
-			{name: "data/activities.json", data: []byte("[" + strings.Join(acts, ", ") + "]")},
-			{name: "data/activity_laps.json", data: []byte(`[]`)},
-			{name: "data/activity_streams.json", data: []byte(`[{"id": 1, "activity_id": 1, "stream_type": 1, "stream_waypoints": [1, 2}]`)},
-		}, ents...)
-		archive := buildZip(t, ents...)
-		_, err := e.importBytes(uid, archive, portability.Options{})
-		if account.ErrorCode(err) != account.EINVALID || !strings.Contains(account.ErrorMessage(err), "activity_streams.json") {
-			t.Fatalf("error %v, want the streams entry's", err)
-		}
-		if l := leftovers(t, e); len(l) != 0 {
-			t.Fatalf("left behind: %v", l)
-		}
-		// The same archive with the streams mended imports, files and all.
-		ents[2].data = []byte(`[{"id": 1, "activity_id": 1, "stream_type": 1, "stream_waypoints": [1, 2]}]`)
-		res, err := e.importBytes(uid, buildZip(t, ents...), portability.Options{})
-		if err != nil || res.Imported["activities"] != 60 || res.Imported["activity_files"] != 60 {
-			t.Fatalf("import: %v, %v", res, err)
-		}
-	})
 }
