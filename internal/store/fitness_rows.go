@@ -101,12 +101,11 @@ func jsonArg(m []byte) any {
 }
 
 // args converts a row's values (in t's column order) to query arguments in
-// place: times in the engine's form, JSON as text (Bulk JSON packed on
-// SQLite).
+// place: times in the engine's form, JSON as text (Bulk JSON packed).
 func (s *Store) args(t table, row []any) []any {
 	for i, c := range t.desc {
 		if c.Bulk {
-			row[i] = s.bulkArg(row[i])
+			row[i] = bulkArg(row[i])
 			continue
 		}
 		switch v := row[i].(type) {

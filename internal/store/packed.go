@@ -11,13 +11,15 @@ import (
 	"github.com/trailpass/trailpass/internal/fitness"
 )
 
-// On SQLite, Bulk JSON values (stream samples, most of an account's bytes) are
-// kept as zstd frames in a BLOB. Every byte a row holds is written into the
-// WAL under the one write lock, then again into the database by the
-// checkpoint, and read back by an export: 1,000 activities of one-second
-// streams were about 60 MB of pages, and zstd's fastest level makes their
-// samples about 12 times smaller. Values written as text before stay text and
-// are read as they are. PostgreSQL compresses them itself (TOAST, lz4).
+// Bulk JSON values (stream samples, most of an account's bytes) are kept as
+// zstd frames: a BLOB on SQLite, bytea on PostgreSQL. Every byte a row holds
+// is written into the WAL inside the import's transaction (on SQLite under
+// the one write lock), then again into the database by the checkpoint, and
+// read back by an export: 1,000 activities of one-second streams were about
+// 60 MB of pages, and zstd's fastest level makes their samples about 12
+// times smaller. On PostgreSQL the server also parsed and compressed the
+// json text inside the transaction. Values written as text before stay text
+// (on PostgreSQL, its bytes) and are read as they are.
 
 // zstdMagic starts every zstd frame; JSON text never starts with it.
 var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
@@ -33,27 +35,19 @@ var (
 )
 
 // PackJSON returns a Bulk column's JSON text in the form the store keeps it,
-// for an import to compute before its write transaction; nil when the store
-// keeps the text as it is (PostgreSQL).
+// for an import to compute before its write transaction.
 func (s *Store) PackJSON(raw []byte) fitness.Packed {
-	if s.dialect != SQLite {
-		return nil
-	}
 	return packer.EncodeAll(raw, nil)
 }
 
-// bulkArg is a Bulk column's value as a query argument: on SQLite a zstd
-// frame (packed now unless the import already packed it), on PostgreSQL the
-// text. PostgreSQL never gets a Packed value (PackJSON makes none for it).
-func (s *Store) bulkArg(v any) any {
+// bulkArg is a Bulk column's value as a query argument: a zstd frame, packed
+// now unless the import already packed it.
+func bulkArg(v any) any {
 	var raw []byte
 	switch v := v.(type) {
 	case fitness.Packed:
 		return []byte(v)
 	case string:
-		if s.dialect != SQLite {
-			return v
-		}
 		raw = []byte(v)
 	case json.RawMessage:
 		raw = v
@@ -65,10 +59,7 @@ func (s *Store) bulkArg(v any) any {
 	if len(raw) == 0 {
 		return nil
 	}
-	if s.dialect == SQLite {
-		return packer.EncodeAll(raw, nil)
-	}
-	return string(raw)
+	return packer.EncodeAll(raw, nil)
 }
 
 // isPacked says whether a stored value is a packed Bulk value.
