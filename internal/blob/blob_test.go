@@ -12,25 +12,41 @@ import (
 	"github.com/trailpass/trailpass/internal/blob"
 )
 
-func TestDir(t *testing.T) {
-	ctx := context.Background()
+// openDir opens a store in a new temporary directory.
+func openDir(t *testing.T) (*blob.Dir, string) {
+	t.Helper()
 	dir := t.TempDir()
 	d, err := blob.OpenDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(func() { d.Close() })
+	return d, dir
+}
+
+// content reads key's content.
+func content(t *testing.T, d *blob.Dir, key string) string {
+	t.Helper()
+	rc, err := d.Open(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestDir(t *testing.T) {
+	ctx := context.Background()
+	d, dir := openDir(t)
 	n, err := d.Put(ctx, "user_images/7.png", strings.NewReader("png!"))
 	if err != nil || n != 4 {
 		t.Fatalf("Put = %d, %v", n, err)
 	}
-	rc, err := d.Open(ctx, "user_images/7.png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(b) != "png!" {
+	if b := content(t, d, "user_images/7.png"); b != "png!" {
 		t.Fatalf("read %q", b)
 	}
 	if sz, err := d.Size(ctx, "user_images/7.png"); err != nil || sz != 4 {
@@ -65,12 +81,7 @@ func TestDir(t *testing.T) {
 // says ErrNotFound when the source has gone.
 func TestDir_StageAndMove(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	d, err := blob.OpenDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, dir := openDir(t)
 	if err := d.SyncStaging(ctx, "staging/job-1"); err != nil {
 		t.Fatalf("sync of a folder never staged into: %v", err)
 	}
@@ -103,13 +114,7 @@ func TestDir_StageAndMove(t *testing.T) {
 	if err := d.Move(ctx, "staging/job-1/f1", "activity_files/1.gpx"); !errors.Is(err, blob.ErrNotFound) {
 		t.Fatalf("second move = %v, want ErrNotFound", err)
 	}
-	rc, err := d.Open(ctx, "activity_files/1.gpx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(b) != "gpxstaging/job-1/f1" {
+	if b := content(t, d, "activity_files/1.gpx"); b != "gpxstaging/job-1/f1" {
 		t.Fatalf("moved content %q", b)
 	}
 	st, err = os.Stat(filepath.Join(dir, "activity_files"))

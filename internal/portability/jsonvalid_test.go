@@ -53,23 +53,7 @@ func TestJSONValid(t *testing.T) {
 		`[0, 10, 0.5, 1E9, "\b\f\n\r\t\/"]`,
 	}
 	for range 200000 {
-		b := []byte(docs[r.IntN(len(docs))])
-		for range 1 + r.IntN(3) {
-			i := r.IntN(len(b) + 1)
-			c := alphabet[r.IntN(len(alphabet))]
-			switch r.IntN(3) {
-			case 0:
-				if i < len(b) {
-					b[i] = c
-				}
-			case 1:
-				b = append(b[:i], append([]byte{c}, b[i:]...)...)
-			default:
-				if i < len(b) {
-					b = append(b[:i], b[i+1:]...)
-				}
-			}
-		}
+		b := mutate(r, []byte(docs[r.IntN(len(docs))]), alphabet)
 		checkJSONValid(t, string(b))
 	}
 }
@@ -79,4 +63,26 @@ func FuzzJSONValid(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(checkJSONValid)
+}
+
+// mutate changes one to three bytes of b at random: each replaced by,
+// preceded by a byte of alphabet, or removed.
+func mutate(r *rand.Rand, b, alphabet []byte) []byte {
+	for range 1 + r.IntN(3) {
+		i := r.IntN(len(b) + 1)
+		c := alphabet[r.IntN(len(alphabet))]
+		switch r.IntN(3) {
+		case 0:
+			if i < len(b) {
+				b[i] = c
+			}
+		case 1:
+			b = append(b[:i], append([]byte{c}, b[i:]...)...)
+		default:
+			if i < len(b) {
+				b = append(b[:i], b[i+1:]...)
+			}
+		}
+	}
+	return b
 }

@@ -108,23 +108,7 @@ func TestReadObjRows_SameAsDecoder(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 20000 {
-		b := []byte(docs[r.IntN(len(docs))])
-		for range 1 + r.IntN(3) {
-			i := r.IntN(len(b) + 1)
-			c := alphabet[r.IntN(len(alphabet))]
-			switch r.IntN(3) {
-			case 0:
-				if i < len(b) {
-					b[i] = c
-				}
-			case 1:
-				b = append(b[:i], append([]byte{c}, b[i:]...)...)
-			default:
-				if i < len(b) {
-					b = append(b[:i], b[i+1:]...)
-				}
-			}
-		}
+		b := mutate(r, []byte(docs[r.IntN(len(docs))]), alphabet)
 		lim := Limits{}
 		if r.IntN(2) == 0 {
 			lim = small
