@@ -109,8 +109,12 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	return n, nil
 }
 
-// stagingKey matches the keys of staging folders' files.
-var stagingKey = regexp.MustCompile(`^staging/[A-Za-z0-9-]{1,64}/[A-Za-z0-9][A-Za-z0-9._-]{0,200}$`)
+// stagingKey matches the keys of staging folders' files, stagingFolder the
+// folders.
+var (
+	stagingKey    = regexp.MustCompile(`^staging/[A-Za-z0-9-]{1,64}/[A-Za-z0-9][A-Za-z0-9._-]{0,200}$`)
+	stagingFolder = regexp.MustCompile(`^staging/[A-Za-z0-9-]{1,64}$`)
+)
 
 // Stage writes a file of an import's staging folder ("staging/<job>/<name>").
 // The folder is private to its job until the job commits, so the file is
@@ -154,7 +158,7 @@ func (d *Dir) Stage(ctx context.Context, key string, r io.Reader) (int64, error)
 // fsync per file: it also writes back whatever else is dirty there, which
 // the files' own syncs would have waited for in the journal anyway.
 func (d *Dir) SyncStaging(ctx context.Context, prefix string) error {
-	if !regexp.MustCompile(`^staging/[A-Za-z0-9-]{1,64}$`).MatchString(prefix) {
+	if !stagingFolder.MatchString(prefix) {
 		return ErrInvalidKey
 	}
 	dir, err := d.root.Open(filepath.FromSlash(prefix))

@@ -156,10 +156,11 @@ func finishRow(d *fitness.Desc, row []any, loc *time.Location, now time.Time) {
 }
 
 // pack puts a row's Bulk JSON values in the store's own form, when it has
-// one (bulkPacker). A dry run writes nothing, so packs nothing.
+// one (bulkPacker). A dry run packs too: its transaction, rolled back, holds
+// SQLite's lock as long as a real one.
 func (ru *run) pack(d *fitness.Desc, row []any) {
 	p, ok := ru.im.Store.(bulkPacker)
-	if !ok || ru.opts.DryRun {
+	if !ok {
 		return
 	}
 	for i, c := range d.Cols {

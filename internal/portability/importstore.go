@@ -124,9 +124,9 @@ type stagingLister interface {
 }
 
 // bulkPacker is an ImportStore that keeps Bulk JSON values (stream samples)
-// in a form of its own (SQLite compresses them). The import packs them in its
-// first pass, on its workers, so the write transaction only copies them; a
-// nil result keeps the text.
+// in a form of its own (the store compresses them). The import packs them in
+// its first pass, on its workers, so the write transaction only copies them;
+// a nil result keeps the text.
 type bulkPacker interface {
 	PackJSON(raw []byte) fitness.Packed
 }
