@@ -252,9 +252,13 @@ func (x valueScanner) Scan(src any) error {
 		}
 		*x.v = *d
 	case fitness.JSON:
-		if raw, err := jsonValue(src); err != nil || raw != nil {
-			*x.v = raw
+		raw, err := jsonValue(src)
+		if err != nil {
 			return err
+		}
+		if raw != nil {
+			*x.v = raw
+			return nil
 		}
 		var s sql.NullString
 		if err := s.Scan(src); err != nil || !s.Valid {
