@@ -6,10 +6,12 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+	"math/bits"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
@@ -253,9 +255,11 @@ func (t *importTx) insertRows(ctx context.Context, tab table, rows [][]any) erro
 	per := min(100, 30000/len(tab.cols))
 	args := make([]any, 0, per*len(tab.cols))
 	for len(rows) > 0 {
+		// Full batches, then the rest in falling powers of two: a few
+		// statements (each prepared once per size) rather than one per row.
 		n := per
 		if len(rows) < per {
-			n = 1
+			n = 1 << (bits.Len(uint(len(rows))) - 1)
 		}
 		st, err := t.prepared(ctx, tab.insertSQLite(n))
 		if err != nil {
