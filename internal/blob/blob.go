@@ -155,8 +155,9 @@ func (d *Dir) Stage(ctx context.Context, key string, r io.Reader) (int64, error)
 
 // SyncStaging makes what Stage wrote in a staging folder ("staging/<job>")
 // durable. On Linux that is one syncfs(2) of the file system rather than an
-// fsync per file: it also writes back whatever else is dirty there, which
-// the files' own syncs would have waited for in the journal anyway.
+// fsync per file. It also writes back whatever else is dirty on that file
+// system; on this project's machine it still cost about 0.5 s less per 1,000
+// activity files than an fsync of each (bench/import, builds alternated).
 func (d *Dir) SyncStaging(ctx context.Context, prefix string) error {
 	if !stagingFolder.MatchString(prefix) {
 		return ErrInvalidKey
