@@ -83,9 +83,24 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 		return 0, fmt.Errorf("blob put %s: %w", key, err)
 	}
 	tmp := filepath.Join(dir, "."+filepath.Base(key)+".tmp-"+randSuffix())
-	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	n, err := d.create(ctx, tmp, r, true)
+	if err == nil {
+		if err = d.root.Rename(tmp, filepath.FromSlash(key)); err != nil {
+			d.root.Remove(tmp)
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("blob put %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// create writes r into name, a new file of mode 0600, syncs it when sync is
+// set, and closes it; a failure removes it.
+func (d *Dir) create(ctx context.Context, name string, r io.Reader, sync bool) (int64, error) {
+	f, err := d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, err
 	}
 	// Explicitly, since the umask may differ from what we expect.
 	err = f.Chmod(0o600)
@@ -93,18 +108,15 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	if err == nil {
 		n, err = io.Copy(f, &ctxReader{ctx: ctx, r: r})
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = d.root.Rename(tmp, filepath.FromSlash(key))
-	}
 	if err != nil {
-		d.root.Remove(tmp)
-		return 0, fmt.Errorf("blob put %s: %w", key, err)
+		d.root.Remove(name)
+		return 0, err
 	}
 	return n, nil
 }
@@ -120,34 +132,21 @@ var (
 // The folder is private to its job until the job commits, so the file is
 // written in place, without Put's temporary name and rename, and is not
 // synced: SyncStaging syncs the folder once, before the job commits. Creating
-// files is most of what staging costs (1,000 activity files: four system
-// calls and a sync fewer each, about 40 % of the CPU). A key already there is
-// an error.
+// files is most of what staging costs, and 1,000 of them took about a third
+// less CPU this way than through Put. A key already there is an error.
 func (d *Dir) Stage(ctx context.Context, key string, r io.Reader) (int64, error) {
 	if !stagingKey.MatchString(key) {
 		return 0, ErrInvalidKey
 	}
 	name := filepath.FromSlash(key)
-	f, err := d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	n, err := d.create(ctx, name, r, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		// The job's first file: its folder is made once.
 		if err = d.mkdirs(filepath.Dir(name)); err == nil {
-			f, err = d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			n, err = d.create(ctx, name, r, false)
 		}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("blob stage %s: %w", key, err)
-	}
-	err = f.Chmod(0o600)
-	var n int64
-	if err == nil {
-		n, err = io.Copy(f, &ctxReader{ctx: ctx, r: r})
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		d.root.Remove(name)
 		return 0, fmt.Errorf("blob stage %s: %w", key, err)
 	}
 	return n, nil
