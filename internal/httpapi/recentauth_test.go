@@ -168,15 +168,22 @@ func TestRecentAuth_EveryRouteClassified(t *testing.T) {
 
 const recentAuthMsg = "Recent authentication required"
 
-// staleThen ages c's authentication past the window (keeping its tokens
-// alive), sends req and wants the step-up refusal; then it steps up with the
-// password, sends req again and wants anything but that refusal (and no 500).
-func staleThen(t *testing.T, e *httpapitest.Env, c *httpapitest.Client, name string, req func() *httpapitest.Response, afterStale func()) *httpapitest.Response {
+// goStale ages c's authentication past the recent-auth window, keeping its
+// tokens alive with a refresh.
+func goStale(t *testing.T, e *httpapitest.Env, c *httpapitest.Client) {
 	t.Helper()
 	e.Clock.Advance(auth.DefaultRecentAuthWindow + time.Minute)
 	if r := c.RefreshNow(); r.Status != 200 {
-		t.Fatalf("%s: refresh: %d %s", name, r.Status, r.Body)
+		t.Fatalf("refresh: %d %s", r.Status, r.Body)
 	}
+}
+
+// staleThen ages c's authentication past the window (goStale), sends req
+// and wants the step-up refusal; then it steps up with the password, sends
+// req again and wants anything but that refusal (and no 500).
+func staleThen(t *testing.T, e *httpapitest.Env, c *httpapitest.Client, name string, req func() *httpapitest.Response, afterStale func()) *httpapitest.Response {
+	t.Helper()
+	goStale(t, e, c)
 	r := req()
 	refused := r.Status == 403 && strings.HasPrefix(r.Detail(), recentAuthMsg)
 	if r.Status == 307 { // a navigation is sent back to the settings page instead
@@ -334,8 +341,7 @@ func TestRecentAuth_ProfileIdentity(t *testing.T) {
 		e.CreateUser("quinn", false)
 		c := e.NewClient("web")
 		c.MustLogin("quinn")
-		e.Clock.Advance(auth.DefaultRecentAuthWindow + time.Minute)
-		c.RefreshNow()
+		goStale(t, e, c)
 		same := map[string]any{"name": "Quinn Q", "username": "quinn", "email": "quinn@example.com", "city": "Porto"}
 		if r := c.Do("PUT", "/api/v1/profile", same); r.Status != 200 {
 			t.Fatalf("save without an identity change on a stale session: %d %s", r.Status, r.Body)
@@ -363,8 +369,7 @@ func TestRecentAuth_MFAPasswordRule(t *testing.T) {
 		c := e.NewClient("web")
 		c.MustLogin("mona")
 		secret, _ := enableMFA(t, e, c)
-		e.Clock.Advance(auth.DefaultRecentAuthWindow + time.Minute)
-		c.RefreshNow()
+		goStale(t, e, c)
 
 		const newPW = "Fresh!Passw0rd2"
 		change := map[string]any{"password": newPW, "current_password": httpapitest.Password}
@@ -389,8 +394,7 @@ func TestRecentAuth_MFAPasswordRule(t *testing.T) {
 		}
 		// Later, with a stale session, the code in the disable request is the
 		// authentication.
-		e.Clock.Advance(auth.DefaultRecentAuthWindow + time.Minute)
-		c.RefreshNow()
+		goStale(t, e, c)
 		if r := c.Do("POST", "/api/v1/profile/mfa/disable", map[string]string{"mfa_code": totp(t, secret, e.Clock.Now())}); r.Status != 200 {
 			t.Fatalf("disable with its code on a stale session: %d %s", r.Status, r.Body)
 		}
@@ -398,8 +402,7 @@ func TestRecentAuth_MFAPasswordRule(t *testing.T) {
 		// Without MFA the current password is enough, on a stale session.
 		n := e.NewClient("web")
 		n.MustLogin("nils")
-		e.Clock.Advance(auth.DefaultRecentAuthWindow + time.Minute)
-		n.RefreshNow()
+		goStale(t, e, n)
 		if r := n.Do("PUT", "/api/v1/profile/password", map[string]any{"password": newPW}); r.Status != 403 || !strings.HasPrefix(r.Detail(), recentAuthMsg) {
 			t.Fatalf("stale change without the current password: %d %s", r.Status, r.Body)
 		}
@@ -444,10 +447,7 @@ func TestRecentAuth_NoticeOnlyToTurnOff(t *testing.T) {
 		e.CreateUser("nora", false)
 		c := e.NewClient("web")
 		c.MustLogin("nora")
-		e.Clock.Advance(auth.DefaultRecentAuthWindow + time.Minute)
-		if r := c.RefreshNow(); r.Status != 200 {
-			t.Fatalf("refresh: %d %s", r.Status, r.Body)
-		}
+		goStale(t, e, c)
 		if r := c.Do("PUT", "/api/v1/profile/notices", map[string]bool{"new_sign_in": false}); r.Status != 403 || !strings.HasPrefix(r.Detail(), recentAuthMsg) {
 			t.Fatalf("turning the notice off on a stale session: %d %s, want the step-up refusal", r.Status, r.Body)
 		}
