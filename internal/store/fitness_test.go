@@ -6,22 +6,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailpass/trailpass/internal/account"
 	"github.com/trailpass/trailpass/internal/fitness"
 	"github.com/trailpass/trailpass/internal/profile"
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
 
+// createUser stores a new user named name.
+func createUser(t *testing.T, s *store.Store, name string) *account.User {
+	t.Helper()
+	u := newUser(name)
+	if err := s.CreateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// hourActivity is an activity of one hour from start.
+func hourActivity(start time.Time) fitness.Activity {
+	return fitness.Activity{ActivityType: 1, StartTime: start, EndTime: start.Add(time.Hour),
+		TotalElapsedTime: "3600.0000000000", TotalTimerTime: "3600.0000000000", CreatedAt: start}
+}
+
 func TestStore_ExportPage(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		u, other := newUser("pager"), newUser("other")
-		if err := s.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.CreateUser(ctx, other); err != nil {
-			t.Fatal(err)
-		}
+		u, other := createUser(t, s, "pager"), createUser(t, s, "other")
 		base := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 		// Inserted out of time order, with ties on start_time broken by id.
 		offsets := []int{5, 1, 3, 1, 0, 3, 2}
@@ -29,9 +40,8 @@ func TestStore_ExportPage(t *testing.T) {
 		for _, o := range offsets {
 			st := base.Add(time.Duration(o) * time.Hour)
 			bundles = append(bundles, &fitness.ActivityBundle{
-				Activity: fitness.Activity{ActivityType: 1, StartTime: st, EndTime: st.Add(time.Hour),
-					TotalElapsedTime: "3600.0000000000", TotalTimerTime: "3600.0000000000", CreatedAt: st},
-				Laps: []fitness.Lap{{StartTime: st}, {StartTime: st.Add(time.Minute)}},
+				Activity: hourActivity(st),
+				Laps:     []fitness.Lap{{StartTime: st}, {StartTime: st.Add(time.Minute)}},
 			})
 		}
 		if err := s.CreateActivities(ctx, u.ID, bundles); err != nil {
@@ -98,15 +108,12 @@ func TestDefaultGearColumnsMatchAccount(t *testing.T) {
 func TestStore_ExportPage_JSON(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		u := newUser("jsoner")
-		if err := s.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
+		u := createUser(t, s, "jsoner")
 		st := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 		act := func(info json.RawMessage, hours int) *fitness.ActivityBundle {
-			start := st.Add(time.Duration(hours) * time.Hour)
-			return &fitness.ActivityBundle{Activity: fitness.Activity{ActivityType: 1, StartTime: start, EndTime: start.Add(time.Hour),
-				TotalElapsedTime: "3600.0000000000", TotalTimerTime: "3600.0000000000", CreatedAt: start, ImportInfo: info}}
+			a := hourActivity(st.Add(time.Duration(hours) * time.Hour))
+			a.ImportInfo = info
+			return &fitness.ActivityBundle{Activity: a}
 		}
 		if err := s.CreateActivities(ctx, u.ID, []*fitness.ActivityBundle{act(json.RawMessage(`{"a": 1}`), 0), act(nil, 1)}); err != nil {
 			t.Fatal(err)

@@ -20,16 +20,11 @@ import (
 func TestStore_StreamSamplesPacked(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		u := newUser("packer")
-		if err := s.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
+		u := createUser(t, s, "packer")
 		samples := `[{"time": "2025-03-01T08:00:00", "hr": 120}` + strings.Repeat(`, {"time": "2025-03-01T08:00:01", "hr": 121}`, 500) + `]`
-		st := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 		err := s.CreateActivities(ctx, u.ID, []*fitness.ActivityBundle{{
-			Activity: fitness.Activity{ActivityType: 1, StartTime: st, EndTime: st.Add(time.Hour),
-				TotalElapsedTime: "3600.0000000000", TotalTimerTime: "3600.0000000000", CreatedAt: st},
-			Streams: []fitness.Stream{{StreamType: fitness.StreamHR, Waypoints: json.RawMessage(samples)}},
+			Activity: hourActivity(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)),
+			Streams:  []fitness.Stream{{StreamType: fitness.StreamHR, Waypoints: json.RawMessage(samples)}},
 		}})
 		if err != nil {
 			t.Fatal(err)
