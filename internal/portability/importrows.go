@@ -165,9 +165,7 @@ func (ru *run) pack(d *fitness.Desc, row []any) {
 	}
 	for i, c := range d.Cols {
 		if raw, isRaw := row[i].(rawJSON); isRaw && c.Bulk {
-			if packed := p.PackJSON(raw); packed != nil {
-				row[i] = packed
-			}
+			row[i] = p.PackJSON(raw)
 		}
 	}
 }

@@ -125,8 +125,7 @@ type stagingLister interface {
 
 // bulkPacker is an ImportStore that keeps Bulk JSON values (stream samples)
 // in a form of its own (the store compresses them). The import packs them in
-// its first pass, on its workers, so the write transaction only copies them;
-// a nil result keeps the text.
+// its first pass, on its workers, so the write transaction only copies them.
 type bulkPacker interface {
 	PackJSON(raw []byte) fitness.Packed
 }

@@ -69,17 +69,23 @@ func readRows[T any](ctx context.Context, ru *run, e entry, fn func(*T) error) (
 			return 0, jsonErr(e.f.Name, rr.n, err)
 		}
 		if err := fn(&row); err != nil {
-			var fe *fieldError
-			if errors.As(err, &fe) {
-				return 0, jsonErr(e.f.Name, rr.n, err)
-			}
-			return 0, err
+			return 0, rowErr(e.f.Name, rr.n, err)
 		}
 	}
 	if err := c.drain(); err != nil {
 		return 0, err
 	}
 	return c.n, nil
+}
+
+// rowErr is the error of a row's own checks (fn of readRows): a value
+// problem names the entry and the row; anything else stays as it is.
+func rowErr(name string, row int, err error) error {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return jsonErr(name, row, err)
+	}
+	return err
 }
 
 func (ru *run) needActivity(id *int64) error {

@@ -137,7 +137,7 @@ func TestImport_FailuresLeaveNoStagedFiles(t *testing.T) {
 				return context.Background(), portability.Options{}, func() { e.im.Blobs = e.blobs }
 			}, account.EINSUFFICIENT, "File system error"},
 			{"sync error after staging", func() (context.Context, portability.Options, func()) {
-				e.im.Blobs = &failingStaging{Dir: e.blobs, after: -1}
+				e.im.Blobs = &failingStaging{Dir: e.blobs, failSync: true}
 				return context.Background(), portability.Options{}, func() { e.im.Blobs = e.blobs }
 			}, account.EINSUFFICIENT, "File system error"},
 			{"cancelled while writing", func() (context.Context, portability.Options, func()) {
@@ -215,22 +215,23 @@ func TestRecover_SweepsOrphanStaging(t *testing.T) {
 
 // failingStaging fails every staged file after the first after ones of the
 // archive's order (staging keys end in f1, f2, …), whichever order the
-// import's workers stage them in; with after < 0, it fails the sync instead.
+// import's workers stage them in (none with after 0), or the sync.
 type failingStaging struct {
 	*blob.Dir
-	after int
+	after    int
+	failSync bool
 }
 
 func (f *failingStaging) Stage(ctx context.Context, key string, r io.Reader) (int64, error) {
 	n, err := strconv.Atoi(key[strings.LastIndexByte(key, 'f')+1:])
-	if err != nil || f.after >= 0 && n > f.after {
+	if err != nil || f.after > 0 && n > f.after {
 		return 0, errors.New("write: no space left on device")
 	}
 	return f.Dir.Stage(ctx, key, r)
 }
 
 func (f *failingStaging) SyncStaging(ctx context.Context, prefix string) error {
-	if f.after < 0 {
+	if f.failSync {
 		return errors.New("syncfs: input/output error")
 	}
 	return f.Dir.SyncStaging(ctx, prefix)

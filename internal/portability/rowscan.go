@@ -38,12 +38,10 @@ func readObjRows(ctx context.Context, ru *run, e entry, fn func(*objRow) error) 
 	}
 	rs := &rowScanner{r: c, lim: ru.lim}
 	done, err := rs.each(ctx, func(row *objRow) error {
-		err := fn(row)
-		var fe *fieldError
-		if errors.As(err, &fe) {
-			return jsonErr(e.f.Name, rs.n, err) // as readRows: names the entry and the row
+		if err := fn(row); err != nil {
+			return rowErr(e.f.Name, rs.n, err)
 		}
-		return err
+		return nil
 	})
 	if err == errDoubt {
 		c.rc.Close()
