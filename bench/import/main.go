@@ -109,11 +109,11 @@ func runParent(sizes, pg, profDir string, minDur, maxDur time.Duration) error {
 		if _, _, err := spawn("prepare", dir, "", "", n, false, minDur, maxDur); err != nil {
 			return err
 		}
-		targets := [][2]string{{"sqlite", ""}}
+		engines := []string{"sqlite"}
 		if pg != "" {
-			targets = append(targets, [2]string{"postgres", pg})
+			engines = append(engines, "postgres")
 		}
-		for _, tg := range targets {
+		for _, engine := range engines {
 			// First the import alone (its throughput and lock), then another
 			// with a user signing in beside it (their latency; argon2id takes
 			// most of a core meanwhile, so the import's own figures drop).
@@ -123,10 +123,10 @@ func runParent(sizes, pg, profDir string, minDur, maxDur time.Duration) error {
 					mode = "sign-ins"
 				}
 				if profDir != "" {
-					prof = filepath.Join(profDir, fmt.Sprintf("import-%s-%d-%s.pprof", tg[0], n, mode))
+					prof = filepath.Join(profDir, fmt.Sprintf("import-%s-%d-%s.pprof", engine, n, mode))
 				}
-				db := tg[1]
-				if tg[0] == "sqlite" {
+				db := pg
+				if engine == "sqlite" {
 					db = "sqlite:" + filepath.Join(dir, "import-"+mode+".db") // each into an empty database
 				}
 				r, rss, err := spawn("import", dir, db, prof, n, signIns, minDur, maxDur)
@@ -138,7 +138,7 @@ func runParent(sizes, pg, profDir string, minDur, maxDur time.Duration) error {
 				if signIns {
 					signs = fmt.Sprintf("%.0f/%.0f, %.0f/%.0f (%d)", r.IdleP50, r.IdleP99, r.SignP50, r.SignP99, r.Signs)
 				}
-				fmt.Printf("%-10d %-8s %-8s %9.1f %9.2f %10.0f %9.1f %9.2f %7.1f M  %s; %.2f/%.2f/%.2f; %.1f\n", n, tg[0], mode, mib, r.Seconds,
+				fmt.Printf("%-10d %-8s %-8s %9.1f %9.2f %10.0f %9.1f %9.2f %7.1f M  %s; %.2f/%.2f/%.2f; %.1f\n", n, engine, mode, mib, r.Seconds,
 					float64(r.Activities)/r.Seconds, mib/r.Seconds, r.LockSecs, rss, signs,
 					r.FirstPass, r.LockSecs, r.Seconds-r.FirstPass-r.LockSecs, r.CPU)
 			}
