@@ -112,6 +112,22 @@ func TestCluster_TwoInstancesOnPostgresActAsOne(t *testing.T) {
 		t.Fatalf("new session refused by A: %d", code)
 	}
 
+	// B keeps the profile it answered; a change made through A still shows on
+	// B's next answer (B checks the user's data version on every request).
+	for range 2 {
+		if code, body, _ := b.call("GET", "/api/v1/profile", second, nil); code != 200 || body["city"] != nil {
+			t.Fatalf("profile on B before the change: %d %v", code, body)
+		}
+	}
+	_, prof, _ := b.call("GET", "/api/v1/profile", second, nil)
+	prof["city"] = "Porto"
+	if code, body, err := a.call("PUT", "/api/v1/profile", second, prof); err != nil || code != 200 {
+		t.Fatalf("profile change through A: %d %v %v", code, body, err)
+	}
+	if code, body, _ := b.call("GET", "/api/v1/profile", second, nil); code != 200 || body["city"] != "Porto" {
+		t.Fatalf("profile on B after the change through A: %d %v", code, body)
+	}
+
 	// A session revoked through A is refused by B on its next request.
 	if code, body, _ := b.call("GET", "/api/v1/profile", second, nil); code != 200 {
 		t.Fatalf("new session on B before revocation: %d %v", code, body)

@@ -69,6 +69,8 @@ type Service struct {
 		ServerSettings(ctx context.Context) (*account.ServerSettings, error)
 	}
 	Now func() time.Time
+	// profiles keeps GET /profile's answers between requests (AuthenticateProfile).
+	profiles profileCache
 	// RecentAuthWindow is how long a sign-in or step-up counts as recent for
 	// sensitive operations; zero means DefaultRecentAuthWindow.
 	RecentAuthWindow time.Duration
@@ -495,12 +497,33 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 // AuthenticateProfile is Authenticate for GET /profile: the same checks, with
 // the profile read by the same query. The profile's Privacy is nil when the
 // user has no privacy row (profile.Service.ProfileOf then says so).
+//
+// The session is read on every request, so a revocation holds on the next one.
+// The rest of the profile comes from the previous request with this token
+// while the user's data version is unchanged (profileCache): the narrow read
+// costs a third of the whole one.
 func (s *Service) AuthenticateProfile(ctx context.Context, accessToken string) (*Principal, *profile.Profile, error) {
 	if accessToken == "" {
 		return nil, nil, account.Errorf(account.EUNAUTHORIZED, "Access token missing")
 	}
 	now := s.Now()
-	sess, prof, err := s.Store.FindAccessSessionProfile(ctx, secret.HashToken(accessToken), now)
+	hash := secret.HashToken(accessToken)
+	if s.profiles.has(hash) {
+		sess, version, err := s.Store.CheckAccessSession(ctx, hash, now)
+		if err == nil {
+			if prof, ok := s.profiles.get(hash, sess.UserID, version); ok {
+				p, err := s.admit(ctx, sess, prof.User, now, nil)
+				if err != nil {
+					return nil, nil, err
+				}
+				return p, prof, nil
+			}
+		} else {
+			s.profiles.drop(hash)
+		}
+		// Anything else, an error included, takes the whole read below.
+	}
+	sess, prof, version, err := s.Store.FindAccessSessionProfile(ctx, hash, now)
 	var u *account.User
 	if prof != nil {
 		u = prof.User
@@ -508,6 +531,9 @@ func (s *Service) AuthenticateProfile(ctx context.Context, accessToken string) (
 	p, err := s.admit(ctx, sess, u, now, err)
 	if err != nil {
 		return nil, nil, err
+	}
+	if version >= 0 && prof.Privacy != nil {
+		s.profiles.put(hash, version, prof)
 	}
 	return p, prof, nil
 }

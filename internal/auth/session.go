@@ -121,9 +121,14 @@ type Store interface {
 	// token, with its user, in one round trip. ENOTFOUND when there is none.
 	FindAccessSession(ctx context.Context, hash string, now time.Time) (*Session, *account.User, error)
 	// FindAccessSessionProfile is FindAccessSession that also reads what GET
-	// /profile shows beside the user (privacy settings, links), still in one
-	// round trip. The profile's Privacy is nil when the user has no privacy row.
-	FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*Session, *profile.Profile, error)
+	// /profile shows beside the user (privacy settings, links), and the user's
+	// data version, still in one round trip. The profile's Privacy is nil when
+	// the user has no privacy row; the version is -1 when unknown.
+	FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*Session, *profile.Profile, int64, error)
+	// CheckAccessSession is FindAccessSession with the user's data version in
+	// place of the user. The version changes, in the same transaction, with
+	// the user row and everything else GET /profile shows.
+	CheckAccessSession(ctx context.Context, hash string, now time.Time) (*Session, int64, error)
 	// FindSessionByToken returns the live session owning an unexpired token of kind.
 	// ENOTFOUND when there is none.
 	FindSessionByToken(ctx context.Context, hash, kind string, now time.Time) (*Session, *TokenRow, error)

@@ -91,6 +91,22 @@ type Profile struct {
 	Links   Links
 }
 
+// Clone returns a copy of p whose User and Privacy are copies too, so that the
+// copy's holder may change them without touching p (values they point to are
+// still shared).
+func (p *Profile) Clone() *Profile {
+	c := *p
+	if p.User != nil {
+		u := *p.User
+		c.User = &u
+	}
+	if p.Privacy != nil {
+		pr := *p.Privacy
+		c.Privacy = &pr
+	}
+	return &c
+}
+
 // GetProfile gathers the user, their privacy settings and linked integrations.
 // Returns ENOTFOUND for an unknown user.
 func (s *Service) GetProfile(ctx context.Context, userID int64) (*Profile, error) {

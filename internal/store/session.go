@@ -112,34 +112,54 @@ var findAccessSessionQuery = `SELECT ` + sessionColumns + `, ` + userColumnsOf("
 var findAccessProfileQuery = `SELECT ` + sessionColumns + `, ` + userColumnsOf("u") + `, p.id, p.user_id, ` + privacyColumns + `,
 		COALESCE((SELECT strava_token IS NOT NULL FROM users_integrations WHERE user_id = u.id), FALSE),
 		COALESCE((SELECT garminconnect_oauth1 IS NOT NULL FROM users_integrations WHERE user_id = u.id), FALSE),
-		EXISTS (SELECT 1 FROM mfa_factors WHERE user_id = u.id)
+		EXISTS (SELECT 1 FROM mfa_factors WHERE user_id = u.id),
+		COALESCE((SELECT version FROM user_versions WHERE user_id = u.id), -1)
 	FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
 		JOIN users_privacy_settings p ON p.user_id = u.id
 	WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.expires_at > $2`
 
 // FindAccessSessionProfile returns the live session owning an unexpired access
 // token with the whole of GET /profile (user, privacy settings, links) in one
-// query. When there is no such row it asks findAccessSessionQuery, so an
-// unknown token is still ENOTFOUND and a user without privacy settings gets a
-// profile with a nil Privacy.
-func (s *Store) FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*auth.Session, *profile.Profile, error) {
+// query, and the user's data version (user_versions; -1 when unknown), read by
+// the same statement. When there is no such row it asks
+// findAccessSessionQuery, so an unknown token is still ENOTFOUND and a user
+// without privacy settings gets a profile with a nil Privacy.
+func (s *Store) FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*auth.Session, *profile.Profile, int64, error) {
 	prof := &profile.Profile{User: &account.User{}, Privacy: &profile.Privacy{}}
+	var version int64
 	dest := userDest(prof.User)
 	dest = append(dest, &prof.Privacy.ID, &prof.Privacy.UserID)
 	dest = append(dest, privacyFields(&prof.Privacy.PrivacyFlags)...)
-	dest = append(dest, &prof.Links.StravaLinked, &prof.Links.GarminConnectLinked, &prof.Links.MFAEnabled)
+	dest = append(dest, &prof.Links.StravaLinked, &prof.Links.GarminConnectLinked, &prof.Links.MFAEnabled, &version)
 	sess, err := scanSession(s.readRow(ctx, findAccessProfileQuery, hash, s.ts(now)), dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		sess, u, err := s.FindAccessSession(ctx, hash, now)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, -1, err
 		}
-		return sess, &profile.Profile{User: u}, nil
+		return sess, &profile.Profile{User: u}, -1, nil
 	}
 	if err != nil {
-		return nil, nil, mapErr(err)
+		return nil, nil, -1, mapErr(err)
 	}
-	return sess, prof, nil
+	return sess, prof, version, nil
+}
+
+// checkAccessQuery is findAccessSessionQuery with the user's data version in
+// place of the user: three index lookups and one narrow row.
+var checkAccessQuery = `SELECT ` + sessionColumns + `, v.version
+	FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN user_versions v ON v.user_id = s.user_id
+	WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.expires_at > $2`
+
+// CheckAccessSession returns the live session owning an unexpired access token
+// and its user's data version, without the user. ENOTFOUND when there is none.
+func (s *Store) CheckAccessSession(ctx context.Context, hash string, now time.Time) (*auth.Session, int64, error) {
+	var version int64
+	sess, err := scanSession(s.readRow(ctx, checkAccessQuery, hash, s.ts(now)), &version)
+	if err != nil {
+		return nil, -1, notFound(err, "Session not found")
+	}
+	return sess, version, nil
 }
 
 // FindAccessSession returns the live session owning an unexpired access token,

@@ -1,0 +1,129 @@
+package auth_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trailpass/trailpass/internal/account"
+	"github.com/trailpass/trailpass/internal/auth"
+	"github.com/trailpass/trailpass/internal/profile"
+	"github.com/trailpass/trailpass/internal/secret"
+	"github.com/trailpass/trailpass/internal/store"
+	"github.com/trailpass/trailpass/internal/testkit"
+)
+
+// readCounter is the real store, counting the two reads AuthenticateProfile
+// chooses between.
+type readCounter struct {
+	*store.Store
+	whole, check atomic.Int32
+}
+
+func (c *readCounter) FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*auth.Session, *profile.Profile, int64, error) {
+	c.whole.Add(1)
+	return c.Store.FindAccessSessionProfile(ctx, hash, now)
+}
+
+func (c *readCounter) CheckAccessSession(ctx context.Context, hash string, now time.Time) (*auth.Session, int64, error) {
+	c.check.Add(1)
+	return c.Store.CheckAccessSession(ctx, hash, now)
+}
+
+// GET /profile's sign-in check keeps the profile between requests, and still
+// answers every request as a fresh read would: changes written behind its back
+// (plain SQL, as another instance or a command would) show on the next
+// request, and a deactivation or a revocation refuses it.
+func TestAuthenticateProfile_CacheFollowsTheDatabase(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Now().UTC().Truncate(time.Second)
+		u := &account.User{Name: "Cached", Username: "cached", Email: "cached@example.com", PreferredLanguage: "us",
+			Gender: 1, Units: 1, AccessType: account.AccessRegular, Active: true, FirstDayOfWeek: 1, Currency: 1,
+			CreatedAt: now, UpdatedAt: now}
+		if err := st.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		const token = "cache-test-access-token"
+		sess := &auth.Session{ID: "cache-session", UserID: u.ID, FamilyID: "cache-session", AuthMethod: "password",
+			IPAddress: "127.0.0.1", DeviceType: "pc", OperatingSystem: "linux", Browser: "go",
+			CreatedAt: now, AuthenticatedAt: now, LastActiveAt: now, ExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
+		tokens := []auth.TokenRow{{Hash: secret.HashToken(token), SessionID: sess.ID, Kind: "access", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}}
+		if err := st.CreateSession(ctx, sess, tokens, auth.SessionGuard{CredentialVersion: u.CredentialVersion}); err != nil {
+			t.Fatal(err)
+		}
+		rc := &readCounter{Store: st}
+		svc := &auth.Service{Store: rc, Users: st, Events: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Now: func() time.Time { return now }}
+		exec := func(q string) {
+			t.Helper()
+			if _, err := st.DB().ExecContext(ctx, q, u.ID); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		read := func(step string, wantWhole, wantCheck int32) *profile.Profile {
+			t.Helper()
+			p, prof, err := svc.AuthenticateProfile(ctx, token)
+			if err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+			if p.User.ID != u.ID || p.Session.ID != sess.ID || prof.User.ID != u.ID {
+				t.Fatalf("%s: principal %+v, profile user %+v", step, p, prof.User)
+			}
+			if w, c := rc.whole.Load(), rc.check.Load(); w != wantWhole || c != wantCheck {
+				t.Fatalf("%s: %d whole reads and %d checks; want %d and %d", step, w, c, wantWhole, wantCheck)
+			}
+			return prof
+		}
+		refused := func(step string) {
+			t.Helper()
+			if _, _, err := svc.AuthenticateProfile(ctx, token); account.ErrorCode(err) != account.EUNAUTHORIZED {
+				t.Fatalf("%s: %v, want EUNAUTHORIZED", step, err)
+			}
+		}
+
+		read("first request", 1, 0)
+		prof := read("second request, from the cache", 1, 1)
+		if prof.User.Name != "Cached" || prof.Privacy == nil {
+			t.Fatalf("cached profile: %+v %+v", prof.User, prof.Privacy)
+		}
+		prof.User.Name, prof.Privacy.HideActivityMap = "changed by a handler", true
+		if prof := read("third request", 1, 2); prof.User.Name != "Cached" || prof.Privacy.HideActivityMap {
+			t.Fatalf("a change to an answer reached the cache: %q %v", prof.User.Name, prof.Privacy.HideActivityMap)
+		}
+
+		for _, c := range []struct {
+			what, q string
+			check   func(*profile.Profile) bool
+		}{
+			{"name", `UPDATE users SET name = 'Renamed' WHERE id = $1`, func(p *profile.Profile) bool { return p.User.Name == "Renamed" }},
+			{"privacy", `UPDATE users_privacy_settings SET hide_activity_map = TRUE WHERE user_id = $1`, func(p *profile.Profile) bool { return p.Privacy.HideActivityMap }},
+			{"MFA", `INSERT INTO mfa_factors (user_id, type, secret_ciphertext, created_at) VALUES ($1, 'totp', 'sealed', '2026-01-01T00:00:00.000000Z')`,
+				func(p *profile.Profile) bool { return p.Links.MFAEnabled }},
+		} {
+			q := c.q
+			if st.Dialect() == store.SQLite {
+				q = strings.ReplaceAll(q, "TRUE", "1")
+			}
+			exec(q)
+			w, k := rc.whole.Load(), rc.check.Load()
+			if prof := read(c.what+" changed behind the cache", w+1, k+1); !c.check(prof) {
+				t.Fatalf("%s changed behind the cache, next answer %+v %+v %+v", c.what, prof.User, prof.Privacy, prof.Links)
+			}
+			read(c.what+" changed, then cached again", w+1, k+2)
+		}
+
+		exec(`UPDATE users SET active = FALSE WHERE id = $1`)
+		refused("deactivated")
+		exec(`UPDATE users SET active = TRUE WHERE id = $1`)
+		w, k := rc.whole.Load(), rc.check.Load()
+		read("active again", w+1, k)
+		read("active again, cached", w+1, k+1)
+		exec(`DELETE FROM sessions WHERE user_id = $1`)
+		refused("revoked")
+	})
+}
