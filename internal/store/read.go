@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // The hot reads (the session lookup every authenticated request makes, and what
@@ -18,13 +20,33 @@ import (
 // per result set, which cost more than the indexed point reads themselves.
 // None of them can run long, so there is nothing worth interrupting.
 
-// readRow runs a hot single-row read.
-func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+// readRow runs a hot single-row read. On PostgreSQL it scans with pgx's own
+// interface on a connection of the pool: through database/sql, pgx's adapter
+// builds a converter per column and per query, and the values pass through
+// driver.Value, which cost more than the round trip's own work in the client.
+func (s *Store) readRow(ctx context.Context, query string, args ...any) rowScanner {
+	if s.dialect == Postgres {
+		return pgRow(func(dest ...any) error {
+			conn, err := s.rdb.Conn(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			return conn.Raw(func(dc any) error {
+				return dc.(*stdlib.Conn).Conn().QueryRow(ctx, query, args...).Scan(dest...)
+			})
+		})
+	}
 	if st := s.prepared(ctx, query); st != nil {
 		return st.QueryRowContext(context.WithoutCancel(ctx), args...)
 	}
 	return s.rdb.QueryRowContext(ctx, query, args...)
 }
+
+// pgRow is a row that readRow reads when scanned.
+type pgRow func(dest ...any) error
+
+func (r pgRow) Scan(dest ...any) error { return r(dest...) }
 
 // readRows runs a hot multi-row read.
 func (s *Store) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
