@@ -21,7 +21,12 @@ import (
 // chooses between.
 type readCounter struct {
 	*store.Store
-	whole, check atomic.Int32
+	whole, check, plain atomic.Int32
+}
+
+func (c *readCounter) FindAccessSession(ctx context.Context, hash string, now time.Time) (*auth.Session, *account.User, error) {
+	c.plain.Add(1)
+	return c.Store.FindAccessSession(ctx, hash, now)
 }
 
 func (c *readCounter) FindAccessSessionProfile(ctx context.Context, hash string, now time.Time) (*auth.Session, *profile.Profile, int64, error) {
@@ -117,13 +122,29 @@ func TestAuthenticateProfile_CacheFollowsTheDatabase(t *testing.T) {
 			read(c.what+" changed, then cached again", w+1, k+2)
 		}
 
+		// Other requests use the cached user the same way.
+		w, k := rc.whole.Load(), rc.check.Load()
+		if p, err := svc.Authenticate(ctx, token); err != nil || p.User.Name != "Renamed" || p.Session.ID != sess.ID {
+			t.Fatalf("Authenticate from the cache: %+v %v", p, err)
+		}
+		if rc.whole.Load() != w || rc.check.Load() != k+1 || rc.plain.Load() != 0 {
+			t.Fatalf("Authenticate from the cache: %d whole reads, %d checks, %d plain lookups", rc.whole.Load()-w, rc.check.Load()-k, rc.plain.Load())
+		}
+		exec(`UPDATE users SET name = 'Renamed again' WHERE id = $1`)
+		if p, err := svc.Authenticate(ctx, token); err != nil || p.User.Name != "Renamed again" || rc.plain.Load() != 1 {
+			t.Fatalf("Authenticate after a change: %+v %v, %d plain lookups", p, err, rc.plain.Load())
+		}
+
 		exec(`UPDATE users SET active = FALSE WHERE id = $1`)
 		refused("deactivated")
 		exec(`UPDATE users SET active = TRUE WHERE id = $1`)
-		w, k := rc.whole.Load(), rc.check.Load()
+		w, k = rc.whole.Load(), rc.check.Load()
 		read("active again", w+1, k)
 		read("active again, cached", w+1, k+1)
 		exec(`DELETE FROM sessions WHERE user_id = $1`)
 		refused("revoked")
+		if _, err := svc.Authenticate(ctx, token); account.ErrorCode(err) != account.EUNAUTHORIZED {
+			t.Fatalf("Authenticate, revoked: %v, want EUNAUTHORIZED", err)
+		}
 	})
 }

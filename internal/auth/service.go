@@ -485,12 +485,18 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, dev Device) 
 
 // Authenticate resolves an access token to its caller. Every request looks its
 // session up, so a revoked session stops working on the very next request.
+// Once GET /profile has cached the user for this token, the lookup reads only
+// the session and the user's data version (fromCache).
 func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
 	if accessToken == "" {
 		return nil, account.Errorf(account.EUNAUTHORIZED, "Access token missing")
 	}
 	now := s.Now()
-	sess, u, err := s.Store.FindAccessSession(ctx, secret.HashToken(accessToken), now)
+	hash := secret.HashToken(accessToken)
+	if p, _, done, err := s.fromCache(ctx, hash, now); done {
+		return p, err
+	}
+	sess, u, err := s.Store.FindAccessSession(ctx, hash, now)
 	return s.admit(ctx, sess, u, now, err)
 }
 
@@ -508,20 +514,8 @@ func (s *Service) AuthenticateProfile(ctx context.Context, accessToken string) (
 	}
 	now := s.Now()
 	hash := secret.HashToken(accessToken)
-	if s.profiles.has(hash) {
-		sess, version, err := s.Store.CheckAccessSession(ctx, hash, now)
-		if err == nil {
-			if prof, ok := s.profiles.get(hash, sess.UserID, version); ok {
-				p, err := s.admit(ctx, sess, prof.User, now, nil)
-				if err != nil {
-					return nil, nil, err
-				}
-				return p, prof, nil
-			}
-		} else {
-			s.profiles.drop(hash)
-		}
-		// Anything else, an error included, takes the whole read below.
+	if p, prof, done, err := s.fromCache(ctx, hash, now); done {
+		return p, prof, err
 	}
 	sess, prof, version, err := s.Store.FindAccessSessionProfile(ctx, hash, now)
 	var u *account.User
@@ -536,6 +530,29 @@ func (s *Service) AuthenticateProfile(ctx context.Context, accessToken string) (
 		s.profiles.put(hash, version, prof)
 	}
 	return p, prof, nil
+}
+
+// fromCache answers from the profile cached for hash when the session check
+// says it is still current; done is false when the whole read must decide
+// (no entry, a changed version, or any error of the check).
+func (s *Service) fromCache(ctx context.Context, hash string, now time.Time) (p *Principal, prof *profile.Profile, done bool, err error) {
+	if !s.profiles.has(hash) {
+		return nil, nil, false, nil
+	}
+	sess, version, err := s.Store.CheckAccessSession(ctx, hash, now)
+	if err != nil {
+		s.profiles.drop(hash)
+		return nil, nil, false, nil
+	}
+	prof, ok := s.profiles.get(hash, sess.UserID, version)
+	if !ok {
+		return nil, nil, false, nil
+	}
+	p, err = s.admit(ctx, sess, prof.User, now, nil)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	return p, prof, true, nil
 }
 
 // admit finishes a session lookup: an unknown session or an inactive user is
