@@ -130,6 +130,15 @@ func TestAuthenticateProfile_CacheFollowsTheDatabase(t *testing.T) {
 		if rc.whole.Load() != w || rc.check.Load() != k+1 || rc.plain.Load() != 0 {
 			t.Fatalf("Authenticate from the cache: %d whole reads, %d checks, %d plain lookups", rc.whole.Load()-w, rc.check.Load()-k, rc.plain.Load())
 		}
+		// The session itself is read fresh on a hit: a step-up's new
+		// authentication time counts at once.
+		stepUp := now.Add(time.Minute)
+		if _, err := st.DB().ExecContext(ctx, `UPDATE sessions SET authenticated_at = $1 WHERE id = $2`, sqlTime(st, stepUp), sess.ID); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := svc.Authenticate(ctx, token); err != nil || !p.Session.AuthenticatedAt.Equal(stepUp) || rc.check.Load() != k+2 {
+			t.Fatalf("Authenticate after a step-up: %+v %v, %d checks", p, err, rc.check.Load()-k)
+		}
 		exec(`UPDATE users SET name = 'Renamed again' WHERE id = $1`)
 		if p, err := svc.Authenticate(ctx, token); err != nil || p.User.Name != "Renamed again" || rc.plain.Load() != 1 {
 			t.Fatalf("Authenticate after a change: %+v %v, %d plain lookups", p, err, rc.plain.Load())
@@ -147,4 +156,12 @@ func TestAuthenticateProfile_CacheFollowsTheDatabase(t *testing.T) {
 			t.Fatalf("Authenticate, revoked: %v, want EUNAUTHORIZED", err)
 		}
 	})
+}
+
+// sqlTime is t as the store writes it.
+func sqlTime(st *store.Store, t time.Time) any {
+	if st.Dialect() == store.SQLite {
+		return t.UTC().Format("2006-01-02T15:04:05.000000Z")
+	}
+	return t
 }

@@ -327,12 +327,22 @@ func TestBrowserPagesRunUnderCSP(t *testing.T) {
 // Turning the new-device notice off on a sign-in older than the window asks
 // for a step-up first, then stores it; the box is back on if the step-up is
 // cancelled.
+// openSecurity opens the security page and waits until each of its sections
+// has loaded: until then the notice box and the buttons below the lists move
+// down as the lists arrive, and a click aimed at them can land elsewhere.
+func openSecurity(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	do(t, ctx, "open security", chromedp.Navigate(base+"/account/security"))
+	waitFor(t, ctx, "every section", `document.getElementById('mfa-state').textContent !== '…' &&
+		['passkeys', 'linked', 'sessions', 'history'].every(id => document.querySelectorAll('#' + id + ' li').length > 0)`)
+}
+
 func TestBrowserNoticeOffNeedsStepUp(t *testing.T) {
 	s := newSite(t)
 	nina := s.CreateUser("nina", false)
 	ctx := newBrowser(t)
 	signIn(t, ctx, s, "nina")
-	do(t, ctx, "open security", chromedp.Navigate(s.URL+"/account/security"))
+	openSecurity(t, ctx, s.URL)
 	waitFor(t, ctx, "the notice box", `document.getElementById('notice-new-sign-in').checked`)
 	s.Clock.Advance(11 * time.Minute)
 
