@@ -67,10 +67,11 @@ func TestBrowserExportAndImport(t *testing.T) {
 	screenshot(t, ctx, "2-imported")
 }
 
-// openData opens the data page and waits for its summary. The summary comes
-// after the page has loaded, and its rows and chart push the export and
-// import controls down: a click aimed before that can land on the chart
-// (TestBrowserExportAndImport failed so in two of seven CI runs).
+// openData opens the data page and waits for its summary, which arrives after
+// the page, so a test reads and clicks the settled page. (The summary used to
+// sit above the export and import controls and push them down as it arrived:
+// TestBrowserExportAndImport's click landed on its chart in two of seven CI
+// runs, so the page now puts it last.)
 func openData(t *testing.T, ctx context.Context, base string) {
 	t.Helper()
 	do(t, ctx, "open data", chromedp.Navigate(base+"/account/data"))
