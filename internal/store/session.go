@@ -147,7 +147,7 @@ func (s *Store) FindAccessSessionProfile(ctx context.Context, hash string, now t
 
 // checkAccessQuery is findAccessSessionQuery with the user's data version in
 // place of the user: three index lookups and one narrow row.
-var checkAccessQuery = `SELECT ` + sessionColumns + `, v.version
+const checkAccessQuery = `SELECT ` + sessionColumns + `, v.version
 	FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN user_versions v ON v.user_id = s.user_id
 	WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 AND s.expires_at > $2`
 
