@@ -2,9 +2,11 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +18,27 @@ import (
 	"github.com/trailpass/trailpass/internal/store"
 	"github.com/trailpass/trailpass/internal/testkit"
 )
+
+// signedIn creates a user named username with a privacy row, and a session
+// whose access token is token, valid for an hour from now.
+func signedIn(t *testing.T, st *store.Store, username, token string, now time.Time) (*account.User, *auth.Session) {
+	t.Helper()
+	ctx := context.Background()
+	u := &account.User{Name: "Name 0", Username: username, Email: username + "@example.com", PreferredLanguage: "us",
+		Gender: 1, Units: 1, AccessType: account.AccessRegular, Active: true, FirstDayOfWeek: 1, Currency: 1,
+		CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	sess := &auth.Session{ID: username + "-session", UserID: u.ID, FamilyID: username + "-session", AuthMethod: "password",
+		IPAddress: "127.0.0.1", DeviceType: "pc", OperatingSystem: "linux", Browser: "go",
+		CreatedAt: now, AuthenticatedAt: now, LastActiveAt: now, ExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
+	tokens := []auth.TokenRow{{Hash: secret.HashToken(token), SessionID: sess.ID, Kind: "access", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}}
+	if err := st.CreateSession(ctx, sess, tokens, auth.SessionGuard{CredentialVersion: u.CredentialVersion}); err != nil {
+		t.Fatal(err)
+	}
+	return u, sess
+}
 
 // readCounter is the real store, counting the two reads AuthenticateProfile
 // chooses between.
@@ -47,20 +70,8 @@ func TestAuthenticateProfile_CacheFollowsTheDatabase(t *testing.T) {
 	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Second)
-		u := &account.User{Name: "Cached", Username: "cached", Email: "cached@example.com", PreferredLanguage: "us",
-			Gender: 1, Units: 1, AccessType: account.AccessRegular, Active: true, FirstDayOfWeek: 1, Currency: 1,
-			CreatedAt: now, UpdatedAt: now}
-		if err := st.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
 		const token = "cache-test-access-token"
-		sess := &auth.Session{ID: "cache-session", UserID: u.ID, FamilyID: "cache-session", AuthMethod: "password",
-			IPAddress: "127.0.0.1", DeviceType: "pc", OperatingSystem: "linux", Browser: "go",
-			CreatedAt: now, AuthenticatedAt: now, LastActiveAt: now, ExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
-		tokens := []auth.TokenRow{{Hash: secret.HashToken(token), SessionID: sess.ID, Kind: "access", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}}
-		if err := st.CreateSession(ctx, sess, tokens, auth.SessionGuard{CredentialVersion: u.CredentialVersion}); err != nil {
-			t.Fatal(err)
-		}
+		u, sess := signedIn(t, st, "cached", token, now)
 		rc := &readCounter{Store: st}
 		svc := &auth.Service{Store: rc, Users: st, Events: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Now: func() time.Time { return now }}
@@ -93,11 +104,11 @@ func TestAuthenticateProfile_CacheFollowsTheDatabase(t *testing.T) {
 
 		read("first request", 1, 0)
 		prof := read("second request, from the cache", 1, 1)
-		if prof.User.Name != "Cached" || prof.Privacy == nil {
+		if prof.User.Name != "Name 0" || prof.Privacy == nil {
 			t.Fatalf("cached profile: %+v %+v", prof.User, prof.Privacy)
 		}
 		prof.User.Name, prof.Privacy.HideActivityMap = "changed by a handler", true
-		if prof := read("third request", 1, 2); prof.User.Name != "Cached" || prof.Privacy.HideActivityMap {
+		if prof := read("third request", 1, 2); prof.User.Name != "Name 0" || prof.Privacy.HideActivityMap {
 			t.Fatalf("a change to an answer reached the cache: %q %v", prof.User.Name, prof.Privacy.HideActivityMap)
 		}
 
@@ -164,4 +175,53 @@ func sqlTime(st *store.Store, t time.Time) any {
 		return t.UTC().Format("2006-01-02T15:04:05.000000Z")
 	}
 	return t
+}
+
+// Concurrent requests share cached entries while the profile changes under
+// them: each answer is one the database held, and each caller may change its
+// own answer (the race detector watches the sharing).
+func TestAuthenticateProfile_CacheUnderConcurrency(t *testing.T) {
+	testkit.EachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Now().UTC().Truncate(time.Second)
+		const token = "race-test-access-token"
+		u, _ := signedIn(t, st, "racer", token, now)
+		svc := &auth.Service{Store: st, Users: st, Events: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Now: func() time.Time { return now }}
+
+		const writes = 20
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 50 {
+					_, prof, err := svc.AuthenticateProfile(ctx, token)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if !strings.HasPrefix(prof.User.Name, "Name ") {
+						errs <- fmt.Errorf("answer with name %q", prof.User.Name)
+						return
+					}
+					prof.User.Name = "scribbled by a caller"
+				}
+			}()
+		}
+		for i := 1; i <= writes; i++ {
+			if _, err := st.DB().ExecContext(ctx, `UPDATE users SET name = $1 WHERE id = $2`, fmt.Sprintf("Name %d", i), u.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if _, prof, err := svc.AuthenticateProfile(ctx, token); err != nil || prof.User.Name != fmt.Sprintf("Name %d", writes) {
+			t.Fatalf("after the writes: %v %v", prof, err)
+		}
+	})
 }
