@@ -40,6 +40,13 @@ func signedIn(t *testing.T, st *store.Store, username, token string, now time.Ti
 	return u, sess
 }
 
+// sessionService is an auth.Service with what authenticating needs: sessions
+// from sessions, the rest from st, and a clock stopped at now.
+func sessionService(sessions auth.Store, st *store.Store, now time.Time) *auth.Service {
+	return &auth.Service{Store: sessions, Users: st, Events: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { return now }}
+}
+
 // readCounter is the real store, counting the two reads AuthenticateProfile
 // chooses between.
 type readCounter struct {
@@ -73,8 +80,7 @@ func TestAuthenticateProfile_CacheFollowsTheDatabase(t *testing.T) {
 		const token = "cache-test-access-token"
 		u, sess := signedIn(t, st, "cached", token, now)
 		rc := &readCounter{Store: st}
-		svc := &auth.Service{Store: rc, Users: st, Events: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Now: func() time.Time { return now }}
+		svc := sessionService(rc, st, now)
 		exec := func(q string) {
 			t.Helper()
 			if _, err := st.DB().ExecContext(ctx, q, u.ID); err != nil {
@@ -186,8 +192,7 @@ func TestAuthenticateProfile_CacheUnderConcurrency(t *testing.T) {
 		now := time.Now().UTC().Truncate(time.Second)
 		const token = "race-test-access-token"
 		u, _ := signedIn(t, st, "racer", token, now)
-		svc := &auth.Service{Store: st, Users: st, Events: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Now: func() time.Time { return now }}
+		svc := sessionService(st, st, now)
 
 		const writes = 20
 		var wg sync.WaitGroup
