@@ -127,11 +127,7 @@ func TestAuthenticateProfile_CacheFollowsTheDatabase(t *testing.T) {
 			{"MFA", `INSERT INTO mfa_factors (user_id, type, secret_ciphertext, created_at) VALUES ($1, 'totp', 'sealed', '2026-01-01T00:00:00.000000Z')`,
 				func(p *profile.Profile) bool { return p.Links.MFAEnabled }},
 		} {
-			q := c.q
-			if st.Dialect() == store.SQLite {
-				q = strings.ReplaceAll(q, "TRUE", "1")
-			}
-			exec(q)
+			exec(c.q)
 			w, k := rc.whole.Load(), rc.check.Load()
 			if prof := read(c.what+" changed behind the cache", w+1, k+1); !c.check(prof) {
 				t.Fatalf("%s changed behind the cache, next answer %+v %+v %+v", c.what, prof.User, prof.Privacy, prof.Links)

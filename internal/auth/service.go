@@ -69,8 +69,6 @@ type Service struct {
 		ServerSettings(ctx context.Context) (*account.ServerSettings, error)
 	}
 	Now func() time.Time
-	// profiles keeps GET /profile's answers between requests (AuthenticateProfile).
-	profiles profileCache
 	// RecentAuthWindow is how long a sign-in or step-up counts as recent for
 	// sensitive operations; zero means DefaultRecentAuthWindow.
 	RecentAuthWindow time.Duration
@@ -84,6 +82,9 @@ type Service struct {
 	SignUps interface {
 		SignUpPending(ctx context.Context, userID int64) (bool, error)
 	}
+
+	// profiles keeps GET /profile's answers between requests (AuthenticateProfile).
+	profiles profileCache
 }
 
 // KnownDevices remembers the devices each account signed in from.
@@ -526,7 +527,7 @@ func (s *Service) AuthenticateProfile(ctx context.Context, accessToken string) (
 	if err != nil {
 		return nil, nil, err
 	}
-	if version >= 0 && prof.Privacy != nil {
+	if version >= 0 { // -1: unknown, as for a user without privacy settings
 		s.profiles.put(hash, version, prof)
 	}
 	return p, prof, nil

@@ -160,11 +160,6 @@ func TestStore_UserVersionFollowsProfile(t *testing.T) {
 			{"session active", `UPDATE sessions SET last_active_at = '` + ts + `' WHERE user_id = $1`, false},
 			{"token added", `INSERT INTO session_tokens (token_hash, session_id, kind, created_at, expires_at) VALUES ('v1', 'v1', 'access', '` + ts + `', '` + ts + `')`, false},
 		}
-		if st.Dialect() == store.SQLite {
-			for i := range steps {
-				steps[i].q = strings.ReplaceAll(steps[i].q, "TRUE", "1")
-			}
-		}
 		for _, s := range steps {
 			before := version()
 			var args []any
